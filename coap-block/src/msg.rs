@@ -1,0 +1,853 @@
+//! RFC 7252 message codec: a checked zero-copy view ([`Message`]) and a builder
+//! ([`MessageBuilder`]) that emits into a caller buffer.
+
+use crate::{Block, Error};
+
+/// Message type (RFC 7252 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    /// Confirmable: retransmitted until acknowledged.
+    Confirmable = 0,
+    /// Non-confirmable.
+    NonConfirmable = 1,
+    /// Acknowledgement.
+    Acknowledgement = 2,
+    /// Reset.
+    Reset = 3,
+}
+
+impl MessageType {
+    /// The type from the two header bits.
+    pub const fn from_bits(bits: u8) -> Self {
+        match bits & 3 {
+            0 => MessageType::Confirmable,
+            1 => MessageType::NonConfirmable,
+            2 => MessageType::Acknowledgement,
+            _ => MessageType::Reset,
+        }
+    }
+}
+
+/// Method or response code, `class << 5 | detail` as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(pub u8);
+
+impl Code {
+    /// 0.00 Empty message.
+    pub const EMPTY: Code = Code::new(0, 0);
+    /// 0.01 GET.
+    pub const GET: Code = Code::new(0, 1);
+    /// 0.02 POST.
+    pub const POST: Code = Code::new(0, 2);
+    /// 0.03 PUT.
+    pub const PUT: Code = Code::new(0, 3);
+    /// 0.04 DELETE.
+    pub const DELETE: Code = Code::new(0, 4);
+    /// 0.05 FETCH.
+    pub const FETCH: Code = Code::new(0, 5);
+    /// 2.01 Created.
+    pub const CREATED: Code = Code::new(2, 1);
+    /// 2.02 Deleted.
+    pub const DELETED: Code = Code::new(2, 2);
+    /// 2.03 Valid.
+    pub const VALID: Code = Code::new(2, 3);
+    /// 2.04 Changed.
+    pub const CHANGED: Code = Code::new(2, 4);
+    /// 2.05 Content.
+    pub const CONTENT: Code = Code::new(2, 5);
+    /// 2.31 Continue (RFC 7959).
+    pub const CONTINUE: Code = Code::new(2, 31);
+    /// 4.00 Bad Request.
+    pub const BAD_REQUEST: Code = Code::new(4, 0);
+    /// 4.01 Unauthorized.
+    pub const UNAUTHORIZED: Code = Code::new(4, 1);
+    /// 4.02 Bad Option.
+    pub const BAD_OPTION: Code = Code::new(4, 2);
+    /// 4.03 Forbidden.
+    pub const FORBIDDEN: Code = Code::new(4, 3);
+    /// 4.04 Not Found.
+    pub const NOT_FOUND: Code = Code::new(4, 4);
+    /// 4.05 Method Not Allowed.
+    pub const METHOD_NOT_ALLOWED: Code = Code::new(4, 5);
+    /// 4.06 Not Acceptable.
+    pub const NOT_ACCEPTABLE: Code = Code::new(4, 6);
+    /// 4.08 Request Entity Incomplete (RFC 7959).
+    pub const REQUEST_ENTITY_INCOMPLETE: Code = Code::new(4, 8);
+    /// 4.12 Precondition Failed.
+    pub const PRECONDITION_FAILED: Code = Code::new(4, 12);
+    /// 4.13 Request Entity Too Large.
+    pub const REQUEST_ENTITY_TOO_LARGE: Code = Code::new(4, 13);
+    /// 4.15 Unsupported Content-Format.
+    pub const UNSUPPORTED_CONTENT_FORMAT: Code = Code::new(4, 15);
+    /// 5.00 Internal Server Error.
+    pub const INTERNAL_SERVER_ERROR: Code = Code::new(5, 0);
+    /// 5.01 Not Implemented.
+    pub const NOT_IMPLEMENTED: Code = Code::new(5, 1);
+    /// 5.03 Service Unavailable.
+    pub const SERVICE_UNAVAILABLE: Code = Code::new(5, 3);
+
+    /// A code from class (0..=7) and detail (0..=31).
+    pub const fn new(class: u8, detail: u8) -> Code {
+        Code(((class & 7) << 5) | (detail & 31))
+    }
+    /// Class (0 request, 2 success, 4 client error, 5 server error).
+    pub const fn class(self) -> u8 {
+        self.0 >> 5
+    }
+    /// Detail (0..=31).
+    pub const fn detail(self) -> u8 {
+        self.0 & 31
+    }
+    /// 0.00.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// A method (0.01..=0.31).
+    pub const fn is_request(self) -> bool {
+        self.class() == 0 && self.0 != 0
+    }
+    /// A response (class 2..=5).
+    pub const fn is_response(self) -> bool {
+        self.class() >= 2
+    }
+    /// A 2.xx response.
+    pub const fn is_success(self) -> bool {
+        self.class() == 2
+    }
+}
+
+/// An option number with the constants LwM2M needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OptionNumber(pub u16);
+
+impl OptionNumber {
+    /// If-Match (1).
+    pub const IF_MATCH: OptionNumber = OptionNumber(1);
+    /// Uri-Host (3).
+    pub const URI_HOST: OptionNumber = OptionNumber(3);
+    /// ETag (4).
+    pub const ETAG: OptionNumber = OptionNumber(4);
+    /// If-None-Match (5).
+    pub const IF_NONE_MATCH: OptionNumber = OptionNumber(5);
+    /// Observe (6, RFC 7641).
+    pub const OBSERVE: OptionNumber = OptionNumber(6);
+    /// Uri-Port (7).
+    pub const URI_PORT: OptionNumber = OptionNumber(7);
+    /// Location-Path (8).
+    pub const LOCATION_PATH: OptionNumber = OptionNumber(8);
+    /// Uri-Path (11).
+    pub const URI_PATH: OptionNumber = OptionNumber(11);
+    /// Content-Format (12).
+    pub const CONTENT_FORMAT: OptionNumber = OptionNumber(12);
+    /// Max-Age (14).
+    pub const MAX_AGE: OptionNumber = OptionNumber(14);
+    /// Uri-Query (15).
+    pub const URI_QUERY: OptionNumber = OptionNumber(15);
+    /// Accept (17).
+    pub const ACCEPT: OptionNumber = OptionNumber(17);
+    /// Location-Query (20).
+    pub const LOCATION_QUERY: OptionNumber = OptionNumber(20);
+    /// Block2 (23, RFC 7959).
+    pub const BLOCK2: OptionNumber = OptionNumber(23);
+    /// Block1 (27, RFC 7959).
+    pub const BLOCK1: OptionNumber = OptionNumber(27);
+    /// Size2 (28, RFC 7959).
+    pub const SIZE2: OptionNumber = OptionNumber(28);
+    /// Proxy-Uri (35).
+    pub const PROXY_URI: OptionNumber = OptionNumber(35);
+    /// Proxy-Scheme (39).
+    pub const PROXY_SCHEME: OptionNumber = OptionNumber(39);
+    /// Size1 (60).
+    pub const SIZE1: OptionNumber = OptionNumber(60);
+    /// No-Response (258, RFC 7967).
+    pub const NO_RESPONSE: OptionNumber = OptionNumber(258);
+    /// Request-Tag (292, RFC 9175).
+    pub const REQUEST_TAG: OptionNumber = OptionNumber(292);
+
+    /// Critical options (odd numbers) must be understood or the request rejected with 4.02.
+    pub const fn is_critical(self) -> bool {
+        self.0 & 1 == 1
+    }
+
+    /// One of the options this crate knows (the constants above).
+    pub const fn is_known(self) -> bool {
+        matches!(
+            self.0,
+            1 | 3
+                | 4
+                | 5
+                | 6
+                | 7
+                | 8
+                | 11
+                | 12
+                | 14
+                | 15
+                | 17
+                | 20
+                | 23
+                | 27
+                | 28
+                | 35
+                | 39
+                | 60
+                | 258
+                | 292
+        )
+    }
+}
+
+/// A token (0..=8 bytes) held by value, for state machines that match responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Token {
+    len: u8,
+    bytes: [u8; 8],
+}
+
+impl Token {
+    /// The empty token.
+    pub const EMPTY: Token = Token {
+        len: 0,
+        bytes: [0; 8],
+    };
+
+    /// A token from 0..=8 bytes.
+    pub fn new(bytes: &[u8]) -> Result<Token, Error> {
+        let mut t = Token::EMPTY;
+        let dst = t
+            .bytes
+            .get_mut(..bytes.len())
+            .ok_or(Error::TokenLength(bytes.len() as u8))?;
+        dst.copy_from_slice(bytes);
+        t.len = bytes.len() as u8;
+        Ok(t)
+    }
+
+    /// A token of `len` (0..=8, clamped) bytes taken from the big-endian `value`.
+    pub fn from_u64(value: u64, len: u8) -> Token {
+        let len = len.min(8);
+        let mut t = Token { len, bytes: [0; 8] };
+        let be = value.to_be_bytes();
+        let start = 8 - len as usize;
+        if let (Some(dst), Some(src)) = (t.bytes.get_mut(..len as usize), be.get(start..)) {
+            dst.copy_from_slice(src);
+        }
+        t
+    }
+
+    /// The token bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len as usize).unwrap_or(&[])
+    }
+}
+
+/// One option of a parsed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoapOption<'a> {
+    /// Option number.
+    pub number: OptionNumber,
+    /// Raw value.
+    pub value: &'a [u8],
+}
+
+impl CoapOption<'_> {
+    /// The value as an unsigned integer (0..=4 bytes, big-endian).
+    pub fn uint(&self) -> Result<u32, Error> {
+        decode_uint(self.value, self.number.0)
+    }
+}
+
+/// Decodes a CoAP uint option value of 0..=4 bytes.
+pub fn decode_uint(value: &[u8], number: u16) -> Result<u32, Error> {
+    if value.len() > 4 {
+        return Err(Error::BadOption { number });
+    }
+    let mut v = 0u32;
+    for b in value {
+        v = (v << 8) | *b as u32;
+    }
+    Ok(v)
+}
+
+/// Decodes one option header at `pos`; returns (number, value start, value end).
+/// `Ok(None)` at the payload marker.
+fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<(u16, usize, usize)>, Error> {
+    let first = *buf.get(pos).ok_or(Error::Truncated { offset: pos })?;
+    if first == 0xff {
+        return Ok(None);
+    }
+    let mut p = pos + 1;
+    let mut ext = |nibble: u8| -> Result<u32, Error> {
+        match nibble {
+            13 => {
+                let b = *buf.get(p).ok_or(Error::Truncated { offset: p })?;
+                p += 1;
+                Ok(13 + b as u32)
+            }
+            14 => {
+                let hi = *buf.get(p).ok_or(Error::Truncated { offset: p })?;
+                let lo = *buf.get(p + 1).ok_or(Error::Truncated { offset: p + 1 })?;
+                p += 2;
+                Ok(269 + (((hi as u32) << 8) | lo as u32))
+            }
+            15 => Err(Error::ReservedNibble { offset: pos }),
+            n => Ok(n as u32),
+        }
+    };
+    let delta = ext(first >> 4)?;
+    let len = ext(first & 15)? as usize;
+    let number = prev as u32 + delta;
+    if number > u16::MAX as u32 {
+        return Err(Error::OptionNumber { offset: pos });
+    }
+    let end = p.checked_add(len).ok_or(Error::Truncated { offset: p })?;
+    if end > buf.len() {
+        return Err(Error::Truncated { offset: buf.len() });
+    }
+    Ok(Some((number as u16, p, end)))
+}
+
+/// A checked, zero-copy view of a CoAP message over UDP (RFC 7252 §3).
+///
+/// [`Message::parse`] validates the header, token and every option once; the accessors then
+/// cannot fail on structure (only option *values* are checked when decoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message<'a> {
+    buf: &'a [u8],
+    options_end: usize,
+    payload_start: usize,
+}
+
+impl<'a> Message<'a> {
+    /// Parses and validates a datagram.
+    pub fn parse(buf: &'a [u8]) -> Result<Self, Error> {
+        let b0 = *buf.first().ok_or(Error::Truncated { offset: 0 })?;
+        if buf.len() < 4 {
+            return Err(Error::Truncated { offset: buf.len() });
+        }
+        if b0 >> 6 != 1 {
+            return Err(Error::Version(b0 >> 6));
+        }
+        let tkl = b0 & 15;
+        if tkl > 8 {
+            return Err(Error::TokenLength(tkl));
+        }
+        let mut pos = 4 + tkl as usize;
+        if pos > buf.len() {
+            return Err(Error::Truncated { offset: buf.len() });
+        }
+        if buf.get(1) == Some(&0) && buf.len() != 4 {
+            return Err(Error::EmptyMessage);
+        }
+        let mut number = 0u16;
+        while pos < buf.len() {
+            match decode_option(buf, pos, number)? {
+                Some((n, _, end)) => {
+                    number = n;
+                    pos = end;
+                }
+                None => {
+                    if pos + 1 == buf.len() {
+                        return Err(Error::EmptyPayload { offset: pos });
+                    }
+                    return Ok(Message {
+                        buf,
+                        options_end: pos,
+                        payload_start: pos + 1,
+                    });
+                }
+            }
+        }
+        Ok(Message {
+            buf,
+            options_end: pos,
+            payload_start: pos,
+        })
+    }
+
+    /// The whole datagram.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    /// Message type.
+    pub fn message_type(&self) -> MessageType {
+        MessageType::from_bits(self.buf.first().map_or(0, |b| b >> 4))
+    }
+    /// Code.
+    pub fn code(&self) -> Code {
+        Code(self.buf.get(1).copied().unwrap_or(0))
+    }
+    /// Message ID.
+    pub fn message_id(&self) -> u16 {
+        match (self.buf.get(2), self.buf.get(3)) {
+            (Some(h), Some(l)) => ((*h as u16) << 8) | *l as u16,
+            _ => 0,
+        }
+    }
+    /// Token bytes (0..=8).
+    pub fn token(&self) -> &'a [u8] {
+        let tkl = self.buf.first().map_or(0, |b| b & 15) as usize;
+        self.buf.get(4..4 + tkl).unwrap_or(&[])
+    }
+    /// Token by value.
+    pub fn token_value(&self) -> Token {
+        Token::new(self.token()).unwrap_or_default()
+    }
+    /// Payload (empty when there is none).
+    pub fn payload(&self) -> &'a [u8] {
+        self.buf.get(self.payload_start..).unwrap_or(&[])
+    }
+    /// All options in order (repeatable options appear once per instance).
+    pub fn options(&self) -> Options<'a> {
+        let tkl = self.buf.first().map_or(0, |b| b & 15) as usize;
+        Options {
+            buf: self.buf.get(..self.options_end).unwrap_or(&[]),
+            pos: 4 + tkl,
+            number: 0,
+        }
+    }
+    /// The instances of one option number.
+    pub fn options_of(&self, number: OptionNumber) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.options()
+            .filter(move |o| o.number == number)
+            .map(|o| o.value)
+    }
+    /// First instance of an option.
+    pub fn option(&self, number: OptionNumber) -> Option<&'a [u8]> {
+        self.options_of(number).next()
+    }
+    /// First instance of a uint option, decoded.
+    pub fn uint_option(&self, number: OptionNumber) -> Result<Option<u32>, Error> {
+        self.option(number)
+            .map(|v| decode_uint(v, number.0))
+            .transpose()
+    }
+    /// Block1 option, decoded.
+    pub fn block1(&self) -> Result<Option<Block>, Error> {
+        self.option(OptionNumber::BLOCK1)
+            .map(|v| Block::decode(v, OptionNumber::BLOCK1.0))
+            .transpose()
+    }
+    /// Block2 option, decoded.
+    pub fn block2(&self) -> Result<Option<Block>, Error> {
+        self.option(OptionNumber::BLOCK2)
+            .map(|v| Block::decode(v, OptionNumber::BLOCK2.0))
+            .transpose()
+    }
+    /// Size1 option.
+    pub fn size1(&self) -> Result<Option<u32>, Error> {
+        self.uint_option(OptionNumber::SIZE1)
+    }
+    /// Size2 option.
+    pub fn size2(&self) -> Result<Option<u32>, Error> {
+        self.uint_option(OptionNumber::SIZE2)
+    }
+    /// Content-Format option.
+    pub fn content_format(&self) -> Result<Option<u32>, Error> {
+        self.uint_option(OptionNumber::CONTENT_FORMAT)
+    }
+    /// Accept option.
+    pub fn accept(&self) -> Result<Option<u32>, Error> {
+        self.uint_option(OptionNumber::ACCEPT)
+    }
+    /// Observe option.
+    pub fn observe(&self) -> Result<Option<u32>, Error> {
+        self.uint_option(OptionNumber::OBSERVE)
+    }
+    /// First ETag (1..=8 bytes).
+    pub fn etag(&self) -> Option<&'a [u8]> {
+        self.option(OptionNumber::ETAG)
+    }
+    /// Request-Tag (0..=8 bytes).
+    pub fn request_tag(&self) -> Option<&'a [u8]> {
+        self.option(OptionNumber::REQUEST_TAG)
+    }
+    /// Uri-Path segments in order.
+    pub fn uri_path(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.options_of(OptionNumber::URI_PATH)
+    }
+    /// Uri-Query items in order.
+    pub fn uri_query(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.options_of(OptionNumber::URI_QUERY)
+    }
+    /// Location-Path segments in order.
+    pub fn location_path(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.options_of(OptionNumber::LOCATION_PATH)
+    }
+    /// Whether the Uri-Path equals `path` (`"5/0/0"` or `"/5/0/0"`).
+    pub fn path_is(&self, path: &str) -> bool {
+        let mut want = path
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty());
+        let mut have = self.uri_path();
+        loop {
+            match (want.next(), have.next()) {
+                (None, None) => return true,
+                (Some(w), Some(h)) if w.as_bytes() == h => {}
+                _ => return false,
+            }
+        }
+    }
+    /// The first critical option this crate does not know: answer a request carrying one
+    /// with 4.02 Bad Option (RFC 7252 §5.4.1).
+    pub fn unknown_critical_option(&self) -> Option<OptionNumber> {
+        self.options()
+            .map(|o| o.number)
+            .find(|n| n.is_critical() && !n.is_known())
+    }
+}
+
+/// Iterator over the options of a [`Message`].
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    number: u16,
+}
+
+impl<'a> Iterator for Options<'a> {
+    type Item = CoapOption<'a>;
+    fn next(&mut self) -> Option<CoapOption<'a>> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        match decode_option(self.buf, self.pos, self.number) {
+            Ok(Some((n, start, end))) => {
+                self.number = n;
+                self.pos = end;
+                Some(CoapOption {
+                    number: OptionNumber(n),
+                    value: self.buf.get(start..end).unwrap_or(&[]),
+                })
+            }
+            _ => {
+                self.pos = self.buf.len();
+                None
+            }
+        }
+    }
+}
+
+/// Builds a message into a caller buffer. Options must be added in non-decreasing number
+/// order (an out-of-order option is an [`Error::OptionOrder`]); the payload comes last.
+#[derive(Debug)]
+pub struct MessageBuilder<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+    last: u16,
+}
+
+impl<'b> MessageBuilder<'b> {
+    /// Starts a message: header and token.
+    pub fn new(
+        buf: &'b mut [u8],
+        ty: MessageType,
+        code: Code,
+        message_id: u16,
+        token: &[u8],
+    ) -> Result<Self, Error> {
+        if token.len() > 8 {
+            return Err(Error::TokenLength(token.len() as u8));
+        }
+        let head = buf
+            .get_mut(..4 + token.len())
+            .ok_or(Error::BufferTooSmall)?;
+        let [b0, b1, b2, b3, rest @ ..] = head else {
+            return Err(Error::BufferTooSmall);
+        };
+        *b0 = 0x40 | ((ty as u8) << 4) | token.len() as u8;
+        *b1 = code.0;
+        [*b2, *b3] = message_id.to_be_bytes();
+        rest.copy_from_slice(token);
+        Ok(MessageBuilder {
+            buf,
+            len: 4 + token.len(),
+            last: 0,
+        })
+    }
+
+    /// Starts the response to `request`: a piggybacked ACK with the same Message ID for a CON,
+    /// otherwise a NON with `message_id`; the token is copied.
+    pub fn response_to(
+        buf: &'b mut [u8],
+        request: &Message<'_>,
+        code: Code,
+        message_id: u16,
+    ) -> Result<Self, Error> {
+        let (ty, mid) = match request.message_type() {
+            MessageType::Confirmable => (MessageType::Acknowledgement, request.message_id()),
+            _ => (MessageType::NonConfirmable, message_id),
+        };
+        Self::new(buf, ty, code, mid, request.token())
+    }
+
+    /// An empty ACK (or, with `reset`, RST) for `message_id`; returns its length (4).
+    pub fn empty(buf: &mut [u8], message_id: u16, reset: bool) -> Result<usize, Error> {
+        let ty = if reset {
+            MessageType::Reset
+        } else {
+            MessageType::Acknowledgement
+        };
+        MessageBuilder::new(buf, ty, Code::EMPTY, message_id, &[]).map(|b| b.finish())
+    }
+
+    /// Replaces the code (allowed at any time before [`finish`](Self::finish)).
+    pub fn set_code(&mut self, code: Code) {
+        if let Some(b) = self.buf.get_mut(1) {
+            *b = code.0;
+        }
+    }
+
+    /// The code written so far.
+    pub fn code(&self) -> Code {
+        Code(self.buf.get(1).copied().unwrap_or(0))
+    }
+
+    /// Largest option number added so far (0 when none).
+    pub fn last_option(&self) -> u16 {
+        self.last
+    }
+
+    fn put(&mut self, byte: u8) -> Result<(), Error> {
+        let slot = self.buf.get_mut(self.len).ok_or(Error::BufferTooSmall)?;
+        *slot = byte;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Appends an option.
+    pub fn option(&mut self, number: OptionNumber, value: &[u8]) -> Result<&mut Self, Error> {
+        if number.0 < self.last {
+            return Err(Error::OptionOrder { number: number.0 });
+        }
+        let delta = (number.0 - self.last) as u32;
+        let vlen = value.len() as u32;
+        if value.len() > 65535 + 269 {
+            return Err(Error::BufferTooSmall);
+        }
+        fn nibble(v: u32) -> u8 {
+            match v {
+                0..=12 => v as u8,
+                13..=268 => 13,
+                _ => 14,
+            }
+        }
+        let start = self.len;
+        let r = (|| {
+            self.put((nibble(delta) << 4) | nibble(vlen))?;
+            for v in [delta, vlen] {
+                match v {
+                    0..=12 => {}
+                    13..=268 => self.put((v - 13) as u8)?,
+                    _ => {
+                        let [h, l] = ((v - 269) as u16).to_be_bytes();
+                        self.put(h)?;
+                        self.put(l)?;
+                    }
+                }
+            }
+            let dst = self
+                .buf
+                .get_mut(self.len..self.len + value.len())
+                .ok_or(Error::BufferTooSmall)?;
+            dst.copy_from_slice(value);
+            self.len += value.len();
+            Ok(())
+        })();
+        match r {
+            Ok(()) => {
+                self.last = number.0;
+                Ok(self)
+            }
+            Err(e) => {
+                self.len = start;
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends a uint option in the fewest bytes (0 is the empty value).
+    pub fn uint_option(&mut self, number: OptionNumber, value: u32) -> Result<&mut Self, Error> {
+        let be = value.to_be_bytes();
+        let skip = (value.leading_zeros() / 8) as usize;
+        self.option(number, be.get(skip..).unwrap_or(&[]))
+    }
+
+    /// Appends a Block1 or Block2 option.
+    pub fn block(&mut self, number: OptionNumber, block: Block) -> Result<&mut Self, Error> {
+        self.uint_option(number, block.to_uint())
+    }
+
+    /// Appends one Uri-Path option per non-empty `/`-separated segment of `path`.
+    pub fn path(&mut self, path: &str) -> Result<&mut Self, Error> {
+        for seg in path.split('/').filter(|s| !s.is_empty()) {
+            self.option(OptionNumber::URI_PATH, seg.as_bytes())?;
+        }
+        Ok(self)
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Nothing but the header yet? (Never true: the header is always written.)
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Room left for a payload after the marker.
+    pub fn payload_capacity(&self) -> usize {
+        self.buf.len().saturating_sub(self.len + 1)
+    }
+
+    /// Finishes with a payload (none when empty); returns the message length.
+    pub fn payload(mut self, data: &[u8]) -> Result<usize, Error> {
+        if data.is_empty() {
+            return Ok(self.len);
+        }
+        let dst = self
+            .buf
+            .get_mut(self.len + 1..self.len + 1 + data.len())
+            .ok_or(Error::BufferTooSmall)?;
+        dst.copy_from_slice(data);
+        self.put(0xff)?;
+        self.len += data.len();
+        Ok(self.len)
+    }
+
+    /// Finishes with a payload written by `fill` into at most `max` bytes of the buffer
+    /// (zero-copy from a source); `fill` returns how many bytes it wrote.
+    pub fn payload_with<F>(mut self, max: usize, fill: F) -> Result<usize, Error>
+    where
+        F: FnOnce(&mut [u8]) -> Result<usize, Error>,
+    {
+        let start = self.len + 1;
+        let end = start.checked_add(max).ok_or(Error::BufferTooSmall)?;
+        let dst = self.buf.get_mut(start..end).ok_or(Error::BufferTooSmall)?;
+        let n = fill(dst)?.min(max);
+        if n == 0 {
+            return Ok(self.len);
+        }
+        self.put(0xff)?;
+        self.len += n;
+        Ok(self.len)
+    }
+
+    /// Finishes without payload; returns the message length.
+    pub fn finish(self) -> usize {
+        self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip() {
+        let mut buf = [0u8; 128];
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            MessageType::Confirmable,
+            Code::PUT,
+            0x1234,
+            &[1, 2],
+        )
+        .unwrap();
+        b.path("/5/0/0").unwrap();
+        b.uint_option(OptionNumber::CONTENT_FORMAT, 42).unwrap();
+        b.block(OptionNumber::BLOCK1, Block::new(3, true, 6).unwrap())
+            .unwrap();
+        b.uint_option(OptionNumber::SIZE1, 300_000).unwrap();
+        b.option(OptionNumber::REQUEST_TAG, &[9]).unwrap();
+        assert_eq!(
+            b.option(OptionNumber::ETAG, &[1]).unwrap_err(),
+            Error::OptionOrder { number: 4 }
+        );
+        let n = b.payload(b"hello").unwrap();
+        let m = Message::parse(&buf[..n]).unwrap();
+        assert_eq!(m.message_type(), MessageType::Confirmable);
+        assert_eq!(m.code(), Code::PUT);
+        assert_eq!(m.message_id(), 0x1234);
+        assert_eq!(m.token(), &[1, 2]);
+        assert!(m.path_is("5/0/0"));
+        assert!(!m.path_is("5/0"));
+        assert_eq!(m.content_format(), Ok(Some(42)));
+        assert_eq!(m.block1(), Ok(Some(Block::new(3, true, 6).unwrap())));
+        assert_eq!(m.size1(), Ok(Some(300_000)));
+        assert_eq!(m.request_tag(), Some(&[9u8][..]));
+        assert_eq!(m.payload(), b"hello");
+        assert_eq!(m.unknown_critical_option(), None);
+    }
+
+    #[test]
+    fn malformed() {
+        assert_eq!(Message::parse(&[]), Err(Error::Truncated { offset: 0 }));
+        assert_eq!(
+            Message::parse(&[0x40, 1, 0]),
+            Err(Error::Truncated { offset: 3 })
+        );
+        assert_eq!(Message::parse(&[0x80, 1, 0, 0]), Err(Error::Version(2)));
+        assert_eq!(Message::parse(&[0x49, 1, 0, 0]), Err(Error::TokenLength(9)));
+        assert_eq!(
+            Message::parse(&[0x42, 1, 0, 0, 1]),
+            Err(Error::Truncated { offset: 5 })
+        );
+        assert_eq!(
+            Message::parse(&[0x40, 1, 0, 0, 0xff]),
+            Err(Error::EmptyPayload { offset: 4 })
+        );
+        assert_eq!(
+            Message::parse(&[0x40, 1, 0, 0, 0xf1, 0]),
+            Err(Error::ReservedNibble { offset: 4 })
+        );
+        assert_eq!(
+            Message::parse(&[0x40, 1, 0, 0, 0x1f, 0]),
+            Err(Error::ReservedNibble { offset: 4 })
+        );
+        assert_eq!(
+            Message::parse(&[0x40, 1, 0, 0, 0x12, 0]),
+            Err(Error::Truncated { offset: 6 })
+        );
+        assert_eq!(
+            Message::parse(&[0x40, 0, 0, 0, 0x10]),
+            Err(Error::EmptyMessage)
+        );
+        assert_eq!(
+            Message::parse(&[0x40, 1, 0, 0, 0xe0, 0xfe, 0xf2, 0x10]),
+            Err(Error::OptionNumber { offset: 7 })
+        );
+        let m = Message::parse(&[0x40, 1, 0, 0, 0xd0, 0x00]).unwrap();
+        assert_eq!(m.unknown_critical_option(), Some(OptionNumber(13)));
+    }
+
+    #[test]
+    fn extended_fields() {
+        let mut buf = [0u8; 600];
+        let long = [7u8; 300];
+        let mut b =
+            MessageBuilder::new(&mut buf, MessageType::NonConfirmable, Code::GET, 1, &[]).unwrap();
+        b.option(OptionNumber(20), &long[..20]).unwrap();
+        b.option(OptionNumber(400), &long).unwrap();
+        b.option(OptionNumber(400), &[]).unwrap();
+        let n = b.finish();
+        let m = Message::parse(&buf[..n]).unwrap();
+        let opts: heapless_free::Vec3 = m.options().map(|o| (o.number.0, o.value.len())).collect();
+        assert_eq!(opts.0, [(20, 20), (400, 300), (400, 0)]);
+    }
+
+    mod heapless_free {
+        pub struct Vec3(pub [(u16, usize); 3]);
+        impl FromIterator<(u16, usize)> for Vec3 {
+            fn from_iter<I: IntoIterator<Item = (u16, usize)>>(iter: I) -> Self {
+                let mut v = [(0, 0); 3];
+                for (slot, x) in v.iter_mut().zip(iter) {
+                    *slot = x;
+                }
+                Vec3(v)
+            }
+        }
+    }
+}
