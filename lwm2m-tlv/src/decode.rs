@@ -1,0 +1,391 @@
+//! The checked, zero-copy decoder: [`Tlv`] record views and the [`Records`] iterator.
+
+use crate::{DataType, Error, Kind, ObjLnk};
+
+/// One decoded TLV record: a checked view whose value borrows from the input.
+///
+/// A `Tlv` only exists once its header has been read and its value lies inside the input and
+/// inside its parent container. Typed accessors check the value's length and content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tlv<'a> {
+    kind: Kind,
+    id: u16,
+    value: &'a [u8],
+    offset: usize,
+    value_offset: usize,
+}
+
+impl<'a> Tlv<'a> {
+    /// Reads the one record at the start of `data`; returns it and the bytes after it.
+    ///
+    /// Offsets in the record and in errors count from the start of `data`. Nested records are
+    /// not checked here: iterate [`Tlv::children`] (or use [`validate`]) for that.
+    pub fn parse(data: &'a [u8]) -> Result<(Tlv<'a>, &'a [u8]), Error> {
+        let (tlv, end) = parse_at(data, 0, 0)?;
+        Ok((tlv, data.get(end..).unwrap_or(&[])))
+    }
+
+    /// The record's kind.
+    #[inline]
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The record's identifier (object instance, resource or resource instance ID).
+    #[inline]
+    pub fn id(&self) -> u16 {
+        self.id
+    }
+
+    /// The raw value bytes (for containers: the nested records), borrowed from the input.
+    #[inline]
+    pub fn value(&self) -> &'a [u8] {
+        self.value
+    }
+
+    /// Length of the value in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// Whether the value is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+
+    /// Offset of the record's type byte in the payload.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Offset of the record's first value byte in the payload.
+    #[inline]
+    pub fn value_offset(&self) -> usize {
+        self.value_offset
+    }
+
+    /// Header length plus value length: the bytes this record takes in the payload.
+    #[inline]
+    pub fn encoded_len(&self) -> usize {
+        self.value_offset - self.offset + self.value.len()
+    }
+
+    /// Whether the record holds nested records (object instance or multiple resource).
+    #[inline]
+    pub fn is_container(&self) -> bool {
+        self.kind.is_container()
+    }
+
+    /// The nested records of an object instance or multiple resource, checked for their
+    /// nesting; empty for resources and resource instances.
+    #[inline]
+    pub fn children(&self) -> Records<'a> {
+        let data = if self.kind.is_container() {
+            self.value
+        } else {
+            &[]
+        };
+        Records {
+            data,
+            pos: 0,
+            base: self.value_offset,
+            parent: Some(self.kind),
+            done: false,
+        }
+    }
+
+    /// The value bytes of a resource or resource instance; an error for containers.
+    #[inline]
+    pub fn scalar(&self) -> Result<&'a [u8], Error> {
+        if self.kind.is_container() {
+            Err(Error::NotAValue {
+                offset: self.offset,
+                kind: self.kind,
+            })
+        } else {
+            Ok(self.value)
+        }
+    }
+
+    #[inline]
+    fn length_error(&self, ty: DataType) -> Error {
+        Error::ValueLength {
+            offset: self.offset,
+            ty,
+            len: self.value.len(),
+        }
+    }
+
+    /// Signed integer (1, 2, 4 or 8 bytes, big-endian two's complement).
+    #[inline]
+    pub fn as_i64(&self) -> Result<i64, Error> {
+        let v = self.scalar()?;
+        if let Ok(b) = <[u8; 1]>::try_from(v) {
+            Ok(i8::from_be_bytes(b).into())
+        } else if let Ok(b) = <[u8; 2]>::try_from(v) {
+            Ok(i16::from_be_bytes(b).into())
+        } else if let Ok(b) = <[u8; 4]>::try_from(v) {
+            Ok(i32::from_be_bytes(b).into())
+        } else if let Ok(b) = <[u8; 8]>::try_from(v) {
+            Ok(i64::from_be_bytes(b))
+        } else {
+            Err(self.length_error(DataType::Integer))
+        }
+    }
+
+    /// Unsigned integer (1, 2, 4 or 8 bytes, big-endian).
+    #[inline]
+    pub fn as_u64(&self) -> Result<u64, Error> {
+        let v = self.scalar()?;
+        if let Ok(b) = <[u8; 1]>::try_from(v) {
+            Ok(u8::from_be_bytes(b).into())
+        } else if let Ok(b) = <[u8; 2]>::try_from(v) {
+            Ok(u16::from_be_bytes(b).into())
+        } else if let Ok(b) = <[u8; 4]>::try_from(v) {
+            Ok(u32::from_be_bytes(b).into())
+        } else if let Ok(b) = <[u8; 8]>::try_from(v) {
+            Ok(u64::from_be_bytes(b))
+        } else {
+            Err(self.length_error(DataType::Unsigned))
+        }
+    }
+
+    /// Float (4 or 8 bytes IEEE 754, big-endian), widened to `f64`.
+    #[inline]
+    pub fn as_f64(&self) -> Result<f64, Error> {
+        let v = self.scalar()?;
+        if let Ok(b) = <[u8; 4]>::try_from(v) {
+            Ok(f32::from_be_bytes(b).into())
+        } else if let Ok(b) = <[u8; 8]>::try_from(v) {
+            Ok(f64::from_be_bytes(b))
+        } else {
+            Err(self.length_error(DataType::Float))
+        }
+    }
+
+    /// Boolean: exactly one byte, 0 or 1.
+    #[inline]
+    pub fn as_bool(&self) -> Result<bool, Error> {
+        match self.scalar()? {
+            [0] => Ok(false),
+            [1] => Ok(true),
+            [byte] => Err(Error::InvalidBoolean {
+                offset: self.offset,
+                byte: *byte,
+            }),
+            _ => Err(self.length_error(DataType::Boolean)),
+        }
+    }
+
+    /// UTF-8 string, checked.
+    #[inline]
+    pub fn as_str(&self) -> Result<&'a str, Error> {
+        let v = self.scalar()?;
+        core::str::from_utf8(v).map_err(|e| Error::InvalidUtf8 {
+            offset: self.value_offset + e.valid_up_to(),
+        })
+    }
+
+    /// Opaque bytes (the value as it is).
+    #[inline]
+    pub fn as_opaque(&self) -> Result<&'a [u8], Error> {
+        self.scalar()
+    }
+
+    /// Time: signed integer seconds since the Unix epoch.
+    #[inline]
+    pub fn as_time(&self) -> Result<i64, Error> {
+        self.as_i64()
+    }
+
+    /// Object link: 16-bit object ID then 16-bit instance ID.
+    #[inline]
+    pub fn as_objlnk(&self) -> Result<ObjLnk, Error> {
+        match self.scalar()? {
+            [a, b, c, d] => Ok(ObjLnk {
+                object_id: u16::from_be_bytes([*a, *b]),
+                instance_id: u16::from_be_bytes([*c, *d]),
+            }),
+            _ => Err(self.length_error(DataType::ObjectLink)),
+        }
+    }
+
+    /// CoRE link (RFC 6690 link format) as a UTF-8 string, checked for UTF-8 only.
+    #[inline]
+    pub fn as_corelnk(&self) -> Result<&'a str, Error> {
+        self.as_str()
+    }
+}
+
+/// Reads the record at `data[pos..]`; `base` is the offset of `data` in the whole payload.
+/// Returns the record and the position after it.
+#[inline]
+pub(crate) fn parse_at(data: &[u8], pos: usize, base: usize) -> Result<(Tlv<'_>, usize), Error> {
+    let offset = base + pos;
+    let truncated = Error::TruncatedHeader { offset };
+    let rest = data.get(pos..).ok_or(truncated)?;
+    let (&ty, rest) = rest.split_first().ok_or(truncated)?;
+    let kind = Kind::from_bits(ty >> 6);
+    let (id, rest) = if ty & 0x20 != 0 {
+        match rest {
+            [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
+            _ => return Err(truncated),
+        }
+    } else {
+        match rest {
+            [a, rest @ ..] => (u16::from(*a), rest),
+            _ => return Err(truncated),
+        }
+    };
+    let (len, rest) = match (ty >> 3) & 3 {
+        0 => (usize::from(ty & 7), rest),
+        1 => match rest {
+            [a, rest @ ..] => (usize::from(*a), rest),
+            _ => return Err(truncated),
+        },
+        2 => match rest {
+            [a, b, rest @ ..] => (usize::from(u16::from_be_bytes([*a, *b])), rest),
+            _ => return Err(truncated),
+        },
+        _ => match rest {
+            [a, b, c, rest @ ..] => (
+                (usize::from(*a) << 16) | (usize::from(*b) << 8) | usize::from(*c),
+                rest,
+            ),
+            _ => return Err(truncated),
+        },
+    };
+    let header = data.len() - pos - rest.len();
+    let Some(value) = rest.get(..len) else {
+        return Err(Error::ValueOverrun {
+            offset,
+            len,
+            available: rest.len(),
+        });
+    };
+    let value_offset = offset + header;
+    Ok((
+        Tlv {
+            kind,
+            id,
+            value,
+            offset,
+            value_offset,
+        },
+        pos + header + len,
+    ))
+}
+
+/// Iterator over the records of a payload or of a container, in order.
+///
+/// Each item is a checked [`Tlv`] or the first error; after an error the iterator ends. Inside
+/// a container it also checks nesting: an object instance holds resources and multiple
+/// resources, a multiple resource holds resource instances. At the top level any kind is
+/// accepted (use [`crate::check_path`] to check a payload against a request path).
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: usize,
+    parent: Option<Kind>,
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    /// Iterates the top-level records of a TLV payload.
+    #[inline]
+    pub fn new(payload: &'a [u8]) -> Self {
+        Records {
+            data: payload,
+            pos: 0,
+            base: 0,
+            parent: None,
+            done: false,
+        }
+    }
+
+    /// Offset (in the payload) of the next record to be read.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    /// Whether every byte has been read (no further record).
+    #[inline]
+    pub fn is_at_end(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    /// The container these records are nested in (`None` at the top level).
+    #[inline]
+    pub fn parent(&self) -> Option<Kind> {
+        self.parent
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Tlv<'a>, Error>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.pos >= self.data.len() {
+            return None;
+        }
+        match parse_at(self.data, self.pos, self.base) {
+            Ok((tlv, next)) => {
+                if let Some(parent) = self.parent
+                    && !parent.may_contain(tlv.kind)
+                {
+                    self.done = true;
+                    return Some(Err(Error::BadNesting {
+                        offset: tlv.offset,
+                        parent,
+                        kind: tlv.kind,
+                    }));
+                }
+                self.pos = next;
+                Some(Ok(tlv))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Records<'_> {}
+
+/// Iterates the top-level records of a TLV payload (same as [`Records::new`]).
+#[inline]
+pub fn decode(payload: &[u8]) -> Records<'_> {
+    Records::new(payload)
+}
+
+/// Checks the structure of a whole payload: every header, every length against its input and
+/// parent, and the nesting of containers. Values are not type-checked (that needs the object
+/// model). Returns the number of records, nested ones included.
+pub fn validate(payload: &[u8]) -> Result<usize, Error> {
+    let mut count = 0usize;
+    for rec in Records::new(payload) {
+        count += 1 + validate_children(&rec?)?;
+    }
+    Ok(count)
+}
+
+/// Checks the nested records of `tlv` (two levels at most); returns how many there are.
+pub(crate) fn validate_children(tlv: &Tlv<'_>) -> Result<usize, Error> {
+    let mut count = 0usize;
+    for child in tlv.children() {
+        let child = child?;
+        count += 1;
+        for grandchild in child.children() {
+            grandchild?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,560 @@
+//! The encoder: [`Writer`] over a caller buffer, typed [`Value`]s and exact lengths.
+
+use crate::{Error, Kind, ObjLnk};
+
+/// Largest value length a TLV header can express (24-bit length field).
+pub const MAX_VALUE_LEN: usize = 0xFF_FFFF;
+
+/// Header length of a record with this id and value length, in the smallest form
+/// (8-bit id when it fits; length in the type byte up to 7, else an 8-, 16- or 24-bit field).
+#[inline]
+pub const fn header_len(id: u16, value_len: usize) -> usize {
+    let id_len = if id > 0xFF { 2 } else { 1 };
+    let len_len = if value_len < 8 {
+        0
+    } else if value_len <= 0xFF {
+        1
+    } else if value_len <= 0xFFFF {
+        2
+    } else {
+        3
+    };
+    1 + id_len + len_len
+}
+
+/// Exact encoded length (header plus value) of a record with this id and value length.
+/// For containers, `value_len` is the encoded length of the nested records.
+#[inline]
+pub const fn encoded_len(id: u16, value_len: usize) -> usize {
+    header_len(id, value_len) + value_len
+}
+
+/// Writes the smallest header for (`kind`, `id`, `len`) into `out`; returns its length.
+#[inline]
+pub(crate) fn write_header(out: &mut [u8; 6], kind: Kind, id: u16, len: usize) -> usize {
+    let mut ty = kind.bits() << 6;
+    let [id_hi, id_lo] = id.to_be_bytes();
+    let mut n = 1;
+    if id > 0xFF {
+        ty |= 0x20;
+        out[1] = id_hi;
+        out[2] = id_lo;
+        n = 3;
+    } else {
+        out[1] = id_lo;
+        n += 1;
+    }
+    let [_, _, l2, l1, l0] = {
+        let b = (len as u64).to_be_bytes();
+        [b[3], b[4], b[5], b[6], b[7]]
+    };
+    if len < 8 {
+        ty |= len as u8;
+    } else if len <= 0xFF {
+        ty |= 0x08;
+        out[n] = l0;
+        n += 1;
+    } else if len <= 0xFFFF {
+        ty |= 0x10;
+        out[n] = l1;
+        out[n + 1] = l0;
+        n += 2;
+    } else {
+        ty |= 0x18;
+        out[n] = l2;
+        out[n + 1] = l1;
+        out[n + 2] = l0;
+        n += 3;
+    }
+    out[0] = ty;
+    n
+}
+
+/// Smallest width (1, 2, 4 or 8 bytes) holding `v` as a signed two's complement integer.
+#[inline]
+pub const fn int_len(v: i64) -> usize {
+    if v as i8 as i64 == v {
+        1
+    } else if v as i16 as i64 == v {
+        2
+    } else if v as i32 as i64 == v {
+        4
+    } else {
+        8
+    }
+}
+
+/// Smallest width (1, 2, 4 or 8 bytes) holding `v` as an unsigned integer.
+#[inline]
+pub const fn uint_len(v: u64) -> usize {
+    if v <= 0xFF {
+        1
+    } else if v <= 0xFFFF {
+        2
+    } else if v <= 0xFFFF_FFFF {
+        4
+    } else {
+        8
+    }
+}
+
+/// A typed value to encode as a resource or resource instance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'v> {
+    /// Signed integer, written in the smallest of 1, 2, 4 or 8 bytes.
+    Integer(i64),
+    /// Unsigned integer, written in the smallest of 1, 2, 4 or 8 bytes.
+    Unsigned(u64),
+    /// Float, written in 4 bytes when `f32` holds it exactly, else 8.
+    Float(f64),
+    /// Boolean, one byte.
+    Boolean(bool),
+    /// UTF-8 string.
+    String(&'v str),
+    /// Opaque bytes.
+    Opaque(&'v [u8]),
+    /// Time: seconds since the Unix epoch, written as an integer.
+    Time(i64),
+    /// Object link.
+    ObjLnk(ObjLnk),
+    /// CoRE link (RFC 6690 link format), written as a string.
+    CoreLnk(&'v str),
+}
+
+impl<'v> Value<'v> {
+    /// Exact length of the encoded value (without header).
+    #[inline]
+    pub fn len(&self) -> usize {
+        match *self {
+            Value::Integer(v) | Value::Time(v) => int_len(v),
+            Value::Unsigned(v) => uint_len(v),
+            Value::Float(v) => {
+                if float_fits_f32(v) {
+                    4
+                } else {
+                    8
+                }
+            }
+            Value::Boolean(_) => 1,
+            Value::String(s) | Value::CoreLnk(s) => s.len(),
+            Value::Opaque(b) => b.len(),
+            Value::ObjLnk(_) => 4,
+        }
+    }
+
+    /// Whether the encoded value is empty (an empty string or opaque).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value bytes: borrowed for strings and opaque, else built in `scratch`.
+    #[inline]
+    pub fn bytes<'s>(&'s self, scratch: &'s mut [u8; 8]) -> &'s [u8] {
+        let n = match *self {
+            Value::Integer(v) | Value::Time(v) => {
+                *scratch = v.to_be_bytes();
+                int_len(v)
+            }
+            Value::Unsigned(v) => {
+                *scratch = v.to_be_bytes();
+                uint_len(v)
+            }
+            Value::Float(v) => {
+                if float_fits_f32(v) {
+                    let [a, b, c, d] = (v as f32).to_be_bytes();
+                    *scratch = [0, 0, 0, 0, a, b, c, d];
+                    4
+                } else {
+                    *scratch = v.to_be_bytes();
+                    8
+                }
+            }
+            Value::Boolean(b) => {
+                scratch[7] = u8::from(b);
+                1
+            }
+            Value::ObjLnk(l) => {
+                let [a, b] = l.object_id.to_be_bytes();
+                let [c, d] = l.instance_id.to_be_bytes();
+                *scratch = [0, 0, 0, 0, a, b, c, d];
+                4
+            }
+            Value::String(s) | Value::CoreLnk(s) => return s.as_bytes(),
+            Value::Opaque(b) => return b,
+        };
+        scratch.get(8 - n..).unwrap_or(&[])
+    }
+}
+
+/// Whether `v` survives a round trip through `f32` bit for bit.
+#[inline]
+fn float_fits_f32(v: f64) -> bool {
+    f64::from(v as f32).to_bits() == v.to_bits()
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for [u8] {}
+    #[cfg(feature = "alloc")]
+    impl Sealed for alloc::vec::Vec<u8> {}
+}
+
+/// Storage a [`Writer`] can write into: a fixed `[u8]` (errors when full) or, with `alloc`,
+/// a growing `Vec<u8>`. Sealed.
+pub trait Sink: sealed::Sealed {
+    /// Makes the first `end` bytes writable; `false` when a fixed buffer is too small.
+    #[doc(hidden)]
+    fn ensure(&mut self, end: usize) -> bool;
+    /// The writable bytes.
+    #[doc(hidden)]
+    fn bytes_mut(&mut self) -> &mut [u8];
+    /// Drops bytes past `len` (a growing buffer shrinks; a fixed one keeps them).
+    #[doc(hidden)]
+    fn cut(&mut self, len: usize);
+    /// Bytes available in a fixed buffer.
+    #[doc(hidden)]
+    fn capacity(&self) -> usize;
+}
+
+impl Sink for [u8] {
+    #[inline]
+    fn ensure(&mut self, end: usize) -> bool {
+        end <= self.len()
+    }
+    #[inline]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+    #[inline]
+    fn cut(&mut self, _len: usize) {}
+    #[inline]
+    fn capacity(&self) -> usize {
+        self.len()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Sink for alloc::vec::Vec<u8> {
+    #[inline]
+    fn ensure(&mut self, end: usize) -> bool {
+        if self.len() < end {
+            self.resize(end, 0);
+        }
+        true
+    }
+    #[inline]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self
+    }
+    #[inline]
+    fn cut(&mut self, len: usize) {
+        self.truncate(len);
+    }
+    #[inline]
+    fn capacity(&self) -> usize {
+        usize::MAX
+    }
+}
+
+/// An open container: where its header goes and where its content starts.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    kind: Kind,
+    id: u16,
+    header_at: usize,
+    value_at: usize,
+}
+
+const NO_OPEN: Open = Open {
+    kind: Kind::ObjectInstance,
+    id: 0,
+    header_at: 0,
+    value_at: 0,
+};
+
+/// Encoder of TLV records into a caller buffer.
+///
+/// Records are written in order, each with the smallest header. Containers are opened with
+/// [`begin_instance`](Writer::begin_instance) / [`begin_multiple`](Writer::begin_multiple) and
+/// closed with [`end`](Writer::end): the header is reserved in its largest form and written on
+/// `end`, moving the content down when a shorter form fits, so no second buffer is needed.
+/// A write that does not fit returns [`Error::BufferTooSmall`] and leaves the writer as it was.
+///
+/// ```
+/// use lwm2m_tlv::Writer;
+/// let mut buf = [0u8; 32];
+/// let mut w = Writer::new(&mut buf);
+/// w.begin_instance(0)?;
+/// w.resource_i64(3, 1)?;
+/// w.resource_str(6, "fw")?;
+/// w.end()?;
+/// let n = w.finish()?;
+/// assert_eq!(&buf[..n], &[0x07, 0x00, 0xc1, 0x03, 0x01, 0xc2, 0x06, b'f', b'w']);
+/// # Ok::<(), lwm2m_tlv::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Writer<'b, B: ?Sized + Sink = [u8]> {
+    buf: &'b mut B,
+    start: usize,
+    pos: usize,
+    open: [Open; 2],
+    depth: usize,
+}
+
+impl<'b> Writer<'b, [u8]> {
+    /// A writer filling `buf` from its start.
+    #[inline]
+    pub fn new(buf: &'b mut [u8]) -> Self {
+        Writer {
+            buf,
+            start: 0,
+            pos: 0,
+            open: [NO_OPEN; 2],
+            depth: 0,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<'b> Writer<'b, alloc::vec::Vec<u8>> {
+    /// A writer appending to `vec` (it grows as needed).
+    pub fn append(vec: &'b mut alloc::vec::Vec<u8>) -> Self {
+        let start = vec.len();
+        Writer {
+            buf: vec,
+            start,
+            pos: start,
+            open: [NO_OPEN; 2],
+            depth: 0,
+        }
+    }
+}
+
+macro_rules! typed_writers {
+    ($( $(#[$doc:meta])* $res:ident, $inst:ident, $ty:ty, $variant:ident; )*) => {
+        $(
+            $(#[$doc])*
+            #[doc = "\n\nWritten as a resource record."]
+            #[inline]
+            pub fn $res(&mut self, id: u16, v: $ty) -> Result<(), Error> {
+                self.resource(id, Value::$variant(v))
+            }
+
+            $(#[$doc])*
+            #[doc = "\n\nWritten as a resource instance record (inside a multiple resource)."]
+            #[inline]
+            pub fn $inst(&mut self, id: u16, v: $ty) -> Result<(), Error> {
+                self.resource_instance(id, Value::$variant(v))
+            }
+        )*
+    };
+}
+
+impl<'b, B: ?Sized + Sink> Writer<'b, B> {
+    /// Bytes written so far (containers still open count with their reserved headers).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.pos - self.start
+    }
+
+    /// Whether nothing has been written yet.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pos == self.start
+    }
+
+    /// How many containers are open.
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The innermost open container.
+    #[inline]
+    fn parent(&self) -> Option<&Open> {
+        self.open.get(self.depth.checked_sub(1)?)
+    }
+
+    #[inline]
+    fn check_nesting(&self, kind: Kind) -> Result<(), Error> {
+        match self.parent() {
+            Some(p) if !p.kind.may_contain(kind) => Err(Error::BadNesting {
+                offset: self.pos - self.start,
+                parent: p.kind,
+                kind,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn reserve(&mut self, extra: usize) -> Result<usize, Error> {
+        let end = self.pos.saturating_add(extra);
+        if self.buf.ensure(end) {
+            Ok(end)
+        } else {
+            Err(Error::BufferTooSmall {
+                needed: end,
+                available: self.buf.capacity(),
+            })
+        }
+    }
+
+    /// Writes a resource or resource instance record with raw value bytes.
+    ///
+    /// Containers are written with [`begin_instance`](Self::begin_instance) and friends;
+    /// `kind` must not be a container kind here.
+    pub fn record(&mut self, kind: Kind, id: u16, value: &[u8]) -> Result<(), Error> {
+        if kind.is_container() {
+            return Err(Error::BadNesting {
+                offset: self.pos - self.start,
+                parent: kind,
+                kind,
+            });
+        }
+        self.check_nesting(kind)?;
+        let len = value.len();
+        if len > MAX_VALUE_LEN {
+            return Err(Error::ValueTooLong { len });
+        }
+        let mut hdr = [0u8; 6];
+        let h = write_header(&mut hdr, kind, id, len);
+        let end = self.reserve(h + len)?;
+        let pos = self.pos;
+        if let Some(dst) = self.buf.bytes_mut().get_mut(pos..end)
+            && let Some((dh, dv)) = dst.split_at_mut_checked(h)
+        {
+            copy(dh, &hdr);
+            copy(dv, value);
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Writes a resource record with a typed value.
+    #[inline]
+    pub fn resource(&mut self, id: u16, value: Value<'_>) -> Result<(), Error> {
+        let mut scratch = [0u8; 8];
+        self.record(Kind::Resource, id, value.bytes(&mut scratch))
+    }
+
+    /// Writes a resource instance record with a typed value.
+    #[inline]
+    pub fn resource_instance(&mut self, id: u16, value: Value<'_>) -> Result<(), Error> {
+        let mut scratch = [0u8; 8];
+        self.record(Kind::ResourceInstance, id, value.bytes(&mut scratch))
+    }
+
+    typed_writers! {
+        /// Signed integer in the smallest of 1, 2, 4 or 8 bytes.
+        resource_i64, resource_instance_i64, i64, Integer;
+        /// Unsigned integer in the smallest of 1, 2, 4 or 8 bytes.
+        resource_u64, resource_instance_u64, u64, Unsigned;
+        /// Float in 4 bytes when `f32` holds it exactly, else 8.
+        resource_f64, resource_instance_f64, f64, Float;
+        /// Boolean (one byte, 0 or 1).
+        resource_bool, resource_instance_bool, bool, Boolean;
+        /// UTF-8 string.
+        resource_str, resource_instance_str, &str, String;
+        /// Opaque bytes.
+        resource_opaque, resource_instance_opaque, &[u8], Opaque;
+        /// Time (seconds since the Unix epoch) as an integer.
+        resource_time, resource_instance_time, i64, Time;
+        /// Object link (object ID, instance ID).
+        resource_objlnk, resource_instance_objlnk, ObjLnk, ObjLnk;
+        /// CoRE link (RFC 6690 link format) as a string.
+        resource_corelnk, resource_instance_corelnk, &str, CoreLnk;
+    }
+
+    fn begin(&mut self, kind: Kind, id: u16) -> Result<(), Error> {
+        self.check_nesting(kind)?;
+        // Checked nesting bounds the depth at 2 (instance > multiple).
+        let slot = self.open.get_mut(self.depth).ok_or(Error::BadNesting {
+            offset: self.pos - self.start,
+            parent: kind,
+            kind,
+        })?;
+        // Largest header form: type byte, id, 24-bit length.
+        let reserved = header_len(id, MAX_VALUE_LEN);
+        let end = self.pos.saturating_add(reserved);
+        if !self.buf.ensure(end) {
+            return Err(Error::BufferTooSmall {
+                needed: end,
+                available: self.buf.capacity(),
+            });
+        }
+        *slot = Open {
+            kind,
+            id,
+            header_at: self.pos,
+            value_at: end,
+        };
+        self.depth += 1;
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Opens an object instance record (top level only); close it with [`end`](Self::end).
+    #[inline]
+    pub fn begin_instance(&mut self, id: u16) -> Result<(), Error> {
+        self.begin(Kind::ObjectInstance, id)
+    }
+
+    /// Opens a multiple resource record (top level or in an object instance); close it with
+    /// [`end`](Self::end).
+    #[inline]
+    pub fn begin_multiple(&mut self, id: u16) -> Result<(), Error> {
+        self.begin(Kind::MultipleResource, id)
+    }
+
+    /// Closes the innermost open container: writes its header in the smallest form.
+    pub fn end(&mut self) -> Result<(), Error> {
+        let unbalanced = Error::Unbalanced {
+            offset: self.pos - self.start,
+        };
+        let open = *self.parent().ok_or(unbalanced)?;
+        let len = self.pos - open.value_at;
+        if len > MAX_VALUE_LEN {
+            return Err(Error::ValueTooLong { len });
+        }
+        let mut hdr = [0u8; 6];
+        let h = write_header(&mut hdr, open.kind, open.id, len);
+        let value_at = open.header_at + h;
+        let bytes = self.buf.bytes_mut();
+        if let Some(region) = bytes.get_mut(open.header_at..self.pos) {
+            let shift = open.value_at - value_at;
+            if shift > 0
+                && let Some(moved) = region.get_mut(h..)
+            {
+                // Move the content down over the unused part of the reserved header.
+                moved.rotate_left(shift.min(moved.len()));
+            }
+            if let Some(dh) = region.get_mut(..h) {
+                copy(dh, &hdr);
+            }
+        }
+        self.pos = value_at + len;
+        self.buf.cut(self.pos);
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Checks that every container is closed; returns the number of bytes written.
+    pub fn finish(self) -> Result<usize, Error> {
+        if self.depth != 0 {
+            return Err(Error::Unbalanced {
+                offset: self.pos - self.start,
+            });
+        }
+        Ok(self.pos - self.start)
+    }
+}
+
+/// Copies the first `dst.len()` bytes of `src` into `dst` (without a panicking path).
+#[inline]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    if let Some(src) = src.get(..dst.len()) {
+        dst.copy_from_slice(src);
+    }
+}
