@@ -22,11 +22,21 @@
 extern crate std;
 
 mod block;
+mod block1;
+mod block2;
 mod error;
+mod io;
+pub mod layer;
 mod msg;
+#[cfg(feature = "std")]
+pub mod udp;
 
 pub use block::{Block, MAX_BLOCK_NUM, size_of_szx};
+pub use block1::{Block1Event, Block1Receiver, Block1SendEvent, Block1Sender};
+pub use block2::{Block2Client, Block2Event, Block2Server, content_etag};
 pub use error::Error;
+pub use io::{BlockSink, BlockSource, SliceSink};
+pub use layer::{Dedup, DedupCache, Incoming, Reliability, TimeoutAction, TransmissionParams};
 pub use msg::{
     CoapOption, Code, Message, MessageBuilder, MessageType, OptionNumber, Options, Token,
     decode_uint,

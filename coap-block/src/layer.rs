@@ -1,0 +1,428 @@
+//! Message layer (RFC 7252 §4): CON retransmission with exponential back-off or an adaptive
+//! timeout from RTT estimates (CoCoA style), response matching, and a Message-ID
+//! de-duplication cache that answers a duplicate with the same response.
+//!
+//! Time is a caller-supplied monotonic `now` in milliseconds.
+
+use crate::{Error, Message, MessageType, Token};
+
+/// Transmission parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransmissionParams {
+    /// Initial timeout (ACK_TIMEOUT), milliseconds. Also the adaptive estimator's start value.
+    pub ack_timeout_ms: u32,
+    /// ACK_RANDOM_FACTOR in thousandths (1500 = 1.5).
+    pub ack_random_factor_milli: u32,
+    /// MAX_RETRANSMIT.
+    pub max_retransmit: u8,
+    /// Adapt the timeout to measured round trips (CoCoA: strong and weak estimators,
+    /// variable back-off) instead of the fixed ACK_TIMEOUT.
+    pub adaptive: bool,
+    /// Lower bound of the adaptive timeout, milliseconds.
+    pub min_rto_ms: u32,
+    /// Upper bound of any timeout, milliseconds.
+    pub max_rto_ms: u32,
+    /// How long to wait for a separate response after an empty ACK, milliseconds.
+    pub separate_response_ms: u32,
+}
+
+impl TransmissionParams {
+    /// RFC 7252 defaults: ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4.
+    pub const RFC7252: TransmissionParams = TransmissionParams {
+        ack_timeout_ms: 2000,
+        ack_random_factor_milli: 1500,
+        max_retransmit: 4,
+        adaptive: false,
+        min_rto_ms: 20,
+        max_rto_ms: 60_000,
+        separate_response_ms: 93_000,
+    };
+
+    /// RFC 7252 values with the adaptive (CoCoA-style) timeout enabled.
+    pub const ADAPTIVE: TransmissionParams = TransmissionParams {
+        adaptive: true,
+        ..Self::RFC7252
+    };
+}
+
+impl Default for TransmissionParams {
+    fn default() -> Self {
+        Self::RFC7252
+    }
+}
+
+/// RTT estimator in milliseconds ×8 fixed point (CoCoA: strong/weak estimators, RFC 6298 style).
+#[derive(Debug, Clone, Copy)]
+struct Estimator {
+    rto: u32,
+    strong: Option<(u32, u32)>,
+    weak: Option<(u32, u32)>,
+}
+
+fn update(est: &mut Option<(u32, u32)>, rtt8: u32) -> (u32, u32) {
+    let next = match *est {
+        None => (rtt8, rtt8 / 2),
+        Some((srtt, var)) => {
+            let diff = srtt.abs_diff(rtt8);
+            let var = var - var / 4 + diff / 4;
+            let srtt = srtt - srtt / 8 + rtt8 / 8;
+            (srtt, var)
+        }
+    };
+    *est = Some(next);
+    next
+}
+
+impl Estimator {
+    fn sample(&mut self, rtt_ms: u64, retransmits: u8, p: &TransmissionParams) {
+        let rtt8 = (rtt_ms.min(600_000) as u32) * 8;
+        self.rto = match retransmits {
+            0 => {
+                let (srtt, var) = update(&mut self.strong, rtt8);
+                let e = (srtt + 4 * var) / 8;
+                (e + self.rto) / 2
+            }
+            1 | 2 => {
+                let (srtt, var) = update(&mut self.weak, rtt8);
+                let e = (srtt + var) / 8;
+                (e + 3 * self.rto) / 4
+            }
+            _ => self.rto,
+        }
+        .clamp(p.min_rto_ms, p.max_rto_ms);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    mid: u16,
+    token: Token,
+    confirmable: bool,
+    first_sent: u64,
+    deadline: u64,
+    timeout: u32,
+    retransmits: u8,
+    acked: bool,
+}
+
+/// What a timeout means for the exchange in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutAction {
+    /// Nothing due yet.
+    None,
+    /// Send the same datagram again now.
+    Retransmit,
+    /// The exchange failed: retransmissions ran out (or no separate response came).
+    GiveUp,
+}
+
+/// What an incoming message means for the exchange in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incoming {
+    /// The response to our request (piggybacked or separate); the exchange is over. When
+    /// `ack_needed`, answer it with an empty ACK of its Message ID.
+    Response {
+        /// A separate CON response that must be acknowledged.
+        ack_needed: bool,
+    },
+    /// An empty ACK: stop retransmitting, a separate response follows.
+    EmptyAck,
+    /// The peer reset the exchange; it failed.
+    Reset,
+    /// Not about the exchange in flight (late duplicate, other traffic).
+    Unrelated,
+}
+
+/// Client-side reliability for one request in flight (lock-step transfers): Message IDs,
+/// tokens, retransmission timers and response matching. The caller keeps the datagram and
+/// sends it again on [`TimeoutAction::Retransmit`].
+#[derive(Debug, Clone)]
+pub struct Reliability {
+    params: TransmissionParams,
+    est: Estimator,
+    rng: u32,
+    next_mid: u16,
+    in_flight: Option<InFlight>,
+}
+
+impl Reliability {
+    /// A message layer with `params`; `seed` randomises the first Message ID, tokens and the
+    /// random factor (use a hardware random number or a boot counter).
+    pub fn new(params: TransmissionParams, seed: u32) -> Self {
+        let mut r = Reliability {
+            params,
+            est: Estimator {
+                rto: params.ack_timeout_ms,
+                strong: None,
+                weak: None,
+            },
+            rng: seed | 1,
+            next_mid: 0,
+            in_flight: None,
+        };
+        r.next_mid = r.random() as u16;
+        r
+    }
+
+    fn random(&mut self) -> u32 {
+        // xorshift32: cheap and good enough for jitter and token uniqueness.
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+
+    /// The parameters in use.
+    pub fn params(&self) -> &TransmissionParams {
+        &self.params
+    }
+
+    /// The current base timeout (ACK_TIMEOUT or the adaptive estimate), milliseconds.
+    pub fn rto_ms(&self) -> u32 {
+        if self.params.adaptive {
+            self.est.rto
+        } else {
+            self.params.ack_timeout_ms
+        }
+    }
+
+    /// A fresh Message ID.
+    pub fn next_message_id(&mut self) -> u16 {
+        self.next_mid = self.next_mid.wrapping_add(1);
+        self.next_mid
+    }
+
+    /// A fresh random 4-byte token.
+    pub fn next_token(&mut self) -> Token {
+        Token::from_u64(self.random() as u64, 4)
+    }
+
+    /// Whether an exchange is in flight.
+    pub fn is_busy(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Records that `msg` (a request) was just sent at `now`. A CON is retransmitted until
+    /// acknowledged; a NON only waits for its response.
+    pub fn start(&mut self, now: u64, msg: &Message<'_>) -> Result<(), Error> {
+        if self.in_flight.is_some() {
+            return Err(Error::Busy);
+        }
+        let base = self.rto_ms() as u64;
+        let spread = (self.params.ack_random_factor_milli as u64).saturating_sub(1000);
+        let jitter = if spread > 0 {
+            base * (self.random() as u64 % (spread + 1)) / 1000
+        } else {
+            0
+        };
+        let timeout = (base + jitter).min(u32::MAX as u64) as u32;
+        let confirmable = msg.message_type() == MessageType::Confirmable;
+        let timeout = if confirmable {
+            timeout
+        } else {
+            self.params.separate_response_ms
+        };
+        self.in_flight = Some(InFlight {
+            mid: msg.message_id(),
+            token: msg.token_value(),
+            confirmable,
+            first_sent: now,
+            deadline: now.saturating_add(timeout as u64),
+            timeout,
+            retransmits: 0,
+            acked: !confirmable,
+        });
+        Ok(())
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.in_flight.map(|f| f.deadline)
+    }
+
+    /// Advances the timers to `now`.
+    pub fn handle_timeout(&mut self, now: u64) -> TimeoutAction {
+        let Some(f) = self.in_flight.as_mut() else {
+            return TimeoutAction::None;
+        };
+        if now < f.deadline {
+            return TimeoutAction::None;
+        }
+        if f.acked || f.retransmits >= self.params.max_retransmit {
+            self.in_flight = None;
+            return TimeoutAction::GiveUp;
+        }
+        f.retransmits += 1;
+        let t = f.timeout as u64;
+        let next = if self.params.adaptive {
+            // CoCoA variable back-off: steeper for short timeouts.
+            match t {
+                0..1000 => t * 3,
+                1000..=3000 => t * 2,
+                _ => t * 3 / 2,
+            }
+        } else {
+            t * 2
+        };
+        f.timeout = next.min(self.params.max_rto_ms as u64).max(1) as u32;
+        f.deadline = now.saturating_add(f.timeout as u64);
+        TimeoutAction::Retransmit
+    }
+
+    /// Forgets the exchange in flight.
+    pub fn cancel(&mut self) {
+        self.in_flight = None;
+    }
+
+    /// Matches an incoming message against the exchange in flight.
+    pub fn handle_incoming(&mut self, now: u64, msg: &Message<'_>) -> Incoming {
+        let Some(f) = self.in_flight.as_mut() else {
+            return Incoming::Unrelated;
+        };
+        let ty = msg.message_type();
+        let mid_match = msg.message_id() == f.mid;
+        match ty {
+            MessageType::Reset if mid_match && f.confirmable => {
+                self.in_flight = None;
+                return Incoming::Reset;
+            }
+            MessageType::Acknowledgement if mid_match && f.confirmable => {
+                if !f.acked {
+                    f.acked = true;
+                    let (sent, n) = (f.first_sent, f.retransmits);
+                    if self.params.adaptive {
+                        self.est.sample(now.saturating_sub(sent), n, &self.params);
+                    }
+                }
+                if msg.code().is_empty() {
+                    let Some(f) = self.in_flight.as_mut() else {
+                        return Incoming::Unrelated;
+                    };
+                    f.deadline = now.saturating_add(self.params.separate_response_ms as u64);
+                    return Incoming::EmptyAck;
+                }
+                if msg.token() != f.token.as_slice() {
+                    return Incoming::Unrelated;
+                }
+                self.in_flight = None;
+                return Incoming::Response { ack_needed: false };
+            }
+            MessageType::Confirmable | MessageType::NonConfirmable
+                if msg.code().is_response() && msg.token() == f.token.as_slice() =>
+            {
+                self.in_flight = None;
+                return Incoming::Response {
+                    ack_needed: ty == MessageType::Confirmable,
+                };
+            }
+            _ => {}
+        }
+        Incoming::Unrelated
+    }
+}
+
+/// What [`DedupCache::check`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Dedup<'c> {
+    /// First time: process it (and [`store`](DedupCache::store) the response).
+    New,
+    /// A duplicate: send this cached response again, do not process.
+    Replay(&'c [u8]),
+    /// A duplicate whose response was too large to keep (or not stored): process it again
+    /// (the block engines recognise repeated blocks, so this is safe).
+    Reprocess,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry<P, const R: usize> {
+    peer: P,
+    mid: u16,
+    at: u64,
+    len: u16,
+    resp: [u8; R],
+}
+
+/// Message-ID de-duplication cache for a server: `E` entries, responses up to `R` bytes kept
+/// for replay. Entries expire after EXCHANGE_LIFETIME (247 s).
+#[derive(Debug, Clone)]
+pub struct DedupCache<P, const E: usize, const R: usize> {
+    entries: [Option<Entry<P, R>>; E],
+}
+
+/// EXCHANGE_LIFETIME with the RFC 7252 defaults, milliseconds.
+pub const EXCHANGE_LIFETIME_MS: u64 = 247_000;
+
+impl<P: PartialEq + Copy, const E: usize, const R: usize> Default for DedupCache<P, E, R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: PartialEq + Copy, const E: usize, const R: usize> DedupCache<P, E, R> {
+    /// An empty cache.
+    pub const fn new() -> Self {
+        DedupCache { entries: [None; E] }
+    }
+
+    /// Checks a received CON or NON message from `peer`; new ones are remembered (evicting the
+    /// oldest entry when full).
+    pub fn check(&mut self, now: u64, peer: P, msg: &Message<'_>) -> Dedup<'_> {
+        let mid = msg.message_id();
+        let mut hit = None;
+        let mut slot = 0;
+        let mut oldest = u64::MAX;
+        for (i, e) in self.entries.iter().enumerate() {
+            match e {
+                Some(e) if now.saturating_sub(e.at) < EXCHANGE_LIFETIME_MS => {
+                    if e.peer == peer && e.mid == mid {
+                        hit = Some(i);
+                        break;
+                    }
+                    if e.at < oldest {
+                        oldest = e.at;
+                        slot = i;
+                    }
+                }
+                _ => {
+                    oldest = 0;
+                    slot = i;
+                }
+            }
+        }
+        if let Some(i) = hit {
+            return match self.entries.get(i) {
+                Some(Some(e)) if e.len > 0 => {
+                    Dedup::Replay(e.resp.get(..e.len as usize).unwrap_or(&[]))
+                }
+                _ => Dedup::Reprocess,
+            };
+        }
+        if let Some(s) = self.entries.get_mut(slot) {
+            *s = Some(Entry {
+                peer,
+                mid,
+                at: now,
+                len: 0,
+                resp: [0; R],
+            });
+        }
+        Dedup::New
+    }
+
+    /// Remembers the response sent to `peer`'s message `mid` (kept when it fits in `R` bytes).
+    pub fn store(&mut self, peer: P, mid: u16, response: &[u8]) {
+        for e in self.entries.iter_mut().flatten() {
+            if e.peer == peer && e.mid == mid {
+                if let Some(dst) = e.resp.get_mut(..response.len()) {
+                    dst.copy_from_slice(response);
+                    e.len = response.len() as u16;
+                } else {
+                    e.len = 0;
+                }
+                return;
+            }
+        }
+    }
+}
