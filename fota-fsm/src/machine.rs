@@ -1,0 +1,639 @@
+//! The state machine of one Firmware Update instance.
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use crate::types::*;
+use crate::uri::check_uri;
+
+/// Capacity of PkgName (resource 6) and PkgVersion (resource 7) in bytes.
+pub const PKG_FIELD_CAP: usize = 32;
+
+/// What the machine is fixed to by the firmware, and the initial values of the writable
+/// resources 11, 13 and 14.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Config {
+    /// The object (and version) implemented.
+    pub version: ObjectVersion,
+    /// Resource 9.
+    pub delivery: DeliveryMethod,
+    /// Resource 8: the schemes a Package URI may use.
+    pub protocols: ProtocolSupport,
+    /// Initial Severity (resource 11; default Mandatory).
+    pub severity: Severity,
+    /// Initial Maximum Defer Period in seconds (resource 13; 0 = deferring not allowed).
+    pub max_defer_period: u32,
+    /// Initial Automatic Upgrade at Download (resource 14).
+    pub auto_upgrade: bool,
+}
+
+impl Config {
+    /// A configuration for `version` with push and pull over plain CoAP, Severity Mandatory,
+    /// no deferring and no automatic upgrade.
+    pub const fn new(version: ObjectVersion) -> Self {
+        Self {
+            version,
+            delivery: DeliveryMethod::Both,
+            protocols: ProtocolSupport::COAP,
+            severity: Severity::Mandatory,
+            max_defer_period: 0,
+            auto_upgrade: false,
+        }
+    }
+}
+
+/// One input to the machine: an LwM2M request on `/5/0` or something the device observed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Event<'a> {
+    /// Write of Package (`/5/0/0`) starting at block 0 (or a non-block-wise write) whose payload
+    /// is not a reset (see [`is_reset_package`]). `identity` names the package (e.g. a hash of
+    /// Request-Tag, Size1 and the first block): a new push never inherits the old offset.
+    PushStarted {
+        /// Caller-chosen identity of the pushed package.
+        identity: u32,
+    },
+    /// `len` bytes of the package were stored in staging at byte `offset` (push or pull):
+    /// the download progress. A chunk past Transferred Bytes is refused (4.00: the caller
+    /// answers 4.08); a chunk wholly below it is a duplicate.
+    ChunkStored {
+        /// Byte offset of the chunk in the package.
+        offset: u32,
+        /// Length of the chunk.
+        len: u32,
+    },
+    /// Write of Package URI (`/5/0/1`). Empty: reset. Otherwise validated (results 7, 9) and,
+    /// when valid in Idle, the pull download starts.
+    PackageUriWritten(&'a [u8]),
+    /// Write of Package with one NUL byte (or nothing): reset.
+    PackageReset,
+    /// The last byte of the package is stored: verify it.
+    DownloadFinished,
+    /// The download failed.
+    DownloadFailed(DownloadFailure),
+    /// The stored package passed its integrity check: Downloaded (or, with Automatic Upgrade
+    /// at Download, Updating).
+    IntegrityVerified,
+    /// The stored package failed its integrity check: Idle with result 5.
+    IntegrityFailed,
+    /// Execute of Update (`/5/0/2`), accepted by the device now.
+    ExecuteUpdate,
+    /// Execute of Update (`/5/0/2`) that the device (or its user) defers (v1.1+): stays
+    /// Downloaded with result 11, within Maximum Defer Period and Severity.
+    Defer,
+    /// The device starts the update by itself (after a deferral or in a maintenance window).
+    UpdateStarted,
+    /// The new image runs (without a reboot, or confirmed after one).
+    UpdateSucceeded,
+    /// Applying the update failed.
+    UpdateFailed {
+        /// Why.
+        cause: UpdateFailure,
+        /// Whether the staged image is still there to retry (→ Downloaded) or not (→ Idle).
+        image_usable: bool,
+    },
+    /// Execute of Cancel (`/5/0/10`, v1.1+).
+    Cancel,
+    /// The device booted: reconcile the restored record with the running image.
+    Booted {
+        /// Whether the image the update installed is the one running.
+        new_image_running: bool,
+    },
+    /// Execute of Switch to Download State (`/5/0/26501`): resume a download broken with
+    /// result 4 from Transferred Bytes.
+    SwitchToDownload,
+    /// Write of Severity (`/5/0/11`).
+    SeverityWritten(i64),
+    /// Write of Maximum Defer Period (`/5/0/13`).
+    MaxDeferPeriodWritten(i64),
+    /// Write of Automatic Upgrade at Download (`/5/0/14`).
+    AutoUpgradeWritten(bool),
+    /// PkgName and PkgVersion learnt from the package (at most 32 bytes each).
+    PackageInfo {
+        /// PkgName (resource 6).
+        name: &'a str,
+        /// PkgVersion (resource 7).
+        version: &'a str,
+    },
+}
+
+/// Whether the payload of a Package write is a reset (one NUL byte, or empty).
+pub fn is_reset_package(payload: &[u8]) -> bool {
+    matches!(payload, [] | [0])
+}
+
+/// What one event did and what the caller must do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Outcome {
+    /// The response to the LwM2M request (for device events: accepted or rejected).
+    pub code: ResponseCode,
+    /// Side effects to perform.
+    pub actions: Actions,
+    /// Resources whose value changed (notify observers of these).
+    pub changed: Resources,
+}
+
+impl Outcome {
+    const fn ok() -> Self {
+        Self {
+            code: ResponseCode::Changed,
+            actions: Actions::NONE,
+            changed: Resources::NONE,
+        }
+    }
+
+    const fn reject(code: ResponseCode) -> Self {
+        Self {
+            code,
+            actions: Actions::NONE,
+            changed: Resources::NONE,
+        }
+    }
+
+    fn act(&mut self, a: Actions) {
+        self.actions = self.actions.union(a);
+    }
+}
+
+/// Who delivers the current package.
+const JOB_NONE: u8 = 0;
+const JOB_PUSH: u8 = 1;
+const JOB_PULL: u8 = 2;
+
+/// One Firmware Update object instance: its resources and the machine that moves them.
+/// See the [crate docs](crate) for the transition table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct FirmwareUpdate {
+    pub(crate) version: ObjectVersion,
+    pub(crate) delivery: DeliveryMethod,
+    pub(crate) protocols: ProtocolSupport,
+    pub(crate) state: State,
+    pub(crate) result: UpdateResult,
+    pub(crate) severity: Severity,
+    pub(crate) auto_upgrade: bool,
+    /// JOB_NONE, JOB_PUSH or JOB_PULL.
+    pub(crate) job: u8,
+    pub(crate) last_change: u32,
+    pub(crate) max_defer: u32,
+    /// When the first deferral of the current Downloaded package happened.
+    pub(crate) deferred_since: u32,
+    pub(crate) transferred: u32,
+    pub(crate) identity: u32,
+    pub(crate) name_len: u8,
+    pub(crate) name: [u8; PKG_FIELD_CAP],
+    pub(crate) pkg_version_len: u8,
+    pub(crate) pkg_version: [u8; PKG_FIELD_CAP],
+    /// Sequence number of the last saved record.
+    pub(crate) seq: u16,
+}
+
+const R_STATE: u16 = 3;
+const R_RESULT: u16 = 5;
+const R_NAME: u16 = 6;
+const R_VERSION: u16 = 7;
+const R_SEVERITY: u16 = 11;
+const R_LSCT: u16 = 12;
+const R_MAX_DEFER: u16 = 13;
+const R_AUTO: u16 = 14;
+const R_TRANSFERRED: u16 = 26500;
+
+/// FNV-1a, to give a pulled package an identity from its URI.
+fn fnv1a(data: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in data {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+impl FirmwareUpdate {
+    /// A fresh instance: Idle, result 0, Last State Change Time 0.
+    pub const fn new(config: Config) -> Self {
+        Self {
+            version: config.version,
+            delivery: config.delivery,
+            protocols: config.protocols,
+            state: State::Idle,
+            result: UpdateResult::Initial,
+            severity: config.severity,
+            auto_upgrade: config.auto_upgrade,
+            job: JOB_NONE,
+            last_change: 0,
+            max_defer: config.max_defer_period,
+            deferred_since: 0,
+            transferred: 0,
+            identity: 0,
+            name_len: 0,
+            name: [0; PKG_FIELD_CAP],
+            pkg_version_len: 0,
+            pkg_version: [0; PKG_FIELD_CAP],
+            seq: 0,
+        }
+    }
+
+    /// Object version.
+    pub fn object_version(&self) -> ObjectVersion {
+        self.version
+    }
+
+    /// State (resource 3).
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Update Result (resource 5).
+    pub fn update_result(&self) -> UpdateResult {
+        self.result
+    }
+
+    /// PkgName (resource 6); empty when unknown.
+    pub fn pkg_name(&self) -> &[u8] {
+        self.name.get(..usize::from(self.name_len)).unwrap_or(&[])
+    }
+
+    /// PkgVersion (resource 7); empty when unknown.
+    pub fn pkg_version(&self) -> &[u8] {
+        self.pkg_version
+            .get(..usize::from(self.pkg_version_len))
+            .unwrap_or(&[])
+    }
+
+    /// Firmware Update Protocol Support (resource 8); empty for a push-only device.
+    pub fn protocol_support(&self) -> ProtocolSupport {
+        self.effective_protocols()
+    }
+
+    /// Firmware Update Delivery Method (resource 9).
+    pub fn delivery_method(&self) -> DeliveryMethod {
+        self.delivery
+    }
+
+    /// Severity (resource 11); `None` in version 1.0.
+    pub fn severity(&self) -> Option<Severity> {
+        self.version.has_v1_1().then_some(self.severity)
+    }
+
+    /// Last State Change Time (resource 12) in seconds since the epoch; `None` in version 1.0.
+    pub fn last_state_change_time(&self) -> Option<u32> {
+        self.version.has_v1_1().then_some(self.last_change)
+    }
+
+    /// Maximum Defer Period (resource 13) in seconds; `None` in version 1.0.
+    pub fn max_defer_period(&self) -> Option<u32> {
+        self.version.has_v1_1().then_some(self.max_defer)
+    }
+
+    /// Automatic Upgrade at Download (resource 14); `None` unless version 1.2.
+    pub fn auto_upgrade(&self) -> Option<bool> {
+        self.version.has_auto_upgrade().then_some(self.auto_upgrade)
+    }
+
+    /// Transferred Bytes (resource 26500): bytes of the current package stored so far, the
+    /// resume point; 0 at every new download.
+    pub fn transferred_bytes(&self) -> u32 {
+        self.transferred
+    }
+
+    /// Identity of the current package (the push identity, or a hash of the Package URI).
+    pub fn package_identity(&self) -> Option<u32> {
+        (self.job != JOB_NONE).then_some(self.identity)
+    }
+
+    /// Whether the current package is pulled from the Package URI (else pushed).
+    pub fn is_pull(&self) -> bool {
+        self.job == JOB_PULL
+    }
+
+    /// Until when (seconds since the epoch) a mandatory update may stay deferred; after that
+    /// the device must start it ([`Event::UpdateStarted`]). `None` when not deferred or when the
+    /// deferral has no deadline.
+    pub fn defer_deadline(&self) -> Option<u32> {
+        (self.result == UpdateResult::Deferred && self.severity == Severity::Mandatory)
+            .then(|| self.deferred_since.saturating_add(self.max_defer))
+    }
+
+    fn effective_protocols(&self) -> ProtocolSupport {
+        if self.delivery.pull() {
+            self.protocols
+        } else {
+            ProtocolSupport::EMPTY
+        }
+    }
+
+    /// Last State Change Time first, then State (spec: set before every State change).
+    fn set_state(&mut self, s: State, now: u32, out: &mut Outcome) {
+        if s != self.state {
+            self.last_change = now;
+            self.state = s;
+            out.changed = out.changed.with(R_STATE);
+            if self.version.has_v1_1() {
+                out.changed = out.changed.with(R_LSCT);
+            }
+            out.act(Actions::PERSIST);
+        }
+    }
+
+    fn set_result(&mut self, r: UpdateResult, out: &mut Outcome) {
+        if r != self.result {
+            self.result = r;
+            out.changed = out.changed.with(R_RESULT);
+            out.act(Actions::PERSIST);
+        }
+    }
+
+    fn set_transferred(&mut self, t: u32, out: &mut Outcome) {
+        if t != self.transferred {
+            self.transferred = t;
+            out.changed = out.changed.with(R_TRANSFERRED);
+        }
+    }
+
+    fn clear_info(&mut self, out: &mut Outcome) {
+        if self.name_len != 0 {
+            self.name_len = 0;
+            out.changed = out.changed.with(R_NAME);
+            out.act(Actions::PERSIST);
+        }
+        if self.pkg_version_len != 0 {
+            self.pkg_version_len = 0;
+            out.changed = out.changed.with(R_VERSION);
+            out.act(Actions::PERSIST);
+        }
+    }
+
+    /// A new package: offset 0, staging erased, result 0, Downloading.
+    fn start_job(&mut self, job: u8, identity: u32, now: u32, out: &mut Outcome) {
+        self.job = job;
+        self.identity = identity;
+        self.deferred_since = 0;
+        self.set_transferred(0, out);
+        self.clear_info(out);
+        out.act(Actions::ERASE_STAGING | Actions::PERSIST);
+        if job == JOB_PULL {
+            out.act(Actions::START_DOWNLOAD);
+        }
+        self.set_result(UpdateResult::Initial, out);
+        self.set_state(State::Downloading, now, out);
+    }
+
+    /// Drops the package: staging erased, no resume.
+    fn drop_job(&mut self, out: &mut Outcome) {
+        if self.state == State::Downloading && self.job == JOB_PULL {
+            out.act(Actions::ABORT_DOWNLOAD);
+        }
+        self.job = JOB_NONE;
+        out.act(Actions::ERASE_STAGING | Actions::PERSIST);
+    }
+
+    fn start_update(&mut self, now: u32, out: &mut Outcome) {
+        self.deferred_since = 0;
+        out.act(Actions::APPLY | Actions::REBOOT | Actions::PERSIST);
+        self.set_result(UpdateResult::Initial, out);
+        self.set_state(State::Updating, now, out);
+    }
+
+    /// Feeds one event at time `now` (seconds since the epoch) and says what to answer, what
+    /// to do and what changed. A rejected event changes nothing.
+    pub fn handle(&mut self, event: Event<'_>, now: u32) -> Outcome {
+        use ResponseCode::{BadRequest, MethodNotAllowed, NotFound};
+        use State::{Downloaded, Downloading, Idle, Updating};
+        let mut out = Outcome::ok();
+        let v11 = self.version.has_v1_1();
+        match event {
+            Event::PushStarted { identity } => {
+                let restart = self.state == Downloading && self.job == JOB_PUSH;
+                if !self.delivery.push() || !(self.state == Idle || restart) {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                self.start_job(JOB_PUSH, identity, now, &mut out);
+            }
+            Event::ChunkStored { offset, len } => {
+                if self.state != Downloading {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                let Some(end) = offset.checked_add(len) else {
+                    return Outcome::reject(BadRequest);
+                };
+                if offset > self.transferred {
+                    return Outcome::reject(BadRequest);
+                }
+                if end > self.transferred {
+                    self.set_transferred(end, &mut out);
+                }
+            }
+            Event::PackageUriWritten(uri) if !uri.is_empty() => {
+                if self.state != Idle {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                match check_uri(uri, self.effective_protocols()) {
+                    Ok(_) => self.start_job(JOB_PULL, fnv1a(uri), now, &mut out),
+                    Err(e) => self.set_result(e.result(), &mut out),
+                }
+            }
+            Event::PackageUriWritten(_) | Event::PackageReset => {
+                if self.state == Updating {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                if self.job != JOB_NONE {
+                    self.drop_job(&mut out);
+                }
+                self.set_transferred(0, &mut out);
+                self.clear_info(&mut out);
+                self.set_result(UpdateResult::Initial, &mut out);
+                self.set_state(Idle, now, &mut out);
+            }
+            Event::DownloadFinished => {
+                if self.state != Downloading {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                out.act(Actions::VERIFY);
+            }
+            Event::DownloadFailed(cause) => {
+                if self.state != Downloading {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                if cause == DownloadFailure::ConnectionLost {
+                    // Keep the job and the stored bytes: Switch to Download State resumes.
+                    if self.job == JOB_PULL {
+                        out.act(Actions::ABORT_DOWNLOAD);
+                    }
+                } else {
+                    self.drop_job(&mut out);
+                }
+                self.set_result(cause.result(), &mut out);
+                self.set_state(Idle, now, &mut out);
+            }
+            Event::IntegrityVerified => {
+                if self.state != Downloading {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                if self.auto_upgrade && self.version.has_auto_upgrade() {
+                    self.start_update(now, &mut out);
+                } else {
+                    self.set_state(Downloaded, now, &mut out);
+                }
+            }
+            Event::IntegrityFailed => {
+                if !matches!(self.state, Downloading | Downloaded) {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                self.drop_job(&mut out);
+                self.set_result(UpdateResult::IntegrityFailure, &mut out);
+                self.set_state(Idle, now, &mut out);
+            }
+            Event::ExecuteUpdate | Event::UpdateStarted => {
+                if self.state != Downloaded {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                self.start_update(now, &mut out);
+            }
+            Event::Defer => {
+                let deferred = self.result == UpdateResult::Deferred;
+                let expired = deferred
+                    && self.severity == Severity::Mandatory
+                    && now >= self.deferred_since.saturating_add(self.max_defer);
+                if !v11
+                    || self.state != Downloaded
+                    || self.severity == Severity::Critical
+                    || self.max_defer == 0
+                    || expired
+                {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                if !deferred {
+                    self.deferred_since = now;
+                }
+                self.set_result(UpdateResult::Deferred, &mut out);
+                out.act(Actions::PERSIST);
+            }
+            Event::UpdateSucceeded => {
+                if self.state != Updating {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                self.succeed(now, &mut out);
+            }
+            Event::UpdateFailed {
+                cause,
+                image_usable,
+            } => {
+                if self.state != Updating {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                self.fail_update(cause.result(self.version), image_usable, now, &mut out);
+            }
+            Event::Cancel => {
+                if !v11 {
+                    return Outcome::reject(NotFound);
+                }
+                if !matches!(self.state, Downloading | Downloaded) {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                self.drop_job(&mut out);
+                self.set_result(UpdateResult::Cancelled, &mut out);
+                self.set_state(Idle, now, &mut out);
+            }
+            Event::Booted { new_image_running } => match self.state {
+                Updating if new_image_running => self.succeed(now, &mut out),
+                // The bootloader fell back to the old image: the staged one is not usable.
+                Updating => self.fail_update(UpdateResult::UpdateFailed, false, now, &mut out),
+                // A reboot broke the transfer: like a lost connection (resumable).
+                Downloading => {
+                    self.set_result(UpdateResult::ConnectionLost, &mut out);
+                    self.set_state(Idle, now, &mut out);
+                }
+                Idle | Downloaded => {}
+            },
+            Event::SwitchToDownload => {
+                if self.state != Idle
+                    || self.result != UpdateResult::ConnectionLost
+                    || self.job == JOB_NONE
+                {
+                    return Outcome::reject(MethodNotAllowed);
+                }
+                if self.job == JOB_PULL {
+                    out.act(Actions::START_DOWNLOAD);
+                }
+                self.set_result(UpdateResult::Initial, &mut out);
+                self.set_state(Downloading, now, &mut out);
+            }
+            Event::SeverityWritten(v) => {
+                if !v11 {
+                    return Outcome::reject(NotFound);
+                }
+                let Some(s) = u8::try_from(v).ok().and_then(Severity::from_u8) else {
+                    return Outcome::reject(BadRequest);
+                };
+                if s != self.severity {
+                    self.severity = s;
+                    out.changed = out.changed.with(R_SEVERITY);
+                    out.act(Actions::PERSIST);
+                }
+            }
+            Event::MaxDeferPeriodWritten(v) => {
+                if !v11 {
+                    return Outcome::reject(NotFound);
+                }
+                let Ok(p) = u32::try_from(v) else {
+                    return Outcome::reject(BadRequest);
+                };
+                if p != self.max_defer {
+                    self.max_defer = p;
+                    out.changed = out.changed.with(R_MAX_DEFER);
+                    out.act(Actions::PERSIST);
+                }
+            }
+            Event::AutoUpgradeWritten(b) => {
+                if !self.version.has_auto_upgrade() {
+                    return Outcome::reject(NotFound);
+                }
+                if b != self.auto_upgrade {
+                    self.auto_upgrade = b;
+                    out.changed = out.changed.with(R_AUTO);
+                    out.act(Actions::PERSIST);
+                }
+            }
+            Event::PackageInfo { name, version } => {
+                let (name, version) = (name.as_bytes(), version.as_bytes());
+                let (Some(n), Some(vb)) = (
+                    self.name.get_mut(..name.len()),
+                    self.pkg_version.get_mut(..version.len()),
+                ) else {
+                    return Outcome::reject(BadRequest);
+                };
+                if n != name || usize::from(self.name_len) != name.len() {
+                    n.copy_from_slice(name);
+                    self.name_len = name.len() as u8;
+                    out.changed = out.changed.with(R_NAME);
+                    out.act(Actions::PERSIST);
+                }
+                if vb != version || usize::from(self.pkg_version_len) != version.len() {
+                    vb.copy_from_slice(version);
+                    self.pkg_version_len = version.len() as u8;
+                    out.changed = out.changed.with(R_VERSION);
+                    out.act(Actions::PERSIST);
+                }
+            }
+        }
+        out
+    }
+
+    fn succeed(&mut self, now: u32, out: &mut Outcome) {
+        self.job = JOB_NONE;
+        out.act(Actions::PERSIST);
+        self.set_result(UpdateResult::Success, out);
+        self.set_state(State::Idle, now, out);
+    }
+
+    fn fail_update(&mut self, r: UpdateResult, usable: bool, now: u32, out: &mut Outcome) {
+        let next = if usable {
+            State::Downloaded
+        } else {
+            self.drop_job(out);
+            State::Idle
+        };
+        out.act(Actions::PERSIST);
+        self.set_result(r, out);
+        self.set_state(next, now, out);
+    }
+}
