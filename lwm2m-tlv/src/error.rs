@@ -63,7 +63,7 @@ pub enum Error {
     /// The value length of the record at `offset` runs past the end of the input or of its
     /// parent container.
     #[error(
-        "TLV value of {len} bytes at offset {offset} runs past its end ({available} bytes left)"
+        "TLV value length {len} at offset {offset} runs past the end of its input or container (only {available} available)"
     )]
     ValueOverrun {
         /// Offset of the record's type byte.
