@@ -1,0 +1,2 @@
+//! `fota-delta` command-line tool.
+fn main() {}

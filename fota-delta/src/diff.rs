@@ -1,0 +1,330 @@
+//! The generator (std): bsdiff-style approximate matching over a suffix array of the old image,
+//! then the native encoder.
+
+use std::vec;
+use std::vec::Vec;
+
+use sha2::{Digest, Sha256};
+
+use crate::header::{HEADER_LEN, Header};
+use crate::rc::{Encoder, Model, Record};
+
+/// Options of [`diff_with`].
+pub struct DiffOptions<'a> {
+    /// Restart the coder every `1 << interval_log2` new-image bytes so that the patcher can
+    /// checkpoint there (12..=31), or 0 for a single block (smallest patch, no resume).
+    pub interval_log2: u8,
+    /// Called now and then with (new-image bytes matched, new-image size).
+    pub progress: Option<&'a mut dyn FnMut(u64, u64)>,
+}
+
+/// Default checkpoint interval: every 64 KiB of new image.
+pub const DEFAULT_INTERVAL_LOG2: u8 = 16;
+
+impl Default for DiffOptions<'_> {
+    fn default() -> Self {
+        DiffOptions {
+            interval_log2: DEFAULT_INTERVAL_LOG2,
+            progress: None,
+        }
+    }
+}
+
+/// Suffix array of `old` (divsufsort: linear memory, explicit stacks instead of recursion).
+fn suffix_array(old: &[u8]) -> Vec<i32> {
+    let mut sa = vec![0i32; old.len()];
+    if !old.is_empty() {
+        divsufsort::sort_in_place(old, &mut sa);
+    }
+    sa
+}
+
+fn match_len(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Longest match of `target` among the suffixes of `old`: (position, length).
+fn search(sa: &[i32], old: &[u8], target: &[u8]) -> (usize, usize) {
+    if sa.is_empty() {
+        return (0, 0);
+    }
+    // Lower bound of `target` in suffix order; the longest match is at it or just before it.
+    let (mut lo, mut hi) = (0usize, sa.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let s = &old[sa[mid] as usize..];
+        let n = s.len().min(target.len());
+        if s[..n] < target[..n] || (s[..n] == target[..n] && s.len() < target.len()) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut best = (0usize, 0usize);
+    for i in [lo.wrapping_sub(1), lo] {
+        if let Some(&p) = sa.get(i) {
+            let l = match_len(&old[p as usize..], target);
+            if l > best.1 {
+                best = (p as usize, l);
+            }
+        }
+    }
+    best
+}
+
+/// bsdiff's control records (diff length, extra length, seek) turning `old` into `new`: every
+/// diff range lies inside `old`, every record is non-empty.
+pub fn records(
+    old: &[u8],
+    new: &[u8],
+    mut progress: Option<&mut dyn FnMut(u64, u64)>,
+) -> Vec<Record> {
+    let sa = suffix_array(old);
+    let (oldsize, newsize) = (old.len() as isize, new.len() as isize);
+    let mut out = Vec::new();
+    let (mut scan, mut len, mut pos) = (0isize, 0isize, 0isize);
+    let (mut lastscan, mut lastpos, mut lastoffset) = (0isize, 0isize, 0isize);
+    let mut next_report = 0isize;
+    let old_at = |i: isize| old[i as usize];
+    let new_at = |i: isize| new[i as usize];
+    while scan < newsize {
+        let mut oldscore = 0isize;
+        scan += len;
+        let mut scsc = scan;
+        while scan < newsize {
+            let (p, l) = search(&sa, old, &new[scan as usize..]);
+            pos = p as isize;
+            len = l as isize;
+            while scsc < scan + len {
+                if scsc + lastoffset < oldsize
+                    && scsc + lastoffset >= 0
+                    && old_at(scsc + lastoffset) == new_at(scsc)
+                {
+                    oldscore += 1;
+                }
+                scsc += 1;
+            }
+            if (len == oldscore && len != 0) || len > oldscore + 8 {
+                break;
+            }
+            if scan + lastoffset < oldsize
+                && scan + lastoffset >= 0
+                && old_at(scan + lastoffset) == new_at(scan)
+            {
+                oldscore -= 1;
+            }
+            scan += 1;
+        }
+        if len != oldscore || scan == newsize {
+            // Extend the previous match forwards and this one backwards, splitting any overlap.
+            let (mut s, mut sf, mut lenf) = (0isize, 0isize, 0isize);
+            let mut i = 0isize;
+            while lastscan + i < scan && lastpos + i < oldsize {
+                if old_at(lastpos + i) == new_at(lastscan + i) {
+                    s += 1;
+                }
+                i += 1;
+                if s * 2 - i > sf * 2 - lenf {
+                    sf = s;
+                    lenf = i;
+                }
+            }
+            let mut lenb = 0isize;
+            if scan < newsize {
+                let (mut s, mut sb) = (0isize, 0isize);
+                let mut i = 1isize;
+                while scan >= lastscan + i && pos >= i {
+                    if old_at(pos - i) == new_at(scan - i) {
+                        s += 1;
+                    }
+                    if s * 2 - i > sb * 2 - lenb {
+                        sb = s;
+                        lenb = i;
+                    }
+                    i += 1;
+                }
+            }
+            if lastscan + lenf > scan - lenb {
+                let overlap = (lastscan + lenf) - (scan - lenb);
+                let (mut s, mut ss, mut lens) = (0isize, 0isize, 0isize);
+                for i in 0..overlap {
+                    if new_at(lastscan + lenf - overlap + i) == old_at(lastpos + lenf - overlap + i)
+                    {
+                        s += 1;
+                    }
+                    if new_at(scan - lenb + i) == old_at(pos - lenb + i) {
+                        s -= 1;
+                    }
+                    if s > ss {
+                        ss = s;
+                        lens = i + 1;
+                    }
+                }
+                lenf += lens - overlap;
+                lenb -= lens;
+            }
+            out.push(Record {
+                diff: lenf as u64,
+                extra: ((scan - lenb) - (lastscan + lenf)) as u64,
+                seek: ((pos - lenb) - (lastpos + lenf)) as i64,
+            });
+            lastscan = scan - lenb;
+            lastpos = pos - lenb;
+            lastoffset = pos - scan;
+        }
+        if let Some(cb) = progress.as_mut()
+            && scan >= next_report
+        {
+            cb(scan.min(newsize) as u64, newsize as u64);
+            next_report = scan + (1 << 16);
+        }
+    }
+    if let Some(cb) = progress.as_mut() {
+        cb(newsize as u64, newsize as u64);
+    }
+    normalize(out)
+}
+
+/// Folds empty records into their neighbours so that every record makes progress.
+fn normalize(recs: Vec<Record>) -> Vec<Record> {
+    let mut out: Vec<Record> = Vec::with_capacity(recs.len());
+    let mut lead_seek = 0i64;
+    for r in recs {
+        if r.diff == 0 && r.extra == 0 {
+            match out.last_mut() {
+                Some(prev) => prev.seek += r.seek,
+                None => lead_seek += r.seek,
+            }
+            continue;
+        }
+        if out.is_empty() && lead_seek != 0 {
+            // The stream starts at old offset 0: spend the first new byte as an extra byte so
+            // that the seek after it can move to where the first diff starts.
+            if r.diff == 0 {
+                out.push(Record {
+                    diff: 0,
+                    extra: r.extra,
+                    seek: r.seek + lead_seek,
+                });
+            } else {
+                out.push(Record {
+                    diff: 0,
+                    extra: 1,
+                    seek: lead_seek + 1,
+                });
+                if r.diff > 1 || r.extra > 0 {
+                    out.push(Record {
+                        diff: r.diff - 1,
+                        extra: r.extra,
+                        seek: r.seek,
+                    });
+                } else if let Some(prev) = out.last_mut() {
+                    prev.seek += r.seek;
+                }
+            }
+            lead_seek = 0;
+            continue;
+        }
+        out.push(r);
+    }
+    out
+}
+
+/// Encodes records into the native compressed stream (after a header), splitting records at
+/// block boundaries.
+pub(crate) fn encode(old: &[u8], new: &[u8], recs: &[Record], interval_log2: u8) -> Vec<u8> {
+    let header = Header {
+        old_size: old.len() as u32,
+        new_size: new.len() as u32,
+        interval_log2,
+        old_sha256: Sha256::digest(old).into(),
+        new_sha256: Sha256::digest(new).into(),
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + new.len() / 8);
+    out.extend_from_slice(&header.to_bytes());
+    if new.is_empty() {
+        return out;
+    }
+    let mut enc = Encoder::new();
+    let mut model = Model::NEW;
+    let (mut new_pos, mut old_pos) = (0usize, 0i64);
+    let mut pending: Vec<Record> = recs.iter().rev().copied().collect();
+    while let Some(mut r) = pending.pop() {
+        let left = u64::from(header.block_left(new_pos as u32));
+        if r.diff + r.extra > left {
+            // Split at the block boundary.
+            let rest = if r.diff >= left {
+                let rest = Record {
+                    diff: r.diff - left,
+                    extra: r.extra,
+                    seek: r.seek,
+                };
+                r = Record {
+                    diff: left,
+                    extra: 0,
+                    seek: 0,
+                };
+                rest
+            } else {
+                let k = left - r.diff;
+                let rest = Record {
+                    diff: 0,
+                    extra: r.extra - k,
+                    seek: r.seek,
+                };
+                r = Record {
+                    diff: r.diff,
+                    extra: k,
+                    seek: 0,
+                };
+                rest
+            };
+            pending.push(rest);
+        }
+        model.record(&mut enc, r);
+        for i in 0..r.diff as usize {
+            let o = old[old_pos as usize + i];
+            let n = new[new_pos + i];
+            model.delta(&mut enc, (new_pos + i) as u32, n.wrapping_sub(o));
+            model.saw_new(n);
+        }
+        new_pos += r.diff as usize;
+        old_pos += r.diff as i64;
+        for &b in &new[new_pos..new_pos + r.extra as usize] {
+            model.literal(&mut enc, b);
+        }
+        new_pos += r.extra as usize;
+        old_pos += r.seek;
+        if header.is_block_end(new_pos as u32) {
+            out.extend_from_slice(&core::mem::replace(&mut enc, Encoder::new()).flush());
+            model = Model::NEW;
+        }
+    }
+    out
+}
+
+/// Builds a native patch from `old` to `new` with default options (64 KiB checkpoint blocks).
+///
+/// # Panics
+/// When an image is 4 GiB or larger.
+pub fn diff(old: &[u8], new: &[u8]) -> Vec<u8> {
+    diff_with(old, new, DiffOptions::default())
+}
+
+/// Builds a native patch with explicit options.
+///
+/// # Panics
+/// When an image is 4 GiB or larger, or `interval_log2` is neither 0 nor in 12..=31.
+pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
+    assert!(
+        u32::try_from(old.len()).is_ok() && u32::try_from(new.len()).is_ok(),
+        "image of 4 GiB or more"
+    );
+    let i = opts.interval_log2;
+    assert!(
+        i == 0
+            || (crate::header::MIN_INTERVAL_LOG2..=crate::header::MAX_INTERVAL_LOG2).contains(&i)
+    );
+    let recs = records(old, new, opts.progress);
+    encode(old, new, &recs, i)
+}

@@ -1,0 +1,676 @@
+//! The push-style streaming patcher (`no_std`, no allocation, fixed RAM).
+
+use crate::Error;
+use crate::header::{HEADER_LEN, Header};
+use crate::rc::{Decoder, INIT_BYTES, MAX_BYTE_BYTES, MAX_RECORD_BYTES, Model, RcState, Record};
+use crate::sha::Sha;
+
+/// Failure reported by an [`OldImage`] or [`NewImage`] implementation (flash error, say). The
+/// patcher turns it into [`Error::OldRead`] or [`Error::NewWrite`] with the offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageIoError;
+
+/// The old image, read at random offsets (typically the running firmware slot in flash).
+pub trait OldImage {
+    /// Fills `buf` with the bytes at `offset..offset + buf.len()`; the patcher only asks for
+    /// ranges inside the old size given in the patch header.
+    fn read_at(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), ImageIoError>;
+}
+
+/// The new image, written strictly forward (typically the staging slot in flash).
+pub trait NewImage {
+    /// Appends `data` after everything written before.
+    fn write(&mut self, data: &[u8]) -> Result<(), ImageIoError>;
+}
+
+fn read_slice(image: &[u8], offset: u32, buf: &mut [u8]) -> Result<(), ImageIoError> {
+    let start = usize::try_from(offset).map_err(|_| ImageIoError)?;
+    let end = start.checked_add(buf.len()).ok_or(ImageIoError)?;
+    buf.copy_from_slice(image.get(start..end).ok_or(ImageIoError)?);
+    Ok(())
+}
+
+impl OldImage for [u8] {
+    fn read_at(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), ImageIoError> {
+        read_slice(self, offset, buf)
+    }
+}
+
+impl OldImage for &[u8] {
+    fn read_at(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), ImageIoError> {
+        read_slice(self, offset, buf)
+    }
+}
+
+#[cfg(feature = "std")]
+impl NewImage for std::vec::Vec<u8> {
+    fn write(&mut self, data: &[u8]) -> Result<(), ImageIoError> {
+        self.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+const IN_BUF: usize = 256;
+const OLD_BUF: usize = 64;
+const OUT_BUF: usize = 128;
+/// Largest RAM the patcher may take; asserted at compile time.
+pub const PATCHER_RAM_LIMIT: usize = 12 * 1024;
+/// RAM taken by one [`Patcher`] (all of its state: model, buffers, digest), in bytes.
+pub const PATCHER_RAM: usize = core::mem::size_of::<Patcher>();
+const _: () = assert!(PATCHER_RAM <= PATCHER_RAM_LIMIT);
+/// Bytes of an encoded [`Checkpoint`].
+pub const CHECKPOINT_LEN: usize = 94;
+
+/// Bound on the old-image position between records: beyond this no later record could be valid.
+const SEEK_LIMIT: i64 = 1 << 33;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    Header,
+    BlockStart,
+    Record,
+    Diff,
+    Extra,
+    Done,
+    Failed,
+}
+
+/// What one [`Patcher::feed`] call achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the new image handed to the sink so far.
+    pub new_written: u32,
+    /// Size of the new image, once the header was read.
+    pub new_size: Option<u32>,
+    /// Set when a checkpoint boundary was passed during this call: persist it (after the sink
+    /// has made the written bytes durable) to resume from there after a power cut.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Resumable state at a block boundary: everything needed to continue from byte
+/// [`Checkpoint::patch_offset`] of the patch, with the sink positioned at
+/// [`Checkpoint::new_offset`]. Encodes to [`CHECKPOINT_LEN`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    patch_offset: u32,
+    new_offset: u32,
+    old_pos: i64,
+    old_size: u32,
+    new_size: u32,
+    interval_log2: u8,
+    sha_state: [u32; 8],
+    new_sha256: [u8; 32],
+}
+
+fn check32(b: &[u8]) -> u32 {
+    // FNV-1a: catches torn or stale checkpoint records, not an adversary.
+    let mut h: u32 = 0x811c_9dc5;
+    for &x in b {
+        h = (h ^ u32::from(x)).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+impl Checkpoint {
+    /// Patch offset to resume feeding from.
+    pub fn patch_offset(&self) -> u32 {
+        self.patch_offset
+    }
+
+    /// New-image bytes already written and covered by this checkpoint.
+    pub fn new_offset(&self) -> u32 {
+        self.new_offset
+    }
+
+    /// Serialises the checkpoint (with a check value).
+    pub fn to_bytes(&self) -> [u8; CHECKPOINT_LEN] {
+        let mut b = [0u8; CHECKPOINT_LEN];
+        b[0] = 1;
+        b[1..5].copy_from_slice(&self.patch_offset.to_le_bytes());
+        b[5..9].copy_from_slice(&self.new_offset.to_le_bytes());
+        b[9..17].copy_from_slice(&self.old_pos.to_le_bytes());
+        b[17..21].copy_from_slice(&self.old_size.to_le_bytes());
+        b[21..25].copy_from_slice(&self.new_size.to_le_bytes());
+        b[25] = self.interval_log2;
+        for (i, w) in self.sha_state.iter().enumerate() {
+            b[26 + 4 * i..30 + 4 * i].copy_from_slice(&w.to_le_bytes());
+        }
+        b[58..90].copy_from_slice(&self.new_sha256);
+        let c = check32(&b[..90]);
+        b[90..94].copy_from_slice(&c.to_le_bytes());
+        b
+    }
+
+    /// Parses a checkpoint written by [`Checkpoint::to_bytes`].
+    pub fn from_bytes(b: &[u8]) -> Result<Checkpoint, Error> {
+        let b: &[u8; CHECKPOINT_LEN] = b.try_into().map_err(|_| Error::BadCheckpoint)?;
+        let u32_at = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        if b[0] != 1 || u32_at(90) != check32(&b[..90]) {
+            return Err(Error::BadCheckpoint);
+        }
+        let mut old = [0u8; 8];
+        old.copy_from_slice(&b[9..17]);
+        let mut sha_state = [0u32; 8];
+        for (i, w) in sha_state.iter_mut().enumerate() {
+            *w = u32_at(26 + 4 * i);
+        }
+        let mut new_sha256 = [0u8; 32];
+        new_sha256.copy_from_slice(&b[58..90]);
+        let cp = Checkpoint {
+            patch_offset: u32_at(1),
+            new_offset: u32_at(5),
+            old_pos: i64::from_le_bytes(old),
+            old_size: u32_at(17),
+            new_size: u32_at(21),
+            interval_log2: b[25],
+            sha_state,
+            new_sha256,
+        };
+        let interval_ok = (crate::header::MIN_INTERVAL_LOG2..=crate::header::MAX_INTERVAL_LOG2)
+            .contains(&cp.interval_log2);
+        if !interval_ok
+            || cp.new_offset >= cp.new_size
+            || cp.new_offset.trailing_zeros() < u32::from(cp.interval_log2)
+            || cp.old_pos.unsigned_abs() > SEEK_LIMIT as u64
+            || (cp.patch_offset as usize) < HEADER_LEN
+        {
+            return Err(Error::BadCheckpoint);
+        }
+        Ok(cp)
+    }
+}
+
+/// A window of the old image.
+struct OldCache {
+    buf: [u8; OLD_BUF],
+    at: i64,
+    len: usize,
+}
+
+impl OldCache {
+    fn get<O: OldImage + ?Sized>(&mut self, src: &mut O, pos: i64, size: u32) -> Result<u8, Error> {
+        let rel = pos.wrapping_sub(self.at);
+        if rel < 0 || rel >= self.len as i64 {
+            let offset = u32::try_from(pos).map_err(|_| Error::TooLarge)?;
+            let len = (size.saturating_sub(offset) as usize).min(OLD_BUF);
+            let buf = self.buf.get_mut(..len).ok_or(Error::TooLarge)?;
+            src.read_at(offset, buf)
+                .map_err(|_| Error::OldRead { offset })?;
+            self.at = pos;
+            self.len = len;
+        }
+        let rel = pos.wrapping_sub(self.at) as usize;
+        self.buf
+            .get(rel)
+            .copied()
+            .ok_or(Error::OldRead { offset: pos as u32 })
+    }
+}
+
+/// New-image bytes on their way to the sink, and their running digest.
+struct Output {
+    buf: [u8; OUT_BUF],
+    len: usize,
+    sha: Sha,
+    written: u32,
+}
+
+impl Output {
+    fn flush<N: NewImage + ?Sized>(&mut self, sink: &mut N) -> Result<(), Error> {
+        let data = self.buf.get(..self.len).unwrap_or(&[]);
+        if !data.is_empty() {
+            sink.write(data).map_err(|_| Error::NewWrite {
+                offset: self.written,
+            })?;
+            self.sha.update(data);
+            self.written = self.written.wrapping_add(self.len as u32);
+            self.len = 0;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn push<N: NewImage + ?Sized>(&mut self, sink: &mut N, b: u8) -> Result<(), Error> {
+        if self.len >= OUT_BUF {
+            self.flush(sink)?;
+        }
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Applies a native patch while it arrives, in fixed RAM ([`PATCHER_RAM`] bytes).
+///
+/// Feed the patch in chunks of any size with [`Patcher::feed`]; the patcher reads the old image
+/// through an [`OldImage`] and writes the new one forward through a [`NewImage`]. Once the header
+/// is in, it hashes the whole old image and refuses to write anything if the digest differs. Call
+/// [`Patcher::finish`] after the last chunk: it decodes what is still buffered and checks the new
+/// image's digest. Any error is final (later calls return [`Error::Finished`]).
+pub struct Patcher {
+    phase: Phase,
+    header: Header,
+    inbuf: [u8; IN_BUF],
+    in_start: usize,
+    in_end: usize,
+    patch_offset: u32,
+    rc: RcState,
+    model: Model,
+    new_offset: u32,
+    old_pos: i64,
+    diff_left: u32,
+    extra_left: u32,
+    seek: i64,
+    old: OldCache,
+    out: Output,
+    last_checkpoint: Option<Checkpoint>,
+    resumed: bool,
+}
+
+impl Default for Patcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Patcher {
+    /// A patcher expecting the first byte of a patch.
+    pub const fn new() -> Self {
+        Patcher {
+            phase: Phase::Header,
+            header: Header {
+                old_size: 0,
+                new_size: 0,
+                interval_log2: 0,
+                old_sha256: [0; 32],
+                new_sha256: [0; 32],
+            },
+            inbuf: [0; IN_BUF],
+            in_start: 0,
+            in_end: 0,
+            patch_offset: 0,
+            rc: RcState { range: 0, code: 0 },
+            model: Model::NEW,
+            new_offset: 0,
+            old_pos: 0,
+            diff_left: 0,
+            extra_left: 0,
+            seek: 0,
+            old: OldCache {
+                buf: [0; OLD_BUF],
+                at: 0,
+                len: 0,
+            },
+            out: Output {
+                buf: [0; OUT_BUF],
+                len: 0,
+                sha: Sha::new(),
+                written: 0,
+            },
+            last_checkpoint: None,
+            resumed: false,
+        }
+    }
+
+    /// A patcher continuing from a checkpoint: feed the patch from
+    /// [`Checkpoint::patch_offset`] on, with the sink positioned at [`Checkpoint::new_offset`].
+    /// The old image was verified before the checkpoint was taken and is not hashed again.
+    pub fn resume(cp: &Checkpoint) -> Self {
+        let mut p = Self::new();
+        p.phase = Phase::BlockStart;
+        p.header = Header {
+            old_size: cp.old_size,
+            new_size: cp.new_size,
+            interval_log2: cp.interval_log2,
+            old_sha256: [0; 32],
+            new_sha256: cp.new_sha256,
+        };
+        p.patch_offset = cp.patch_offset;
+        p.new_offset = cp.new_offset;
+        p.old_pos = cp.old_pos;
+        p.out.sha = Sha::from_mid(cp.sha_state, u64::from(cp.new_offset));
+        p.out.written = cp.new_offset;
+        p.last_checkpoint = Some(*cp);
+        p.resumed = true;
+        p
+    }
+
+    /// The patch header, once it has been received.
+    pub fn header(&self) -> Option<&Header> {
+        (self.phase != Phase::Header).then_some(&self.header)
+    }
+
+    /// Patch bytes consumed by the decoder so far (buffered bytes not included).
+    pub fn patch_offset(&self) -> u32 {
+        self.patch_offset
+    }
+
+    /// The latest checkpoint passed, if any.
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        self.last_checkpoint
+    }
+
+    /// True once the whole new image was written and verified.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Feeds the next chunk of the patch (any size, including empty). All of `chunk` is taken.
+    pub fn feed<O, N>(&mut self, chunk: &[u8], old: &mut O, new: &mut N) -> Result<Progress, Error>
+    where
+        O: OldImage + ?Sized,
+        N: NewImage + ?Sized,
+    {
+        if self.phase == Phase::Failed {
+            return Err(Error::Finished);
+        }
+        let before = self.last_checkpoint;
+        let mut rest = chunk;
+        loop {
+            if self.in_start > 0 {
+                self.inbuf.copy_within(self.in_start..self.in_end, 0);
+                self.in_end -= self.in_start;
+                self.in_start = 0;
+            }
+            let n = (IN_BUF - self.in_end).min(rest.len());
+            if let (Some(dst), Some(src)) = (
+                self.inbuf.get_mut(self.in_end..self.in_end + n),
+                rest.get(..n),
+            ) {
+                dst.copy_from_slice(src);
+            }
+            self.in_end += n;
+            rest = rest.get(n..).unwrap_or(&[]);
+            if let Err(e) = self.run(old, new, false) {
+                self.phase = Phase::Failed;
+                return Err(e);
+            }
+            if rest.is_empty() {
+                break;
+            }
+        }
+        Ok(Progress {
+            new_written: self.out.written,
+            new_size: self.header().map(|h| h.new_size),
+            checkpoint: if self.last_checkpoint != before {
+                self.last_checkpoint
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Ends the patch: decodes the buffered rest, checks that the stream ends exactly there and
+    /// that the new image has the promised digest.
+    pub fn finish<O, N>(&mut self, old: &mut O, new: &mut N) -> Result<(), Error>
+    where
+        O: OldImage + ?Sized,
+        N: NewImage + ?Sized,
+    {
+        if self.phase == Phase::Failed {
+            return Err(Error::Finished);
+        }
+        let r = self.run(old, new, true).and_then(|()| {
+            if self.phase == Phase::Done {
+                Ok(())
+            } else {
+                Err(Error::Truncated {
+                    patch_offset: self.patch_offset,
+                })
+            }
+        });
+        if r.is_err() {
+            self.phase = Phase::Failed;
+        }
+        r
+    }
+
+    fn verify_old<O: OldImage + ?Sized>(&mut self, src: &mut O) -> Result<(), Error> {
+        let mut sha = Sha::new();
+        let mut at: u32 = 0;
+        while at < self.header.old_size {
+            let len = ((self.header.old_size - at) as usize).min(OLD_BUF);
+            let buf = self.old.buf.get_mut(..len).ok_or(Error::TooLarge)?;
+            src.read_at(at, buf)
+                .map_err(|_| Error::OldRead { offset: at })?;
+            sha.update(buf);
+            at += len as u32;
+        }
+        self.old.len = 0;
+        if sha.finish() != self.header.old_sha256 {
+            return Err(Error::OldDigestMismatch);
+        }
+        Ok(())
+    }
+
+    fn run<O, N>(&mut self, old: &mut O, new: &mut N, last: bool) -> Result<(), Error>
+    where
+        O: OldImage + ?Sized,
+        N: NewImage + ?Sized,
+    {
+        loop {
+            let avail = self.in_end - self.in_start;
+            let need = match self.phase {
+                Phase::Header => HEADER_LEN,
+                Phase::BlockStart => INIT_BYTES,
+                Phase::Record => MAX_RECORD_BYTES,
+                Phase::Diff | Phase::Extra => MAX_BYTE_BYTES,
+                Phase::Done => {
+                    if avail > 0 {
+                        return Err(Error::TrailingData {
+                            patch_offset: self.patch_offset,
+                        });
+                    }
+                    return Ok(());
+                }
+                Phase::Failed => return Err(Error::Finished),
+            };
+            if avail == 0 || (avail < need && !last) {
+                if last && self.phase == Phase::Header {
+                    return Err(Error::Truncated {
+                        patch_offset: self.patch_offset,
+                    });
+                }
+                if last && avail == 0 && self.phase != Phase::Done {
+                    // Nothing left to decode: a block start or record needs more.
+                    return Err(Error::Truncated {
+                        patch_offset: self.patch_offset,
+                    });
+                }
+                return Ok(());
+            }
+            if self.phase == Phase::Header {
+                let mut hb = [0u8; HEADER_LEN];
+                hb.copy_from_slice(
+                    self.inbuf
+                        .get(self.in_start..self.in_start + HEADER_LEN)
+                        .ok_or(Error::Truncated {
+                            patch_offset: self.patch_offset,
+                        })?,
+                );
+                self.header = Header::parse(&hb)?;
+                self.in_start += HEADER_LEN;
+                self.patch_offset = HEADER_LEN as u32;
+                self.verify_old(old)?;
+                self.phase = if self.header.new_size == 0 {
+                    Phase::Done
+                } else {
+                    Phase::BlockStart
+                };
+                if self.phase == Phase::Done {
+                    self.end_image()?;
+                }
+                continue;
+            }
+            self.step(old, new, last)?;
+        }
+    }
+
+    /// Decodes as much as the buffered input allows in the current block phase.
+    fn step<O, N>(&mut self, old: &mut O, new: &mut N, last: bool) -> Result<(), Error>
+    where
+        O: OldImage + ?Sized,
+        N: NewImage + ?Sized,
+    {
+        let input = self.inbuf.get(self.in_start..self.in_end).unwrap_or(&[]);
+        let mut dec = Decoder {
+            st: &mut self.rc,
+            input,
+            pos: 0,
+            starved: false,
+        };
+        let margin = |dec: &Decoder<'_>, need: usize| {
+            last || dec.input.len().saturating_sub(dec.pos) >= need
+        };
+        let mut block_done = false;
+        let result = (|| -> Result<(), Error> {
+            loop {
+                match self.phase {
+                    Phase::BlockStart => {
+                        if !dec.init() {
+                            return Err(Error::CorruptStream {
+                                patch_offset: self.patch_offset,
+                            });
+                        }
+                        self.model = Model::NEW;
+                        self.phase = Phase::Record;
+                    }
+                    Phase::Record => {
+                        if !margin(&dec, MAX_RECORD_BYTES) {
+                            return Ok(());
+                        }
+                        let r = self.model.record(&mut dec, Record::default());
+                        if dec.starved {
+                            return Ok(());
+                        }
+                        let at = self.new_offset;
+                        let total = r.diff.saturating_add(r.extra);
+                        if total == 0 {
+                            return Err(Error::EmptyRecord { new_offset: at });
+                        }
+                        if total > u64::from(self.header.block_left(at)) {
+                            return Err(Error::NewOverrun {
+                                new_offset: at,
+                                len: total,
+                            });
+                        }
+                        let end = self.old_pos.checked_add(r.diff as i64);
+                        if r.diff > 0
+                            && (self.old_pos < 0
+                                || end.is_none_or(|e| e > i64::from(self.header.old_size)))
+                        {
+                            return Err(Error::OldOutOfBounds {
+                                old_offset: self.old_pos,
+                                len: r.diff,
+                                new_offset: at,
+                            });
+                        }
+                        self.diff_left = r.diff as u32;
+                        self.extra_left = r.extra as u32;
+                        self.seek = r.seek;
+                        self.phase = Phase::Diff;
+                    }
+                    Phase::Diff => {
+                        while self.diff_left > 0 {
+                            if !margin(&dec, MAX_BYTE_BYTES) {
+                                return Ok(());
+                            }
+                            let o = self.old.get(old, self.old_pos, self.header.old_size)?;
+                            let d = self.model.delta(&mut dec, self.new_offset, 0);
+                            if dec.starved {
+                                return Ok(());
+                            }
+                            let b = o.wrapping_add(d);
+                            self.model.saw_new(b);
+                            self.out.push(new, b)?;
+                            self.old_pos += 1;
+                            self.new_offset += 1;
+                            self.diff_left -= 1;
+                        }
+                        self.phase = Phase::Extra;
+                    }
+                    Phase::Extra => {
+                        while self.extra_left > 0 {
+                            if !margin(&dec, MAX_BYTE_BYTES) {
+                                return Ok(());
+                            }
+                            let b = self.model.literal(&mut dec, 0);
+                            if dec.starved {
+                                return Ok(());
+                            }
+                            self.out.push(new, b)?;
+                            self.new_offset += 1;
+                            self.extra_left -= 1;
+                        }
+                        // The record ends: move in the old image, maybe end the block.
+                        let pos = self
+                            .old_pos
+                            .checked_add(self.seek)
+                            .filter(|p| p.unsigned_abs() <= SEEK_LIMIT as u64);
+                        self.old_pos = pos.ok_or(Error::SeekOutOfRange {
+                            new_offset: self.new_offset,
+                        })?;
+                        if self.header.is_block_end(self.new_offset) {
+                            dec.normalize();
+                            if dec.starved {
+                                return Ok(());
+                            }
+                            block_done = true;
+                            return Ok(());
+                        }
+                        self.phase = Phase::Record;
+                    }
+                    Phase::Header | Phase::Done | Phase::Failed => return Ok(()),
+                }
+            }
+        })();
+        let starved = dec.starved;
+        let used = dec.pos;
+        self.in_start += used;
+        self.patch_offset = self
+            .patch_offset
+            .checked_add(used as u32)
+            .ok_or(Error::TooLarge)?;
+        result?;
+        if starved {
+            return Err(Error::Truncated {
+                patch_offset: self.patch_offset,
+            });
+        }
+        if block_done {
+            self.out.flush(new)?;
+            if self.new_offset == self.header.new_size {
+                self.phase = Phase::Done;
+                self.end_image()?;
+            } else {
+                self.phase = Phase::BlockStart;
+                self.last_checkpoint = Some(Checkpoint {
+                    patch_offset: self.patch_offset,
+                    new_offset: self.new_offset,
+                    old_pos: self.old_pos,
+                    old_size: self.header.old_size,
+                    new_size: self.header.new_size,
+                    interval_log2: self.header.interval_log2,
+                    sha_state: self.out.sha.state,
+                    new_sha256: self.header.new_sha256,
+                });
+            }
+        } else if self.in_end - self.in_start >= MAX_RECORD_BYTES && !last {
+            // Should not happen: made no progress with enough input.
+            return Err(Error::CorruptStream {
+                patch_offset: self.patch_offset,
+            });
+        }
+        Ok(())
+    }
+
+    fn end_image(&mut self) -> Result<(), Error> {
+        let sha = core::mem::replace(&mut self.out.sha, Sha::new());
+        if sha.finish() != self.header.new_sha256 {
+            return Err(Error::NewDigestMismatch);
+        }
+        Ok(())
+    }
+}

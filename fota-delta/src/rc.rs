@@ -1,0 +1,360 @@
+//! Adaptive binary range coder (LZMA-style: 11-bit probabilities, 32-bit range, carry-propagating
+//! encoder) and the context model of the native patch stream, shared by encoder and decoder.
+//!
+//! The decoder normalises *before* each binary decision, so one decision consumes at most one
+//! input byte (probabilities stay within [15, 2033]/2048): a record needs at most
+//! [`MAX_RECORD_BYTES`] bytes, which lets the push-style patcher decode only when that much input
+//! is buffered instead of suspending in the middle of a symbol.
+
+const PROB_BITS: u32 = 11;
+const PROB_ONE: u32 = 1 << PROB_BITS;
+const PROB_INIT: u16 = (PROB_ONE / 2) as u16;
+const MOVE_BITS: u32 = 4;
+const TOP: u32 = 1 << 24;
+
+/// Largest number of patch bytes one control record can consume (binary decisions of its three
+/// integers, one byte each at most, plus slack).
+pub(crate) const MAX_RECORD_BYTES: usize = 160;
+/// Largest number of patch bytes one diff or extra byte can consume.
+pub(crate) const MAX_BYTE_BYTES: usize = 16;
+/// Bytes at the start of every block (the encoder's first byte is always zero).
+pub(crate) const INIT_BYTES: usize = 5;
+
+/// One binary decision: the encoder codes `bit`, the decoder ignores it and returns what it read.
+pub(crate) trait Coder {
+    fn bit(&mut self, prob: &mut u16, bit: u32) -> u32;
+    fn direct(&mut self, bit: u32) -> u32;
+}
+
+#[inline]
+fn adapt(prob: &mut u16, bit: u32) {
+    let p = u32::from(*prob);
+    *prob = if bit == 0 {
+        p + ((PROB_ONE - p) >> MOVE_BITS)
+    } else {
+        p - (p >> MOVE_BITS)
+    } as u16;
+}
+
+/// Range decoder state (8 bytes: it goes into no checkpoint since blocks restart it).
+#[derive(Clone, Copy)]
+pub(crate) struct RcState {
+    pub(crate) range: u32,
+    pub(crate) code: u32,
+}
+
+/// Decoder over a byte slice; reading past its end sets `starved` and yields zeros.
+pub(crate) struct Decoder<'a> {
+    pub(crate) st: &'a mut RcState,
+    pub(crate) input: &'a [u8],
+    pub(crate) pos: usize,
+    pub(crate) starved: bool,
+}
+
+impl Decoder<'_> {
+    #[inline]
+    fn byte(&mut self) -> u32 {
+        match self.input.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                u32::from(b)
+            }
+            None => {
+                self.starved = true;
+                0
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn normalize(&mut self) {
+        while self.st.range < TOP {
+            self.st.range <<= 8;
+            self.st.code = (self.st.code << 8) | self.byte();
+        }
+    }
+
+    /// Starts a block: returns false when the first byte is not zero.
+    pub(crate) fn init(&mut self) -> bool {
+        let first = self.byte();
+        self.st.range = u32::MAX;
+        self.st.code = 0;
+        for _ in 0..4 {
+            self.st.code = (self.st.code << 8) | self.byte();
+        }
+        first == 0 && self.st.code != u32::MAX
+    }
+}
+
+impl Coder for Decoder<'_> {
+    #[inline]
+    fn bit(&mut self, prob: &mut u16, _bit: u32) -> u32 {
+        self.normalize();
+        let bound = (self.st.range >> PROB_BITS).wrapping_mul(u32::from(*prob));
+        let bit = if self.st.code < bound {
+            self.st.range = bound;
+            0
+        } else {
+            self.st.range = self.st.range.wrapping_sub(bound);
+            self.st.code = self.st.code.wrapping_sub(bound);
+            1
+        };
+        adapt(prob, bit);
+        bit
+    }
+
+    #[inline]
+    fn direct(&mut self, _bit: u32) -> u32 {
+        self.normalize();
+        self.st.range >>= 1;
+        if self.st.code >= self.st.range {
+            self.st.code = self.st.code.wrapping_sub(self.st.range);
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Range encoder writing into a `Vec`.
+#[cfg(feature = "std")]
+pub(crate) struct Encoder {
+    low: u64,
+    range: u32,
+    cache: u8,
+    cache_size: u64,
+    out: std::vec::Vec<u8>,
+}
+
+#[cfg(feature = "std")]
+impl Encoder {
+    pub(crate) fn new() -> Self {
+        Encoder {
+            low: 0,
+            range: u32::MAX,
+            cache: 0,
+            cache_size: 1,
+            out: std::vec::Vec::new(),
+        }
+    }
+
+    fn shift_low(&mut self) {
+        if self.low < 0xFF00_0000 || self.low > 0xFFFF_FFFF {
+            let carry = (self.low >> 32) as u8;
+            let mut temp = self.cache;
+            loop {
+                self.out.push(temp.wrapping_add(carry));
+                temp = 0xFF;
+                self.cache_size -= 1;
+                if self.cache_size == 0 {
+                    break;
+                }
+            }
+            self.cache = (self.low >> 24) as u8;
+        }
+        self.cache_size += 1;
+        self.low = (self.low & 0x00FF_FFFF) << 8;
+    }
+
+    fn normalize(&mut self) {
+        while self.range < TOP {
+            self.range <<= 8;
+            self.shift_low();
+        }
+    }
+
+    /// Ends the block; the decoder consumes exactly the bytes written.
+    pub(crate) fn flush(mut self) -> std::vec::Vec<u8> {
+        for _ in 0..5 {
+            self.shift_low();
+        }
+        self.out
+    }
+}
+
+#[cfg(feature = "std")]
+impl Coder for Encoder {
+    fn bit(&mut self, prob: &mut u16, bit: u32) -> u32 {
+        let bound = (self.range >> PROB_BITS) * u32::from(*prob);
+        if bit == 0 {
+            self.range = bound;
+        } else {
+            self.low += u64::from(bound);
+            self.range -= bound;
+        }
+        adapt(prob, bit);
+        self.normalize();
+        bit
+    }
+
+    fn direct(&mut self, bit: u32) -> u32 {
+        self.range >>= 1;
+        if bit != 0 {
+            self.low += u64::from(self.range);
+        }
+        self.normalize();
+        bit
+    }
+}
+
+/// Codes `nbits` bits of `value` MSB first through a binary tree of `probs`.
+#[inline]
+fn tree<C: Coder, const N: usize>(c: &mut C, probs: &mut [u16; N], nbits: u32, value: u32) -> u32 {
+    let mut m = 1usize;
+    let mut i = nbits;
+    while i > 0 {
+        i -= 1;
+        let b = c.bit(&mut probs[m % N], (value >> i) & 1);
+        m = (m << 1) | b as usize;
+    }
+    (m as u32).wrapping_sub(1 << nbits)
+}
+
+/// Adaptive model of one unsigned integer field: its bit length, then the two bits below the
+/// leading one, then the rest as direct bits.
+#[derive(Clone, Copy)]
+pub(crate) struct IntModel {
+    len: [u16; 64],
+    mant: [[u16; 4]; 48],
+}
+
+impl IntModel {
+    const NEW: Self = IntModel {
+        len: [PROB_INIT; 64],
+        mant: [[PROB_INIT; 4]; 48],
+    };
+
+    fn code<C: Coder>(&mut self, c: &mut C, v: u64) -> u64 {
+        let n = tree(c, &mut self.len, 6, 64 - v.leading_zeros()) % 64;
+        if n <= 1 {
+            return u64::from(n);
+        }
+        let mant = &mut self.mant[(n as usize) % 48];
+        let mut r = 1u64;
+        let mut m = 1usize;
+        let mut i = n - 1;
+        while i > 0 {
+            i -= 1;
+            let want = ((v >> i) & 1) as u32;
+            let b = if m < 4 {
+                let b = c.bit(&mut mant[m % 4], want);
+                m = (m << 1) | b as usize;
+                b
+            } else {
+                c.direct(want)
+            };
+            r = (r << 1) | u64::from(b);
+        }
+        r
+    }
+}
+
+/// One control record in the native stream: add `diff` bytes (old + delta), copy `extra` bytes
+/// literally, then move the old position so that it advances by `diff + seek` in total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Record {
+    /// Bytes built as old byte plus delta byte.
+    pub diff: u64,
+    /// Bytes copied literally from the patch.
+    pub extra: u64,
+    /// Old-position adjustment after the record (bsdiff's third control value).
+    pub seek: i64,
+}
+
+/// The whole adaptive model of one block (reset at every block start).
+#[derive(Clone)]
+pub(crate) struct Model {
+    diff_len: IntModel,
+    extra_len: IntModel,
+    disp: IntModel,
+    disp_zero: [u16; 2],
+    disp_sign: [u16; 2],
+    delta_zero: [u16; 64],
+    delta: [[u16; 256]; 8],
+    lit: [[u16; 256]; 8],
+    last_disp_zero: bool,
+    prev_delta: u8,
+    prev2_delta: u8,
+    prev_byte: u8,
+}
+
+impl Model {
+    pub(crate) const NEW: Self = Model {
+        diff_len: IntModel::NEW,
+        extra_len: IntModel::NEW,
+        disp: IntModel::NEW,
+        disp_zero: [PROB_INIT; 2],
+        disp_sign: [PROB_INIT; 2],
+        delta_zero: [PROB_INIT; 64],
+        delta: [[PROB_INIT; 256]; 8],
+        lit: [[PROB_INIT; 256]; 8],
+        last_disp_zero: true,
+        prev_delta: 0,
+        prev2_delta: 0,
+        prev_byte: 0,
+    };
+
+    /// Codes a record. The seek is carried as the change of displacement (`seek - extra`), which
+    /// is zero or repeats when code moved as a block.
+    pub(crate) fn record<C: Coder>(&mut self, c: &mut C, r: Record) -> Record {
+        let diff = self.diff_len.code(c, r.diff);
+        let extra = self.extra_len.code(c, r.extra);
+        let want = r.seek.wrapping_sub(r.extra as i64);
+        let z = c.bit(
+            &mut self.disp_zero[usize::from(self.last_disp_zero)],
+            u32::from(want == 0),
+        );
+        let disp = if z == 1 {
+            0i64
+        } else {
+            let neg = c.bit(&mut self.disp_sign[0], u32::from(want < 0));
+            let mag = self
+                .disp
+                .code(c, want.unsigned_abs().wrapping_sub(1))
+                .wrapping_add(1);
+            let mag = mag.min(1 << 62) as i64;
+            if neg == 1 { -mag } else { mag }
+        };
+        self.last_disp_zero = z == 1;
+        Record {
+            diff,
+            extra,
+            seek: disp.wrapping_add(extra.min(1 << 62) as i64),
+        }
+    }
+
+    /// Codes one delta byte (new minus old) at new-image offset `at`.
+    #[inline]
+    pub(crate) fn delta<C: Coder>(&mut self, c: &mut C, at: u32, d: u8) -> u8 {
+        let pos = (at & 3) as usize;
+        let ctx =
+            pos | usize::from(self.prev_delta != 0) << 2 | usize::from(self.prev2_delta != 0) << 3;
+        let nz = c.bit(&mut self.delta_zero[ctx % 64], u32::from(d != 0));
+        let v = if nz == 0 {
+            0
+        } else {
+            let t = &mut self.delta[(pos | usize::from(self.prev_delta != 0) << 2) % 8];
+            // Non-zero: code d - 1 so that all 256 tree leaves are usable.
+            (tree(c, t, 8, u32::from(d.wrapping_sub(1))) as u8).wrapping_add(1)
+        };
+        self.prev2_delta = self.prev_delta;
+        self.prev_delta = v;
+        self.prev_byte = v; // refined by the caller via `saw_new`
+        v
+    }
+
+    /// Records the new byte just produced (context for literals).
+    #[inline]
+    pub(crate) fn saw_new(&mut self, b: u8) {
+        self.prev_byte = b;
+    }
+
+    /// Codes one literal (extra) byte.
+    #[inline]
+    pub(crate) fn literal<C: Coder>(&mut self, c: &mut C, b: u8) -> u8 {
+        let t = &mut self.lit[usize::from(self.prev_byte >> 5)];
+        let v = tree(c, t, 8, u32::from(b)) as u8;
+        self.prev_byte = v;
+        v
+    }
+}

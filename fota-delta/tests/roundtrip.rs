@@ -1,0 +1,124 @@
+//! Behaviour: generated patches rebuild the new image through the streaming patcher, fed in
+//! chunks of any size, and resume from checkpoints.
+#![cfg(feature = "std")]
+
+use fota_delta::{Checkpoint, DiffOptions, Error, Patcher, apply, diff, diff_with};
+
+fn sample(n: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x % 7) as u8 * 37
+        })
+        .collect()
+}
+
+fn edited(old: &[u8]) -> Vec<u8> {
+    let mut new = old.to_vec();
+    for i in (0..new.len()).step_by(97) {
+        new[i] = new[i].wrapping_add(4);
+    }
+    new.splice(1000..1000, b"inserted code".iter().copied());
+    new.drain(5000..5100);
+    new.extend_from_slice(&sample(3000, 9));
+    new
+}
+
+#[test]
+fn roundtrip_chunk_sizes() {
+    let old = sample(40_000, 1);
+    let new = edited(&old);
+    let patch = diff(&old, &new);
+    for chunk in [1, 7, 64, 1024, patch.len()] {
+        let mut p = Patcher::new();
+        let mut out = Vec::new();
+        for c in patch.chunks(chunk) {
+            p.feed(c, &mut old.as_slice(), &mut out).unwrap();
+        }
+        p.finish(&mut old.as_slice(), &mut out).unwrap();
+        assert_eq!(out, new, "chunk {chunk}");
+    }
+}
+
+#[test]
+fn empty_and_tiny_images() {
+    for (old, new) in [
+        (vec![], vec![]),
+        (vec![], vec![1, 2, 3]),
+        (vec![1, 2, 3], vec![]),
+        (vec![5; 10], vec![5; 11]),
+    ] {
+        let patch = diff(&old, &new);
+        assert_eq!(apply(&old, &patch).unwrap(), new);
+    }
+}
+
+#[test]
+fn long_zero_runs() {
+    // bsdiff-rs overflowed its stack here; the suffix sort must not recurse per byte.
+    let old = vec![0u8; 320 * 1024];
+    let mut new = old.clone();
+    new[100_000] = 1;
+    new.extend_from_slice(&[0; 1000]);
+    let patch = diff(&old, &new);
+    assert!(patch.len() < 1000, "{}", patch.len());
+    assert_eq!(apply(&old, &patch).unwrap(), new);
+}
+
+#[test]
+fn resume_from_every_checkpoint() {
+    let old = sample(20_000, 3);
+    let new = edited(&old);
+    let patch = diff_with(
+        &old,
+        &new,
+        DiffOptions {
+            interval_log2: 12,
+            progress: None,
+        },
+    );
+    let mut p = Patcher::new();
+    let mut out = Vec::new();
+    let mut cps = Vec::new();
+    for c in patch.chunks(50) {
+        if let Some(cp) = p.feed(c, &mut old.as_slice(), &mut out).unwrap().checkpoint {
+            cps.push(cp.to_bytes());
+        }
+    }
+    p.finish(&mut old.as_slice(), &mut out).unwrap();
+    assert_eq!(out, new);
+    assert!(cps.len() >= 4, "{}", cps.len());
+    for bytes in cps {
+        let cp = Checkpoint::from_bytes(&bytes).unwrap();
+        let mut p = Patcher::resume(&cp);
+        let mut out = new[..cp.new_offset() as usize].to_vec();
+        for c in patch[cp.patch_offset() as usize..].chunks(33) {
+            p.feed(c, &mut old.as_slice(), &mut out).unwrap();
+        }
+        p.finish(&mut old.as_slice(), &mut out).unwrap();
+        assert_eq!(out, new);
+    }
+}
+
+#[test]
+fn wrong_old_image_writes_nothing() {
+    let old = sample(10_000, 5);
+    let new = edited(&old);
+    let patch = diff(&old, &new);
+    let mut other = old.clone();
+    other[9_999] ^= 1;
+    let mut p = Patcher::new();
+    let mut out = Vec::new();
+    assert_eq!(
+        p.feed(&patch, &mut other.as_slice(), &mut out),
+        Err(Error::OldDigestMismatch)
+    );
+    assert!(out.is_empty());
+    assert_eq!(
+        p.feed(&[], &mut other.as_slice(), &mut out),
+        Err(Error::Finished)
+    );
+}
