@@ -1,0 +1,616 @@
+//! The progress journal in the state area: append-only, CRC-checked records with sequence
+//! numbers, compacted by rotating banks, robust to torn writes and erases.
+//!
+//! # On flash
+//!
+//! The state area is split into banks of whole sectors. A bank holds records, each starting at a
+//! `WRITE_SIZE`-aligned offset and written with one flash write:
+//!
+//! ```text
+//! kind u8 | 0x00 | payload length u16 LE | sequence u32 LE | payload | CRC-32 LE of all before | 0xFF padding
+//! ```
+//!
+//! Reading a bank stops at the first record that does not check; the bytes after it must be
+//! erased for the bank to take more records, otherwise (a torn write) the next record starts a
+//! fresh bank. A written word is never programmed again. When the current bank is full or torn,
+//! the next bank in the ring is erased and gets a snapshot of the live state (anti-rollback
+//! counter, package identity, progress, boot record) before new records. Mounting reads all
+//! banks and keeps, per kind, the record with the highest sequence number (the largest value for
+//! the anti-rollback counter), so a cut during the snapshot or a torn erase loses nothing.
+
+use embedded_storage::nor_flash::NorFlash;
+
+use crate::error::Error;
+use crate::layout::{self, Layout, Region};
+use crate::{ERASED_BYTE, crc32_update};
+
+/// Largest checkpoint blob a progress record holds.
+pub const CHECKPOINT_MAX: usize = 128;
+/// Largest Package URI of a pull identity (resource /5/0/1).
+pub const URI_MAX: usize = 255;
+/// Largest ETag of a pull identity or identity of a push download.
+pub const TAG_MAX: usize = 32;
+
+const IDENTITY_MAX: usize = 3 + URI_MAX + TAG_MAX;
+const HEADER: usize = 8;
+const CRC_LEN: usize = 4;
+const PAYLOAD_MAX: usize = 4 + IDENTITY_MAX;
+const RECORD_MAX: usize = HEADER + PAYLOAD_MAX + CRC_LEN + crate::MAX_WRITE_SIZE;
+
+const KIND_IDENTITY: u8 = 0xA1;
+const KIND_PROGRESS: u8 = 0xA2;
+const KIND_BOOT: u8 = 0xA3;
+const KIND_MIN_VERSION: u8 = 0xA4;
+/// Ends a rotation's snapshot: a bank without it is an interrupted rotation.
+const KIND_SEAL: u8 = 0xA5;
+
+const BOOT_LEN: usize = 13;
+
+/// What is being downloaded: resumption continues only the same package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageIdentity<'a> {
+    /// Pull: the Package URI (/5/0/1) and the ETag the server gave it (empty if none).
+    Pull {
+        /// The URI, at most [`URI_MAX`] bytes.
+        uri: &'a [u8],
+        /// The ETag, at most [`TAG_MAX`] bytes.
+        etag: &'a [u8],
+    },
+    /// Push (writes of /5/0/0): an identity the device derives, e.g. the manifest digest.
+    Push {
+        /// At most [`TAG_MAX`] bytes.
+        id: &'a [u8],
+    },
+}
+
+impl<'a> PackageIdentity<'a> {
+    fn encode(&self, out: &mut [u8; IDENTITY_MAX]) -> Result<usize, Error> {
+        let (kind, a, b): (u8, &[u8], &[u8]) = match *self {
+            PackageIdentity::Pull { uri, etag } => (1, uri, etag),
+            PackageIdentity::Push { id } => (2, &[], id),
+        };
+        if a.len() > URI_MAX {
+            return Err(Error::TooLarge {
+                len: a.len() as u32,
+                max: URI_MAX as u32,
+            });
+        }
+        if b.len() > TAG_MAX {
+            return Err(Error::TooLarge {
+                len: b.len() as u32,
+                max: TAG_MAX as u32,
+            });
+        }
+        let mut at = 0;
+        for chunk in [&[kind, a.len() as u8][..], a, &[b.len() as u8], b] {
+            let dst = out
+                .get_mut(at..at + chunk.len())
+                .ok_or(Error::InvalidState)?;
+            dst.copy_from_slice(chunk);
+            at += chunk.len();
+        }
+        Ok(at)
+    }
+
+    fn decode(bytes: &'a [u8]) -> Option<Self> {
+        let (&kind, rest) = bytes.split_first()?;
+        let (&alen, rest) = rest.split_first()?;
+        let (a, rest) = rest.split_at_checked(alen as usize)?;
+        let (&blen, rest) = rest.split_first()?;
+        let (b, rest) = rest.split_at_checked(blen as usize)?;
+        if !rest.is_empty() {
+            return None;
+        }
+        match kind {
+            1 => Some(PackageIdentity::Pull { uri: a, etag: b }),
+            2 if a.is_empty() => Some(PackageIdentity::Push { id: b }),
+            _ => None,
+        }
+    }
+}
+
+/// Where the update hand-off between application and bootloader stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum BootState {
+    /// Nothing to do: the active image runs.
+    Idle = 0,
+    /// The staging slot holds a verified image; the bootloader swaps it in at the next boot.
+    Pending = 1,
+    /// The bootloader is swapping (`step` copies done).
+    Swapping = 2,
+    /// The new image runs on trial: the application must confirm it, else the next boot
+    /// rolls back.
+    Testing = 3,
+    /// The application confirmed the new image (Update Result 1).
+    Confirmed = 4,
+    /// The bootloader is restoring the old image (`step` copies done).
+    Reverting = 5,
+    /// The new image was not confirmed and the old one is back (Update Result 8).
+    RolledBack = 6,
+}
+
+impl BootState {
+    fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => BootState::Idle,
+            1 => BootState::Pending,
+            2 => BootState::Swapping,
+            3 => BootState::Testing,
+            4 => BootState::Confirmed,
+            5 => BootState::Reverting,
+            6 => BootState::RolledBack,
+            _ => return None,
+        })
+    }
+}
+
+/// The boot hand-off record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootRecord {
+    /// Where the hand-off stands.
+    pub state: BootState,
+    /// Swap or revert copies completed.
+    pub step: u32,
+    /// Size of the new image.
+    pub image_size: u32,
+    /// Firmware version of the new image (from its manifest).
+    pub version: u32,
+}
+
+impl BootRecord {
+    /// No update in progress.
+    pub const IDLE: BootRecord = BootRecord {
+        state: BootState::Idle,
+        step: 0,
+        image_size: 0,
+        version: 0,
+    };
+
+    fn encode(&self) -> [u8; BOOT_LEN] {
+        let mut out = [0u8; BOOT_LEN];
+        out[0] = self.state as u8;
+        out[1..5].copy_from_slice(&self.step.to_le_bytes());
+        out[5..9].copy_from_slice(&self.image_size.to_le_bytes());
+        out[9..13].copy_from_slice(&self.version.to_le_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Option<Self> {
+        if b.len() != BOOT_LEN {
+            return None;
+        }
+        Some(BootRecord {
+            state: BootState::from_u8(*b.first()?)?,
+            step: le32(b, 1),
+            image_size: le32(b, 5),
+            version: le32(b, 9),
+        })
+    }
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    let mut v = [0u8; 4];
+    if let Some(s) = b.get(at..at + 4) {
+        v.copy_from_slice(s);
+    }
+    u32::from_le_bytes(v)
+}
+
+/// The journal's state in RAM, loaded by [`Journal::mount`]; every change is appended to flash
+/// before the call returns.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    area: Region,
+    bank: u32,
+    banks: u32,
+    write: u32,
+    cur_bank: u32,
+    cur_off: u32,
+    clean: bool,
+    seq: u32,
+    session: u32,
+    identity: [u8; IDENTITY_MAX],
+    identity_len: usize,
+    durable: u32,
+    checkpoint: [u8; CHECKPOINT_MAX],
+    checkpoint_len: usize,
+    boot: BootRecord,
+    min_version: u32,
+}
+
+/// Location and sequence number of the newest record of one kind.
+#[derive(Clone, Copy)]
+struct Found {
+    seq: u32,
+    at: u32,
+    len: usize,
+}
+
+fn newer(best: &mut Option<Found>, f: Found) {
+    if best.is_none_or(|b| f.seq > b.seq) {
+        *best = Some(f);
+    }
+}
+
+impl Journal {
+    /// Reads the journal from the state area of `layout`: the newest valid records win.
+    pub fn mount<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<Self, Error> {
+        let mut j = Journal {
+            area: layout.state(),
+            bank: layout.bank_size(),
+            banks: layout.banks(),
+            write: layout.write_size(),
+            cur_bank: 0,
+            cur_off: 0,
+            clean: true,
+            seq: 0,
+            session: 0,
+            identity: [0; IDENTITY_MAX],
+            identity_len: 0,
+            durable: 0,
+            checkpoint: [0; CHECKPOINT_MAX],
+            checkpoint_len: 0,
+            boot: BootRecord::IDLE,
+            min_version: 0,
+        };
+        let (mut ident, mut prog, mut boot) = (None, None, None);
+        let mut newest: Option<(u32, u32)> = None;
+        let mut cur_end = 0;
+        let mut cur_sealed = false;
+        for b in 0..j.banks {
+            let base = j.area.offset + b * j.bank;
+            let mut p = 0u32;
+            let mut holds_newest = false;
+            let mut sealed = false;
+            let mut hdr = [0u8; HEADER];
+            loop {
+                if p as usize + HEADER + CRC_LEN > j.bank as usize {
+                    break;
+                }
+                layout::read(flash, base + p, &mut hdr)?;
+                let kind = hdr[0];
+                let len = u16::from_le_bytes([hdr[2], hdr[3]]) as usize;
+                let seq = le32(&hdr, 4);
+                let max = match kind {
+                    KIND_IDENTITY => PAYLOAD_MAX,
+                    KIND_PROGRESS => 8 + CHECKPOINT_MAX,
+                    KIND_BOOT => BOOT_LEN,
+                    KIND_MIN_VERSION => 4,
+                    KIND_SEAL => 0,
+                    _ => usize::MAX,
+                };
+                let total = (HEADER + len + CRC_LEN) as u32;
+                if max == usize::MAX || hdr[1] != 0 || len > max || total > j.bank - p {
+                    break;
+                }
+                let mut crc = crc32_update(0xFFFF_FFFF, &hdr);
+                let mut first4 = 0;
+                let mut chunk = [0u8; 32];
+                let mut done = 0usize;
+                while done < len {
+                    let n = (len - done).min(chunk.len());
+                    let c = chunk.get_mut(..n).ok_or(Error::InvalidState)?;
+                    layout::read(flash, base + p + (HEADER + done) as u32, c)?;
+                    crc = crc32_update(crc, c);
+                    if done == 0 {
+                        first4 = le32(c, 0);
+                    }
+                    done += n;
+                }
+                let mut stored = [0u8; CRC_LEN];
+                layout::read(flash, base + p + (HEADER + len) as u32, &mut stored)?;
+                if u32::from_le_bytes(stored) != !crc {
+                    break;
+                }
+                let f = Found {
+                    seq,
+                    at: base + p + HEADER as u32,
+                    len,
+                };
+                match kind {
+                    KIND_IDENTITY => newer(&mut ident, f),
+                    KIND_PROGRESS => newer(&mut prog, f),
+                    KIND_BOOT => newer(&mut boot, f),
+                    KIND_MIN_VERSION => j.min_version = j.min_version.max(first4),
+                    _ => sealed = true,
+                }
+                if newest.is_none_or(|(s, _)| seq > s) {
+                    newest = Some((seq, b));
+                    holds_newest = true;
+                }
+                p += total.div_ceil(j.write) * j.write;
+            }
+            if holds_newest && newest.is_some_and(|(_, nb)| nb == b) {
+                cur_end = p;
+                cur_sealed = sealed;
+            }
+        }
+        match newest {
+            Some((seq, b)) if cur_sealed => {
+                j.seq = seq.wrapping_add(1);
+                j.cur_bank = b;
+                j.cur_off = cur_end;
+                j.clean = j.erased_from(flash, cur_end)?;
+            }
+            Some((seq, b)) => {
+                // A rotation into bank `b` was cut before its seal: its records are copies of
+                // state the previous bank still holds. Redo that rotation at the next append.
+                j.seq = seq.wrapping_add(1);
+                j.cur_bank = (b + j.banks - 1) % j.banks;
+                j.clean = false;
+            }
+            None => {
+                // Fresh state area: the first append rotates into bank 0.
+                j.cur_bank = j.banks - 1;
+                j.clean = false;
+            }
+        }
+        if let Some(f) = ident {
+            let mut buf = [0u8; PAYLOAD_MAX];
+            let b = buf.get_mut(..f.len).ok_or(Error::InvalidState)?;
+            layout::read(flash, f.at, b)?;
+            if b.len() >= 4 && PackageIdentity::decode(b.get(4..).unwrap_or(&[])).is_some() {
+                j.session = le32(b, 0);
+                j.identity_len = b.len() - 4;
+                j.identity
+                    .get_mut(..j.identity_len)
+                    .ok_or(Error::InvalidState)?
+                    .copy_from_slice(b.get(4..).unwrap_or(&[]));
+            } else {
+                // An empty identity (a reset) or a stale layout: no download to resume.
+                j.session = le32(b, 0);
+            }
+        }
+        if let Some(f) = prog {
+            let mut buf = [0u8; 8 + CHECKPOINT_MAX];
+            let b = buf.get_mut(..f.len).ok_or(Error::InvalidState)?;
+            layout::read(flash, f.at, b)?;
+            if b.len() >= 8 && le32(b, 0) == j.session && j.identity_len > 0 {
+                j.durable = le32(b, 4);
+                j.checkpoint_len = b.len() - 8;
+                j.checkpoint
+                    .get_mut(..j.checkpoint_len)
+                    .ok_or(Error::InvalidState)?
+                    .copy_from_slice(b.get(8..).unwrap_or(&[]));
+            }
+        }
+        if let Some(f) = boot {
+            let mut b = [0u8; BOOT_LEN];
+            layout::read(flash, f.at, &mut b)?;
+            if let Some(r) = BootRecord::decode(&b) {
+                j.boot = r;
+            }
+        }
+        Ok(j)
+    }
+
+    fn erased_from<F: NorFlash>(&self, flash: &mut F, from: u32) -> Result<bool, Error> {
+        let base = self.area.offset + self.cur_bank * self.bank;
+        let mut chunk = [0u8; 32];
+        let mut p = from;
+        while p < self.bank {
+            let n = (self.bank - p).min(32) as usize;
+            let c = chunk.get_mut(..n).ok_or(Error::InvalidState)?;
+            layout::read(flash, base + p, c)?;
+            if c.iter().any(|&b| b != ERASED_BYTE) {
+                return Ok(false);
+            }
+            p += n as u32;
+        }
+        Ok(true)
+    }
+
+    /// The package being downloaded, if any.
+    pub fn identity(&self) -> Option<PackageIdentity<'_>> {
+        if self.identity_len == 0 {
+            return None;
+        }
+        PackageIdentity::decode(self.identity.get(..self.identity_len)?)
+    }
+
+    /// Number of the current download session (changes with every [`Journal::begin`]).
+    pub fn session(&self) -> u32 {
+        self.session
+    }
+
+    /// Bytes of the current download durable in the staging slot: the resume point and the
+    /// value of /5/0/26500.
+    pub fn durable(&self) -> u32 {
+        self.durable
+    }
+
+    /// The checkpoint recorded with [`Journal::durable`] (empty if none).
+    pub fn checkpoint(&self) -> &[u8] {
+        self.checkpoint.get(..self.checkpoint_len).unwrap_or(&[])
+    }
+
+    /// The boot hand-off record.
+    pub fn boot(&self) -> BootRecord {
+        self.boot
+    }
+
+    /// The anti-rollback counter: the lowest firmware version the device accepts.
+    pub fn min_version(&self) -> u32 {
+        if self.boot.state == BootState::Confirmed {
+            self.min_version.max(self.boot.version)
+        } else {
+            self.min_version
+        }
+    }
+
+    /// Starts a new download session for `identity` at offset 0 (`None` forgets the download).
+    pub fn begin<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        identity: Option<PackageIdentity<'_>>,
+    ) -> Result<(), Error> {
+        let mut enc = [0u8; IDENTITY_MAX];
+        let len = match identity {
+            Some(id) => id.encode(&mut enc)?,
+            None => 0,
+        };
+        let session = self.seq;
+        let e = enc.get(..len).unwrap_or(&[]);
+        self.append(flash, KIND_IDENTITY, &session.to_le_bytes(), e, &[])?;
+        self.session = session;
+        self.identity_len = len;
+        self.identity
+            .get_mut(..len)
+            .ok_or(Error::InvalidState)?
+            .copy_from_slice(e);
+        self.durable = 0;
+        self.checkpoint_len = 0;
+        Ok(())
+    }
+
+    /// Records that `durable` bytes of the current download are in flash, with the patcher's
+    /// `checkpoint` (at most [`CHECKPOINT_MAX`] bytes) for that point.
+    pub fn record_progress<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        durable: u32,
+        checkpoint: &[u8],
+    ) -> Result<(), Error> {
+        if checkpoint.len() > CHECKPOINT_MAX {
+            return Err(Error::TooLarge {
+                len: checkpoint.len() as u32,
+                max: CHECKPOINT_MAX as u32,
+            });
+        }
+        if self.identity_len == 0 {
+            return Err(Error::InvalidState);
+        }
+        let mut head = [0u8; 8];
+        head[..4].copy_from_slice(&self.session.to_le_bytes());
+        head[4..].copy_from_slice(&durable.to_le_bytes());
+        self.append(flash, KIND_PROGRESS, &head, checkpoint, &[])?;
+        self.durable = durable;
+        self.checkpoint_len = checkpoint.len();
+        self.checkpoint
+            .get_mut(..checkpoint.len())
+            .ok_or(Error::InvalidState)?
+            .copy_from_slice(checkpoint);
+        Ok(())
+    }
+
+    /// Replaces the boot hand-off record.
+    pub fn set_boot<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        record: BootRecord,
+    ) -> Result<(), Error> {
+        self.append(flash, KIND_BOOT, &record.encode(), &[], &[])?;
+        self.boot = record;
+        Ok(())
+    }
+
+    /// Raises the anti-rollback counter to `version` (never lowers it).
+    pub fn raise_min_version<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        version: u32,
+    ) -> Result<(), Error> {
+        if version <= self.min_version {
+            return Ok(());
+        }
+        self.append(flash, KIND_MIN_VERSION, &version.to_le_bytes(), &[], &[])?;
+        self.min_version = version;
+        Ok(())
+    }
+
+    fn append<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        kind: u8,
+        a: &[u8],
+        b: &[u8],
+        c: &[u8],
+    ) -> Result<(), Error> {
+        let total = (HEADER + a.len() + b.len() + c.len() + CRC_LEN) as u32;
+        let padded = total.div_ceil(self.write) * self.write;
+        if !self.clean || padded > self.bank - self.cur_off {
+            self.rotate(flash)?;
+        }
+        self.put(flash, kind, a, b, c)
+    }
+
+    /// Writes one record at the append point (which must have room).
+    fn put<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        kind: u8,
+        a: &[u8],
+        b: &[u8],
+        c: &[u8],
+    ) -> Result<(), Error> {
+        let len = a.len() + b.len() + c.len();
+        let mut rec = [ERASED_BYTE; RECORD_MAX];
+        let total = HEADER + len + CRC_LEN;
+        let padded = total.div_ceil(self.write as usize) * self.write as usize;
+        if len > PAYLOAD_MAX || padded > (self.bank - self.cur_off) as usize {
+            return Err(Error::TooLarge {
+                len: len as u32,
+                max: PAYLOAD_MAX as u32,
+            });
+        }
+        rec[0] = kind;
+        rec[1] = 0;
+        rec[2..4].copy_from_slice(&(len as u16).to_le_bytes());
+        rec[4..8].copy_from_slice(&self.seq.to_le_bytes());
+        let mut at = HEADER;
+        for part in [a, b, c] {
+            rec.get_mut(at..at + part.len())
+                .ok_or(Error::InvalidState)?
+                .copy_from_slice(part);
+            at += part.len();
+        }
+        let crc = !crc32_update(0xFFFF_FFFF, rec.get(..at).unwrap_or(&[]));
+        rec.get_mut(at..at + CRC_LEN)
+            .ok_or(Error::InvalidState)?
+            .copy_from_slice(&crc.to_le_bytes());
+        let offset = self.area.offset + self.cur_bank * self.bank + self.cur_off;
+        // Whatever happens to this write, its words are used: never program them again.
+        self.cur_off += padded as u32;
+        self.seq = self.seq.wrapping_add(1);
+        if let Err(e) = layout::write(flash, offset, rec.get(..padded).unwrap_or(&[])) {
+            self.clean = false;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Moves to the next bank: erase it, then write a snapshot of the live state.
+    fn rotate<F: NorFlash>(&mut self, flash: &mut F) -> Result<(), Error> {
+        let next = (self.cur_bank + 1) % self.banks;
+        let from = self.area.offset + next * self.bank;
+        self.clean = false;
+        self.cur_bank = next;
+        self.cur_off = 0;
+        layout::erase(flash, from, from + self.bank)?;
+        self.clean = true;
+        let min = self.min_version();
+        if min > 0 {
+            self.put(flash, KIND_MIN_VERSION, &min.to_le_bytes(), &[], &[])?;
+        }
+        let session = self.session.to_le_bytes();
+        let ident = self.identity;
+        let ident = ident.get(..self.identity_len).unwrap_or(&[]);
+        self.put(flash, KIND_IDENTITY, &session, ident, &[])?;
+        if self.identity_len > 0 && (self.durable > 0 || self.checkpoint_len > 0) {
+            let cp = self.checkpoint;
+            self.put(
+                flash,
+                KIND_PROGRESS,
+                &session,
+                &self.durable.to_le_bytes(),
+                cp.get(..self.checkpoint_len).unwrap_or(&[]),
+            )?;
+        }
+        if self.boot != BootRecord::IDLE {
+            let boot = self.boot.encode();
+            self.put(flash, KIND_BOOT, &boot, &[], &[])?;
+        }
+        self.put(flash, KIND_SEAL, &[], &[], &[])
+    }
+}

@@ -1,0 +1,221 @@
+//! Sequential slot writer (erase-before-first-use, buffered to `WRITE_SIZE`) and random-access
+//! slot reader.
+
+use embedded_storage::nor_flash::NorFlash;
+
+use crate::error::Error;
+use crate::layout::{self, Layout, Region};
+use crate::{ERASED_BYTE, MAX_WRITE_SIZE};
+
+/// Writes an image into a slot front to back.
+///
+/// Any number of bytes per call; whole `WRITE_SIZE` words go to flash at once (straight from the
+/// caller's buffer), a partial word waits in RAM for the next call or for [`SlotWriter::flush`].
+/// Each sector is erased just before its first byte is written and never again by the same
+/// writer. Writes past the slot's capacity fail with [`Error::OutOfSpace`] (Update Result 2)
+/// before anything is written.
+#[derive(Debug, Clone)]
+pub struct SlotWriter {
+    slot: Region,
+    erase: u32,
+    write: u32,
+    capacity: u32,
+    /// Bytes in flash, from the slot start.
+    flushed: u32,
+    /// Slot-relative end of the sectors erased by this writer.
+    erased_to: u32,
+    buf: [u8; MAX_WRITE_SIZE],
+    buf_len: u32,
+    /// A padded partial word was written: no further bytes may follow.
+    closed: bool,
+}
+
+impl SlotWriter {
+    /// A writer at the start of `slot` (one of `layout`'s slots); nothing erased yet.
+    ///
+    /// `capacity` limits the bytes accepted (at most the slot size): the staging slot accepts
+    /// [`Layout::max_image_size`] bytes, as the swap needs its last sector.
+    pub fn new(layout: &Layout, slot: Region, capacity: u32) -> Self {
+        SlotWriter {
+            slot,
+            erase: layout.erase_size(),
+            write: layout.write_size(),
+            capacity: capacity.min(slot.size),
+            flushed: 0,
+            erased_to: 0,
+            buf: [ERASED_BYTE; MAX_WRITE_SIZE],
+            buf_len: 0,
+            closed: false,
+        }
+    }
+
+    /// A writer that continues after `durable` bytes already in flash (from the journal after a
+    /// power cut). The sector holding `durable` counts as erased by this update; the bytes from
+    /// `durable` on are written again (NOR allows programming the same data twice).
+    pub fn resume(
+        layout: &Layout,
+        slot: Region,
+        capacity: u32,
+        durable: u32,
+    ) -> Result<Self, Error> {
+        let mut w = SlotWriter::new(layout, slot, capacity);
+        if durable > w.capacity {
+            return Err(Error::OutOfSpace {
+                offset: 0,
+                len: durable,
+                capacity: w.capacity,
+            });
+        }
+        w.flushed = durable;
+        w.erased_to = durable.div_ceil(w.erase) * w.erase;
+        w.closed = !durable.is_multiple_of(w.write);
+        Ok(w)
+    }
+
+    /// Bytes accepted so far (in flash or buffered).
+    pub fn position(&self) -> u32 {
+        self.flushed + self.buf_len
+    }
+
+    /// Bytes in flash: the durable prefix a journal may record.
+    pub fn durable(&self) -> u32 {
+        self.flushed
+    }
+
+    /// Most bytes this writer accepts.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// The slot written to.
+    pub fn slot(&self) -> Region {
+        self.slot
+    }
+
+    /// Appends `data`.
+    pub fn write<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<(), Error> {
+        let pos = self.position();
+        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        if len > self.capacity - pos {
+            return Err(Error::OutOfSpace {
+                offset: pos,
+                len,
+                capacity: self.capacity,
+            });
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        if self.closed {
+            return Err(Error::InvalidState);
+        }
+        let w = self.write as usize;
+        let mut rest = data;
+        if self.buf_len > 0 {
+            let have = self.buf_len as usize;
+            let take = (w - have).min(rest.len());
+            let (head, tail) = rest.split_at(take);
+            if let Some(dst) = self.buf.get_mut(have..have + take) {
+                dst.copy_from_slice(head);
+            }
+            self.buf_len += take as u32;
+            rest = tail;
+            if self.buf_len == self.write {
+                let word = self.buf;
+                self.program(flash, word.get(..w).unwrap_or(&[]))?;
+                self.buf_len = 0;
+            }
+        }
+        let bulk = rest.len() - rest.len() % w;
+        let (aligned, tail) = rest.split_at(bulk);
+        if !aligned.is_empty() {
+            self.program(flash, aligned)?;
+        }
+        if let Some(dst) = self.buf.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+            self.buf_len += tail.len() as u32;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered partial word, padded with `0xFF`, and returns the bytes now in flash.
+    /// After a padded word no more bytes can be appended (the word cannot be programmed twice).
+    pub fn flush<F: NorFlash>(&mut self, flash: &mut F) -> Result<u32, Error> {
+        if self.buf_len > 0 {
+            let n = self.buf_len;
+            let mut word = self.buf;
+            for b in word.iter_mut().skip(n as usize) {
+                *b = ERASED_BYTE;
+            }
+            self.program(flash, word.get(..self.write as usize).unwrap_or(&[]))?;
+            // Only the real bytes count; the padding is never read back.
+            self.flushed -= self.write - n;
+            self.buf_len = 0;
+            self.closed = true;
+        }
+        Ok(self.flushed)
+    }
+
+    /// Erases every sector of the slot not yet erased by this writer ("erase the download area").
+    pub fn erase_all<F: NorFlash>(&mut self, flash: &mut F) -> Result<(), Error> {
+        let end = self.slot.size;
+        if self.erased_to < end {
+            let from = self.slot.offset + self.erased_to;
+            layout::erase(flash, from, self.slot.offset + end)?;
+            self.erased_to = end;
+        }
+        Ok(())
+    }
+
+    /// Programs whole words at the flushed position, erasing sectors first as needed.
+    fn program<F: NorFlash>(&mut self, flash: &mut F, words: &[u8]) -> Result<(), Error> {
+        let len = words.len() as u32;
+        let end = self.flushed + len;
+        while self.erased_to < end {
+            let from = self.slot.offset + self.erased_to;
+            layout::erase(flash, from, from + self.erase)?;
+            self.erased_to += self.erase;
+        }
+        layout::write(flash, self.slot.offset + self.flushed, words)?;
+        self.flushed = end;
+        Ok(())
+    }
+}
+
+/// Random-access reads inside one slot, bounds-checked: the delta patcher's old-image source and
+/// the verifier's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotReader {
+    slot: Region,
+}
+
+impl SlotReader {
+    /// A reader over `slot`.
+    pub fn new(slot: Region) -> Self {
+        SlotReader { slot }
+    }
+
+    /// Size of the slot.
+    pub fn len(&self) -> u32 {
+        self.slot.size
+    }
+
+    /// Whether the slot is empty (never for a checked layout).
+    pub fn is_empty(&self) -> bool {
+        self.slot.size == 0
+    }
+
+    /// Reads `buf.len()` bytes at slot-relative `offset`.
+    pub fn read<F: NorFlash>(
+        &self,
+        flash: &mut F,
+        offset: u32,
+        buf: &mut [u8],
+    ) -> Result<(), Error> {
+        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        if offset > self.slot.size || len > self.slot.size - offset {
+            return Err(Error::ReadOutOfBounds { offset, len });
+        }
+        layout::read(flash, self.slot.offset + offset, buf)
+    }
+}

@@ -1,0 +1,259 @@
+//! Behaviour of a whole update on the simulated flash: download, resume, verify, swap, confirm,
+//! rollback, journal rotation.
+
+use fota_storage::boot::{BootOutcome, boot};
+use fota_storage::sim::{Fault, SimFlash};
+use fota_storage::{
+    BootState, Error, Layout, Manifest, PackageIdentity, Region, SlotReader, SlotWriter, Storage,
+};
+use sha2::{Digest, Sha256};
+
+type Flash = SimFlash<4, 1024>;
+
+fn layout(f: &Flash) -> Layout {
+    // active 16 KiB, staging 17 KiB, state 4 KiB (two 2 KiB banks... here 4 banks of 1 KiB).
+    Layout::new(
+        f,
+        Region::new(0, 16 * 1024),
+        Region::new(16 * 1024, 17 * 1024),
+        Region::new(33 * 1024, 4 * 1024),
+    )
+    .unwrap()
+}
+
+fn image(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 8) as u8)
+        .collect()
+}
+
+fn manifest(img: &[u8], version: u32) -> Manifest<'static> {
+    Manifest {
+        version,
+        image_size: img.len() as u32,
+        payload_size: img.len() as u32,
+        digest: Sha256::digest(img).into(),
+        base: None,
+        delta: false,
+        class: b"class",
+    }
+}
+
+const ID: PackageIdentity<'static> = PackageIdentity::Pull {
+    uri: b"coap://192.0.2.1/fw",
+    etag: b"e1",
+};
+
+#[test]
+fn layout_is_checked() {
+    let f = Flash::new(40);
+    let bad = Layout::new(
+        &f,
+        Region::new(100, 1024),
+        Region::new(2048, 2048),
+        Region::new(8192, 4096),
+    );
+    assert!(matches!(bad, Err(Error::Misaligned { .. })));
+    let overlap = Layout::new(
+        &f,
+        Region::new(0, 2048),
+        Region::new(1024, 3072),
+        Region::new(8192, 4096),
+    );
+    assert!(matches!(overlap, Err(Error::BadRegion { .. })));
+    let small_staging = Layout::new(
+        &f,
+        Region::new(0, 2048),
+        Region::new(2048, 2048),
+        Region::new(8192, 4096),
+    );
+    assert!(matches!(small_staging, Err(Error::BadRegion { .. })));
+    let outside = Layout::new(
+        &f,
+        Region::new(0, 2048),
+        Region::new(2048, 3072),
+        Region::new(40 * 1024, 4096),
+    );
+    assert!(matches!(outside, Err(Error::BadRegion { .. })));
+    let one_bank = Layout::new(
+        &f,
+        Region::new(0, 2048),
+        Region::new(2048, 3072),
+        Region::new(8192, 1024),
+    );
+    assert!(matches!(one_bank, Err(Error::BadRegion { .. })));
+}
+
+#[test]
+fn full_update_and_confirm() {
+    let mut f = Flash::new(37);
+    let l = layout(&f);
+    let old = image(12_000, 1);
+    f.as_bytes_mut()[..old.len()].copy_from_slice(&old);
+    let new = image(15_001, 2);
+    let m = manifest(&new, 3);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.check_manifest(&m, b"class").unwrap();
+    s.begin(ID).unwrap();
+    for c in new.chunks(777) {
+        s.write(c).unwrap();
+        s.sync(&[]).unwrap();
+    }
+    assert_eq!(s.finish().unwrap(), new.len() as u32);
+    assert_eq!(s.stored_bytes(), new.len() as u32);
+    s.mark_pending(&m).unwrap();
+    let mut f = s.release();
+    assert_eq!(boot(&mut f, &l, &mut [0; 256]).unwrap(), BootOutcome::Trial);
+    assert_eq!(&f.as_bytes()[..new.len()], &new[..]);
+    let mut s = Storage::mount(f, l).unwrap();
+    assert_eq!(s.boot_record().state, BootState::Testing);
+    s.confirm().unwrap();
+    assert_eq!(s.min_version(), 3);
+    assert!(s.identity().is_none());
+    let mut f = s.release();
+    assert_eq!(
+        boot(&mut f, &l, &mut [0; 256]).unwrap(),
+        BootOutcome::Unchanged
+    );
+    // Older versions are refused from now on.
+    let mut s = Storage::mount(f, l).unwrap();
+    assert!(matches!(
+        s.check_manifest(&manifest(&old, 2), b"class"),
+        Err(Error::Rollback {
+            version: 2,
+            minimum: 3
+        })
+    ));
+}
+
+#[test]
+fn unconfirmed_image_rolls_back() {
+    let mut f = Flash::new(37);
+    let l = layout(&f);
+    let old = image(16 * 1024, 7);
+    f.as_bytes_mut()[..old.len()].copy_from_slice(&old);
+    let new = image(9_000, 8);
+    let m = manifest(&new, 1);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.begin(ID).unwrap();
+    s.write(&new).unwrap();
+    s.finish().unwrap();
+    s.mark_pending(&m).unwrap();
+    let mut f = s.release();
+    assert_eq!(boot(&mut f, &l, &mut [0; 64]).unwrap(), BootOutcome::Trial);
+    // The new firmware crashes before confirming: the next boot restores the old one.
+    assert_eq!(
+        boot(&mut f, &l, &mut [0; 64]).unwrap(),
+        BootOutcome::RolledBack
+    );
+    assert_eq!(&f.as_bytes()[..old.len()], &old[..]);
+    let mut s = Storage::mount(f, l).unwrap();
+    assert_eq!(s.boot_record().state, BootState::RolledBack);
+    assert_eq!(s.min_version(), 0);
+    // The staging slot holds the new image again, still verifiable.
+    s.verify(&m).unwrap();
+}
+
+#[test]
+fn resume_after_cut_continues_at_durable_offset() {
+    let f = Flash::new(37);
+    let l = layout(&f);
+    let new = image(10_000, 3);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.begin(ID).unwrap();
+    s.write(&new[..5003]).unwrap();
+    assert_eq!(s.sync(&[1, 2, 3]).unwrap(), 5000);
+    let mut f = s.release();
+    f.set_fault(Some(Fault::CutBefore(f.ops())));
+    let mut s = Storage::mount(f, l).unwrap();
+    assert!(s.write(&new[..100]).is_err());
+    let mut f = s.release();
+    f.power_on();
+    let mut s = Storage::mount(f, l).unwrap();
+    assert_eq!(s.stored_bytes(), 5000);
+    assert_eq!(s.checkpoint(), &[1, 2, 3]);
+    let other = PackageIdentity::Pull {
+        uri: b"coap://192.0.2.1/fw",
+        etag: b"e2",
+    };
+    assert_eq!(s.resume(other), None);
+    assert_eq!(s.resume(ID), Some(5000));
+    // A retransmitted block overlapping the resume point is trimmed.
+    s.write_at(4000, &new[4000..6000]).unwrap();
+    s.write_at(6000, &new[6000..]).unwrap();
+    assert!(matches!(
+        s.write_at(20_000, &[0]),
+        Err(Error::OutOfSpace { .. }) | Err(Error::OutOfOrder { .. })
+    ));
+    s.finish().unwrap();
+    s.verify(&manifest(&new, 1)).unwrap();
+}
+
+#[test]
+fn out_of_space_is_result_2_and_writes_nothing() {
+    let f = Flash::new(37);
+    let l = layout(&f);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.begin(ID).unwrap();
+    let ops = s.flash_mut().ops();
+    let e = s.write(&vec![0u8; 16 * 1024 + 1]).unwrap_err();
+    assert_eq!(e.update_result(), 2);
+    assert_eq!(s.flash_mut().ops(), ops);
+    s.write(&vec![0u8; 16 * 1024]).unwrap();
+    assert_eq!(s.write(&[0]).unwrap_err().update_result(), 2);
+}
+
+#[test]
+fn writer_erases_each_sector_once_and_reader_bounds() {
+    let mut f = SimFlash::<16, 1024>::new(40);
+    let l = Layout::new(
+        &f,
+        Region::new(0, 8192),
+        Region::new(8192, 9216),
+        Region::new(20 * 1024, 4096),
+    )
+    .unwrap();
+    let mut w = SlotWriter::new(&l, l.staging(), l.max_image_size());
+    let data = image(8192, 9);
+    let mut at = 0;
+    for n in [1usize, 3, 15, 16, 17, 100, 1000, 2047].iter().cycle() {
+        let end = (at + n).min(data.len());
+        w.write(&mut f, &data[at..end]).unwrap();
+        at = end;
+        if at == data.len() {
+            break;
+        }
+    }
+    assert_eq!(w.flush(&mut f).unwrap(), 8192);
+    assert_eq!(&f.erase_counts()[8..16], &[1; 8]);
+    assert_eq!(f.erase_counts()[16], 0);
+    let r = SlotReader::new(l.staging());
+    let mut buf = [0u8; 10];
+    r.read(&mut f, 8000, &mut buf).unwrap();
+    assert_eq!(&buf, &data[8000..8010]);
+    assert!(matches!(
+        r.read(&mut f, 9210, &mut buf),
+        Err(Error::ReadOutOfBounds { .. })
+    ));
+}
+
+#[test]
+fn journal_rotates_and_keeps_state() {
+    let f = Flash::new(37);
+    let l = layout(&f);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.begin(ID).unwrap();
+    let data = image(16 * 1024, 4);
+    // Hundreds of records: the 1 KiB banks rotate many times.
+    for (i, c) in data.chunks(16).enumerate() {
+        s.write(c).unwrap();
+        s.sync(&[(i % 256) as u8; 40]).unwrap();
+    }
+    let f = s.release();
+    let counts = f.erase_counts()[33..37].to_vec();
+    assert!(counts.iter().all(|&c| c > 3), "{counts:?}");
+    let s = Storage::mount(f, l).unwrap();
+    assert_eq!(s.stored_bytes(), 16 * 1024);
+    assert_eq!(s.identity(), Some(ID));
+    assert_eq!(s.checkpoint(), &[((16 * 1024 / 16 - 1) % 256) as u8; 40]);
+}
