@@ -89,7 +89,7 @@ pub enum Error {
         /// The length given.
         len: usize,
     },
-    /// The slot is erased flash (all 0xFF): never written.
+    /// The slot is erased flash (format byte 0xFF and no valid checksum): never written.
     #[error("record slot is erased")]
     RecordErased,
     /// The CRC-32 does not match: a torn or corrupted write.

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::types::*;
 use crate::uri::check_uri;
 
-/// Capacity of PkgName (resource 6) and PkgVersion (resource 7) in bytes.
-pub const PKG_FIELD_CAP: usize = 32;
+/// Capacity of PkgName (resource 6) and PkgVersion (resource 7) in bytes: 32 with the
+/// `pkg-info` feature (default), else 0 (a device without these optional resources saves the
+/// RAM, flash and record bytes; non-empty values are then refused with 4.00).
+pub const PKG_FIELD_CAP: usize = if cfg!(feature = "pkg-info") { 32 } else { 0 };
 
 /// What the machine is fixed to by the firmware, and the initial values of the writable
 /// resources 11, 13 and 14.
@@ -164,28 +166,31 @@ const JOB_PULL: u8 = 2;
 /// See the [crate docs](crate) for the transition table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+// Field order: the fields `new` sets to zero come in runs of at most 16 bytes between the
+// configured ones, so that `new` compiles to a few stores instead of a memset call (footprint).
+#[repr(C)]
 pub struct FirmwareUpdate {
+    pub(crate) state: State,
+    pub(crate) result: UpdateResult,
+    /// JOB_NONE, JOB_PUSH or JOB_PULL.
+    pub(crate) job: u8,
+    pub(crate) auto_upgrade: bool,
+    pub(crate) last_change: u32,
+    pub(crate) identity: u32,
+    /// When the first deferral of the current Downloaded package happened.
+    pub(crate) deferred_since: u32,
     pub(crate) version: ObjectVersion,
     pub(crate) delivery: DeliveryMethod,
     pub(crate) protocols: ProtocolSupport,
-    pub(crate) state: State,
-    pub(crate) result: UpdateResult,
     pub(crate) severity: Severity,
-    pub(crate) auto_upgrade: bool,
-    /// JOB_NONE, JOB_PUSH or JOB_PULL.
-    pub(crate) job: u8,
-    pub(crate) last_change: u32,
-    pub(crate) max_defer: u32,
-    /// When the first deferral of the current Downloaded package happened.
-    pub(crate) deferred_since: u32,
     pub(crate) transferred: u32,
-    pub(crate) identity: u32,
-    pub(crate) name_len: u8,
-    pub(crate) name: [u8; PKG_FIELD_CAP],
-    pub(crate) pkg_version_len: u8,
-    pub(crate) pkg_version: [u8; PKG_FIELD_CAP],
+    pub(crate) max_defer: u32,
     /// Sequence number of the last saved record.
     pub(crate) seq: u16,
+    pub(crate) name_len: u8,
+    pub(crate) pkg_version_len: u8,
+    pub(crate) name: [u8; PKG_FIELD_CAP],
+    pub(crate) pkg_version: [u8; PKG_FIELD_CAP],
 }
 
 const R_STATE: u16 = 3;
@@ -197,6 +202,18 @@ const R_LSCT: u16 = 12;
 const R_MAX_DEFER: u16 = 13;
 const R_AUTO: u16 = 14;
 const R_TRANSFERRED: u16 = 26500;
+
+/// Stores `src` (at most the capacity) into a fixed field; whether the value changed.
+fn store(dst: &mut [u8; PKG_FIELD_CAP], len: &mut u8, src: &[u8]) -> bool {
+    let mut changed = usize::from(*len) != src.len();
+    for (i, d) in dst.iter_mut().enumerate() {
+        let b = src.get(i).copied().unwrap_or(0);
+        changed |= *d != b;
+        *d = b;
+    }
+    *len = src.len().min(PKG_FIELD_CAP) as u8;
+    changed
+}
 
 /// FNV-1a, to give a pulled package an identity from its URI.
 fn fnv1a(data: &[u8]) -> u32 {
@@ -217,7 +234,8 @@ impl FirmwareUpdate {
             state: State::Idle,
             result: UpdateResult::Initial,
             severity: config.severity,
-            auto_upgrade: config.auto_upgrade,
+            // Only true where resource 14 exists, so that the transitions test it alone.
+            auto_upgrade: config.auto_upgrade && config.version.has_auto_upgrade(),
             job: JOB_NONE,
             last_change: 0,
             max_defer: config.max_defer_period,
@@ -350,13 +368,11 @@ impl FirmwareUpdate {
     }
 
     fn clear_info(&mut self, out: &mut Outcome) {
-        if self.name_len != 0 {
-            self.name_len = 0;
+        if store(&mut self.name, &mut self.name_len, &[]) {
             out.changed = out.changed.with(R_NAME);
             out.act(Actions::PERSIST);
         }
-        if self.pkg_version_len != 0 {
-            self.pkg_version_len = 0;
+        if store(&mut self.pkg_version, &mut self.pkg_version_len, &[]) {
             out.changed = out.changed.with(R_VERSION);
             out.act(Actions::PERSIST);
         }
@@ -366,7 +382,6 @@ impl FirmwareUpdate {
     fn start_job(&mut self, job: u8, identity: u32, now: u32, out: &mut Outcome) {
         self.job = job;
         self.identity = identity;
-        self.deferred_since = 0;
         self.set_transferred(0, out);
         self.clear_info(out);
         out.act(Actions::ERASE_STAGING | Actions::PERSIST);
@@ -387,233 +402,326 @@ impl FirmwareUpdate {
     }
 
     fn start_update(&mut self, now: u32, out: &mut Outcome) {
-        self.deferred_since = 0;
         out.act(Actions::APPLY | Actions::REBOOT | Actions::PERSIST);
         self.set_result(UpdateResult::Initial, out);
         self.set_state(State::Updating, now, out);
     }
 
     /// Feeds one event at time `now` (seconds since the epoch) and says what to answer, what
-    /// to do and what changed. A rejected event changes nothing.
+    /// to do and what changed. A rejected event changes nothing. Each event also has its own
+    /// method (e.g. [`FirmwareUpdate::push_started`]): a device that calls those directly links
+    /// only the transitions it uses.
     pub fn handle(&mut self, event: Event<'_>, now: u32) -> Outcome {
-        use ResponseCode::{BadRequest, MethodNotAllowed, NotFound};
-        use State::{Downloaded, Downloading, Idle, Updating};
-        let mut out = Outcome::ok();
-        let v11 = self.version.has_v1_1();
         match event {
-            Event::PushStarted { identity } => {
-                let restart = self.state == Downloading && self.job == JOB_PUSH;
-                if !self.delivery.push() || !(self.state == Idle || restart) {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                self.start_job(JOB_PUSH, identity, now, &mut out);
-            }
-            Event::ChunkStored { offset, len } => {
-                if self.state != Downloading {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                let Some(end) = offset.checked_add(len) else {
-                    return Outcome::reject(BadRequest);
-                };
-                if offset > self.transferred {
-                    return Outcome::reject(BadRequest);
-                }
-                if end > self.transferred {
-                    self.set_transferred(end, &mut out);
-                }
-            }
-            Event::PackageUriWritten(uri) if !uri.is_empty() => {
-                if self.state != Idle {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                match check_uri(uri, self.effective_protocols()) {
-                    Ok(_) => self.start_job(JOB_PULL, fnv1a(uri), now, &mut out),
-                    Err(e) => self.set_result(e.result(), &mut out),
-                }
-            }
-            Event::PackageUriWritten(_) | Event::PackageReset => {
-                if self.state == Updating {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                if self.job != JOB_NONE {
-                    self.drop_job(&mut out);
-                }
-                self.set_transferred(0, &mut out);
-                self.clear_info(&mut out);
-                self.set_result(UpdateResult::Initial, &mut out);
-                self.set_state(Idle, now, &mut out);
-            }
-            Event::DownloadFinished => {
-                if self.state != Downloading {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                out.act(Actions::VERIFY);
-            }
-            Event::DownloadFailed(cause) => {
-                if self.state != Downloading {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                if cause == DownloadFailure::ConnectionLost {
-                    // Keep the job and the stored bytes: Switch to Download State resumes.
-                    if self.job == JOB_PULL {
-                        out.act(Actions::ABORT_DOWNLOAD);
-                    }
-                } else {
-                    self.drop_job(&mut out);
-                }
-                self.set_result(cause.result(), &mut out);
-                self.set_state(Idle, now, &mut out);
-            }
-            Event::IntegrityVerified => {
-                if self.state != Downloading {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                if self.auto_upgrade && self.version.has_auto_upgrade() {
-                    self.start_update(now, &mut out);
-                } else {
-                    self.set_state(Downloaded, now, &mut out);
-                }
-            }
-            Event::IntegrityFailed => {
-                if !matches!(self.state, Downloading | Downloaded) {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                self.drop_job(&mut out);
-                self.set_result(UpdateResult::IntegrityFailure, &mut out);
-                self.set_state(Idle, now, &mut out);
-            }
-            Event::ExecuteUpdate | Event::UpdateStarted => {
-                if self.state != Downloaded {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                self.start_update(now, &mut out);
-            }
-            Event::Defer => {
-                let deferred = self.result == UpdateResult::Deferred;
-                let expired = deferred
-                    && self.severity == Severity::Mandatory
-                    && now >= self.deferred_since.saturating_add(self.max_defer);
-                if !v11
-                    || self.state != Downloaded
-                    || self.severity == Severity::Critical
-                    || self.max_defer == 0
-                    || expired
-                {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                if !deferred {
-                    self.deferred_since = now;
-                }
-                self.set_result(UpdateResult::Deferred, &mut out);
-                out.act(Actions::PERSIST);
-            }
-            Event::UpdateSucceeded => {
-                if self.state != Updating {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                self.succeed(now, &mut out);
-            }
+            Event::PushStarted { identity } => self.push_started(identity, now),
+            Event::ChunkStored { offset, len } => self.chunk_stored(offset, len),
+            Event::PackageUriWritten(uri) => self.package_uri_written(uri, now),
+            Event::PackageReset => self.package_reset(now),
+            Event::DownloadFinished => self.download_finished(),
+            Event::DownloadFailed(cause) => self.download_failed(cause, now),
+            Event::IntegrityVerified => self.integrity_verified(now),
+            Event::IntegrityFailed => self.integrity_failed(now),
+            Event::ExecuteUpdate => self.execute_update(now),
+            Event::Defer => self.defer(now),
+            Event::UpdateStarted => self.update_started(now),
+            Event::UpdateSucceeded => self.update_succeeded(now),
             Event::UpdateFailed {
                 cause,
                 image_usable,
-            } => {
-                if self.state != Updating {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                self.fail_update(cause.result(self.version), image_usable, now, &mut out);
+            } => self.update_failed(cause, image_usable, now),
+            Event::Cancel => self.cancel(now),
+            Event::Booted { new_image_running } => self.booted(new_image_running, now),
+            Event::SwitchToDownload => self.switch_to_download(now),
+            Event::SeverityWritten(v) => self.severity_written(v),
+            Event::MaxDeferPeriodWritten(v) => self.max_defer_period_written(v),
+            Event::AutoUpgradeWritten(b) => self.auto_upgrade_written(b),
+            Event::PackageInfo { name, version } => self.package_info(name, version),
+        }
+    }
+
+    /// [`Event::PushStarted`].
+    pub fn push_started(&mut self, identity: u32, now: u32) -> Outcome {
+        let restart = self.state == State::Downloading && self.job == JOB_PUSH;
+        if !self.delivery.push() || !(self.state == State::Idle || restart) {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        self.start_job(JOB_PUSH, identity, now, &mut out);
+        out
+    }
+
+    /// [`Event::ChunkStored`].
+    pub fn chunk_stored(&mut self, offset: u32, len: u32) -> Outcome {
+        if self.state != State::Downloading {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let end = match offset.checked_add(len) {
+            Some(end) if offset <= self.transferred => end,
+            _ => return Outcome::reject(ResponseCode::BadRequest),
+        };
+        let mut out = Outcome::ok();
+        if end > self.transferred {
+            self.set_transferred(end, &mut out);
+        }
+        out
+    }
+
+    /// [`Event::PackageUriWritten`].
+    pub fn package_uri_written(&mut self, uri: &[u8], now: u32) -> Outcome {
+        if uri.is_empty() {
+            return self.package_reset(now);
+        }
+        if self.state != State::Idle {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        match check_uri(uri, self.effective_protocols()) {
+            Ok(_) => self.start_job(JOB_PULL, fnv1a(uri), now, &mut out),
+            Err(e) => self.set_result(e.result(), &mut out),
+        }
+        out
+    }
+
+    /// [`Event::PackageReset`] (also an empty Package URI).
+    pub fn package_reset(&mut self, now: u32) -> Outcome {
+        if self.state == State::Updating {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        if self.job != JOB_NONE {
+            self.drop_job(&mut out);
+        }
+        self.set_transferred(0, &mut out);
+        self.clear_info(&mut out);
+        self.set_result(UpdateResult::Initial, &mut out);
+        self.set_state(State::Idle, now, &mut out);
+        out
+    }
+
+    /// [`Event::DownloadFinished`].
+    pub fn download_finished(&mut self) -> Outcome {
+        if self.state != State::Downloading {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        out.act(Actions::VERIFY);
+        out
+    }
+
+    /// [`Event::DownloadFailed`].
+    pub fn download_failed(&mut self, cause: DownloadFailure, now: u32) -> Outcome {
+        if self.state != State::Downloading {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        if cause == DownloadFailure::ConnectionLost {
+            // Keep the job and the stored bytes: Switch to Download State resumes.
+            if self.job == JOB_PULL {
+                out.act(Actions::ABORT_DOWNLOAD);
             }
-            Event::Cancel => {
-                if !v11 {
-                    return Outcome::reject(NotFound);
-                }
-                if !matches!(self.state, Downloading | Downloaded) {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                self.drop_job(&mut out);
-                self.set_result(UpdateResult::Cancelled, &mut out);
-                self.set_state(Idle, now, &mut out);
+        } else {
+            self.drop_job(&mut out);
+        }
+        self.set_result(cause.result(), &mut out);
+        self.set_state(State::Idle, now, &mut out);
+        out
+    }
+
+    /// [`Event::IntegrityVerified`].
+    pub fn integrity_verified(&mut self, now: u32) -> Outcome {
+        if self.state != State::Downloading {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        if self.auto_upgrade {
+            self.start_update(now, &mut out);
+        } else {
+            self.set_state(State::Downloaded, now, &mut out);
+        }
+        out
+    }
+
+    /// [`Event::IntegrityFailed`].
+    pub fn integrity_failed(&mut self, now: u32) -> Outcome {
+        if !matches!(self.state, State::Downloading | State::Downloaded) {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        self.drop_job(&mut out);
+        self.set_result(UpdateResult::IntegrityFailure, &mut out);
+        self.set_state(State::Idle, now, &mut out);
+        out
+    }
+
+    /// [`Event::ExecuteUpdate`].
+    pub fn execute_update(&mut self, now: u32) -> Outcome {
+        self.update_started(now)
+    }
+
+    /// [`Event::UpdateStarted`].
+    pub fn update_started(&mut self, now: u32) -> Outcome {
+        if self.state != State::Downloaded {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        self.start_update(now, &mut out);
+        out
+    }
+
+    /// [`Event::Defer`].
+    pub fn defer(&mut self, now: u32) -> Outcome {
+        let deferred = self.result == UpdateResult::Deferred;
+        let expired = deferred
+            && self.severity == Severity::Mandatory
+            && now >= self.deferred_since.saturating_add(self.max_defer);
+        if !self.version.has_v1_1()
+            || self.state != State::Downloaded
+            || self.severity == Severity::Critical
+            || self.max_defer == 0
+            || expired
+        {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        if !deferred {
+            self.deferred_since = now;
+        }
+        self.set_result(UpdateResult::Deferred, &mut out);
+        out.act(Actions::PERSIST);
+        out
+    }
+
+    /// [`Event::UpdateSucceeded`].
+    pub fn update_succeeded(&mut self, now: u32) -> Outcome {
+        if self.state != State::Updating {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        self.succeed(now, &mut out);
+        out
+    }
+
+    /// [`Event::UpdateFailed`].
+    pub fn update_failed(&mut self, cause: UpdateFailure, image_usable: bool, now: u32) -> Outcome {
+        if self.state != State::Updating {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        self.fail_update(cause.result(self.version), image_usable, now, &mut out);
+        out
+    }
+
+    /// [`Event::Cancel`].
+    pub fn cancel(&mut self, now: u32) -> Outcome {
+        if !self.version.has_v1_1() {
+            return Outcome::reject(ResponseCode::NotFound);
+        }
+        if !matches!(self.state, State::Downloading | State::Downloaded) {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        self.drop_job(&mut out);
+        self.set_result(UpdateResult::Cancelled, &mut out);
+        self.set_state(State::Idle, now, &mut out);
+        out
+    }
+
+    /// [`Event::Booted`]: reconcile the restored record with the running image.
+    pub fn booted(&mut self, new_image_running: bool, now: u32) -> Outcome {
+        let mut out = Outcome::ok();
+        match self.state {
+            State::Updating if new_image_running => self.succeed(now, &mut out),
+            // The bootloader fell back to the old image: the staged one is not usable.
+            State::Updating => self.fail_update(UpdateResult::UpdateFailed, false, now, &mut out),
+            // A reboot broke the transfer: like a lost connection (resumable).
+            State::Downloading => {
+                self.set_result(UpdateResult::ConnectionLost, &mut out);
+                self.set_state(State::Idle, now, &mut out);
             }
-            Event::Booted { new_image_running } => match self.state {
-                Updating if new_image_running => self.succeed(now, &mut out),
-                // The bootloader fell back to the old image: the staged one is not usable.
-                Updating => self.fail_update(UpdateResult::UpdateFailed, false, now, &mut out),
-                // A reboot broke the transfer: like a lost connection (resumable).
-                Downloading => {
-                    self.set_result(UpdateResult::ConnectionLost, &mut out);
-                    self.set_state(Idle, now, &mut out);
-                }
-                Idle | Downloaded => {}
-            },
-            Event::SwitchToDownload => {
-                if self.state != Idle
-                    || self.result != UpdateResult::ConnectionLost
-                    || self.job == JOB_NONE
-                {
-                    return Outcome::reject(MethodNotAllowed);
-                }
-                if self.job == JOB_PULL {
-                    out.act(Actions::START_DOWNLOAD);
-                }
-                self.set_result(UpdateResult::Initial, &mut out);
-                self.set_state(Downloading, now, &mut out);
-            }
-            Event::SeverityWritten(v) => {
-                if !v11 {
-                    return Outcome::reject(NotFound);
-                }
-                let Some(s) = u8::try_from(v).ok().and_then(Severity::from_u8) else {
-                    return Outcome::reject(BadRequest);
-                };
-                if s != self.severity {
-                    self.severity = s;
-                    out.changed = out.changed.with(R_SEVERITY);
-                    out.act(Actions::PERSIST);
-                }
-            }
-            Event::MaxDeferPeriodWritten(v) => {
-                if !v11 {
-                    return Outcome::reject(NotFound);
-                }
-                let Ok(p) = u32::try_from(v) else {
-                    return Outcome::reject(BadRequest);
-                };
-                if p != self.max_defer {
-                    self.max_defer = p;
-                    out.changed = out.changed.with(R_MAX_DEFER);
-                    out.act(Actions::PERSIST);
-                }
-            }
-            Event::AutoUpgradeWritten(b) => {
-                if !self.version.has_auto_upgrade() {
-                    return Outcome::reject(NotFound);
-                }
-                if b != self.auto_upgrade {
-                    self.auto_upgrade = b;
-                    out.changed = out.changed.with(R_AUTO);
-                    out.act(Actions::PERSIST);
-                }
-            }
-            Event::PackageInfo { name, version } => {
-                let (name, version) = (name.as_bytes(), version.as_bytes());
-                let (Some(n), Some(vb)) = (
-                    self.name.get_mut(..name.len()),
-                    self.pkg_version.get_mut(..version.len()),
-                ) else {
-                    return Outcome::reject(BadRequest);
-                };
-                if n != name || usize::from(self.name_len) != name.len() {
-                    n.copy_from_slice(name);
-                    self.name_len = name.len() as u8;
-                    out.changed = out.changed.with(R_NAME);
-                    out.act(Actions::PERSIST);
-                }
-                if vb != version || usize::from(self.pkg_version_len) != version.len() {
-                    vb.copy_from_slice(version);
-                    self.pkg_version_len = version.len() as u8;
-                    out.changed = out.changed.with(R_VERSION);
-                    out.act(Actions::PERSIST);
-                }
-            }
+            State::Idle | State::Downloaded => {}
+        }
+        out
+    }
+
+    /// [`Event::SwitchToDownload`].
+    pub fn switch_to_download(&mut self, now: u32) -> Outcome {
+        if self.state != State::Idle
+            || self.result != UpdateResult::ConnectionLost
+            || self.job == JOB_NONE
+        {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        if self.job == JOB_PULL {
+            out.act(Actions::START_DOWNLOAD);
+        }
+        self.set_result(UpdateResult::Initial, &mut out);
+        self.set_state(State::Downloading, now, &mut out);
+        out
+    }
+
+    /// [`Event::SeverityWritten`].
+    pub fn severity_written(&mut self, value: i64) -> Outcome {
+        if !self.version.has_v1_1() {
+            return Outcome::reject(ResponseCode::NotFound);
+        }
+        let Some(s) = u8::try_from(value).ok().and_then(Severity::from_u8) else {
+            return Outcome::reject(ResponseCode::BadRequest);
+        };
+        let mut out = Outcome::ok();
+        if s != self.severity {
+            self.severity = s;
+            out.changed = out.changed.with(R_SEVERITY);
+            out.act(Actions::PERSIST);
+        }
+        out
+    }
+
+    /// [`Event::MaxDeferPeriodWritten`].
+    pub fn max_defer_period_written(&mut self, value: i64) -> Outcome {
+        if !self.version.has_v1_1() {
+            return Outcome::reject(ResponseCode::NotFound);
+        }
+        let Ok(p) = u32::try_from(value) else {
+            return Outcome::reject(ResponseCode::BadRequest);
+        };
+        let mut out = Outcome::ok();
+        if p != self.max_defer {
+            self.max_defer = p;
+            out.changed = out.changed.with(R_MAX_DEFER);
+            out.act(Actions::PERSIST);
+        }
+        out
+    }
+
+    /// [`Event::AutoUpgradeWritten`].
+    pub fn auto_upgrade_written(&mut self, value: bool) -> Outcome {
+        if !self.version.has_auto_upgrade() {
+            return Outcome::reject(ResponseCode::NotFound);
+        }
+        let mut out = Outcome::ok();
+        if value != self.auto_upgrade {
+            self.auto_upgrade = value;
+            out.changed = out.changed.with(R_AUTO);
+            out.act(Actions::PERSIST);
+        }
+        out
+    }
+
+    /// [`Event::PackageInfo`].
+    pub fn package_info(&mut self, name: &str, version: &str) -> Outcome {
+        let (name, version) = (name.as_bytes(), version.as_bytes());
+        if name.len() > PKG_FIELD_CAP || version.len() > PKG_FIELD_CAP {
+            return Outcome::reject(ResponseCode::BadRequest);
+        }
+        let mut out = Outcome::ok();
+        if store(&mut self.name, &mut self.name_len, name) {
+            out.changed = out.changed.with(R_NAME);
+            out.act(Actions::PERSIST);
+        }
+        if store(&mut self.pkg_version, &mut self.pkg_version_len, version) {
+            out.changed = out.changed.with(R_VERSION);
+            out.act(Actions::PERSIST);
         }
         out
     }

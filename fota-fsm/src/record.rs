@@ -6,7 +6,7 @@ use crate::machine::{Config, FirmwareUpdate, PKG_FIELD_CAP};
 use crate::types::{ObjectVersion, Severity, State, UpdateResult};
 
 /// Size of one record in bytes.
-pub const RECORD_LEN: usize = 100;
+pub const RECORD_LEN: usize = O_CRC + 4;
 /// Format version in byte 0 of the record.
 pub const RECORD_FORMAT: u8 = 1;
 
@@ -28,24 +28,20 @@ const O_TRANSFERRED: usize = 20;
 const O_IDENTITY: usize = 24;
 const O_NAME: usize = 28;
 const O_PKG_VERSION: usize = O_NAME + 1 + PKG_FIELD_CAP;
-const O_CRC: usize = 96;
+const O_CRC: usize = O_PKG_VERSION + 1 + PKG_FIELD_CAP + 2;
 
 /// CRC-32 (IEEE 802.3, reflected), bitwise: no table in flash.
 fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = (c >> 1) ^ (0xEDB8_8320 & (c & 1).wrapping_neg());
-        }
-    }
-    !c
+    !data.iter().fold(!0u32, |c, &b| crc_step(c, b))
 }
 
-fn put(buf: &mut [u8; RECORD_LEN], at: usize, v: u32) {
-    if let Some(d) = buf.get_mut(at..at + 4) {
-        d.copy_from_slice(&v.to_le_bytes());
+/// One byte of CRC-32 (without the final inversion).
+fn crc_step(mut c: u32, b: u8) -> u32 {
+    c ^= u32::from(b);
+    for _ in 0..8 {
+        c = (c >> 1) ^ (0xEDB8_8320 & (c & 1).wrapping_neg());
     }
+    c
 }
 
 fn get(buf: &[u8], at: usize) -> u32 {
@@ -70,100 +66,82 @@ impl FirmwareUpdate {
     /// it to: slots alternate, so the other slot keeps the previous good record while this one
     /// is written.
     pub fn save(&mut self) -> (Slot, [u8; RECORD_LEN]) {
-        self.seq = self.seq.wrapping_add(1);
-        let slot = if self.seq & 1 == 1 { Slot::A } else { Slot::B };
+        let slot = self.next_slot();
         (slot, self.encode())
+    }
+
+    /// Like [`FirmwareUpdate::save`], handing the [`RECORD_LEN`] bytes to `put` one by one
+    /// (e.g. straight into a flash write buffer) instead of returning an array.
+    pub fn save_with(&mut self, put: impl FnMut(u8)) -> Slot {
+        let slot = self.next_slot();
+        self.encode_with(put);
+        slot
+    }
+
+    fn next_slot(&mut self) -> Slot {
+        self.seq = self.seq.wrapping_add(1);
+        if self.seq & 1 == 1 { Slot::A } else { Slot::B }
     }
 
     /// The record of the current values with the current sequence number.
     pub fn encode(&self) -> [u8; RECORD_LEN] {
         let mut r = [0u8; RECORD_LEN];
-        r[0] = RECORD_FORMAT;
-        r[O_SEQ..O_SEQ + 2].copy_from_slice(&self.seq.to_le_bytes());
-        r[O_STATE] = self.state as u8;
-        r[O_RESULT] = self.result as u8;
-        r[O_VERSION] = self.version as u8;
-        r[O_SEVERITY] = self.severity as u8;
-        r[O_FLAGS] = u8::from(self.auto_upgrade) | self.job << 1;
-        put(&mut r, O_LSCT, self.last_change);
-        put(&mut r, O_MAX_DEFER, self.max_defer);
-        put(&mut r, O_DEFERRED, self.deferred_since);
-        put(&mut r, O_TRANSFERRED, self.transferred);
-        put(&mut r, O_IDENTITY, self.identity);
-        r[O_NAME] = self.name_len;
-        r[O_NAME + 1..O_NAME + 1 + PKG_FIELD_CAP].copy_from_slice(&self.name);
-        r[O_PKG_VERSION] = self.pkg_version_len;
-        r[O_PKG_VERSION + 1..O_PKG_VERSION + 1 + PKG_FIELD_CAP].copy_from_slice(&self.pkg_version);
-        let crc = crc32(&r[..O_CRC]);
-        put(&mut r, O_CRC, crc);
+        let mut at = 0;
+        self.encode_with(|b| {
+            if let Some(d) = r.get_mut(at) {
+                *d = b;
+            }
+            at += 1;
+        });
         r
+    }
+
+    /// The record of the current values, byte by byte in order, the CRC last.
+    pub fn encode_with(&self, mut put: impl FnMut(u8)) {
+        let mut h = [0u8; O_NAME];
+        h[0] = RECORD_FORMAT;
+        [h[O_SEQ], h[O_SEQ + 1]] = self.seq.to_le_bytes();
+        h[O_STATE] = self.state as u8;
+        h[O_RESULT] = self.result as u8;
+        h[O_VERSION] = self.version as u8;
+        h[O_SEVERITY] = self.severity as u8;
+        h[O_FLAGS] = u8::from(self.auto_upgrade) | self.job << 1;
+        [h[8], h[9], h[10], h[11]] = self.last_change.to_le_bytes();
+        [h[12], h[13], h[14], h[15]] = self.max_defer.to_le_bytes();
+        [h[16], h[17], h[18], h[19]] = self.deferred_since.to_le_bytes();
+        [h[20], h[21], h[22], h[23]] = self.transferred.to_le_bytes();
+        [h[24], h[25], h[26], h[27]] = self.identity.to_le_bytes();
+        let mut crc = !0u32;
+        let mut i = 0;
+        // Header, then length + bytes of each package field, then 2 reserved bytes.
+        while i < O_CRC {
+            let b = match i {
+                0..O_NAME => h[i],
+                O_NAME => self.name_len,
+                O_PKG_VERSION => self.pkg_version_len,
+                _ if i < O_PKG_VERSION => self.name.get(i - O_NAME - 1).copied().unwrap_or(0),
+                _ => self
+                    .pkg_version
+                    .get(i - O_PKG_VERSION - 1)
+                    .copied()
+                    .unwrap_or(0),
+            };
+            crc = crc_step(crc, b);
+            put(b);
+            i += 1;
+        }
+        let crc = !crc;
+        for b in crc.to_le_bytes() {
+            put(b);
+        }
     }
 
     /// Decodes one record for `config`. The configured object version must match the stored
     /// one (a firmware that changes it starts afresh).
     pub fn decode(config: Config, record: &[u8]) -> Result<Self, Error> {
-        if record.len() != RECORD_LEN {
-            return Err(Error::RecordLength { len: record.len() });
-        }
-        if record.iter().all(|&b| b == 0xff) {
-            return Err(Error::RecordErased);
-        }
-        let crc = get(record, O_CRC);
-        if crc32(record.get(..O_CRC).unwrap_or(&[])) != crc {
-            return Err(Error::RecordChecksum);
-        }
-        let byte = |at: usize| record.get(at).copied().unwrap_or(0);
-        if byte(0) != RECORD_FORMAT {
-            return Err(Error::RecordFormat { found: byte(0) });
-        }
-        let bad = |offset: usize| Error::RecordField { offset };
-        let state = State::from_u8(byte(O_STATE)).ok_or(bad(O_STATE))?;
-        let version = ObjectVersion::from_u8(byte(O_VERSION)).ok_or(bad(O_VERSION))?;
-        if version != config.version {
-            return Err(bad(O_VERSION));
-        }
-        let result = UpdateResult::from_u8(byte(O_RESULT))
-            .filter(|r| r.allowed_in(version))
-            .ok_or(bad(O_RESULT))?;
-        let severity = Severity::from_u8(byte(O_SEVERITY)).ok_or(bad(O_SEVERITY))?;
-        let flags = byte(O_FLAGS);
-        let job = flags >> 1;
-        if flags > 5 || (job == 0 && state != State::Idle) {
-            return Err(bad(O_FLAGS));
-        }
-        let field = |at: usize| -> Result<(u8, [u8; PKG_FIELD_CAP]), Error> {
-            let len = byte(at);
-            if usize::from(len) > PKG_FIELD_CAP {
-                return Err(bad(at));
-            }
-            let mut v = [0u8; PKG_FIELD_CAP];
-            if let Some(s) = record.get(at + 1..at + 1 + PKG_FIELD_CAP) {
-                v.copy_from_slice(s);
-            }
-            Ok((len, v))
-        };
-        let (name_len, name) = field(O_NAME)?;
-        let (pkg_version_len, pkg_version) = field(O_PKG_VERSION)?;
-        let mut seq = [0u8; 2];
-        if let Some(s) = record.get(O_SEQ..O_SEQ + 2) {
-            seq.copy_from_slice(s);
-        }
+        check(config.version, record)?;
         let mut m = FirmwareUpdate::new(config);
-        m.state = state;
-        m.result = result;
-        m.severity = severity;
-        m.auto_upgrade = flags & 1 != 0;
-        m.job = job;
-        m.last_change = get(record, O_LSCT);
-        m.max_defer = get(record, O_MAX_DEFER);
-        m.deferred_since = get(record, O_DEFERRED);
-        m.transferred = get(record, O_TRANSFERRED);
-        m.identity = get(record, O_IDENTITY);
-        m.name_len = name_len;
-        m.name = name;
-        m.pkg_version_len = pkg_version_len;
-        m.pkg_version = pkg_version;
-        m.seq = u16::from_le_bytes(seq);
+        m.load(record);
         Ok(m)
     }
 
@@ -172,20 +150,90 @@ impl FirmwareUpdate {
     /// When neither slot is valid the error of slot A is returned; start with
     /// [`FirmwareUpdate::new`] then.
     pub fn restore(config: Config, a: &[u8], b: &[u8]) -> Result<Self, Error> {
-        match (Self::decode(config, a), Self::decode(config, b)) {
-            (Ok(x), Ok(y)) => {
-                // Serial-number arithmetic: the sequence wraps.
-                if (y.seq.wrapping_sub(x.seq) as i16) > 0 {
-                    Ok(y)
-                } else {
-                    Ok(x)
-                }
-            }
-            (Ok(x), Err(_)) => Ok(x),
-            (Err(_), Ok(y)) => Ok(y),
-            (Err(e), Err(_)) => Err(e),
-        }
+        let mut m = FirmwareUpdate::new(config);
+        m.restore_into(a, b)?;
+        Ok(m)
     }
+
+    /// Like [`FirmwareUpdate::restore`], into an existing instance (its configuration is kept);
+    /// says which slot was used. On error the instance is unchanged.
+    pub fn restore_into(&mut self, a: &[u8], b: &[u8]) -> Result<Slot, Error> {
+        let (slot, rec) = match (check(self.version, a), check(self.version, b)) {
+            // Serial-number arithmetic: the sequence wraps.
+            (Ok(x), Ok(y)) if (y.wrapping_sub(x) as i16) > 0 => (Slot::B, b),
+            (Ok(_), _) => (Slot::A, a),
+            (Err(_), Ok(_)) => (Slot::B, b),
+            (Err(e), Err(_)) => return Err(e),
+        };
+        self.load(rec);
+        Ok(slot)
+    }
+
+    /// Loads a record that [`check`] accepted.
+    fn load(&mut self, r: &[u8]) {
+        let Ok(r) = <&[u8; RECORD_LEN]>::try_from(r) else {
+            return;
+        };
+        let word = |at: usize| u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
+        self.state = State::from_u8(r[O_STATE]).unwrap_or(State::Idle);
+        self.result = UpdateResult::from_u8(r[O_RESULT]).unwrap_or(UpdateResult::Initial);
+        self.severity = Severity::from_u8(r[O_SEVERITY]).unwrap_or(Severity::Mandatory);
+        self.auto_upgrade = r[O_FLAGS] & 1 != 0 && self.version.has_auto_upgrade();
+        self.job = r[O_FLAGS] >> 1;
+        self.last_change = word(O_LSCT);
+        self.max_defer = word(O_MAX_DEFER);
+        self.deferred_since = word(O_DEFERRED);
+        self.transferred = word(O_TRANSFERRED);
+        self.identity = word(O_IDENTITY);
+        self.name_len = r[O_NAME];
+        self.pkg_version_len = r[O_PKG_VERSION];
+        for i in 0..PKG_FIELD_CAP {
+            self.name[i] = r[O_NAME + 1 + i];
+            self.pkg_version[i] = r[O_PKG_VERSION + 1 + i];
+        }
+        self.seq = u16::from_le_bytes([r[O_SEQ], r[O_SEQ + 1]]);
+    }
+}
+
+/// Validates a record for object version `version`; its sequence number.
+fn check(version: ObjectVersion, r: &[u8]) -> Result<u16, Error> {
+    let Ok(r) = <&[u8; RECORD_LEN]>::try_from(r) else {
+        return Err(Error::RecordLength { len: r.len() });
+    };
+    let byte = |at: usize| r[at];
+    let (body, crc) = r.split_at(O_CRC);
+    if crc32(body) != get(crc, 0) {
+        // A format byte of 0xFF is erased NOR flash: the slot was never (fully) written.
+        return Err(if r[0] == 0xff {
+            Error::RecordErased
+        } else {
+            Error::RecordChecksum
+        });
+    }
+    if r[0] != RECORD_FORMAT {
+        return Err(Error::RecordFormat { found: r[0] });
+    }
+    let state = byte(O_STATE);
+    let flags = byte(O_FLAGS);
+    let bad = if state > 3 {
+        O_STATE
+    } else if byte(O_VERSION) != version as u8 {
+        O_VERSION
+    } else if byte(O_RESULT) > version.max_result() {
+        O_RESULT
+    } else if byte(O_SEVERITY) > 2 {
+        O_SEVERITY
+    } else if flags > 5 || (flags >> 1 == 0 && state != 0) {
+        // Job 3 does not exist; only Idle may have no package.
+        O_FLAGS
+    } else if usize::from(byte(O_NAME)) > PKG_FIELD_CAP {
+        O_NAME
+    } else if usize::from(byte(O_PKG_VERSION)) > PKG_FIELD_CAP {
+        O_PKG_VERSION
+    } else {
+        return Ok(u16::from_le_bytes([byte(O_SEQ), byte(O_SEQ + 1)]));
+    };
+    Err(Error::RecordField { offset: bad })
 }
 
 #[cfg(test)]

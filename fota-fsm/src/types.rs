@@ -469,28 +469,28 @@ impl core::ops::BitOr for Actions {
 }
 
 /// The set of resources whose value changed, for Observe notifications: resources 0–14 and
-/// Transferred Bytes (26500).
+/// Transferred Bytes (26500). Kept in 16 bits so that an [`crate::Outcome`] fits in a register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct Resources(u32);
+pub struct Resources(u16);
 
-/// Bit of resource 26500 in [`Resources`].
-const TRANSFERRED_BIT: u32 = 1 << 16;
+/// Bit of resource 26500 in [`Resources`] (object 5 has no resource 15).
+const TRANSFERRED_BIT: u16 = 1 << 15;
 
 impl Resources {
     /// No resource.
     pub const NONE: Self = Self(0);
 
     /// The bit of resource `id`, or 0 for ids this set cannot hold.
-    const fn bit(id: u16) -> u32 {
+    const fn bit(id: u16) -> u16 {
         match id {
-            0..=15 => 1 << id,
+            0..=14 => 1 << id,
             26500 => TRANSFERRED_BIT,
             _ => 0,
         }
     }
 
-    /// The set with resource `id` (0–15 or 26500; other ids are ignored).
+    /// The set with resource `id` (0–14 or 26500; other ids are ignored).
     pub const fn with(self, id: u16) -> Self {
         Self(self.0 | Self::bit(id))
     }
@@ -506,14 +506,14 @@ impl Resources {
         self.0 == 0
     }
 
-    /// The raw bits (bit n = resource n for n < 16, bit 16 = resource 26500).
+    /// The set as bits: bit n = resource n for n ≤ 14, bit 16 = resource 26500.
     pub const fn bits(self) -> u32 {
-        self.0
+        (self.0 & 0x7fff) as u32 | ((self.0 & TRANSFERRED_BIT) as u32) << 1
     }
 
     /// The changed resource ids, ascending.
     pub fn iter(self) -> impl Iterator<Item = u16> {
-        (0u16..16)
+        (0u16..15)
             .chain(core::iter::once(26500))
             .filter(move |id| self.contains(*id))
     }

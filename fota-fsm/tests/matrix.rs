@@ -2,6 +2,8 @@
 //! transition table of the crate docs (`TRANSITIONS.md`, parsed here), which is written apart
 //! from the implementation.
 
+#![cfg(feature = "pkg-info")]
+
 use fota_fsm::{
     Actions, Config, DeliveryMethod, DownloadFailure, Event, FirmwareUpdate, ObjectVersion,
     Protocol, ProtocolSupport, ResponseCode, Severity, State, UpdateFailure, UpdateResult,
