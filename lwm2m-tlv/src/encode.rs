@@ -34,7 +34,8 @@ pub const fn encoded_len(id: u16, value_len: usize) -> usize {
 pub(crate) fn write_header(out: &mut [u8; 6], kind: Kind, id: u16, len: usize) -> usize {
     let mut ty = kind.bits() << 6;
     let [id_hi, id_lo] = id.to_be_bytes();
-    let mut n = 1;
+    let [_, l2, l1, l0] = (len as u32).to_be_bytes();
+    let mut n = 2;
     if id > 0xFF {
         ty |= 0x20;
         out[1] = id_hi;
@@ -42,12 +43,7 @@ pub(crate) fn write_header(out: &mut [u8; 6], kind: Kind, id: u16, len: usize) -
         n = 3;
     } else {
         out[1] = id_lo;
-        n += 1;
     }
-    let [_, _, l2, l1, l0] = {
-        let b = (len as u64).to_be_bytes();
-        [b[3], b[4], b[5], b[6], b[7]]
-    };
     if len < 8 {
         ty |= len as u8;
     } else if len <= 0xFF {
@@ -73,14 +69,17 @@ pub(crate) fn write_header(out: &mut [u8; 6], kind: Kind, id: u16, len: usize) -
 /// Smallest width (1, 2, 4 or 8 bytes) holding `v` as a signed two's complement integer.
 #[inline]
 pub const fn int_len(v: i64) -> usize {
-    if v as i8 as i64 == v {
-        1
-    } else if v as i16 as i64 == v {
-        2
-    } else if v as i32 as i64 == v {
-        4
-    } else {
+    // 32-bit comparisons once the high word is known to be a sign extension (cheaper on
+    // 32-bit targets).
+    let lo = v as i32;
+    if lo as i64 != v {
         8
+    } else if lo as i8 as i32 == lo {
+        1
+    } else if lo as i16 as i32 == lo {
+        2
+    } else {
+        4
     }
 }
 
@@ -263,14 +262,20 @@ struct Open {
     kind: Kind,
     id: u16,
     header_at: usize,
-    value_at: usize,
+}
+
+impl Open {
+    /// Where the content starts: after the header reserved in its largest form.
+    #[inline]
+    fn value_at(&self) -> usize {
+        self.header_at + header_len(self.id, MAX_VALUE_LEN)
+    }
 }
 
 const NO_OPEN: Open = Open {
     kind: Kind::ObjectInstance,
     id: 0,
     header_at: 0,
-    value_at: 0,
 };
 
 /// Encoder of TLV records into a caller buffer.
@@ -332,20 +337,20 @@ impl<'b> Writer<'b, alloc::vec::Vec<u8>> {
 }
 
 macro_rules! typed_writers {
-    ($( $(#[$doc:meta])* $res:ident, $inst:ident, $ty:ty, $variant:ident; )*) => {
+    ($( $(#[$doc:meta])* $res:ident, $inst:ident, $ty:ty, $how:ident; )*) => {
         $(
             $(#[$doc])*
             #[doc = "\n\nWritten as a resource record."]
             #[inline]
             pub fn $res(&mut self, id: u16, v: $ty) -> Result<(), Error> {
-                self.resource(id, Value::$variant(v))
+                self.$how(Kind::Resource, id, v)
             }
 
             $(#[$doc])*
             #[doc = "\n\nWritten as a resource instance record (inside a multiple resource)."]
             #[inline]
             pub fn $inst(&mut self, id: u16, v: $ty) -> Result<(), Error> {
-                self.resource_instance(id, Value::$variant(v))
+                self.$how(Kind::ResourceInstance, id, v)
             }
         )*
     };
@@ -376,28 +381,18 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
         self.open.get(self.depth.checked_sub(1)?)
     }
 
+    /// The open container that cannot hold a record of `kind`, if any.
     #[inline]
-    fn check_nesting(&self, kind: Kind) -> Result<(), Error> {
-        match self.parent() {
-            Some(p) if !p.kind.may_contain(kind) => Err(Error::BadNesting {
-                offset: self.pos - self.start,
-                parent: p.kind,
-                kind,
-            }),
-            _ => Ok(()),
-        }
+    fn misplaced(&self, kind: Kind) -> Option<Kind> {
+        let parent = self.parent()?.kind;
+        (!parent.may_contain(kind)).then_some(parent)
     }
 
     #[inline]
-    fn reserve(&mut self, extra: usize) -> Result<usize, Error> {
-        let end = self.pos.saturating_add(extra);
-        if self.buf.ensure(end) {
-            Ok(end)
-        } else {
-            Err(Error::BufferTooSmall {
-                needed: end,
-                available: self.buf.capacity(),
-            })
+    fn too_small(&self, needed: usize) -> Error {
+        Error::BufferTooSmall {
+            needed,
+            available: self.buf.capacity(),
         }
     }
 
@@ -406,22 +401,35 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
     /// Containers are written with [`begin_instance`](Self::begin_instance) and friends;
     /// `kind` must not be a container kind here.
     pub fn record(&mut self, kind: Kind, id: u16, value: &[u8]) -> Result<(), Error> {
+        // Errors are built right where they are returned: on small targets, moving a
+        // finished `Error` through `?` costs a `memcpy`.
+        let offset = self.pos - self.start;
         if kind.is_container() {
             return Err(Error::BadNesting {
-                offset: self.pos - self.start,
+                offset,
                 parent: kind,
                 kind,
             });
         }
-        self.check_nesting(kind)?;
+        if let Some(parent) = self.misplaced(kind) {
+            return Err(Error::BadNesting {
+                offset,
+                parent,
+                kind,
+            });
+        }
         let len = value.len();
         if len > MAX_VALUE_LEN {
             return Err(Error::ValueTooLong { len });
         }
         let mut hdr = [0u8; 6];
         let h = write_header(&mut hdr, kind, id, len);
-        let end = self.reserve(h + len)?;
         let pos = self.pos;
+        // No overflow: `pos` is at most the buffer length, `h + len` at most 2^24 + 5.
+        let end = pos + h + len;
+        if !self.buf.ensure(end) {
+            return Err(self.too_small(end));
+        }
         if let Some(dst) = self.buf.bytes_mut().get_mut(pos..end)
             && let Some((dh, dv)) = dst.split_at_mut_checked(h)
         {
@@ -446,49 +454,96 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
         self.record(Kind::ResourceInstance, id, value.bytes(&mut scratch))
     }
 
+    /// Writes a record of `kind` with the last `n` bytes of `bytes` as its value.
+    #[inline]
+    fn tail(&mut self, kind: Kind, id: u16, bytes: &[u8; 8], n: usize) -> Result<(), Error> {
+        self.record(kind, id, bytes.get(8 - n..).unwrap_or(&[]))
+    }
+
+    #[inline]
+    fn int(&mut self, kind: Kind, id: u16, v: i64) -> Result<(), Error> {
+        self.tail(kind, id, &v.to_be_bytes(), int_len(v))
+    }
+
+    #[inline]
+    fn uint(&mut self, kind: Kind, id: u16, v: u64) -> Result<(), Error> {
+        self.tail(kind, id, &v.to_be_bytes(), uint_len(v))
+    }
+
+    #[inline]
+    fn float(&mut self, kind: Kind, id: u16, v: f64) -> Result<(), Error> {
+        let mut scratch = [0u8; 8];
+        self.record(kind, id, Value::Float(v).bytes(&mut scratch))
+    }
+
+    #[inline]
+    fn boolean(&mut self, kind: Kind, id: u16, v: bool) -> Result<(), Error> {
+        self.record(kind, id, &[u8::from(v)])
+    }
+
+    #[inline]
+    fn string(&mut self, kind: Kind, id: u16, v: &str) -> Result<(), Error> {
+        self.record(kind, id, v.as_bytes())
+    }
+
+    #[inline]
+    fn objlnk(&mut self, kind: Kind, id: u16, v: ObjLnk) -> Result<(), Error> {
+        let [a, b] = v.object_id.to_be_bytes();
+        let [c, d] = v.instance_id.to_be_bytes();
+        self.record(kind, id, &[a, b, c, d])
+    }
+
     typed_writers! {
         /// Signed integer in the smallest of 1, 2, 4 or 8 bytes.
-        resource_i64, resource_instance_i64, i64, Integer;
+        resource_i64, resource_instance_i64, i64, int;
         /// Unsigned integer in the smallest of 1, 2, 4 or 8 bytes.
-        resource_u64, resource_instance_u64, u64, Unsigned;
+        resource_u64, resource_instance_u64, u64, uint;
         /// Float in 4 bytes when `f32` holds it exactly, else 8.
-        resource_f64, resource_instance_f64, f64, Float;
+        resource_f64, resource_instance_f64, f64, float;
         /// Boolean (one byte, 0 or 1).
-        resource_bool, resource_instance_bool, bool, Boolean;
+        resource_bool, resource_instance_bool, bool, boolean;
         /// UTF-8 string.
-        resource_str, resource_instance_str, &str, String;
+        resource_str, resource_instance_str, &str, string;
         /// Opaque bytes.
-        resource_opaque, resource_instance_opaque, &[u8], Opaque;
+        resource_opaque, resource_instance_opaque, &[u8], record;
         /// Time (seconds since the Unix epoch) as an integer.
-        resource_time, resource_instance_time, i64, Time;
+        resource_time, resource_instance_time, i64, int;
         /// Object link (object ID, instance ID).
-        resource_objlnk, resource_instance_objlnk, ObjLnk, ObjLnk;
+        resource_objlnk, resource_instance_objlnk, ObjLnk, objlnk;
         /// CoRE link (RFC 6690 link format) as a string.
-        resource_corelnk, resource_instance_corelnk, &str, CoreLnk;
+        resource_corelnk, resource_instance_corelnk, &str, string;
     }
 
     fn begin(&mut self, kind: Kind, id: u16) -> Result<(), Error> {
-        self.check_nesting(kind)?;
+        let offset = self.pos - self.start;
         // Checked nesting bounds the depth at 2 (instance > multiple).
-        let slot = self.open.get_mut(self.depth).ok_or(Error::BadNesting {
-            offset: self.pos - self.start,
-            parent: kind,
-            kind,
-        })?;
-        // Largest header form: type byte, id, 24-bit length.
-        let reserved = header_len(id, MAX_VALUE_LEN);
-        let end = self.pos.saturating_add(reserved);
+        if let Some(parent) = self.misplaced(kind) {
+            return Err(Error::BadNesting {
+                offset,
+                parent,
+                kind,
+            });
+        }
+        // Largest header form: type byte, id, 24-bit length (no overflow: `pos` is at most
+        // the buffer length).
+        let end = self.pos + header_len(id, MAX_VALUE_LEN);
         if !self.buf.ensure(end) {
             return Err(Error::BufferTooSmall {
                 needed: end,
                 available: self.buf.capacity(),
             });
         }
+        let Some(slot) = self.open.get_mut(self.depth) else {
+            return Err(Error::BadNesting {
+                offset,
+                parent: kind,
+                kind,
+            });
+        };
         *slot = Open {
             kind,
             id,
             header_at: self.pos,
-            value_at: end,
         };
         self.depth += 1;
         self.pos = end;
@@ -514,7 +569,7 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
             offset: self.pos - self.start,
         };
         let open = *self.parent().ok_or(unbalanced)?;
-        let len = self.pos - open.value_at;
+        let len = self.pos - open.value_at();
         if len > MAX_VALUE_LEN {
             return Err(Error::ValueTooLong { len });
         }
@@ -523,12 +578,10 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
         let value_at = open.header_at + h;
         let bytes = self.buf.bytes_mut();
         if let Some(region) = bytes.get_mut(open.header_at..self.pos) {
-            let shift = open.value_at - value_at;
-            if shift > 0
-                && let Some(moved) = region.get_mut(h..)
-            {
+            let reserved = open.value_at() - open.header_at;
+            if reserved > h {
                 // Move the content down over the unused part of the reserved header.
-                moved.rotate_left(shift.min(moved.len()));
+                move_down(region, reserved, h, len);
             }
             if let Some(dh) = region.get_mut(..h) {
                 copy(dh, &hdr);
@@ -551,10 +604,50 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
     }
 }
 
-/// Copies the first `dst.len()` bytes of `src` into `dst` (without a panicking path).
+/// Copies `src` into the start of `dst` (as much as fits), without a panicking path.
+#[cfg(not(target_os = "none"))]
 #[inline]
 fn copy(dst: &mut [u8], src: &[u8]) {
-    if let Some(src) = src.get(..dst.len()) {
-        dst.copy_from_slice(src);
+    let n = dst.len().min(src.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
+    }
+}
+
+/// Copies `src` into the start of `dst` (as much as fits), without a panicking path.
+///
+/// On bare metal a byte loop the optimiser cannot turn into a `memcpy` call: the
+/// compiler-builtins `memcpy` is larger than this whole codec, and device values are short.
+#[cfg(target_os = "none")]
+#[inline]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    // Checked indexing inside the loop keeps it from being recognised as a `memcpy`.
+    for (i, s) in src.iter().enumerate() {
+        if let Some(d) = dst.get_mut(i) {
+            *d = *s;
+        }
+    }
+}
+
+/// Moves `len` bytes at `from` down to `to` (`to < from`) inside `region`.
+#[cfg(not(target_os = "none"))]
+#[inline]
+fn move_down(region: &mut [u8], from: usize, to: usize, len: usize) {
+    if from.checked_add(len).is_some_and(|end| end <= region.len()) {
+        region.copy_within(from..from + len, to);
+    }
+}
+
+/// Moves `len` bytes at `from` down to `to` (`to < from`) inside `region`; a byte loop on bare
+/// metal (see [`copy`]).
+#[cfg(target_os = "none")]
+#[inline]
+fn move_down(region: &mut [u8], from: usize, to: usize, len: usize) {
+    for i in 0..len {
+        if let Some(b) = region.get(from + i).copied()
+            && let Some(d) = region.get_mut(to + i)
+        {
+            *d = b;
+        }
     }
 }

@@ -130,13 +130,10 @@ impl Kind {
     /// Whether a record of this kind may hold a record of kind `child`.
     #[inline]
     pub const fn may_contain(self, child: Kind) -> bool {
-        matches!(
-            (self, child),
-            (
-                Kind::ObjectInstance,
-                Kind::Resource | Kind::MultipleResource
-            ) | (Kind::MultipleResource, Kind::ResourceInstance)
-        )
+        // Bit `4 * parent + child`: object instance (0) holds multiple resources (2) and
+        // resources (3); a multiple resource (2) holds resource instances (1).
+        const ALLOWED: u16 = (1 << 2) | (1 << 3) | (1 << (4 * 2 + 1));
+        (ALLOWED >> (4 * self.bits() + child.bits())) & 1 != 0
     }
 
     /// Short name: `instance`, `resource-instance`, `multiple` or `resource` (as printed by
