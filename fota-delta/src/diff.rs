@@ -328,3 +328,63 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
     let recs = records(old, new, opts.progress);
     encode(old, new, &recs, i)
 }
+
+/// Raw access to the native stream encoder, without any validation: for hostile-patch tests,
+/// fuzz seeds and experiments. Not a stable API.
+#[doc(hidden)]
+pub mod raw {
+    use super::*;
+
+    /// Codes exactly what it is told.
+    pub struct RawStream {
+        enc: Encoder,
+        model: Model,
+        out: Vec<u8>,
+        at: u32,
+    }
+
+    impl RawStream {
+        /// Starts a patch with `header`.
+        pub fn new(header: &Header) -> Self {
+            RawStream {
+                enc: Encoder::new(),
+                model: Model::NEW,
+                out: header.to_bytes().to_vec(),
+                at: 0,
+            }
+        }
+        /// Codes a record.
+        pub fn record(&mut self, r: Record) -> &mut Self {
+            self.model.record(&mut self.enc, r);
+            self
+        }
+        /// Codes the delta bytes turning `old` into `new` (same lengths).
+        pub fn deltas(&mut self, old: &[u8], new: &[u8]) -> &mut Self {
+            for (&o, &n) in old.iter().zip(new) {
+                self.model.delta(&mut self.enc, self.at, n.wrapping_sub(o));
+                self.model.saw_new(n);
+                self.at = self.at.wrapping_add(1);
+            }
+            self
+        }
+        /// Codes literal bytes.
+        pub fn literals(&mut self, d: &[u8]) -> &mut Self {
+            for &b in d {
+                self.model.literal(&mut self.enc, b);
+                self.at = self.at.wrapping_add(1);
+            }
+            self
+        }
+        /// Ends a block.
+        pub fn end_block(&mut self) -> &mut Self {
+            let enc = core::mem::replace(&mut self.enc, Encoder::new());
+            self.out.extend_from_slice(&enc.flush());
+            self.model = Model::NEW;
+            self
+        }
+        /// The patch bytes so far.
+        pub fn bytes(&self) -> Vec<u8> {
+            self.out.clone()
+        }
+    }
+}

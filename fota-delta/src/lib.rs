@@ -44,7 +44,7 @@ mod rc;
 mod sha;
 
 #[cfg(feature = "std")]
-pub use diff::{DEFAULT_INTERVAL_LOG2, DiffOptions, diff, diff_with, records};
+pub use diff::{DEFAULT_INTERVAL_LOG2, DiffOptions, diff, diff_with, raw, records};
 pub use error::Error;
 pub use header::{COMPRESSION_RANGE_CODER, HEADER_LEN, Header, MAGIC, VERSION};
 pub use patcher::{

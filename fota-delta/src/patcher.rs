@@ -482,6 +482,11 @@ impl Patcher {
                 return Ok(());
             }
             if self.phase == Phase::Header {
+                if avail < HEADER_LEN {
+                    return Err(Error::Truncated {
+                        patch_offset: self.patch_offset,
+                    });
+                }
                 let mut hb = [0u8; HEADER_LEN];
                 hb.copy_from_slice(
                     self.inbuf
