@@ -1,0 +1,790 @@
+//! The operation dispatcher: checks an LwM2M operation against the object definitions and
+//! calls the registered object implementations.
+
+use lwm2m_tlv::{Kind, Tlv};
+
+use crate::handler::{
+    CONTENT_FORMAT_OPAQUE, CONTENT_FORMAT_TEXT, CONTENT_FORMAT_TLV, CONTENT_FORMAT_TLV_LEGACY,
+    ObjectHandler, Operation, Request, Response, ResponseCode, Value,
+};
+use crate::link::{CONTENT_FORMAT_LINK, LinkWriter};
+use crate::model::{ObjectDef, ResourceDef, ResourceType};
+use crate::path::Path;
+use crate::text::{self, Writer};
+
+fn to_tlv(value: Value<'_>) -> lwm2m_tlv::Value<'_> {
+    use lwm2m_tlv::Value as T;
+    match value {
+        Value::Integer(v) => T::Integer(v),
+        Value::Unsigned(v) => T::Unsigned(v),
+        Value::Float(v) => T::Float(v),
+        Value::Boolean(v) => T::Boolean(v),
+        Value::String(v) => T::String(v),
+        Value::Opaque(v) => T::Opaque(v),
+        Value::Time(v) => T::Time(v),
+        Value::ObjLnk(o, i) => T::ObjLnk(lwm2m_tlv::ObjLnk {
+            object_id: o,
+            instance_id: i,
+        }),
+        Value::CoreLnk(v) => T::CoreLnk(v),
+    }
+}
+
+type Outcome<T> = Result<T, ResponseCode>;
+
+const fn is_tlv(format: u16) -> bool {
+    format == CONTENT_FORMAT_TLV || format == CONTENT_FORMAT_TLV_LEGACY
+}
+
+fn overflow<E>(_: E) -> ResponseCode {
+    ResponseCode::InternalServerError
+}
+
+fn bad<E>(_: E) -> ResponseCode {
+    ResponseCode::BadRequest
+}
+
+/// Routes LwM2M operations to the registered objects, checking each against its definition.
+///
+/// It answers 4.04 for a missing target, 4.05 for an operation the definition does not allow,
+/// 4.00 for a malformed, wrongly typed or out-of-range value, 4.15 for a payload format the
+/// target cannot take and 4.06 for an Accept it cannot be read in. Formats: TLV everywhere;
+/// plain text and (for Opaque resources) octet-stream on single resources and resource
+/// instances. A Read of a single resource without Accept answers plain text (octet-stream for
+/// Opaque), anything larger TLV. A Write is checked whole before the first value is written.
+///
+/// ```
+/// use lwm2m_objects::*;
+///
+/// struct Fw { state: i64, uri: [u8; 64], uri_len: usize }
+/// impl ObjectHandler for Fw {
+///     fn definition(&self) -> &ObjectDef { &FIRMWARE_UPDATE_V1_0 }
+///     fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+///         if after.is_none() { Some(0) } else { None }
+///     }
+///     fn read(&self, _i: u16, r: u16, _ri: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+///         match r {
+///             1 => Ok(Value::String(core::str::from_utf8(&self.uri[..self.uri_len]).unwrap_or(""))),
+///             3 => Ok(Value::Integer(self.state)),
+///             _ => Ok(Value::Integer(0)),
+///         }
+///     }
+///     fn write(&mut self, _i: u16, r: u16, _ri: Option<u16>, v: Value<'_>) -> Result<(), ResponseCode> {
+///         match (r, v) {
+///             (1, Value::String(s)) if s.len() <= 64 => {
+///                 self.uri[..s.len()].copy_from_slice(s.as_bytes());
+///                 self.uri_len = s.len();
+///                 Ok(())
+///             }
+///             _ => Err(ResponseCode::BadRequest),
+///         }
+///     }
+/// }
+///
+/// let mut fw = Fw { state: 0, uri: [0; 64], uri_len: 0 };
+/// let mut objects: [&mut dyn ObjectHandler; 1] = [&mut fw];
+/// let mut dispatcher = Dispatcher::new(&mut objects);
+/// let mut out = [0u8; 256];
+///
+/// let uri = Request::new(Operation::WriteReplace, Path::new_resource(5, 0, 1))
+///     .with_payload(Some(CONTENT_FORMAT_TEXT), b"coap://[::1]/fw");
+/// assert_eq!(dispatcher.handle(&uri, &mut out).code, ResponseCode::Changed);
+///
+/// let state = Request::new(Operation::WriteReplace, Path::new_resource(5, 0, 3))
+///     .with_payload(Some(CONTENT_FORMAT_TEXT), b"2");
+/// assert_eq!(dispatcher.handle(&state, &mut out).code, ResponseCode::MethodNotAllowed);
+///
+/// let read = Request::new(Operation::Read, Path::new_resource(5, 0, 1));
+/// let resp = dispatcher.handle(&read, &mut out);
+/// assert_eq!((resp.code, &out[..resp.len]), (ResponseCode::Content, &b"coap://[::1]/fw"[..]));
+///
+/// let n = dispatcher.registration_links(&mut out).unwrap();
+/// assert_eq!(&out[..n], br#"</>;rt="oma.lwm2m",</5/0>"#);
+/// ```
+pub struct Dispatcher<'a, 'h> {
+    objects: &'a mut [&'h mut dyn ObjectHandler],
+}
+
+impl<'a, 'h> Dispatcher<'a, 'h> {
+    /// A dispatcher over these objects (one per object id; the first wins on duplicates).
+    pub fn new(objects: &'a mut [&'h mut dyn ObjectHandler]) -> Self {
+        Dispatcher { objects }
+    }
+
+    /// The registered object with this id.
+    pub fn object(&self, id: u16) -> Option<&dyn ObjectHandler> {
+        self.objects
+            .iter()
+            .find(|o| o.definition().id() == id)
+            .map(|o| &**o as &dyn ObjectHandler)
+    }
+
+    /// The registered object with this id, mutably.
+    pub fn object_mut(&mut self, id: u16) -> Option<&mut (dyn ObjectHandler + 'h)> {
+        self.objects
+            .iter_mut()
+            .find(|o| o.definition().id() == id)
+            .map(|o| &mut **o)
+    }
+
+    /// Handles one request; a body (for 2.05) is written at the start of `out`.
+    pub fn handle(&mut self, request: &Request<'_>, out: &mut [u8]) -> Response {
+        match self.dispatch(request, out) {
+            Ok(response) => response,
+            Err(code) => Response::code(code),
+        }
+    }
+
+    fn dispatch(&mut self, req: &Request<'_>, out: &mut [u8]) -> Outcome<Response> {
+        let path = req.path;
+        let object_id = path.object().ok_or(ResponseCode::MethodNotAllowed)?;
+        let obj = self.object_mut(object_id).ok_or(ResponseCode::NotFound)?;
+        let def = *obj.definition();
+        // The target must exist (Create names an instance that must not).
+        if let Some(instance) = path.instance()
+            && req.operation != Operation::Create
+            && !has_instance(obj, instance)
+        {
+            return Err(ResponseCode::NotFound);
+        }
+        let res = match path.resource() {
+            Some(rid) => Some(find_resource(obj, &def, path.instance().unwrap_or(0), rid)?),
+            None => None,
+        };
+        if let (Some(r), Some(riid)) = (res, path.resource_instance()) {
+            // A resource instance exists only in a multiple resource, and only when listed
+            // (a Write may add one).
+            if !r.is_multiple() {
+                return Err(ResponseCode::NotFound);
+            }
+            let instance = path.instance().unwrap_or(0);
+            if req.operation != Operation::WriteReplace
+                && !has_resource_instance(obj, instance, r.id(), riid)
+            {
+                return Err(ResponseCode::NotFound);
+            }
+        }
+        match req.operation {
+            Operation::Read => read(obj, &def, path, res, req.accept, out),
+            Operation::Discover => discover(obj, &def, path, res, out),
+            Operation::WriteReplace | Operation::WriteUpdate => {
+                write(obj, &def, req, res)?;
+                Ok(Response::code(ResponseCode::Changed))
+            }
+            Operation::Execute => {
+                let (instance, r) = match (path.instance(), res, path.resource_instance()) {
+                    (Some(i), Some(r), None) => (i, r),
+                    _ => return Err(ResponseCode::MethodNotAllowed),
+                };
+                if !r.operations().executable() {
+                    return Err(ResponseCode::MethodNotAllowed);
+                }
+                obj.execute(instance, r.id(), req.payload)?;
+                Ok(Response::code(ResponseCode::Changed))
+            }
+            Operation::Create => create(obj, &def, req),
+            Operation::Delete => match (path.instance(), path.resource()) {
+                (Some(instance), None) => {
+                    obj.delete(instance)?;
+                    Ok(Response::code(ResponseCode::Deleted))
+                }
+                _ => Err(ResponseCode::MethodNotAllowed),
+            },
+        }
+    }
+
+    /// Writes the Register (and Update) payload: `</>;rt="oma.lwm2m"`, then for every object
+    /// but Security (0) and OSCORE (21) its instances (`</3/0>`), or `</O>` when it has none;
+    /// objects of a version other than 1.0 get `</O>;ver=X.Y` first.
+    pub fn registration_links(&self, out: &mut [u8]) -> Result<usize, crate::Error> {
+        let mut links = LinkWriter::new(out);
+        links.root_lwm2m()?;
+        for obj in self.objects.iter() {
+            let def = obj.definition();
+            let id = def.id();
+            if id == 0 || id == 21 {
+                continue;
+            }
+            let first = obj.next_instance(None);
+            let (major, minor) = def.version();
+            if (major, minor) != (1, 0) || first.is_none() {
+                links.link(Path::new_object(id))?;
+                if (major, minor) != (1, 0) {
+                    links.attr_version(major, minor)?;
+                }
+            }
+            let mut next = first;
+            while let Some(instance) = next {
+                links.link(Path::new_instance(id, instance))?;
+                next = bounded_next(next, obj.next_instance(next));
+            }
+        }
+        Ok(links.finish())
+    }
+}
+
+/// `candidate` if it moves strictly forward from `previous` (guards against a handler that
+/// repeats ids, which would loop forever).
+fn bounded_next(previous: Option<u16>, candidate: Option<u16>) -> Option<u16> {
+    match (previous, candidate) {
+        (Some(p), Some(c)) if c > p => Some(c),
+        (None, c) => c,
+        _ => None,
+    }
+}
+
+fn has_instance(obj: &dyn ObjectHandler, instance: u16) -> bool {
+    let after = instance.checked_sub(1);
+    obj.next_instance(after) == Some(instance)
+}
+
+fn has_resource_instance(obj: &dyn ObjectHandler, instance: u16, rid: u16, riid: u16) -> bool {
+    obj.next_resource_instance(instance, rid, riid.checked_sub(1)) == Some(riid)
+}
+
+fn find_resource(
+    obj: &dyn ObjectHandler,
+    def: &ObjectDef,
+    instance: u16,
+    rid: u16,
+) -> Outcome<&'static ResourceDef> {
+    def.resource(rid)
+        .filter(|_| obj.has_resource(instance, rid))
+        .ok_or(ResponseCode::NotFound)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read
+
+fn read(
+    obj: &mut dyn ObjectHandler,
+    def: &ObjectDef,
+    path: Path,
+    res: Option<&ResourceDef>,
+    accept: Option<u16>,
+    out: &mut [u8],
+) -> Outcome<Response> {
+    let instance = path.instance();
+    if let (Some(instance), Some(r)) = (instance, res) {
+        if !r.operations().readable() {
+            return Err(ResponseCode::MethodNotAllowed);
+        }
+        // One value: plain text, opaque or TLV.
+        let single = path.resource_instance().or(if r.is_multiple() {
+            None
+        } else {
+            Some(u16::MAX)
+        });
+        if let Some(riid) = single {
+            let ri = path.resource_instance();
+            let format = accept.unwrap_or(if r.kind() == ResourceType::Opaque {
+                CONTENT_FORMAT_OPAQUE
+            } else {
+                CONTENT_FORMAT_TEXT
+            });
+            let value = obj.read(instance, r.id(), ri)?;
+            let len = if is_tlv(format) {
+                let mut w = lwm2m_tlv::Writer::new(out);
+                let v = to_tlv(value);
+                match ri {
+                    Some(_) => w.resource_instance(riid, v),
+                    None => w.resource(r.id(), v),
+                }
+                .map_err(overflow)?;
+                w.finish().map_err(overflow)?
+            } else {
+                write_plain(value, format, out)?
+            };
+            return Ok(content(format, len));
+        }
+    }
+    // Several values: TLV only.
+    let format = accept.unwrap_or(CONTENT_FORMAT_TLV);
+    if !is_tlv(format) {
+        return Err(ResponseCode::NotAcceptable);
+    }
+    let mut w = lwm2m_tlv::Writer::new(out);
+    match (instance, res) {
+        (Some(instance), Some(r)) => write_multiple(&mut w, obj, instance, r)?,
+        (Some(instance), None) => write_instance(&mut w, obj, def, instance)?,
+        _ => {
+            let mut next = obj.next_instance(None);
+            while let Some(instance) = next {
+                w.begin_instance(instance).map_err(overflow)?;
+                write_instance(&mut w, obj, def, instance)?;
+                w.end().map_err(overflow)?;
+                next = bounded_next(next, obj.next_instance(next));
+            }
+        }
+    }
+    Ok(content(format, w.finish().map_err(overflow)?))
+}
+
+const fn content(format: u16, len: usize) -> Response {
+    Response {
+        code: ResponseCode::Content,
+        content_format: Some(format),
+        len,
+        created: None,
+    }
+}
+
+fn write_instance(
+    w: &mut lwm2m_tlv::Writer<'_>,
+    obj: &dyn ObjectHandler,
+    def: &ObjectDef,
+    instance: u16,
+) -> Outcome<()> {
+    for r in def.resources() {
+        if !r.operations().readable() || !obj.has_resource(instance, r.id()) {
+            continue;
+        }
+        if r.is_multiple() {
+            write_multiple(w, obj, instance, r)?;
+        } else {
+            match obj.read(instance, r.id(), None) {
+                Ok(v) => w.resource(r.id(), to_tlv(v)).map_err(overflow)?,
+                // An optional resource without a value is left out of an instance read.
+                Err(ResponseCode::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_multiple(
+    w: &mut lwm2m_tlv::Writer<'_>,
+    obj: &dyn ObjectHandler,
+    instance: u16,
+    r: &ResourceDef,
+) -> Outcome<()> {
+    w.begin_multiple(r.id()).map_err(overflow)?;
+    let mut next = obj.next_resource_instance(instance, r.id(), None);
+    while let Some(riid) = next {
+        let v = obj.read(instance, r.id(), Some(riid))?;
+        w.resource_instance(riid, to_tlv(v)).map_err(overflow)?;
+        next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
+    }
+    w.end().map_err(overflow)
+}
+
+fn write_plain(value: Value<'_>, format: u16, out: &mut [u8]) -> Outcome<usize> {
+    if format == CONTENT_FORMAT_OPAQUE {
+        return match value {
+            Value::Opaque(bytes) => {
+                let mut w = Writer::new(out);
+                w.put(bytes).map_err(overflow)?;
+                Ok(w.len())
+            }
+            _ => Err(ResponseCode::NotAcceptable),
+        };
+    }
+    if format != CONTENT_FORMAT_TEXT {
+        return Err(ResponseCode::NotAcceptable);
+    }
+    let mut w = Writer::new(out);
+    match value {
+        Value::Integer(v) | Value::Time(v) => w.put_i64(v),
+        Value::Unsigned(v) => w.put_u64(v),
+        Value::Float(v) => w.put_f64(v),
+        Value::Boolean(v) => w.put(if v { b"1" } else { b"0" }),
+        Value::String(s) | Value::CoreLnk(s) => w.put(s.as_bytes()),
+        Value::ObjLnk(o, i) => w
+            .put_u64(u64::from(o))
+            .and_then(|()| w.put(b":"))
+            .and_then(|()| w.put_u64(u64::from(i))),
+        Value::Opaque(_) => return Err(ResponseCode::NotAcceptable),
+    }
+    .map_err(overflow)?;
+    Ok(w.len())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discover
+
+fn discover(
+    obj: &dyn ObjectHandler,
+    def: &ObjectDef,
+    path: Path,
+    res: Option<&ResourceDef>,
+    out: &mut [u8],
+) -> Outcome<Response> {
+    if path.resource_instance().is_some() {
+        return Err(ResponseCode::MethodNotAllowed);
+    }
+    let mut links = LinkWriter::new(out);
+    let object = def.id();
+    match (path.instance(), res) {
+        (Some(instance), Some(r)) => discover_resource(&mut links, obj, object, instance, r)?,
+        (Some(instance), None) => discover_instance(&mut links, obj, def, instance)?,
+        _ => {
+            links.link(path).map_err(overflow)?;
+            let (major, minor) = def.version();
+            if (major, minor) != (1, 0) {
+                links.attr_version(major, minor).map_err(overflow)?;
+            }
+            let mut next = obj.next_instance(None);
+            while let Some(instance) = next {
+                discover_instance(&mut links, obj, def, instance)?;
+                next = bounded_next(next, obj.next_instance(next));
+            }
+        }
+    }
+    Ok(content(CONTENT_FORMAT_LINK, links.finish()))
+}
+
+fn discover_instance(
+    links: &mut LinkWriter<'_>,
+    obj: &dyn ObjectHandler,
+    def: &ObjectDef,
+    instance: u16,
+) -> Outcome<()> {
+    links
+        .link(Path::new_instance(def.id(), instance))
+        .map_err(overflow)?;
+    for r in def.resources() {
+        if obj.has_resource(instance, r.id()) {
+            links
+                .link(Path::new_resource(def.id(), instance, r.id()))
+                .map_err(overflow)?;
+            if r.is_multiple() {
+                links
+                    .attr_u64("dim", count_instances(obj, instance, r.id()))
+                    .map_err(overflow)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn discover_resource(
+    links: &mut LinkWriter<'_>,
+    obj: &dyn ObjectHandler,
+    object: u16,
+    instance: u16,
+    r: &ResourceDef,
+) -> Outcome<()> {
+    links
+        .link(Path::new_resource(object, instance, r.id()))
+        .map_err(overflow)?;
+    if r.is_multiple() {
+        links
+            .attr_u64("dim", count_instances(obj, instance, r.id()))
+            .map_err(overflow)?;
+        let mut next = obj.next_resource_instance(instance, r.id(), None);
+        while let Some(riid) = next {
+            links
+                .link(Path::new_resource_instance(object, instance, r.id(), riid))
+                .map_err(overflow)?;
+            next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
+        }
+    }
+    Ok(())
+}
+
+fn count_instances(obj: &dyn ObjectHandler, instance: u16, rid: u16) -> u64 {
+    let mut count = 0;
+    let mut next = obj.next_resource_instance(instance, rid, None);
+    while next.is_some() {
+        count += 1;
+        next = bounded_next(next, obj.next_resource_instance(instance, rid, next));
+    }
+    count
+}
+
+// ---------------------------------------------------------------------------------------------
+// Write and Create
+
+/// Decodes one value of resource `r` from a TLV record.
+fn tlv_value<'p>(r: &ResourceDef, tlv: &Tlv<'p>) -> Outcome<Value<'p>> {
+    let value = match r.kind() {
+        ResourceType::String => Value::String(tlv.as_str().map_err(bad)?),
+        ResourceType::Integer => Value::Integer(tlv.as_i64().map_err(bad)?),
+        ResourceType::UnsignedInteger => Value::Unsigned(tlv.as_u64().map_err(bad)?),
+        ResourceType::Float => Value::Float(tlv.as_f64().map_err(bad)?),
+        ResourceType::Boolean => Value::Boolean(tlv.as_bool().map_err(bad)?),
+        ResourceType::Opaque => Value::Opaque(tlv.as_opaque().map_err(bad)?),
+        ResourceType::Time => Value::Time(tlv.as_time().map_err(bad)?),
+        ResourceType::Objlnk => {
+            let link = tlv.as_objlnk().map_err(bad)?;
+            Value::ObjLnk(link.object_id, link.instance_id)
+        }
+        ResourceType::Corelnk => Value::CoreLnk(tlv.as_corelnk().map_err(bad)?),
+        ResourceType::None => return Err(ResponseCode::BadRequest),
+    };
+    checked(r, value)
+}
+
+/// Decodes one value of resource `r` from a plain-text or opaque payload.
+fn plain_value<'p>(r: &ResourceDef, format: u16, payload: &'p [u8]) -> Outcome<Value<'p>> {
+    if format == CONTENT_FORMAT_OPAQUE {
+        return match r.kind() {
+            ResourceType::Opaque => checked(r, Value::Opaque(payload)),
+            _ => Err(ResponseCode::UnsupportedContentFormat),
+        };
+    }
+    if format != CONTENT_FORMAT_TEXT {
+        return Err(ResponseCode::UnsupportedContentFormat);
+    }
+    let string = || core::str::from_utf8(payload).map_err(bad);
+    let value = match r.kind() {
+        ResourceType::String => Value::String(string()?),
+        ResourceType::Corelnk => Value::CoreLnk(string()?),
+        ResourceType::Integer => Value::Integer(text::parse_i64(payload).ok_or(bad(()))?),
+        ResourceType::Time => Value::Time(text::parse_i64(payload).ok_or(bad(()))?),
+        ResourceType::UnsignedInteger => Value::Unsigned(text::parse_u64(payload).ok_or(bad(()))?),
+        ResourceType::Float => Value::Float(text::parse_f64(payload).ok_or(bad(()))?),
+        ResourceType::Boolean => match payload {
+            b"0" => Value::Boolean(false),
+            b"1" => Value::Boolean(true),
+            _ => return Err(ResponseCode::BadRequest),
+        },
+        ResourceType::Objlnk => {
+            let at = payload
+                .iter()
+                .position(|&b| b == b':')
+                .ok_or(ResponseCode::BadRequest)?;
+            let object = text::parse_u64(payload.get(..at).unwrap_or(&[]));
+            let instance = text::parse_u64(payload.get(at + 1..).unwrap_or(&[]));
+            match (object, instance) {
+                (Some(o), Some(i)) if o <= 65535 && i <= 65535 => Value::ObjLnk(o as u16, i as u16),
+                _ => return Err(ResponseCode::BadRequest),
+            }
+        }
+        ResourceType::Opaque => return Err(ResponseCode::UnsupportedContentFormat),
+        ResourceType::None => return Err(ResponseCode::BadRequest),
+    };
+    checked(r, value)
+}
+
+/// Checks a value against the resource's range (of the value, or of the length in bytes).
+fn checked<'p>(r: &ResourceDef, value: Value<'p>) -> Outcome<Value<'p>> {
+    let Some(range) = r.range() else {
+        return Ok(value);
+    };
+    let ok = match value {
+        Value::Integer(v) | Value::Time(v) => range.contains(v),
+        Value::Unsigned(v) => i64::try_from(v).is_ok_and(|v| range.contains(v)),
+        Value::Float(v) => v >= range.min as f64 && v <= range.max as f64,
+        Value::String(s) | Value::CoreLnk(s) => range.contains(s.len() as i64),
+        Value::Opaque(b) => range.contains(b.len() as i64),
+        Value::Boolean(_) | Value::ObjLnk(..) => true,
+    };
+    if ok {
+        Ok(value)
+    } else {
+        Err(ResponseCode::BadRequest)
+    }
+}
+
+/// What a Write or Create does with each value once the payload has been checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Check,
+    Apply,
+}
+
+fn write(
+    obj: &mut dyn ObjectHandler,
+    def: &ObjectDef,
+    req: &Request<'_>,
+    res: Option<&ResourceDef>,
+) -> Outcome<()> {
+    let path = req.path;
+    let Some(instance) = path.instance() else {
+        return Err(ResponseCode::MethodNotAllowed);
+    };
+    let replace = req.operation == Operation::WriteReplace;
+    let format = req.content_format.unwrap_or(CONTENT_FORMAT_TEXT);
+    match res {
+        Some(r) => {
+            if !r.operations().writable() {
+                return Err(ResponseCode::MethodNotAllowed);
+            }
+            if !replace {
+                return Err(ResponseCode::MethodNotAllowed);
+            }
+            let riid = path.resource_instance();
+            if is_tlv(format) {
+                for pass in [Pass::Check, Pass::Apply] {
+                    if pass == Pass::Apply && riid.is_none() && r.is_multiple() {
+                        obj.clear(instance, r.id())?;
+                    }
+                    let mut count = 0usize;
+                    for tlv in lwm2m_tlv::decode(req.payload) {
+                        let tlv = tlv.map_err(bad)?;
+                        count += 1;
+                        if count > 1 {
+                            return Err(ResponseCode::BadRequest);
+                        }
+                        let expected = match riid {
+                            Some(ri) => (Kind::ResourceInstance, ri),
+                            None if r.is_multiple() => (Kind::MultipleResource, r.id()),
+                            None => (Kind::Resource, r.id()),
+                        };
+                        if (tlv.kind(), tlv.id()) != expected {
+                            return Err(ResponseCode::BadRequest);
+                        }
+                        apply_resource(obj, pass, instance, r, &tlv)?;
+                    }
+                    if count == 0 {
+                        return Err(ResponseCode::BadRequest);
+                    }
+                }
+                Ok(())
+            } else {
+                if r.is_multiple() && riid.is_none() {
+                    return Err(ResponseCode::UnsupportedContentFormat);
+                }
+                let value = plain_value(r, format, req.payload)?;
+                obj.write(instance, r.id(), riid, value)
+            }
+        }
+        None => {
+            if !is_tlv(format) {
+                return Err(ResponseCode::UnsupportedContentFormat);
+            }
+            for pass in [Pass::Check, Pass::Apply] {
+                if pass == Pass::Apply && replace {
+                    // Replace: writable resources absent from the payload lose their values.
+                    for r in def.resources() {
+                        if r.operations().writable() && obj.has_resource(instance, r.id()) {
+                            obj.clear(instance, r.id())?;
+                        }
+                    }
+                }
+                for_each_resource(obj, def, pass, instance, req.payload, false)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Walks the resources of a Write or Create payload for `instance`: either bare resource
+/// records or one object instance record with that id.
+fn for_each_resource(
+    obj: &mut dyn ObjectHandler,
+    def: &ObjectDef,
+    pass: Pass,
+    instance: u16,
+    payload: &[u8],
+    creating: bool,
+) -> Outcome<()> {
+    let mut top = lwm2m_tlv::decode(payload);
+    let first = top.clone().next().transpose().map_err(bad)?;
+    let records = match first {
+        Some(tlv) if tlv.kind() == Kind::ObjectInstance => {
+            top.next();
+            if tlv.id() != instance || top.next().is_some() {
+                return Err(ResponseCode::BadRequest);
+            }
+            tlv.children()
+        }
+        _ => top,
+    };
+    for tlv in records {
+        let tlv = tlv.map_err(bad)?;
+        if !matches!(tlv.kind(), Kind::Resource | Kind::MultipleResource) {
+            return Err(ResponseCode::BadRequest);
+        }
+        let r = find_resource(obj, def, instance, tlv.id())?;
+        // Create may set any value-carrying resource; Write only writable ones.
+        let allowed = if creating {
+            r.kind() != ResourceType::None
+        } else {
+            r.operations().writable()
+        };
+        if !allowed {
+            return Err(ResponseCode::MethodNotAllowed);
+        }
+        apply_resource(obj, pass, instance, r, &tlv)?;
+    }
+    Ok(())
+}
+
+/// Checks or writes one resource record (a value or a multiple resource).
+fn apply_resource(
+    obj: &mut dyn ObjectHandler,
+    pass: Pass,
+    instance: u16,
+    r: &ResourceDef,
+    tlv: &Tlv<'_>,
+) -> Outcome<()> {
+    match tlv.kind() {
+        Kind::MultipleResource if r.is_multiple() => {
+            for child in tlv.children() {
+                let child = child.map_err(bad)?;
+                let value = tlv_value(r, &child)?;
+                if pass == Pass::Apply {
+                    obj.write(instance, r.id(), Some(child.id()), value)?;
+                }
+            }
+            Ok(())
+        }
+        Kind::Resource if !r.is_multiple() => {
+            let value = tlv_value(r, tlv)?;
+            if pass == Pass::Apply {
+                obj.write(instance, r.id(), None, value)?;
+            }
+            Ok(())
+        }
+        Kind::ResourceInstance if r.is_multiple() => {
+            let value = tlv_value(r, tlv)?;
+            if pass == Pass::Apply {
+                obj.write(instance, r.id(), Some(tlv.id()), value)?;
+            }
+            Ok(())
+        }
+        _ => Err(ResponseCode::BadRequest),
+    }
+}
+
+fn create(obj: &mut dyn ObjectHandler, def: &ObjectDef, req: &Request<'_>) -> Outcome<Response> {
+    let path = req.path;
+    if path.depth() > 2 {
+        return Err(ResponseCode::MethodNotAllowed);
+    }
+    let format = req.content_format.unwrap_or(CONTENT_FORMAT_TLV);
+    if !is_tlv(format) {
+        return Err(ResponseCode::UnsupportedContentFormat);
+    }
+    // The new id: from the path, from an object instance record, or the lowest free one.
+    let first = lwm2m_tlv::decode(req.payload)
+        .next()
+        .transpose()
+        .map_err(bad)?;
+    let instance = match (path.instance(), first) {
+        (Some(i), _) => i,
+        (None, Some(tlv)) if tlv.kind() == Kind::ObjectInstance => tlv.id(),
+        _ => lowest_free_instance(obj).ok_or(ResponseCode::InternalServerError)?,
+    };
+    if instance > crate::path::MAX_ID || has_instance(obj, instance) {
+        return Err(ResponseCode::BadRequest);
+    }
+    if !def.is_multiple() && obj.next_instance(None).is_some() {
+        return Err(ResponseCode::BadRequest);
+    }
+    for_each_resource(obj, def, Pass::Check, instance, req.payload, true)?;
+    obj.create(instance)?;
+    for_each_resource(obj, def, Pass::Apply, instance, req.payload, true)?;
+    Ok(Response {
+        code: ResponseCode::Created,
+        content_format: None,
+        len: 0,
+        created: Some(instance),
+    })
+}
+
+fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
+    let mut candidate: u16 = 0;
+    let mut next = obj.next_instance(None);
+    while let Some(id) = next {
+        if id != candidate {
+            break;
+        }
+        candidate = candidate.checked_add(1)?;
+        next = bounded_next(next, obj.next_instance(next));
+    }
+    (candidate <= crate::path::MAX_ID).then_some(candidate)
+}

@@ -1,0 +1,415 @@
+//! The const object model: object and resource definitions.
+//!
+//! Every type here is `Copy` and const-constructible, so definitions live in flash as
+//! `const` tables. Fields are private and read through accessors, which keeps the table layout
+//! free to shrink without breaking users.
+
+/// The operations a resource allows, as the DDF `Operations` element spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Operations {
+    /// No operation (`-` or empty): the resource is only set through bootstrap (e.g. Security).
+    None,
+    /// Read (`R`).
+    Read,
+    /// Write (`W`).
+    Write,
+    /// Read and write (`RW`).
+    ReadWrite,
+    /// Execute (`E`).
+    Execute,
+}
+
+impl Operations {
+    /// The DDF spelling: `-`, `R`, `W`, `RW` or `E`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Operations::None => "-",
+            Operations::Read => "R",
+            Operations::Write => "W",
+            Operations::ReadWrite => "RW",
+            Operations::Execute => "E",
+        }
+    }
+
+    /// Parses the DDF spelling (`R`, `W`, `RW`, `E`; empty or `-` is [`Operations::None`]).
+    pub fn from_ddf(text: &str) -> Option<Self> {
+        Some(match text.trim() {
+            "" | "-" => Operations::None,
+            "R" => Operations::Read,
+            "W" => Operations::Write,
+            "RW" => Operations::ReadWrite,
+            "E" => Operations::Execute,
+            _ => return None,
+        })
+    }
+
+    /// Whether a Read is allowed.
+    pub const fn readable(self) -> bool {
+        matches!(self, Operations::Read | Operations::ReadWrite)
+    }
+
+    /// Whether a Write is allowed.
+    pub const fn writable(self) -> bool {
+        matches!(self, Operations::Write | Operations::ReadWrite)
+    }
+
+    /// Whether an Execute is allowed.
+    pub const fn executable(self) -> bool {
+        matches!(self, Operations::Execute)
+    }
+}
+
+/// The data type of a resource, as the DDF `Type` element names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ResourceType {
+    /// No type: executable resources.
+    None,
+    /// UTF-8 string.
+    String,
+    /// Signed 64-bit integer.
+    Integer,
+    /// Unsigned 64-bit integer.
+    UnsignedInteger,
+    /// IEEE 754 float (32 or 64 bits).
+    Float,
+    /// Boolean.
+    Boolean,
+    /// Opaque bytes.
+    Opaque,
+    /// Seconds since the Unix epoch (signed integer).
+    Time,
+    /// Object link: object ID and instance ID.
+    Objlnk,
+    /// CoRE link (RFC 6690) as a string.
+    Corelnk,
+}
+
+impl ResourceType {
+    /// The DDF spelling: `String`, `Integer`, `Unsigned Integer`, `Float`, `Boolean`, `Opaque`,
+    /// `Time`, `Objlnk`, `Corelnk`, or the empty string for [`ResourceType::None`].
+    pub const fn ddf_name(self) -> &'static str {
+        match self {
+            ResourceType::None => "",
+            ResourceType::String => "String",
+            ResourceType::Integer => "Integer",
+            ResourceType::UnsignedInteger => "Unsigned Integer",
+            ResourceType::Float => "Float",
+            ResourceType::Boolean => "Boolean",
+            ResourceType::Opaque => "Opaque",
+            ResourceType::Time => "Time",
+            ResourceType::Objlnk => "Objlnk",
+            ResourceType::Corelnk => "Corelnk",
+        }
+    }
+
+    /// Parses the DDF spelling (case-insensitive; empty is [`ResourceType::None`]).
+    pub fn from_ddf(text: &str) -> Option<Self> {
+        const ALL: [ResourceType; 10] = [
+            ResourceType::None,
+            ResourceType::String,
+            ResourceType::Integer,
+            ResourceType::UnsignedInteger,
+            ResourceType::Float,
+            ResourceType::Boolean,
+            ResourceType::Opaque,
+            ResourceType::Time,
+            ResourceType::Objlnk,
+            ResourceType::Corelnk,
+        ];
+        let text = text.trim();
+        ALL.into_iter()
+            .find(|t| t.ddf_name().eq_ignore_ascii_case(text))
+    }
+
+    /// Whether a range on this type bounds the value's length in bytes (String, Opaque,
+    /// Corelnk) rather than its numeric value.
+    pub const fn range_is_length(self) -> bool {
+        matches!(
+            self,
+            ResourceType::String | ResourceType::Opaque | ResourceType::Corelnk
+        )
+    }
+}
+
+/// An inclusive range: of the value for numbers, of the length in bytes for strings and opaque
+/// values (see [`ResourceType::range_is_length`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Range {
+    /// Smallest allowed value (or length).
+    pub min: i64,
+    /// Largest allowed value (or length).
+    pub max: i64,
+}
+
+impl Range {
+    /// Whether `value` lies within the range.
+    pub const fn contains(&self, value: i64) -> bool {
+        value >= self.min && value <= self.max
+    }
+
+    /// Parses a DDF `RangeEnumeration` that states one range: `0..255`, `0-255`, `1..65534`,
+    /// `-128..127`, `0..255 bytes`, `6 bytes`, `6`. Anything else (enumerations such as
+    /// `16,32,48`, prose) is not a range and gives `None`.
+    pub fn parse(text: &str) -> Option<Range> {
+        let text = text.trim();
+        let text = text
+            .strip_suffix("bytes")
+            .or_else(|| text.strip_suffix("byte"))
+            .unwrap_or(text)
+            .trim();
+        if text.is_empty() {
+            return None;
+        }
+        let (min, max) = if let Some((a, b)) = text.split_once("..") {
+            (a, b)
+        } else {
+            // `a-b`: the separator is the first '-' after the first character (a may be negative).
+            match text.get(1..).and_then(|rest| rest.find('-')) {
+                Some(at) => (&text[..at + 1], &text[at + 2..]),
+                None => (text, text),
+            }
+        };
+        let min: i64 = min.trim().parse().ok()?;
+        let max: i64 = max.trim().parse().ok()?;
+        (min <= max).then_some(Range { min, max })
+    }
+}
+
+const MULTIPLE: u8 = 1;
+const MANDATORY: u8 = 2;
+const RANGED: u8 = 4;
+
+/// The definition of one resource: id, name, operations, instances, mandatory, type, range and
+/// units.
+///
+/// Built in const context with [`ResourceDef::new`] and the chained setters:
+///
+/// ```
+/// use lwm2m_objects::{Operations, ResourceDef, ResourceType};
+/// const STATE: ResourceDef = ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
+///     .mandatory()
+///     .with_range(0, 3);
+/// assert!(STATE.is_mandatory() && !STATE.is_multiple());
+/// assert_eq!(STATE.range().map(|r| r.max), Some(3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResourceDef {
+    name: &'static str,
+    units: &'static str,
+    // i32 keeps the table small; every range in the core objects fits.
+    min: i32,
+    max: i32,
+    id: u16,
+    operations: Operations,
+    kind: ResourceType,
+    flags: u8,
+}
+
+impl ResourceDef {
+    /// A single-instance, optional resource without range or units.
+    pub const fn new(
+        id: u16,
+        name: &'static str,
+        operations: Operations,
+        kind: ResourceType,
+    ) -> Self {
+        ResourceDef {
+            name,
+            units: "",
+            min: 0,
+            max: 0,
+            id,
+            operations,
+            kind,
+            flags: 0,
+        }
+    }
+
+    /// Marks the resource as multiple-instance.
+    pub const fn multiple(mut self) -> Self {
+        self.flags |= MULTIPLE;
+        self
+    }
+
+    /// Marks the resource as mandatory.
+    pub const fn mandatory(mut self) -> Self {
+        self.flags |= MANDATORY;
+        self
+    }
+
+    /// Sets the inclusive range (value for numbers, length in bytes for strings and opaque).
+    pub const fn with_range(mut self, min: i32, max: i32) -> Self {
+        self.min = min;
+        self.max = max;
+        self.flags |= RANGED;
+        self
+    }
+
+    /// Sets the units (as the DDF `Units` element writes them, e.g. `s`, `%`, `mV`).
+    pub const fn with_units(mut self, units: &'static str) -> Self {
+        self.units = units;
+        self
+    }
+
+    /// The resource ID.
+    pub const fn id(&self) -> u16 {
+        self.id
+    }
+
+    /// The name, as the registry spells it.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The operations allowed.
+    pub const fn operations(&self) -> Operations {
+        self.operations
+    }
+
+    /// The data type.
+    pub const fn kind(&self) -> ResourceType {
+        self.kind
+    }
+
+    /// Whether the resource has multiple instances.
+    pub const fn is_multiple(&self) -> bool {
+        self.flags & MULTIPLE != 0
+    }
+
+    /// Whether the resource is mandatory.
+    pub const fn is_mandatory(&self) -> bool {
+        self.flags & MANDATORY != 0
+    }
+
+    /// The range, if the definition states one.
+    pub const fn range(&self) -> Option<Range> {
+        if self.flags & RANGED != 0 {
+            Some(Range {
+                min: self.min as i64,
+                max: self.max as i64,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// The units, or the empty string.
+    pub const fn units(&self) -> &'static str {
+        self.units
+    }
+}
+
+/// The definition of one object: id, name, URN with version, single or multiple instances,
+/// mandatory, and its resources in increasing id order.
+///
+/// ```
+/// use lwm2m_objects::{FIRMWARE_UPDATE_V1_1, Operations};
+/// let fw = &FIRMWARE_UPDATE_V1_1;
+/// assert_eq!((fw.id(), fw.urn(), fw.version()), (5, "urn:oma:lwm2m:oma:5:1.1", (1, 1)));
+/// assert_eq!(fw.resource(2).map(|r| r.operations()), Some(Operations::Execute));
+/// assert!(fw.resource(4).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObjectDef {
+    name: &'static str,
+    urn: &'static str,
+    resources: &'static [ResourceDef],
+    id: u16,
+    version: (u8, u8),
+    lwm2m_version: (u8, u8),
+    flags: u8,
+}
+
+impl ObjectDef {
+    /// A single-instance, optional object of version 1.0 for LwM2M 1.0.
+    ///
+    /// `urn` is the object's URN as the registry gives it (`urn:oma:lwm2m:oma:5`, with `:1.1`
+    /// appended from version 1.1 on); `resources` must be in increasing id order.
+    pub const fn new(
+        id: u16,
+        name: &'static str,
+        urn: &'static str,
+        resources: &'static [ResourceDef],
+    ) -> Self {
+        ObjectDef {
+            name,
+            urn,
+            resources,
+            id,
+            version: (1, 0),
+            lwm2m_version: (1, 0),
+            flags: 0,
+        }
+    }
+
+    /// Sets the object version (`ObjectVersion`).
+    pub const fn with_version(mut self, major: u8, minor: u8) -> Self {
+        self.version = (major, minor);
+        self
+    }
+
+    /// Sets the LwM2M version the object was defined for (`LWM2MVersion`).
+    pub const fn with_lwm2m_version(mut self, major: u8, minor: u8) -> Self {
+        self.lwm2m_version = (major, minor);
+        self
+    }
+
+    /// Marks the object as multiple-instance.
+    pub const fn multiple(mut self) -> Self {
+        self.flags |= MULTIPLE;
+        self
+    }
+
+    /// Marks the object as mandatory.
+    pub const fn mandatory(mut self) -> Self {
+        self.flags |= MANDATORY;
+        self
+    }
+
+    /// The object ID.
+    pub const fn id(&self) -> u16 {
+        self.id
+    }
+
+    /// The name, as the registry spells it.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The URN, with the version from 1.1 on (`urn:oma:lwm2m:oma:5:1.1`).
+    pub const fn urn(&self) -> &'static str {
+        self.urn
+    }
+
+    /// The object version (major, minor).
+    pub const fn version(&self) -> (u8, u8) {
+        self.version
+    }
+
+    /// The LwM2M version the object was defined for (major, minor).
+    pub const fn lwm2m_version(&self) -> (u8, u8) {
+        self.lwm2m_version
+    }
+
+    /// Whether the object may have several instances.
+    pub const fn is_multiple(&self) -> bool {
+        self.flags & MULTIPLE != 0
+    }
+
+    /// Whether the object is mandatory.
+    pub const fn is_mandatory(&self) -> bool {
+        self.flags & MANDATORY != 0
+    }
+
+    /// The resources in increasing id order.
+    pub const fn resources(&self) -> &'static [ResourceDef] {
+        self.resources
+    }
+
+    /// The resource with this id.
+    pub fn resource(&self, id: u16) -> Option<&'static ResourceDef> {
+        self.resources.iter().find(|r| r.id == id)
+    }
+}
