@@ -68,6 +68,12 @@ impl<F: NorFlash> Storage<F> {
         self.journal.durable()
     }
 
+    /// Bytes of the download in flash: what the next [`Storage::sync`] journals (a checkpoint
+    /// given to it must describe this offset).
+    pub fn flushed_bytes(&self) -> u32 {
+        self.writer.durable()
+    }
+
     /// Bytes accepted by [`Storage::write`] so far (some may still be buffered in RAM).
     pub fn written_bytes(&self) -> u32 {
         self.writer.position()
