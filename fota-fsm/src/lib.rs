@@ -50,7 +50,8 @@
 //!   block 0 again while a push is Downloading restarts it from offset 0.
 //! - A push-only device has no protocol (resource 8 empty): a Package URI gets result 9.
 //! - A lost connection (result 4) keeps the package identity and Transferred Bytes, so Switch
-//!   to Download State (26501) resumes; every other failure erases staging.
+//!   to Download State (26501) resumes, and Cancel (v1.1) discards it (result 10); every other
+//!   failure erases staging.
 //! - A reboot while Downloading is a lost connection (result 4); after a reboot in Updating
 //!   the old image running means result 8 and Idle.
 //! - Severity Critical cannot be deferred; Mandatory can until Maximum Defer Period after the

@@ -607,7 +607,13 @@ impl FirmwareUpdate {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
         let mut out = Outcome::ok();
-        self.fail_update(cause.result(self.version), image_usable, now, &mut out);
+        // A package that fails its check or is of an unsupported type is never retried.
+        let usable = image_usable
+            && !matches!(
+                cause,
+                UpdateFailure::IntegrityFailure | UpdateFailure::UnsupportedPackageType
+            );
+        self.fail_update(cause.result(self.version), usable, now, &mut out);
         out
     }
 
@@ -616,7 +622,12 @@ impl FirmwareUpdate {
         if !self.version.has_v1_1() {
             return Outcome::reject(ResponseCode::NotFound);
         }
-        if !matches!(self.state, State::Downloading | State::Downloaded) {
+        // A download broken by a lost connection is still pending (26501 resumes it), so
+        // Cancel discards it too; only Updating and a finished job refuse.
+        let resumable = self.state == State::Idle
+            && self.result == UpdateResult::ConnectionLost
+            && self.job != JOB_NONE;
+        if !(matches!(self.state, State::Downloading | State::Downloaded) || resumable) {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
         let mut out = Outcome::ok();

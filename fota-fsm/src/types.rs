@@ -362,9 +362,9 @@ pub enum UpdateFailure {
     NotEnoughFlash = 2,
     /// Result 3.
     OutOfRam = 3,
-    /// Result 5 (the image failed its check at install time).
+    /// Result 5 (the image failed its check at install time); the image is dropped.
     IntegrityFailure = 5,
-    /// Result 6.
+    /// Result 6; the image is dropped.
     UnsupportedPackageType = 6,
     /// Result 12 in the 33629 mode, 8 otherwise.
     ConflictingState = 12,
