@@ -99,6 +99,7 @@ struct InFlight {
     token: Token,
     confirmable: bool,
     first_sent: u64,
+    last_sent: u64,
     deadline: u64,
     timeout: u32,
     retransmits: u8,
@@ -229,6 +230,7 @@ impl Reliability {
             token: msg.token_value(),
             confirmable,
             first_sent: now,
+            last_sent: now,
             deadline: now.saturating_add(timeout as u64),
             timeout,
             retransmits: 0,
@@ -255,6 +257,7 @@ impl Reliability {
             return TimeoutAction::GiveUp;
         }
         f.retransmits += 1;
+        f.last_sent = now;
         let t = f.timeout as u64;
         let next = if self.params.adaptive {
             // CoCoA variable back-off: steeper for short timeouts.
@@ -291,7 +294,14 @@ impl Reliability {
             MessageType::Acknowledgement if mid_match && f.confirmable => {
                 if !f.acked {
                     f.acked = true;
-                    let (sent, n) = (f.first_sent, f.retransmits);
+                    // Strong samples (no retransmission) time the whole exchange; weak ones
+                    // (1-2 retransmissions) are timed from the last transmission, so a lost
+                    // datagram does not inflate the estimate by the timeout it cost.
+                    let (sent, n) = if f.retransmits == 0 {
+                        (f.first_sent, 0)
+                    } else {
+                        (f.last_sent, f.retransmits)
+                    };
                     if self.params.adaptive {
                         self.est.sample(now.saturating_sub(sent), n, &self.params);
                     }
