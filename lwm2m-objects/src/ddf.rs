@@ -204,8 +204,12 @@ impl Ctx<'_, '_> {
 
     fn object(&self, node: Node<'_, '_>) -> Result<DdfObject, Error> {
         let (name_node, name) = self.required(node, "", "Name")?;
-        if name.is_empty() {
-            return Err(self.err(name_node, "Name", "empty object name"));
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(self.err(
+                name_node,
+                "Name",
+                "empty object name or a control character in it",
+            ));
         }
         let (id_node, id_text) = self.required(node, "", "ObjectID")?;
         let id = parse_id(&id_text).ok_or_else(|| {
@@ -276,8 +280,12 @@ impl Ctx<'_, '_> {
         })?;
         let prefix = format!("Item ID=\"{id}\"/");
         let (name_node, name) = self.required(item, &prefix, "Name")?;
-        if name.is_empty() {
-            return Err(self.err(name_node, &format!("{prefix}Name"), "empty resource name"));
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(self.err(
+                name_node,
+                &format!("{prefix}Name"),
+                "empty resource name or a control character in it",
+            ));
         }
         let (ops_node, ops_text) = self.required(item, &prefix, "Operations")?;
         let operations = Operations::from_ddf(&ops_text).ok_or_else(|| {

@@ -17,7 +17,9 @@ fn to_tlv(value: Value<'_>) -> lwm2m_tlv::Value<'_> {
     match value {
         Value::Integer(v) => T::Integer(v),
         Value::Unsigned(v) => T::Unsigned(v),
-        Value::Float(v) => T::Float(v),
+        // Floats never get here (see `put`): the encoder's 4-or-8-byte choice compares floats,
+        // which costs soft-float code on a Cortex-M.
+        Value::Float(v) => T::Unsigned(v.to_bits()),
         Value::Boolean(v) => T::Boolean(v),
         Value::String(v) => T::String(v),
         Value::Opaque(v) => T::Opaque(v),
@@ -28,6 +30,22 @@ fn to_tlv(value: Value<'_>) -> lwm2m_tlv::Value<'_> {
         }),
         Value::CoreLnk(v) => T::CoreLnk(v),
     }
+}
+
+/// Writes one value as a resource (or, with `instance`, a resource instance) record.
+fn put(w: &mut lwm2m_tlv::Writer<'_>, instance: bool, id: u16, value: Value<'_>) -> Outcome<()> {
+    let kind = if instance {
+        Kind::ResourceInstance
+    } else {
+        Kind::Resource
+    };
+    match value {
+        // Always 8 bytes, which every reader accepts.
+        Value::Float(v) => w.record(kind, id, &v.to_bits().to_be_bytes()),
+        v if instance => w.resource_instance(id, to_tlv(v)),
+        v => w.resource(id, to_tlv(v)),
+    }
+    .map_err(overflow)
 }
 
 type Outcome<T> = Result<T, ResponseCode>;
@@ -285,12 +303,10 @@ fn read(
             let value = obj.read(instance, r.id(), ri)?;
             let len = if is_tlv(format) {
                 let mut w = lwm2m_tlv::Writer::new(out);
-                let v = to_tlv(value);
                 match ri {
-                    Some(_) => w.resource_instance(riid, v),
-                    None => w.resource(r.id(), v),
+                    Some(_) => put(&mut w, true, riid, value)?,
+                    None => put(&mut w, false, r.id(), value)?,
                 }
-                .map_err(overflow)?;
                 w.finish().map_err(overflow)?
             } else {
                 write_plain(value, format, out)?
@@ -343,7 +359,7 @@ fn write_instance(
             write_multiple(w, obj, instance, r)?;
         } else {
             match obj.read(instance, r.id(), None) {
-                Ok(v) => w.resource(r.id(), to_tlv(v)).map_err(overflow)?,
+                Ok(v) => put(w, false, r.id(), v)?,
                 // An optional resource without a value is left out of an instance read.
                 Err(ResponseCode::NotFound) => {}
                 Err(e) => return Err(e),
@@ -363,7 +379,7 @@ fn write_multiple(
     let mut next = obj.next_resource_instance(instance, r.id(), None);
     while let Some(riid) = next {
         let v = obj.read(instance, r.id(), Some(riid))?;
-        w.resource_instance(riid, to_tlv(v)).map_err(overflow)?;
+        put(w, true, riid, v)?;
         next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
     }
     w.end().map_err(overflow)
@@ -387,7 +403,10 @@ fn write_plain(value: Value<'_>, format: u16, out: &mut [u8]) -> Outcome<usize> 
     match value {
         Value::Integer(v) | Value::Time(v) => w.put_i64(v),
         Value::Unsigned(v) => w.put_u64(v),
+        #[cfg(feature = "float-text")]
         Value::Float(v) => w.put_f64(v),
+        #[cfg(not(feature = "float-text"))]
+        Value::Float(_) => return Err(ResponseCode::NotAcceptable),
         Value::Boolean(v) => w.put(if v { b"1" } else { b"0" }),
         Value::String(s) | Value::CoreLnk(s) => w.put(s.as_bytes()),
         Value::ObjLnk(o, i) => w
@@ -534,7 +553,10 @@ fn plain_value<'p>(r: &ResourceDef, format: u16, payload: &'p [u8]) -> Outcome<V
         ResourceType::Integer => Value::Integer(text::parse_i64(payload).ok_or(bad(()))?),
         ResourceType::Time => Value::Time(text::parse_i64(payload).ok_or(bad(()))?),
         ResourceType::UnsignedInteger => Value::Unsigned(text::parse_u64(payload).ok_or(bad(()))?),
+        #[cfg(feature = "float-text")]
         ResourceType::Float => Value::Float(text::parse_f64(payload).ok_or(bad(()))?),
+        #[cfg(not(feature = "float-text"))]
+        ResourceType::Float => return Err(ResponseCode::UnsupportedContentFormat),
         ResourceType::Boolean => match payload {
             b"0" => Value::Boolean(false),
             b"1" => Value::Boolean(true),
@@ -566,7 +588,10 @@ fn checked<'p>(r: &ResourceDef, value: Value<'p>) -> Outcome<Value<'p>> {
     let ok = match value {
         Value::Integer(v) | Value::Time(v) => range.contains(v),
         Value::Unsigned(v) => i64::try_from(v).is_ok_and(|v| range.contains(v)),
-        Value::Float(v) => v >= range.min as f64 && v <= range.max as f64,
+        // total_cmp is integer code (no soft-float compares) and puts NaN outside any range.
+        Value::Float(v) => {
+            v.total_cmp(&(range.min as f64)).is_ge() && v.total_cmp(&(range.max as f64)).is_le()
+        }
         Value::String(s) | Value::CoreLnk(s) => range.contains(s.len() as i64),
         Value::Opaque(b) => range.contains(b.len() as i64),
         Value::Boolean(_) | Value::ObjLnk(..) => true,

@@ -2,7 +2,9 @@
 //!
 //! Every type here is `Copy` and const-constructible, so definitions live in flash as
 //! `const` tables. Fields are private and read through accessors, which keeps the table layout
-//! free to shrink without breaking users.
+//! free to shrink without breaking users. The descriptive strings (object and resource names,
+//! URN, units) are kept only with the `names` feature (on by default): a device that only
+//! dispatches does not need them, and they are most of a table's flash.
 
 /// The operations a resource allows, as the DDF `Operations` element spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -196,7 +198,9 @@ const RANGED: u8 = 4;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceDef {
+    #[cfg(feature = "names")]
     name: &'static str,
+    #[cfg(feature = "names")]
     units: &'static str,
     // i32 keeps the table small; every range in the core objects fits.
     min: i32,
@@ -215,8 +219,12 @@ impl ResourceDef {
         operations: Operations,
         kind: ResourceType,
     ) -> Self {
+        #[cfg(not(feature = "names"))]
+        let _ = name;
         ResourceDef {
+            #[cfg(feature = "names")]
             name,
+            #[cfg(feature = "names")]
             units: "",
             min: 0,
             max: 0,
@@ -248,8 +256,13 @@ impl ResourceDef {
     }
 
     /// Sets the units (as the DDF `Units` element writes them, e.g. `s`, `%`, `mV`).
-    pub const fn with_units(mut self, units: &'static str) -> Self {
-        self.units = units;
+    pub const fn with_units(#[allow(unused_mut)] mut self, units: &'static str) -> Self {
+        #[cfg(feature = "names")]
+        {
+            self.units = units;
+        }
+        #[cfg(not(feature = "names"))]
+        let _ = units;
         self
     }
 
@@ -258,9 +271,12 @@ impl ResourceDef {
         self.id
     }
 
-    /// The name, as the registry spells it.
+    /// The name, as the registry spells it (empty without the `names` feature).
     pub const fn name(&self) -> &'static str {
-        self.name
+        #[cfg(feature = "names")]
+        return self.name;
+        #[cfg(not(feature = "names"))]
+        ""
     }
 
     /// The operations allowed.
@@ -295,9 +311,12 @@ impl ResourceDef {
         }
     }
 
-    /// The units, or the empty string.
+    /// The units, or the empty string (always without the `names` feature).
     pub const fn units(&self) -> &'static str {
-        self.units
+        #[cfg(feature = "names")]
+        return self.units;
+        #[cfg(not(feature = "names"))]
+        ""
     }
 }
 
@@ -307,13 +326,16 @@ impl ResourceDef {
 /// ```
 /// use lwm2m_objects::{FIRMWARE_UPDATE_V1_1, Operations};
 /// let fw = &FIRMWARE_UPDATE_V1_1;
-/// assert_eq!((fw.id(), fw.urn(), fw.version()), (5, "urn:oma:lwm2m:oma:5:1.1", (1, 1)));
+/// assert_eq!((fw.id(), fw.version(), fw.is_multiple()), (5, (1, 1), false));
+/// // With the `names` feature (default): fw.urn() == "urn:oma:lwm2m:oma:5:1.1".
 /// assert_eq!(fw.resource(2).map(|r| r.operations()), Some(Operations::Execute));
 /// assert!(fw.resource(4).is_none());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ObjectDef {
+    #[cfg(feature = "names")]
     name: &'static str,
+    #[cfg(feature = "names")]
     urn: &'static str,
     resources: &'static [ResourceDef],
     id: u16,
@@ -333,8 +355,12 @@ impl ObjectDef {
         urn: &'static str,
         resources: &'static [ResourceDef],
     ) -> Self {
+        #[cfg(not(feature = "names"))]
+        let _ = (name, urn);
         ObjectDef {
+            #[cfg(feature = "names")]
             name,
+            #[cfg(feature = "names")]
             urn,
             resources,
             id,
@@ -373,14 +399,21 @@ impl ObjectDef {
         self.id
     }
 
-    /// The name, as the registry spells it.
+    /// The name, as the registry spells it (empty without the `names` feature).
     pub const fn name(&self) -> &'static str {
-        self.name
+        #[cfg(feature = "names")]
+        return self.name;
+        #[cfg(not(feature = "names"))]
+        ""
     }
 
-    /// The URN, with the version from 1.1 on (`urn:oma:lwm2m:oma:5:1.1`).
+    /// The URN, with the version from 1.1 on (`urn:oma:lwm2m:oma:5:1.1`; empty without the
+    /// `names` feature).
     pub const fn urn(&self) -> &'static str {
-        self.urn
+        #[cfg(feature = "names")]
+        return self.urn;
+        #[cfg(not(feature = "names"))]
+        ""
     }
 
     /// The object version (major, minor).

@@ -1,0 +1,491 @@
+//! The dispatcher matrix: existence (4.04), permissions (4.05), types and ranges (4.00),
+//! formats (4.15 / 4.06), Read/Write/Execute/Create/Delete/Discover behaviour, replace versus
+//! partial update, the Register payload.
+
+mod common;
+
+use common::{Owned, Store};
+use lwm2m_objects::*;
+use lwm2m_tlv::{Kind, Writer, decode};
+
+use ResponseCode::*;
+
+const TLV: Option<u16> = Some(CONTENT_FORMAT_TLV);
+const TEXT: Option<u16> = Some(CONTENT_FORMAT_TEXT);
+const OPAQUE: Option<u16> = Some(CONTENT_FORMAT_OPAQUE);
+
+struct World {
+    security: Store,
+    server: Store,
+    acl: Store,
+    device: Store,
+    firmware: Store,
+}
+
+fn world() -> World {
+    World {
+        security: Store::new(&SECURITY, &[0]).set(0, 0, None, Owned::Str("coap://s".into())),
+        server: Store::new(&SERVER, &[0])
+            .set(0, 0, None, Owned::Int(101))
+            .set(0, 1, None, Owned::Int(300))
+            .set(0, 6, None, Owned::Bool(false))
+            .set(0, 7, None, Owned::Str("U".into())),
+        acl: Store::new(&ACCESS_CONTROL, &[0])
+            .set(0, 0, None, Owned::Int(3))
+            .set(0, 1, None, Owned::Int(0))
+            .set(0, 2, Some(101), Owned::Int(7))
+            .set(0, 3, None, Owned::Int(101)),
+        device: Store::new(&DEVICE, &[0])
+            .without(&[5, 17, 18, 19, 20, 21, 22])
+            .set(0, 0, None, Owned::Str("Open Mobile Alliance".into()))
+            .set(0, 6, Some(0), Owned::Int(1))
+            .set(0, 6, Some(1), Owned::Int(5))
+            .set(0, 9, None, Owned::Int(100))
+            .set(0, 11, Some(0), Owned::Int(0))
+            .set(0, 13, None, Owned::Time(1_367_491_215))
+            .set(0, 14, None, Owned::Str("+02:00".into()))
+            .set(0, 15, None, Owned::Str("Europe/Paris".into()))
+            .set(0, 16, None, Owned::Str("U".into())),
+        firmware: Store::new(&FIRMWARE_UPDATE_V1_1_OPERATOR, &[0])
+            .set(0, 1, None, Owned::Str(String::new()))
+            .set(0, 3, None, Owned::Int(0))
+            .set(0, 5, None, Owned::Int(0))
+            .set(0, 9, None, Owned::Int(2))
+            .set(0, 11, None, Owned::Int(1))
+            .set(0, 26500, None, Owned::Int(0)),
+    }
+}
+
+/// Runs one request; returns the code and the body.
+fn run(w: &mut World, req: Request<'_>) -> (ResponseCode, Vec<u8>, Response) {
+    let mut objects: [&mut dyn ObjectHandler; 5] = [
+        &mut w.security,
+        &mut w.server,
+        &mut w.acl,
+        &mut w.device,
+        &mut w.firmware,
+    ];
+    let mut d = Dispatcher::new(&mut objects);
+    let mut out = [0u8; 1024];
+    let resp = d.handle(&req, &mut out);
+    (resp.code, out[..resp.len].to_vec(), resp)
+}
+
+fn p(text: &str) -> Path {
+    Path::parse(text).unwrap()
+}
+
+fn code(w: &mut World, req: Request<'_>) -> ResponseCode {
+    run(w, req).0
+}
+
+fn read(path: &str) -> Request<'static> {
+    Request::new(Operation::Read, p(path))
+}
+
+fn put<'a>(path: &str, format: Option<u16>, payload: &'a [u8]) -> Request<'a> {
+    Request::new(Operation::WriteReplace, p(path)).with_payload(format, payload)
+}
+
+fn post<'a>(path: &str, format: Option<u16>, payload: &'a [u8]) -> Request<'a> {
+    Request::new(Operation::WriteUpdate, p(path)).with_payload(format, payload)
+}
+
+fn tlv(f: impl FnOnce(&mut Writer<'_>) -> Result<(), lwm2m_tlv::Error>) -> Vec<u8> {
+    let mut buf = [0u8; 512];
+    let mut w = Writer::new(&mut buf);
+    f(&mut w).unwrap();
+    let n = w.finish().unwrap();
+    buf[..n].to_vec()
+}
+
+#[test]
+fn missing_targets_answer_not_found() {
+    let mut w = world();
+    for path in [
+        "/9", "/9/0", "/3/1", "/3/1/0", "/3/0/5", "/3/0/99", "/3/0/6/7", "/3/0/0/0",
+    ] {
+        assert_eq!(code(&mut w, read(path)), NotFound, "read {path}");
+    }
+    assert_eq!(code(&mut w, put("/3/1/14", TEXT, b"x")), NotFound);
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Execute, p("/3/0/5"))),
+        NotFound
+    );
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Delete, p("/2/9"))),
+        NotFound
+    );
+    // Registered object, missing optional resource with no value: left out of instance reads.
+    let (c, body, _) = run(&mut w, read("/3/0"));
+    assert_eq!(c, Content);
+    assert!(decode(&body).all(|r| r.unwrap().id() != 5));
+}
+
+#[test]
+fn operations_the_definition_forbids_answer_method_not_allowed() {
+    let mut w = world();
+    assert_eq!(code(&mut w, read("/3/0/4")), MethodNotAllowed); // Reboot: E
+    assert_eq!(code(&mut w, read("/5/0/0")), MethodNotAllowed); // Package: W
+    assert_eq!(code(&mut w, read("/0/0/0")), MethodNotAllowed); // Security: no operations
+    assert_eq!(code(&mut w, put("/3/0/0", TEXT, b"x")), MethodNotAllowed); // R
+    assert_eq!(code(&mut w, put("/5/0/3", TEXT, b"2")), MethodNotAllowed); // State: R
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Execute, p("/3/0/0"))),
+        MethodNotAllowed
+    );
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Execute, p("/3/0"))),
+        MethodNotAllowed
+    );
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Delete, p("/3/0/1"))),
+        MethodNotAllowed
+    );
+    assert_eq!(code(&mut w, put("/3", TLV, b"")), MethodNotAllowed);
+    assert_eq!(code(&mut w, read("/")), MethodNotAllowed);
+    // A Write on an instance that names a read-only resource is refused whole.
+    let body = tlv(|t| t.resource_i64(0, 7));
+    assert_eq!(code(&mut w, post("/1/0", TLV, &body)), MethodNotAllowed);
+}
+
+#[test]
+fn wrongly_typed_or_out_of_range_values_answer_bad_request() {
+    let mut w = world();
+    for (path, text) in [
+        ("/1/0/1", &b"abc"[..]),
+        ("/1/0/1", b"99999999999999999999"),
+        ("/1/0/6", b"2"),
+        ("/1/0/6", b"true"),
+        ("/5/0/11", b"3"), // Severity 0..2
+        ("/5/0/11", b"-1"),
+        ("/3/0/13", b"1.5"),     // Time is an integer
+        ("/1/0/7", b"\xff\xfe"), // not UTF-8
+    ] {
+        assert_eq!(
+            code(&mut w, put(path, TEXT, text)),
+            BadRequest,
+            "{path} {text:?}"
+        );
+    }
+    let long = vec![b'a'; 256];
+    assert_eq!(code(&mut w, put("/5/0/1", TEXT, &long)), BadRequest); // 0..255 bytes
+    assert_eq!(code(&mut w, put("/5/0/1", TEXT, &long[..255])), Changed);
+    // TLV: a 3-byte integer, a string for a boolean, the wrong resource id, a truncated record.
+    let body = tlv(|t| t.record(Kind::Resource, 1, &[1, 2, 3]));
+    assert_eq!(code(&mut w, put("/1/0/1", TLV, &body)), BadRequest);
+    let body = tlv(|t| t.resource_str(6, "yes"));
+    assert_eq!(code(&mut w, put("/1/0/6", TLV, &body)), BadRequest);
+    let body = tlv(|t| t.resource_i64(2, 60));
+    assert_eq!(code(&mut w, put("/1/0/1", TLV, &body)), BadRequest);
+    assert_eq!(code(&mut w, put("/1/0/1", TLV, &[0xC1, 0x01])), BadRequest);
+    assert_eq!(code(&mut w, put("/1/0/1", TLV, &[])), BadRequest);
+    // Nothing was written by the refused requests.
+    assert_eq!(w.server.get(0, 1, None), Some(&Owned::Int(300)));
+    assert_eq!(w.firmware.get(0, 11, None), Some(&Owned::Int(1)));
+}
+
+#[test]
+fn unsupported_formats() {
+    let mut w = world();
+    assert_eq!(
+        code(&mut w, put("/1/0/1", OPAQUE, b"1")),
+        UnsupportedContentFormat
+    );
+    assert_eq!(
+        code(&mut w, put("/1/0/1", Some(110), b"[]")),
+        UnsupportedContentFormat
+    );
+    assert_eq!(
+        code(&mut w, put("/1/0", TEXT, b"1")),
+        UnsupportedContentFormat
+    );
+    assert_eq!(
+        code(&mut w, put("/2/0/2", TEXT, b"1")),
+        UnsupportedContentFormat
+    ); // multiple
+    assert_eq!(code(&mut w, read("/1/0").with_accept(TEXT)), NotAcceptable);
+    assert_eq!(
+        code(&mut w, read("/3/0/6").with_accept(TEXT)),
+        NotAcceptable
+    );
+    assert_eq!(
+        code(&mut w, read("/1/0/1").with_accept(OPAQUE)),
+        NotAcceptable
+    );
+    assert_eq!(
+        code(&mut w, read("/1/0/1").with_accept(Some(110))),
+        NotAcceptable
+    );
+    // Opaque resources take octet-stream; TLV works everywhere.
+    assert_eq!(code(&mut w, put("/5/0/0", OPAQUE, &[0, 1, 2])), Changed);
+    assert_eq!(
+        w.firmware.get(0, 0, None),
+        Some(&Owned::Bytes(vec![0, 1, 2]))
+    );
+    let body = tlv(|t| t.resource_opaque(0, &[9]));
+    assert_eq!(code(&mut w, put("/5/0/0", TLV, &body)), Changed);
+    let legacy = Some(CONTENT_FORMAT_TLV_LEGACY);
+    let body = tlv(|t| t.resource_i64(1, 120));
+    assert_eq!(code(&mut w, put("/1/0/1", legacy, &body)), Changed);
+    assert_eq!(w.server.get(0, 1, None), Some(&Owned::Int(120)));
+}
+
+#[test]
+fn reads_in_every_format() {
+    let mut w = world();
+    let (c, body, r) = run(&mut w, read("/1/0/1"));
+    assert_eq!(
+        (c, body.as_slice(), r.content_format),
+        (Content, &b"300"[..], TEXT)
+    );
+    let (_, body, r) = run(&mut w, read("/1/0/1").with_accept(TLV));
+    assert_eq!(
+        (body.as_slice(), r.content_format),
+        (&[0xC2, 0x01, 0x01, 0x2C][..], TLV)
+    );
+    let (_, body, _) = run(&mut w, read("/1/0/6"));
+    assert_eq!(body, b"0");
+    let (_, body, _) = run(&mut w, read("/3/0/6/1"));
+    assert_eq!(body, b"5");
+    let (_, body, _) = run(&mut w, read("/3/0/6/1").with_accept(TLV));
+    assert_eq!(body, [0x41, 0x01, 0x05]);
+    // A multiple resource, an instance and an object read as TLV.
+    let (_, body, r) = run(&mut w, read("/3/0/6"));
+    assert_eq!(r.content_format, TLV);
+    let rec = decode(&body).next().unwrap().unwrap();
+    assert_eq!((rec.kind(), rec.id()), (Kind::MultipleResource, 6));
+    let values: Vec<i64> = rec
+        .children()
+        .map(|c| c.unwrap().as_i64().unwrap())
+        .collect();
+    assert_eq!(values, [1, 5]);
+    let (_, body, _) = run(&mut w, read("/3/0"));
+    let ids: Vec<u16> = decode(&body).map(|r| r.unwrap().id()).collect();
+    // Implemented multiple resources without instances (7, 8) read as empty containers.
+    assert_eq!(ids, [0, 6, 7, 8, 9, 11, 13, 14, 15, 16]);
+    let (_, body, _) = run(&mut w, read("/3"));
+    let inst = decode(&body).next().unwrap().unwrap();
+    assert_eq!(
+        (inst.kind(), inst.id(), inst.children().count()),
+        (Kind::ObjectInstance, 0, 10)
+    );
+    // A response that does not fit the buffer is an internal error, never a panic.
+    let mut objects: [&mut dyn ObjectHandler; 1] = [&mut w.device];
+    let mut d = Dispatcher::new(&mut objects);
+    let mut small = [0u8; 10];
+    assert_eq!(
+        d.handle(&read("/3/0"), &mut small).code,
+        InternalServerError
+    );
+}
+
+#[test]
+fn write_replace_versus_partial_update() {
+    let mut w = world();
+    // Partial update of the instance: only 14 changes.
+    let body = tlv(|t| t.resource_str(14, "+01:00"));
+    assert_eq!(code(&mut w, post("/3/0", TLV, &body)), Changed);
+    assert_eq!(
+        w.device.get(0, 14, None),
+        Some(&Owned::Str("+01:00".into()))
+    );
+    assert_eq!(
+        w.device.get(0, 15, None),
+        Some(&Owned::Str("Europe/Paris".into()))
+    );
+    // Replace of the instance: the writable resources left out lose their values.
+    let body = tlv(|t| t.resource_str(14, "+03:00"));
+    assert_eq!(code(&mut w, put("/3/0", TLV, &body)), Changed);
+    assert_eq!(
+        w.device.get(0, 14, None),
+        Some(&Owned::Str("+03:00".into()))
+    );
+    assert_eq!(w.device.get(0, 15, None), None);
+    assert_eq!(
+        w.device.get(0, 0, None),
+        Some(&Owned::Str("Open Mobile Alliance".into()))
+    );
+    // Replace of a multiple resource drops the old instances...
+    let body = tlv(|t| {
+        t.begin_multiple(2)?;
+        t.resource_instance_i64(1, 15)?;
+        t.resource_instance_i64(2, 1)?;
+        t.end()
+    });
+    assert_eq!(code(&mut w, put("/2/0/2", TLV, &body)), Changed);
+    let acl: Vec<_> = (0..200)
+        .filter_map(|i| w.acl.get(0, 2, Some(i)).map(|v| (i, v.clone())))
+        .collect();
+    assert_eq!(acl, [(1, Owned::Int(15)), (2, Owned::Int(1))]);
+    // ...a partial update of the instance adds to them; a resource instance is written alone.
+    let body = tlv(|t| {
+        t.begin_multiple(2)?;
+        t.resource_instance_i64(5, 3)?;
+        t.end()
+    });
+    assert_eq!(code(&mut w, post("/2/0", TLV, &body)), Changed);
+    assert_eq!(code(&mut w, put("/2/0/2/9", TEXT, b"4")), Changed);
+    let ids: Vec<u16> = (0..200)
+        .filter(|&i| w.acl.get(0, 2, Some(i)).is_some())
+        .collect();
+    assert_eq!(ids, [1, 2, 5, 9]);
+    // An instance write is checked whole before anything is written.
+    let body = tlv(|t| {
+        t.resource_i64(1, 86400)?;
+        t.record(Kind::Resource, 6, &[2])
+    });
+    assert_eq!(code(&mut w, put("/1/0", TLV, &body)), BadRequest);
+    assert_eq!(w.server.get(0, 1, None), Some(&Owned::Int(300)));
+    // The payload may wrap the resources in their object instance record.
+    let body = tlv(|t| {
+        t.begin_instance(0)?;
+        t.resource_i64(1, 600)?;
+        t.end()
+    });
+    assert_eq!(code(&mut w, post("/1/0", TLV, &body)), Changed);
+    assert_eq!(w.server.get(0, 1, None), Some(&Owned::Int(600)));
+    let body = tlv(|t| {
+        t.begin_instance(1)?;
+        t.resource_i64(1, 600)?;
+        t.end()
+    });
+    assert_eq!(code(&mut w, post("/1/0", TLV, &body)), BadRequest);
+}
+
+#[test]
+fn execute_create_delete() {
+    let mut w = world();
+    let req = Request::new(Operation::Execute, p("/5/0/2")).with_payload(None, b"0='</33629/1>'");
+    assert_eq!(code(&mut w, req), Changed);
+    assert_eq!(w.firmware.log, ["execute 0/2 0='</33629/1>'"]);
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Execute, p("/5/0/26501"))),
+        Changed
+    );
+
+    // Create with the id in an instance record, then with no id (lowest free).
+    let body = tlv(|t| {
+        t.begin_instance(7)?;
+        t.resource_i64(0, 5)?;
+        t.resource_i64(1, 0)?;
+        t.resource_i64(3, 101)?;
+        t.end()
+    });
+    let (c, _, r) = run(
+        &mut w,
+        Request::new(Operation::Create, p("/2")).with_payload(TLV, &body),
+    );
+    assert_eq!((c, r.created), (Created, Some(7)));
+    assert_eq!(w.acl.get(7, 3, None), Some(&Owned::Int(101)));
+    let bare = tlv(|t| t.resource_i64(0, 4));
+    let (c, _, r) = run(
+        &mut w,
+        Request::new(Operation::Create, p("/2")).with_payload(TLV, &bare),
+    );
+    assert_eq!((c, r.created), (Created, Some(1)));
+    // An existing id, a single-instance object that has its instance, bad values: 4.00.
+    let (c, _, _) = run(
+        &mut w,
+        Request::new(Operation::Create, p("/2")).with_payload(TLV, &body),
+    );
+    assert_eq!(c, BadRequest);
+    assert_eq!(
+        code(
+            &mut w,
+            Request::new(Operation::Create, p("/3")).with_payload(TLV, &[])
+        ),
+        BadRequest
+    );
+    let bad = tlv(|t| t.resource_str(0, "xyz")); // 3 bytes: no integer
+    assert_eq!(
+        code(
+            &mut w,
+            Request::new(Operation::Create, p("/2")).with_payload(TLV, &bad)
+        ),
+        BadRequest
+    );
+    assert_eq!(
+        code(
+            &mut w,
+            Request::new(Operation::Create, p("/2")).with_payload(TEXT, b"1")
+        ),
+        UnsupportedContentFormat
+    );
+    w.acl.creatable = false;
+    assert_eq!(
+        code(
+            &mut w,
+            Request::new(Operation::Create, p("/2")).with_payload(TLV, &[])
+        ),
+        MethodNotAllowed
+    );
+
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Delete, p("/2/7"))),
+        Deleted
+    );
+    assert_eq!(
+        code(&mut w, Request::new(Operation::Delete, p("/2/7"))),
+        NotFound
+    );
+    assert_eq!(code(&mut w, read("/2/7")), NotFound);
+}
+
+#[test]
+fn discover_and_registration_links() {
+    let mut w = world();
+    let discover = |path: &str| Request::new(Operation::Discover, p(path));
+    let (c, body, r) = run(&mut w, discover("/3/0"));
+    assert_eq!((c, r.content_format), (Content, Some(CONTENT_FORMAT_LINK)));
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        "</3/0>,</3/0/0>,</3/0/1>,</3/0/2>,</3/0/3>,</3/0/4>,</3/0/6>;dim=2,</3/0/7>;dim=0,\
+         </3/0/8>;dim=0,</3/0/9>,</3/0/10>,</3/0/11>;dim=1,</3/0/12>,</3/0/13>,</3/0/14>,\
+         </3/0/15>,</3/0/16>"
+    );
+    let (_, body, _) = run(&mut w, discover("/5"));
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .starts_with("</5>;ver=1.1,</5/0>,</5/0/0>,")
+    );
+    let (_, body, _) = run(&mut w, discover("/3/0/6"));
+    assert_eq!(body, b"</3/0/6>;dim=2,</3/0/6/0>,</3/0/6/1>");
+    assert_eq!(code(&mut w, discover("/3/0/6/0")), MethodNotAllowed);
+
+    let mut objects: [&mut dyn ObjectHandler; 5] = [
+        &mut w.security,
+        &mut w.server,
+        &mut w.acl,
+        &mut w.device,
+        &mut w.firmware,
+    ];
+    let d = Dispatcher::new(&mut objects);
+    let mut out = [0u8; 128];
+    let n = d.registration_links(&mut out).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out[..n]).unwrap(),
+        r#"</>;rt="oma.lwm2m",</1/0>,</2/0>,</3/0>,</5>;ver=1.1,</5/0>"#
+    );
+    let mut small = [0u8; 20];
+    assert!(d.registration_links(&mut small).is_err());
+}
+
+#[test]
+fn coap_methods_map_to_operations() {
+    let from = |m: u8, path: &str, accept: Option<u16>| Operation::from_coap(m, &p(path), accept);
+    assert_eq!(from(1, "/3/0", None), Some(Operation::Read));
+    assert_eq!(
+        from(1, "/3/0", Some(CONTENT_FORMAT_LINK)),
+        Some(Operation::Discover)
+    );
+    assert_eq!(from(2, "/2", None), Some(Operation::Create));
+    assert_eq!(from(2, "/3/0", None), Some(Operation::WriteUpdate));
+    assert_eq!(from(2, "/3/0/4", None), Some(Operation::Execute));
+    assert_eq!(from(3, "/3/0/14", None), Some(Operation::WriteReplace));
+    assert_eq!(from(4, "/2/1", None), Some(Operation::Delete));
+    assert_eq!(from(5, "/2/1", None), None);
+    assert_eq!(ResponseCode::UnsupportedContentFormat.code(), 0x8F);
+    assert_eq!((NotFound.class(), NotFound.detail()), (4, 4));
+}

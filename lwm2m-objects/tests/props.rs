@@ -1,0 +1,135 @@
+//! Property tests: paths round-trip; the dispatcher never panics and a refused request changes
+//! nothing; the DDF loader never panics on damaged files.
+#![cfg(feature = "std")]
+
+mod common;
+
+use common::{Owned, Store};
+use lwm2m_objects::*;
+use proptest::prelude::*;
+
+fn any_path() -> impl Strategy<Value = Path> {
+    (0usize..=4, prop::array::uniform4(0u16..=MAX_ID)).prop_map(|(depth, ids)| {
+        ids[..depth]
+            .iter()
+            .fold(Path::ROOT, |p, &id| p.push(id).unwrap())
+    })
+}
+
+/// Paths near the registered objects, so most requests reach the checks that matter.
+fn near_path() -> impl Strategy<Value = Path> {
+    let id = prop_oneof![
+        Just(0u16),
+        Just(1),
+        Just(2),
+        Just(3),
+        Just(5),
+        Just(9),
+        0u16..30,
+        Just(26500)
+    ];
+    (
+        0usize..=4,
+        id.clone(),
+        prop_oneof![Just(0u16), Just(1), Just(7)],
+        id,
+        prop_oneof![Just(0u16), Just(1), Just(3)],
+    )
+        .prop_map(|(depth, o, i, r, ri)| {
+            [o, i, r, ri][..depth]
+                .iter()
+                .fold(Path::ROOT, |p, &id| p.push(id).unwrap())
+        })
+}
+
+fn operation() -> impl Strategy<Value = Operation> {
+    prop_oneof![
+        Just(Operation::Read),
+        Just(Operation::Discover),
+        Just(Operation::WriteReplace),
+        Just(Operation::WriteUpdate),
+        Just(Operation::Execute),
+        Just(Operation::Create),
+        Just(Operation::Delete),
+    ]
+}
+
+fn format() -> impl Strategy<Value = Option<u16>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(CONTENT_FORMAT_TEXT)),
+        Just(Some(CONTENT_FORMAT_OPAQUE)),
+        Just(Some(CONTENT_FORMAT_TLV)),
+        Just(Some(CONTENT_FORMAT_LINK)),
+        any::<u16>().prop_map(Some),
+    ]
+}
+
+fn stores() -> Vec<Store> {
+    vec![
+        Store::new(&SECURITY, &[0]).set(0, 0, None, Owned::Str("coap://s".into())),
+        Store::new(&SERVER, &[0])
+            .set(0, 1, None, Owned::Int(300))
+            .set(0, 7, None, Owned::Str("U".into())),
+        Store::new(&ACCESS_CONTROL, &[0, 1]).set(0, 2, Some(1), Owned::Int(7)),
+        Store::new(&DEVICE, &[0])
+            .set(0, 6, Some(0), Owned::Int(1))
+            .set(0, 9, None, Owned::Int(50)),
+        Store::new(&FIRMWARE_UPDATE_V1_2_OPERATOR, &[0]).set(0, 3, None, Owned::Int(0)),
+        Store::new(&LOCATION, &[0]).set(0, 0, None, Owned::Float(45.5)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn paths_round_trip(path in any_path()) {
+        let mut buf = [0u8; 32];
+        let n = path.write_to(&mut buf).unwrap();
+        let text = std::str::from_utf8(&buf[..n]).unwrap();
+        prop_assert_eq!(text, path.to_string());
+        prop_assert_eq!(Path::parse(text), Ok(path));
+        let segments: Vec<String> = path.ids().iter().map(u16::to_string).collect();
+        prop_assert_eq!(Path::from_segments(segments.iter().map(|s| s.as_bytes())), Ok(path));
+    }
+
+    #[test]
+    fn path_parse_never_panics(text in ".{0,40}") {
+        let _ = Path::parse(&text);
+        let _ = Range::parse(&text);
+    }
+
+    #[test]
+    fn dispatcher_never_panics_and_refusals_change_nothing(
+        path in near_path(),
+        op in operation(),
+        content in format(),
+        accept in format(),
+        payload in prop::collection::vec(any::<u8>(), 0..64),
+        out_len in 0usize..300,
+    ) {
+        let mut stores = stores();
+        let before: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
+        let mut objects: Vec<&mut dyn ObjectHandler> = stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+        let mut dispatcher = Dispatcher::new(&mut objects);
+        let mut out = vec![0u8; out_len];
+        let req = Request::new(op, path).with_payload(content, &payload).with_accept(accept);
+        let resp = dispatcher.handle(&req, &mut out);
+        prop_assert!(resp.len <= out_len);
+        if !resp.code.is_success() {
+            let after: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
+            prop_assert_eq!(before, after);
+        }
+    }
+
+    #[test]
+    fn ddf_loader_never_panics_on_damage(cut in 0usize..2000, byte in any::<u8>(), at in 0usize..2000) {
+        let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/ddf/5-1_2.xml")).unwrap();
+        let mut damaged = text[..cut.min(text.len())].to_vec();
+        if let Some(b) = damaged.get_mut(at) {
+            *b = byte;
+        }
+        let _ = lwm2m_objects::ddf::load_ddf_str("damaged.xml", &String::from_utf8_lossy(&damaged));
+    }
+}
