@@ -109,3 +109,8 @@ pub enum Error {
         offset: usize,
     },
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -435,3 +435,11 @@ fn outcome_and_resources_helpers() {
     assert_eq!(ResponseCode::MethodNotAllowed.as_u8(), 0x85);
     assert!(fota_fsm::is_reset_package(&[0]) && !fota_fsm::is_reset_package(&[0, 0]));
 }
+
+#[test]
+fn instance_size() {
+    let size = core::mem::size_of::<FirmwareUpdate>();
+    let expected = if cfg!(feature = "pkg-info") { 96 } else { 32 };
+    assert_eq!(size, expected);
+    assert_eq!(fota_fsm::RECORD_LEN, expected + 4);
+}
