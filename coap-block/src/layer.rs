@@ -74,8 +74,8 @@ fn update(est: &mut Option<(u32, u32)>, rtt8: u32) -> (u32, u32) {
 }
 
 impl Estimator {
-    fn sample(&mut self, rtt_ms: u64, retransmits: u8, p: &TransmissionParams) {
-        let rtt8 = (rtt_ms.min(600_000) as u32) * 8;
+    fn sample(&mut self, rtt_ms: u32, retransmits: u8, p: &TransmissionParams) {
+        let rtt8 = rtt_ms.min(600_000) * 8;
         self.rto = match retransmits {
             0 => {
                 let (srtt, var) = update(&mut self.strong, rtt8);
@@ -98,8 +98,8 @@ struct InFlight {
     mid: u16,
     token: Token,
     confirmable: bool,
-    first_sent: u64,
-    last_sent: u64,
+    /// Time of the last transmission (ms, truncated to 32 bits; differences wrap correctly).
+    sent: u32,
     deadline: u64,
     timeout: u32,
     retransmits: u8,
@@ -211,14 +211,19 @@ impl Reliability {
         if self.in_flight.is_some() {
             return Err(Error::Busy);
         }
-        let base = self.rto_ms() as u64;
-        let spread = (self.params.ack_random_factor_milli as u64).saturating_sub(1000);
+        // 32-bit arithmetic only: no 64-bit division helpers on small cores.
+        let base = self.rto_ms();
+        let spread = self
+            .params
+            .ack_random_factor_milli
+            .saturating_sub(1000)
+            .min(4000);
         let jitter = if spread > 0 {
-            base * (self.random() as u64 % (spread + 1)) / 1000
+            base.saturating_mul(self.random() % (spread + 1)) / 1000
         } else {
             0
         };
-        let timeout = (base + jitter).min(u32::MAX as u64) as u32;
+        let timeout = base.saturating_add(jitter);
         let confirmable = msg.message_type() == MessageType::Confirmable;
         let timeout = if confirmable {
             timeout
@@ -229,8 +234,7 @@ impl Reliability {
             mid: msg.message_id(),
             token: msg.token_value(),
             confirmable,
-            first_sent: now,
-            last_sent: now,
+            sent: now as u32,
             deadline: now.saturating_add(timeout as u64),
             timeout,
             retransmits: 0,
@@ -257,19 +261,19 @@ impl Reliability {
             return TimeoutAction::GiveUp;
         }
         f.retransmits += 1;
-        f.last_sent = now;
-        let t = f.timeout as u64;
+        f.sent = now as u32;
+        let t = f.timeout;
         let next = if self.params.adaptive {
             // CoCoA variable back-off: steeper for short timeouts.
             match t {
-                0..1000 => t * 3,
-                1000..=3000 => t * 2,
-                _ => t * 3 / 2,
+                0..1000 => t.saturating_mul(3),
+                1000..=3000 => t.saturating_mul(2),
+                _ => t.saturating_mul(3) >> 1,
             }
         } else {
-            t * 2
+            t.saturating_mul(2)
         };
-        f.timeout = next.min(self.params.max_rto_ms as u64).max(1) as u32;
+        f.timeout = next.min(self.params.max_rto_ms).max(1);
         f.deadline = now.saturating_add(f.timeout as u64);
         TimeoutAction::Retransmit
     }
@@ -297,13 +301,9 @@ impl Reliability {
                     // Strong samples (no retransmission) time the whole exchange; weak ones
                     // (1-2 retransmissions) are timed from the last transmission, so a lost
                     // datagram does not inflate the estimate by the timeout it cost.
-                    let (sent, n) = if f.retransmits == 0 {
-                        (f.first_sent, 0)
-                    } else {
-                        (f.last_sent, f.retransmits)
-                    };
                     if self.params.adaptive {
-                        self.est.sample(now.saturating_sub(sent), n, &self.params);
+                        let rtt = (now as u32).wrapping_sub(f.sent);
+                        self.est.sample(rtt, f.retransmits, &self.params);
                     }
                 }
                 if msg.code().is_empty() {
@@ -345,20 +345,17 @@ pub enum Dedup<'c> {
     Reprocess,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry<P, const R: usize> {
-    peer: P,
-    mid: u16,
-    at: u64,
-    len: u16,
-    resp: [u8; R],
-}
-
 /// Message-ID de-duplication cache for a server: `E` entries, responses up to `R` bytes kept
 /// for replay. Entries expire after EXCHANGE_LIFETIME (247 s).
 #[derive(Debug, Clone)]
 pub struct DedupCache<P, const E: usize, const R: usize> {
-    entries: [Option<Entry<P, R>>; E],
+    // Struct of arrays: inserting touches a few words, never copies a response buffer.
+    peers: [Option<P>; E],
+    mids: [u16; E],
+    /// Arrival time, milliseconds, truncated to 32 bits (compared with wrapping arithmetic).
+    at: [u32; E],
+    lens: [u16; E],
+    resps: [[u8; R]; E],
 }
 
 /// EXCHANGE_LIFETIME with the RFC 7252 defaults, milliseconds.
@@ -373,63 +370,91 @@ impl<P: PartialEq + Copy, const E: usize, const R: usize> Default for DedupCache
 impl<P: PartialEq + Copy, const E: usize, const R: usize> DedupCache<P, E, R> {
     /// An empty cache.
     pub const fn new() -> Self {
-        DedupCache { entries: [None; E] }
+        DedupCache {
+            peers: [None; E],
+            mids: [0; E],
+            at: [0; E],
+            lens: [0; E],
+            resps: [[0; R]; E],
+        }
+    }
+
+    fn find(&self, now: u32, peer: P, mid: u16) -> (Option<usize>, usize) {
+        let mut slot = 0;
+        let mut oldest = 0u32;
+        for (i, (p, (m, t))) in self
+            .peers
+            .iter()
+            .zip(self.mids.iter().zip(self.at.iter()))
+            .enumerate()
+        {
+            let age = now.wrapping_sub(*t);
+            match p {
+                Some(p) if (age as u64) < EXCHANGE_LIFETIME_MS => {
+                    if *p == peer && *m == mid {
+                        return (Some(i), i);
+                    }
+                    if age > oldest {
+                        oldest = age;
+                        slot = i;
+                    }
+                }
+                _ => {
+                    oldest = u32::MAX;
+                    slot = i;
+                }
+            }
+        }
+        (None, slot)
     }
 
     /// Checks a received CON or NON message from `peer`; new ones are remembered (evicting the
     /// oldest entry when full).
     pub fn check(&mut self, now: u64, peer: P, msg: &Message<'_>) -> Dedup<'_> {
         let mid = msg.message_id();
-        let mut hit = None;
-        let mut slot = 0;
-        let mut oldest = u64::MAX;
-        for (i, e) in self.entries.iter().enumerate() {
-            match e {
-                Some(e) if now.saturating_sub(e.at) < EXCHANGE_LIFETIME_MS => {
-                    if e.peer == peer && e.mid == mid {
-                        hit = Some(i);
-                        break;
-                    }
-                    if e.at < oldest {
-                        oldest = e.at;
-                        slot = i;
-                    }
-                }
-                _ => {
-                    oldest = 0;
-                    slot = i;
+        let now = now as u32;
+        match self.find(now, peer, mid) {
+            (Some(i), _) => {
+                let len = self.lens.get(i).copied().unwrap_or(0) as usize;
+                match self.resps.get(i).and_then(|r| r.get(..len)) {
+                    Some(r) if len > 0 => Dedup::Replay(r),
+                    _ => Dedup::Reprocess,
                 }
             }
-        }
-        if let Some(i) = hit {
-            return match self.entries.get(i) {
-                Some(Some(e)) if e.len > 0 => {
-                    Dedup::Replay(e.resp.get(..e.len as usize).unwrap_or(&[]))
+            (None, slot) => {
+                if let (Some(p), Some(m), Some(t), Some(l)) = (
+                    self.peers.get_mut(slot),
+                    self.mids.get_mut(slot),
+                    self.at.get_mut(slot),
+                    self.lens.get_mut(slot),
+                ) {
+                    *p = Some(peer);
+                    *m = mid;
+                    *t = now;
+                    *l = 0;
                 }
-                _ => Dedup::Reprocess,
-            };
+                Dedup::New
+            }
         }
-        if let Some(s) = self.entries.get_mut(slot) {
-            *s = Some(Entry {
-                peer,
-                mid,
-                at: now,
-                len: 0,
-                resp: [0; R],
-            });
-        }
-        Dedup::New
     }
 
     /// Remembers the response sent to `peer`'s message `mid` (kept when it fits in `R` bytes).
     pub fn store(&mut self, peer: P, mid: u16, response: &[u8]) {
-        for e in self.entries.iter_mut().flatten() {
-            if e.peer == peer && e.mid == mid {
-                if let Some(dst) = e.resp.get_mut(..response.len()) {
-                    dst.copy_from_slice(response);
-                    e.len = response.len() as u16;
-                } else {
-                    e.len = 0;
+        for (i, p) in self.peers.iter().enumerate() {
+            if *p == Some(peer) && self.mids.get(i) == Some(&mid) {
+                let dst = self
+                    .resps
+                    .get_mut(i)
+                    .and_then(|r| r.get_mut(..response.len()));
+                let len = match dst {
+                    Some(d) => {
+                        d.copy_from_slice(response);
+                        response.len() as u16
+                    }
+                    None => 0,
+                };
+                if let Some(l) = self.lens.get_mut(i) {
+                    *l = len;
                 }
                 return;
             }

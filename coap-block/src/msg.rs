@@ -213,26 +213,29 @@ impl Token {
 
     /// A token from 0..=8 bytes.
     pub fn new(bytes: &[u8]) -> Result<Token, Error> {
+        if bytes.len() > 8 {
+            return Err(Error::TokenLength(bytes.len() as u8));
+        }
         let mut t = Token::EMPTY;
-        let dst = t
-            .bytes
-            .get_mut(..bytes.len())
-            .ok_or(Error::TokenLength(bytes.len() as u8))?;
-        dst.copy_from_slice(bytes);
+        for (d, s) in t.bytes.iter_mut().zip(bytes) {
+            *d = *s;
+        }
         t.len = bytes.len() as u8;
         Ok(t)
     }
 
-    /// A token of `len` (0..=8, clamped) bytes taken from the big-endian `value`.
+    /// A token of `len` (0..=8, clamped) bytes: the low `len` bytes of `value`, big-endian.
     pub fn from_u64(value: u64, len: u8) -> Token {
         let len = len.min(8);
-        let mut t = Token { len, bytes: [0; 8] };
-        let be = value.to_be_bytes();
-        let start = 8 - len as usize;
-        if let (Some(dst), Some(src)) = (t.bytes.get_mut(..len as usize), be.get(start..)) {
-            dst.copy_from_slice(src);
+        let shifted = if len == 0 {
+            0
+        } else {
+            value << (64 - 8 * len as u32)
+        };
+        Token {
+            len,
+            bytes: shifted.to_be_bytes(),
         }
-        t
     }
 
     /// The token bytes.
@@ -272,35 +275,39 @@ pub fn decode_uint(value: &[u8], number: u16) -> Result<u32, Error> {
 /// Decodes one option header at `pos`; returns (number, value start, value end).
 /// `Ok(None)` at the payload marker.
 fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<(u16, usize, usize)>, Error> {
-    let first = *buf.get(pos).ok_or(Error::Truncated { offset: pos })?;
+    // Errors are built only on their (cold) paths: eager `ok_or(Error::..)` costs code size.
+    let Some(&first) = buf.get(pos) else {
+        return Err(Error::Truncated { offset: pos });
+    };
     if first == 0xff {
         return Ok(None);
     }
     let mut p = pos + 1;
-    let mut ext = |nibble: u8| -> Result<u32, Error> {
-        match nibble {
-            13 => {
-                let b = *buf.get(p).ok_or(Error::Truncated { offset: p })?;
-                p += 1;
-                Ok(13 + b as u32)
-            }
-            14 => {
-                let hi = *buf.get(p).ok_or(Error::Truncated { offset: p })?;
-                let lo = *buf.get(p + 1).ok_or(Error::Truncated { offset: p + 1 })?;
-                p += 2;
-                Ok(269 + (((hi as u32) << 8) | lo as u32))
-            }
-            15 => Err(Error::ReservedNibble { offset: pos }),
-            n => Ok(n as u32),
+    let mut fields = [(first >> 4) as usize, (first & 15) as usize];
+    for f in fields.iter_mut() {
+        if *f == 15 {
+            return Err(Error::ReservedNibble { offset: pos });
         }
-    };
-    let delta = ext(first >> 4)?;
-    let len = ext(first & 15)? as usize;
-    let number = prev as u32 + delta;
-    if number > u16::MAX as u32 {
+        if *f >= 13 {
+            let wide = *f == 14;
+            let n = 1 + wide as usize;
+            let Some(ext) = buf.get(p..p + n) else {
+                return Err(Error::Truncated { offset: buf.len() });
+            };
+            let mut x = 0usize;
+            for b in ext {
+                x = (x << 8) | *b as usize;
+            }
+            *f = x + if wide { 269 } else { 13 };
+            p += n;
+        }
+    }
+    let [delta, len] = fields;
+    let number = prev as usize + delta;
+    if number > u16::MAX as usize {
         return Err(Error::OptionNumber { offset: pos });
     }
-    let end = p.checked_add(len).ok_or(Error::Truncated { offset: p })?;
+    let end = p + len;
     if end > buf.len() {
         return Err(Error::Truncated { offset: buf.len() });
     }
@@ -622,49 +629,47 @@ impl<'b> MessageBuilder<'b> {
             return Err(Error::OptionOrder { number: number.0 });
         }
         let delta = (number.0 - self.last) as u32;
-        let vlen = value.len() as u32;
-        if value.len() > 65535 + 269 {
+        let vlen = u32::try_from(value.len()).map_err(|_| Error::BufferTooSmall)?;
+        if vlen > 65535 + 269 {
             return Err(Error::BufferTooSmall);
         }
-        fn nibble(v: u32) -> u8 {
-            match v {
-                0..=12 => v as u8,
-                13..=268 => 13,
-                _ => 14,
-            }
-        }
-        let start = self.len;
-        let r = (|| {
-            self.put((nibble(delta) << 4) | nibble(vlen))?;
-            for v in [delta, vlen] {
-                match v {
-                    0..=12 => {}
-                    13..=268 => self.put((v - 13) as u8)?,
-                    _ => {
-                        let [h, l] = ((v - 269) as u16).to_be_bytes();
-                        self.put(h)?;
-                        self.put(l)?;
-                    }
+        // Header byte plus up to two extended fields, assembled first so a full buffer
+        // leaves the message unchanged.
+        let mut head = [0u8; 5];
+        let mut n = 1;
+        let mut nibbles = 0u8;
+        for v in [delta, vlen] {
+            nibbles <<= 4;
+            if v < 13 {
+                nibbles |= v as u8;
+            } else if v < 269 {
+                nibbles |= 13;
+                if let Some(h) = head.get_mut(n) {
+                    *h = (v - 13) as u8;
                 }
-            }
-            let dst = self
-                .buf
-                .get_mut(self.len..self.len + value.len())
-                .ok_or(Error::BufferTooSmall)?;
-            dst.copy_from_slice(value);
-            self.len += value.len();
-            Ok(())
-        })();
-        match r {
-            Ok(()) => {
-                self.last = number.0;
-                Ok(self)
-            }
-            Err(e) => {
-                self.len = start;
-                Err(e)
+                n += 1;
+            } else {
+                nibbles |= 14;
+                let [hi, lo] = ((v - 269) as u16).to_be_bytes();
+                if let Some(h) = head.get_mut(n..n + 2) {
+                    h[0] = hi;
+                    h[1] = lo;
+                }
+                n += 2;
             }
         }
+        head[0] = nibbles;
+        let end = self.len + n + value.len();
+        let dst = self
+            .buf
+            .get_mut(self.len..end)
+            .ok_or(Error::BufferTooSmall)?;
+        let (h, v) = dst.split_at_mut(n);
+        h.copy_from_slice(head.get(..n).unwrap_or(&[]));
+        v.copy_from_slice(value);
+        self.len = end;
+        self.last = number.0;
+        Ok(self)
     }
 
     /// Appends a uint option in the fewest bytes (0 is the empty value).
@@ -681,8 +686,18 @@ impl<'b> MessageBuilder<'b> {
 
     /// Appends one Uri-Path option per non-empty `/`-separated segment of `path`.
     pub fn path(&mut self, path: &str) -> Result<&mut Self, Error> {
-        for seg in path.split('/').filter(|s| !s.is_empty()) {
-            self.option(OptionNumber::URI_PATH, seg.as_bytes())?;
+        // A byte loop rather than `str::split`: smaller on small cores.
+        let bytes = path.as_bytes();
+        let mut start = 0;
+        for i in 0..=bytes.len() {
+            if bytes.get(i).is_none_or(|b| *b == b'/') {
+                if let Some(seg) = bytes.get(start..i)
+                    && !seg.is_empty()
+                {
+                    self.option(OptionNumber::URI_PATH, seg)?;
+                }
+                start = i + 1;
+            }
         }
         Ok(self)
     }
