@@ -30,95 +30,76 @@ impl UriError {
     }
 }
 
-// Character classes of RFC 3986 §2.
-const UNRESERVED: u8 = 1;
-const SUB_DELIM: u8 = 2;
-const HEX: u8 = 4;
+/// A set of ASCII bytes as a bitmap (bit `b % 32` of word `b / 32`): one load and a shift per
+/// test, and no code per character (footprint).
+#[derive(Clone, Copy)]
+struct Set([u32; 4]);
 
-/// Class bits of one byte.
-fn class(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => UNRESERVED | HEX,
-        b'g'..=b'z' | b'G'..=b'Z' | b'-' | b'.' | b'_' | b'~' => UNRESERVED,
-        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' => SUB_DELIM,
-        _ => 0,
+impl Set {
+    const fn with(mut self, chars: &[u8]) -> Self {
+        let mut i = 0;
+        while i < chars.len() {
+            let b = chars[i];
+            self.0[(b >> 5) as usize] |= 1 << (b & 31);
+            i += 1;
+        }
+        self
+    }
+
+    const fn range(mut self, lo: u8, hi: u8) -> Self {
+        let mut b = lo;
+        while b <= hi {
+            self.0[(b >> 5) as usize] |= 1 << (b & 31);
+            b += 1;
+        }
+        self
+    }
+
+    fn has(self, b: u8) -> bool {
+        self.0
+            .get(usize::from(b >> 5))
+            .is_some_and(|w| w >> (b & 31) & 1 != 0)
     }
 }
 
-/// Checks `s` (starting at `base` in the URI) against `unreserved / pct-encoded / sub-delims /
-/// extra`, where `extra` lists further allowed bytes.
-fn check_chars(s: &[u8], base: usize, extra: &[u8]) -> Result<(), usize> {
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
+// Character classes of RFC 3986 §2 and the sets of each component.
+const EMPTY: Set = Set([0; 4]);
+const HEX: Set = EMPTY.range(b'0', b'9').range(b'a', b'f').range(b'A', b'F');
+const ALNUM: Set = EMPTY.range(b'0', b'9').range(b'a', b'z').range(b'A', b'Z');
+/// unreserved / sub-delims: reg-name.
+const REG_NAME: Set = ALNUM.with(b"-._~!$&'()*+,;=");
+const USERINFO: Set = REG_NAME.with(b":");
+const PATH: Set = REG_NAME.with(b":@/");
+const QUERY: Set = PATH.with(b"?");
+const SCHEME: Set = ALNUM.with(b"+-.");
+const IPV6: Set = HEX.with(b":.");
+const IP_FUTURE: Set = USERINFO;
+
+/// Checks `u[i..end]` against `set / pct-encoded`; the offset of the first bad byte.
+fn scan(u: &[u8], mut i: usize, end: usize, set: Set) -> Result<(), usize> {
+    let hex = |j: usize| j < end && u.get(j).is_some_and(|&h| HEX.has(h));
+    while i < end {
+        let b = u.get(i).copied().unwrap_or(0);
         if b == b'%' {
-            let ok = |j: usize| s.get(j).is_some_and(|&h| class(h) & HEX != 0);
-            if !(ok(i + 1) && ok(i + 2)) {
-                return Err(base + i);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return Err(i);
             }
             i += 3;
-            continue;
+        } else if set.has(b) {
+            i += 1;
+        } else {
+            return Err(i);
         }
-        if class(b) & (UNRESERVED | SUB_DELIM) == 0 && !extra.contains(&b) {
-            return Err(base + i);
-        }
-        i += 1;
     }
     Ok(())
 }
 
-/// Position of the first `needle` in `s`.
-fn find(s: &[u8], needle: u8) -> Option<usize> {
-    s.iter().position(|&b| b == needle)
-}
-
-/// Validates the authority (`[userinfo "@"] host [":" port]`); returns whether the host is empty.
-fn check_authority(a: &[u8], base: usize) -> Result<bool, usize> {
-    let (a, base) = match find(a, b'@') {
-        Some(at) => {
-            check_chars(a.get(..at).unwrap_or(&[]), base, b":")?;
-            (a.get(at + 1..).unwrap_or(&[]), base + at + 1)
-        }
-        None => (a, base),
-    };
-    let (host_len, rest) = if a.first() == Some(&b'[') {
-        let close = find(a, b']').ok_or(base + a.len())?;
-        let inner = a.get(1..close).unwrap_or(&[]);
-        // IPv6address or IPvFuture: a loose check of the character set (full IPv6 grammar
-        // buys nothing here: the resolver rejects what it cannot parse).
-        let future = matches!(inner.first(), Some(b'v' | b'V'));
-        let bad = inner.iter().position(|&b| {
-            !(class(b) & HEX != 0 || b == b':' || b == b'.' || future && class(b) != 0)
-        });
-        if let Some(p) = bad {
-            return Err(base + 1 + p);
-        }
-        if !future && find(inner, b':').is_none() {
-            return Err(base + 1);
-        }
-        (close + 1, a.get(close + 1..).unwrap_or(&[]))
-    } else {
-        let end = find(a, b':').unwrap_or(a.len());
-        check_chars(a.get(..end).unwrap_or(&[]), base, b"")?;
-        (end, a.get(end..).unwrap_or(&[]))
-    };
-    let base = base + host_len;
-    match rest.split_first() {
-        None => {}
-        Some((b':', port)) => {
-            let mut v: u32 = 0;
-            for (i, &d) in port.iter().enumerate() {
-                if !d.is_ascii_digit() {
-                    return Err(base + 1 + i);
-                }
-                v = v * 10 + u32::from(d - b'0');
-                if v > 65535 {
-                    return Err(base + 1 + i);
-                }
-            }
-        }
-        Some(_) => return Err(base),
+/// Position of the first `needle` in `u[from..to]`, or `to`.
+fn find(u: &[u8], mut from: usize, to: usize, needle: u8) -> usize {
+    while from < to && u.get(from) != Some(&needle) {
+        from += 1;
     }
-    Ok(host_len == 0)
+    from
 }
 
 /// Validates a Package URI: at most 255 bytes, RFC 3986 syntax, a scheme of `protocols`, and a
@@ -132,61 +113,90 @@ fn check_authority(a: &[u8], base: usize) -> Result<bool, usize> {
 /// assert!(matches!(check_uri(b"coap://ex ample/fw", coap), Err(UriError::Syntax { .. })));
 /// ```
 pub fn check_uri(uri: &[u8], protocols: ProtocolSupport) -> Result<Protocol, UriError> {
+    let n = uri.len();
+    if n > MAX_URI_LEN {
+        return Err(UriError::TooLong);
+    }
     let syntax = |offset: usize| UriError::Syntax {
         offset: offset.min(255) as u8,
     };
-    if uri.len() > MAX_URI_LEN {
-        return Err(UriError::TooLong);
+    // scheme ":" — ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    let colon = find(uri, 0, n, b':');
+    let mut i = 0;
+    while i < colon {
+        let b = uri.get(i).copied().unwrap_or(0);
+        if !(SCHEME.has(b) && (i > 0 || b.is_ascii_alphabetic())) {
+            return Err(syntax(i));
+        }
+        i += 1;
     }
-    let colon = find(uri, b':').ok_or(syntax(uri.len()))?;
-    let scheme = uri.get(..colon).unwrap_or(&[]);
-    match scheme.first() {
-        Some(b) if b.is_ascii_alphabetic() => {}
-        _ => return Err(syntax(0)),
-    }
-    if let Some(p) = scheme
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
-    {
-        return Err(syntax(p));
+    if colon == 0 || colon == n {
+        return Err(syntax(colon));
     }
     let start = colon + 1;
-    let rest = uri.get(start..).unwrap_or(&[]);
-    let hash = find(rest, b'#');
-    let before_frag = rest.get(..hash.unwrap_or(rest.len())).unwrap_or(&[]);
-    if let Some(h) = hash {
-        check_chars(rest.get(h + 1..).unwrap_or(&[]), start + h + 1, b":@/?").map_err(syntax)?;
-    }
-    let q = find(before_frag, b'?');
-    let hier = before_frag
-        .get(..q.unwrap_or(before_frag.len()))
-        .unwrap_or(&[]);
-    if let Some(q) = q {
-        check_chars(
-            before_frag.get(q + 1..).unwrap_or(&[]),
-            start + q + 1,
-            b":@/?",
-        )
-        .map_err(syntax)?;
-    }
+    let hash = find(uri, start, n, b'#');
+    let query = find(uri, start, hash, b'?');
+    scan(uri, hash + 1, n, QUERY).map_err(syntax)?;
+    scan(uri, query + 1, hash, QUERY).map_err(syntax)?;
+    // hier-part: "//" authority path-abempty, or a path.
+    let mut path = start;
     let mut empty_host = true;
-    let path_at = if let Some(after) = hier.strip_prefix(b"//") {
-        let end = find(after, b'/').unwrap_or(after.len());
-        empty_host = check_authority(after.get(..end).unwrap_or(&[]), start + 2).map_err(syntax)?;
-        2 + end
-    } else {
-        0
-    };
-    check_chars(hier.get(path_at..).unwrap_or(&[]), start + path_at, b":@/").map_err(syntax)?;
-    let protocol = Protocol::from_scheme(scheme)
+    if uri.get(start) == Some(&b'/') && uri.get(start + 1) == Some(&b'/') {
+        let auth = start + 2;
+        let auth_end = find(uri, auth, query, b'/');
+        path = auth_end;
+        // [ userinfo "@" ] host [ ":" port ]
+        let at = find(uri, auth, auth_end, b'@');
+        let mut host = auth;
+        if at < auth_end {
+            scan(uri, auth, at, USERINFO).map_err(syntax)?;
+            host = at + 1;
+        }
+        let host_end = if uri.get(host) == Some(&b'[') {
+            // IPv6address or IPvFuture: their character sets (the full IPv6 grammar buys
+            // nothing here: the resolver rejects what it cannot parse).
+            let close = find(uri, host, auth_end, b']');
+            if close == auth_end {
+                return Err(syntax(close));
+            }
+            let future = matches!(uri.get(host + 1), Some(b'v' | b'V'));
+            let set = if future { IP_FUTURE } else { IPV6 };
+            scan(uri, host + 1, close, set).map_err(syntax)?;
+            if !future && find(uri, host + 1, close, b':') == close {
+                return Err(syntax(host + 1));
+            }
+            empty_host = false;
+            close + 1
+        } else {
+            let end = find(uri, host, auth_end, b':');
+            scan(uri, host, end, REG_NAME).map_err(syntax)?;
+            empty_host = end == host;
+            end
+        };
+        if host_end < auth_end {
+            if uri.get(host_end) != Some(&b':') {
+                return Err(syntax(host_end));
+            }
+            let mut port: u32 = 0;
+            for k in host_end + 1..auth_end {
+                let d = uri.get(k).copied().unwrap_or(0);
+                port = port * 10 + u32::from(d.wrapping_sub(b'0'));
+                if !d.is_ascii_digit() || port > 65535 {
+                    return Err(syntax(k));
+                }
+            }
+        }
+    }
+    scan(uri, path, query, PATH).map_err(syntax)?;
+    let protocol = Protocol::from_scheme(uri.get(..colon).unwrap_or(&[]))
         .filter(|p| protocols.contains(*p))
         .ok_or(UriError::UnsupportedProtocol)?;
     if empty_host {
         return Err(syntax(start));
     }
     let coap_family = !matches!(protocol, Protocol::Http | Protocol::Https);
-    if let (true, Some(h)) = (coap_family, hash) {
-        return Err(syntax(start + h));
+    if coap_family && hash < n {
+        return Err(syntax(hash));
     }
     Ok(protocol)
 }

@@ -231,6 +231,29 @@ proptest! {
     }
 
     #[test]
+    fn uri_checker_is_total_and_consistent(
+        uri in prop::collection::vec(
+            prop_oneof![any::<u8>(), prop::sample::select(b"coap:/[]@%?#.0aF".to_vec())],
+            0..300,
+        ),
+        bits in 0u8..64,
+    ) {
+        let set = ProtocolSupport::from_bits(bits);
+        match fota_fsm::check_uri(&uri, set) {
+            Ok(p) => {
+                prop_assert!(uri.len() <= 255 && set.contains(p));
+                let scheme = p.scheme().as_bytes();
+                prop_assert!(uri.len() > scheme.len() + 3);
+                prop_assert!(uri[..scheme.len()].eq_ignore_ascii_case(scheme));
+                prop_assert_eq!(&uri[scheme.len()..scheme.len() + 3], b"://");
+                prop_assert!(uri.iter().all(|b| b.is_ascii_graphic()));
+            }
+            Err(fota_fsm::UriError::TooLong) => prop_assert!(uri.len() > 255),
+            Err(_) => {}
+        }
+    }
+
+    #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..120)) {
         let cfg = config(ObjectVersion::V1_1, 2, false);
         if let Ok(m) = FirmwareUpdate::decode(cfg, &bytes) {
