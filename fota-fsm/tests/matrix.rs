@@ -18,11 +18,12 @@ const VERSIONS: [(&str, ObjectVersion); 4] = [
     ("33629", ObjectVersion::Advanced),
 ];
 
-const SITUATIONS: [&str; 6] = [
+const SITUATIONS: [&str; 7] = [
     "Idle",
     "Idle(4)",
     "Downloading(push)",
     "Downloading(pull)",
+    "Downloading(auto)",
     "Downloaded",
     "Updating",
 ];
@@ -164,7 +165,9 @@ fn ok(m: &mut FirmwareUpdate, e: Event<'_>, now: u32) {
 }
 
 fn situation(name: &str, version: ObjectVersion) -> FirmwareUpdate {
-    let mut m = FirmwareUpdate::new(config(version));
+    let mut cfg = config(version);
+    cfg.auto_upgrade = name == "Downloading(auto)";
+    let mut m = FirmwareUpdate::new(cfg);
     let stored = Event::ChunkStored { offset: 0, len: 64 };
     match name {
         "Idle" => {}
@@ -181,10 +184,10 @@ fn situation(name: &str, version: ObjectVersion) -> FirmwareUpdate {
             ok(&mut m, Event::PushStarted { identity: 7 }, 100);
             ok(&mut m, stored, 101);
         }
-        "Downloading(pull)" | "Downloaded" | "Updating" => {
+        "Downloading(pull)" | "Downloading(auto)" | "Downloaded" | "Updating" => {
             ok(&mut m, Event::PackageUriWritten(URI), 100);
             ok(&mut m, stored, 101);
-            if name != "Downloading(pull)" {
+            if name == "Downloaded" || name == "Updating" {
                 ok(&mut m, Event::DownloadFinished, 102);
                 ok(&mut m, Event::IntegrityVerified, 103);
             }
@@ -334,7 +337,7 @@ fn every_cell_matches_the_documented_table() {
     for (r, u) in rows.iter().zip(&used) {
         assert!(u, "table line {} matches no cell", r.line);
     }
-    assert_eq!(cells, 4 * 6 * 39);
+    assert_eq!(cells, 4 * 7 * 39);
     println!("matrix: {cells} cells asserted");
 }
 
