@@ -18,13 +18,14 @@ const VERSIONS: [(&str, ObjectVersion); 4] = [
     ("33629", ObjectVersion::Advanced),
 ];
 
-const SITUATIONS: [&str; 7] = [
+const SITUATIONS: [&str; 8] = [
     "Idle",
     "Idle(4)",
     "Downloading(push)",
     "Downloading(pull)",
     "Downloading(auto)",
     "Downloaded",
+    "Downloaded(11)",
     "Updating",
 ];
 
@@ -184,15 +185,20 @@ fn situation(name: &str, version: ObjectVersion) -> FirmwareUpdate {
             ok(&mut m, Event::PushStarted { identity: 7 }, 100);
             ok(&mut m, stored, 101);
         }
-        "Downloading(pull)" | "Downloading(auto)" | "Downloaded" | "Updating" => {
+        "Downloading(pull)" | "Downloading(auto)" | "Downloaded" | "Downloaded(11)"
+        | "Updating" => {
             ok(&mut m, Event::PackageUriWritten(URI), 100);
             ok(&mut m, stored, 101);
-            if name == "Downloaded" || name == "Updating" {
+            if name.starts_with("Downloaded") || name == "Updating" {
                 ok(&mut m, Event::DownloadFinished, 102);
                 ok(&mut m, Event::IntegrityVerified, 103);
             }
             if name == "Updating" {
                 ok(&mut m, Event::ExecuteUpdate, 104);
+            }
+            if name == "Downloaded(11)" {
+                let out = m.handle(Event::Defer, 500);
+                assert_eq!(out.code.is_success(), version.has_v1_1());
             }
         }
         other => panic!("unknown situation {other}"),
@@ -337,7 +343,7 @@ fn every_cell_matches_the_documented_table() {
     for (r, u) in rows.iter().zip(&used) {
         assert!(u, "table line {} matches no cell", r.line);
     }
-    assert_eq!(cells, 4 * 7 * 39);
+    assert_eq!(cells, 4 * 8 * 39);
     println!("matrix: {cells} cells asserted");
 }
 
