@@ -113,31 +113,54 @@ fn find(u: &[u8], mut from: usize, to: usize, needle: u8) -> usize {
 /// assert!(matches!(check_uri(b"coap://ex ample/fw", coap), Err(UriError::Syntax { .. })));
 /// ```
 pub fn check_uri(uri: &[u8], protocols: ProtocolSupport) -> Result<Protocol, UriError> {
-    let n = uri.len();
-    if n > MAX_URI_LEN {
+    if uri.len() > MAX_URI_LEN {
         return Err(UriError::TooLong);
     }
     let syntax = |offset: usize| UriError::Syntax {
         offset: offset.min(255) as u8,
     };
+    let parts = parse(uri).map_err(syntax)?;
+    let protocol = Protocol::from_scheme(uri.get(..parts.colon).unwrap_or(&[]))
+        .filter(|p| protocols.contains(*p))
+        .ok_or(UriError::UnsupportedProtocol)?;
+    if parts.empty_host {
+        return Err(syntax(parts.colon + 1));
+    }
+    let coap_family = !matches!(protocol, Protocol::Http | Protocol::Https);
+    if coap_family && parts.hash < uri.len() {
+        return Err(syntax(parts.hash));
+    }
+    Ok(protocol)
+}
+
+/// Where the parts of a syntactically valid URI are.
+struct Parts {
+    colon: usize,
+    hash: usize,
+    empty_host: bool,
+}
+
+/// The generic RFC 3986 syntax; the offset of the first bad byte.
+fn parse(uri: &[u8]) -> Result<Parts, usize> {
+    let n = uri.len();
     // scheme ":" — ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     let colon = find(uri, 0, n, b':');
     let mut i = 0;
     while i < colon {
         let b = uri.get(i).copied().unwrap_or(0);
         if !(SCHEME.has(b) && (i > 0 || b.is_ascii_alphabetic())) {
-            return Err(syntax(i));
+            return Err(i);
         }
         i += 1;
     }
     if colon == 0 || colon == n {
-        return Err(syntax(colon));
+        return Err(colon);
     }
     let start = colon + 1;
     let hash = find(uri, start, n, b'#');
     let query = find(uri, start, hash, b'?');
-    scan(uri, hash + 1, n, QUERY).map_err(syntax)?;
-    scan(uri, query + 1, hash, QUERY).map_err(syntax)?;
+    scan(uri, hash + 1, n, QUERY)?;
+    scan(uri, query + 1, hash, QUERY)?;
     // hier-part: "//" authority path-abempty, or a path.
     let mut path = start;
     let mut empty_host = true;
@@ -149,7 +172,7 @@ pub fn check_uri(uri: &[u8], protocols: ProtocolSupport) -> Result<Protocol, Uri
         let at = find(uri, auth, auth_end, b'@');
         let mut host = auth;
         if at < auth_end {
-            scan(uri, auth, at, USERINFO).map_err(syntax)?;
+            scan(uri, auth, at, USERINFO)?;
             host = at + 1;
         }
         let host_end = if uri.get(host) == Some(&b'[') {
@@ -157,48 +180,41 @@ pub fn check_uri(uri: &[u8], protocols: ProtocolSupport) -> Result<Protocol, Uri
             // nothing here: the resolver rejects what it cannot parse).
             let close = find(uri, host, auth_end, b']');
             if close == auth_end {
-                return Err(syntax(close));
+                return Err(close);
             }
             let future = matches!(uri.get(host + 1), Some(b'v' | b'V'));
-            let set = if future { IP_FUTURE } else { IPV6 };
-            scan(uri, host + 1, close, set).map_err(syntax)?;
+            scan(uri, host + 1, close, if future { IP_FUTURE } else { IPV6 })?;
             if !future && find(uri, host + 1, close, b':') == close {
-                return Err(syntax(host + 1));
+                return Err(host + 1);
             }
             empty_host = false;
             close + 1
         } else {
             let end = find(uri, host, auth_end, b':');
-            scan(uri, host, end, REG_NAME).map_err(syntax)?;
+            scan(uri, host, end, REG_NAME)?;
             empty_host = end == host;
             end
         };
         if host_end < auth_end {
             if uri.get(host_end) != Some(&b':') {
-                return Err(syntax(host_end));
+                return Err(host_end);
             }
             let mut port: u32 = 0;
             for k in host_end + 1..auth_end {
                 let d = uri.get(k).copied().unwrap_or(0);
                 port = port * 10 + u32::from(d.wrapping_sub(b'0'));
                 if !d.is_ascii_digit() || port > 65535 {
-                    return Err(syntax(k));
+                    return Err(k);
                 }
             }
         }
     }
-    scan(uri, path, query, PATH).map_err(syntax)?;
-    let protocol = Protocol::from_scheme(uri.get(..colon).unwrap_or(&[]))
-        .filter(|p| protocols.contains(*p))
-        .ok_or(UriError::UnsupportedProtocol)?;
-    if empty_host {
-        return Err(syntax(start));
-    }
-    let coap_family = !matches!(protocol, Protocol::Http | Protocol::Https);
-    if coap_family && hash < n {
-        return Err(syntax(hash));
-    }
-    Ok(protocol)
+    scan(uri, path, query, PATH)?;
+    Ok(Parts {
+        colon,
+        hash,
+        empty_host,
+    })
 }
 
 #[cfg(test)]
