@@ -62,10 +62,13 @@ impl Header {
         if let Some(at) = (17..20).find(|&at| b[at] != 0) {
             return Err(Error::BadHeader { offset: at as u32 });
         }
+        // Byte loops rather than `copy_from_slice`: keeps `memcpy` out of device builds.
         let mut old_sha256 = [0u8; 32];
-        old_sha256.copy_from_slice(&b[20..52]);
         let mut new_sha256 = [0u8; 32];
-        new_sha256.copy_from_slice(&b[52..84]);
+        for (i, (o, n)) in old_sha256.iter_mut().zip(new_sha256.iter_mut()).enumerate() {
+            *o = b[20 + i];
+            *n = b[52 + i];
+        }
         Ok(Header {
             old_size: u32_at(b, 8),
             new_size: u32_at(b, 12),

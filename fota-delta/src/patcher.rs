@@ -2,7 +2,9 @@
 
 use crate::Error;
 use crate::header::{HEADER_LEN, Header};
-use crate::rc::{Decoder, INIT_BYTES, MAX_BYTE_BYTES, MAX_RECORD_BYTES, Model, RcState, Record};
+use crate::rc::{
+    Decoder, INIT_BYTES, MAX_BYTE_BYTES, MAX_RECORD_BYTES, Model, RING, RcState, Record,
+};
 use crate::sha::Sha;
 
 /// Failure reported by an [`OldImage`] or [`NewImage`] implementation (flash error, say). The
@@ -15,6 +17,13 @@ pub trait OldImage {
     /// Fills `buf` with the bytes at `offset..offset + buf.len()`; the patcher only asks for
     /// ranges inside the old size given in the patch header.
     fn read_at(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), ImageIoError>;
+
+    /// The SHA-256 compression function used for both image digests: one 64-byte block into
+    /// `state`. The default is the `sha2` crate's software implementation; override it to share
+    /// the firmware's one SHA-256 (the one that verifies slots) or to use a hardware engine.
+    fn sha256_compress(&mut self, state: &mut [u32; 8], block: &[u8; 64]) {
+        crate::sha::soft_compress(state, block);
+    }
 }
 
 /// The new image, written strictly forward (typically the staging slot in flash).
@@ -50,7 +59,7 @@ impl NewImage for std::vec::Vec<u8> {
     }
 }
 
-const IN_BUF: usize = 256;
+const IN_BUF: usize = RING;
 const OLD_BUF: usize = 64;
 const OUT_BUF: usize = 128;
 /// Largest RAM the patcher may take; asserted at compile time.
@@ -155,7 +164,9 @@ impl Checkpoint {
             *w = u32_at(26 + 4 * i);
         }
         let mut new_sha256 = [0u8; 32];
-        new_sha256.copy_from_slice(&b[58..90]);
+        for (i, x) in new_sha256.iter_mut().enumerate() {
+            *x = b[58 + i];
+        }
         let cp = Checkpoint {
             patch_offset: u32_at(1),
             new_offset: u32_at(5),
@@ -216,13 +227,17 @@ struct Output {
 }
 
 impl Output {
-    fn flush<N: NewImage + ?Sized>(&mut self, sink: &mut N) -> Result<(), Error> {
+    fn flush<O: OldImage + ?Sized, N: NewImage + ?Sized>(
+        &mut self,
+        old: &mut O,
+        sink: &mut N,
+    ) -> Result<(), Error> {
         let data = self.buf.get(..self.len).unwrap_or(&[]);
         if !data.is_empty() {
             sink.write(data).map_err(|_| Error::NewWrite {
                 offset: self.written,
             })?;
-            self.sha.update(data);
+            self.sha.update(old, data);
             self.written = self.written.wrapping_add(self.len as u32);
             self.len = 0;
         }
@@ -230,9 +245,14 @@ impl Output {
     }
 
     #[inline]
-    fn push<N: NewImage + ?Sized>(&mut self, sink: &mut N, b: u8) -> Result<(), Error> {
+    fn push<O: OldImage + ?Sized, N: NewImage + ?Sized>(
+        &mut self,
+        old: &mut O,
+        sink: &mut N,
+        b: u8,
+    ) -> Result<(), Error> {
         if self.len >= OUT_BUF {
-            self.flush(sink)?;
+            self.flush(old, sink)?;
         }
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = b;
@@ -254,7 +274,7 @@ pub struct Patcher {
     header: Header,
     inbuf: [u8; IN_BUF],
     in_start: usize,
-    in_end: usize,
+    in_len: usize,
     patch_offset: u32,
     rc: RcState,
     model: Model,
@@ -289,7 +309,7 @@ impl Patcher {
             },
             inbuf: [0; IN_BUF],
             in_start: 0,
-            in_end: 0,
+            in_len: 0,
             patch_offset: 0,
             rc: RcState { range: 0, code: 0 },
             model: Model::NEW,
@@ -369,20 +389,15 @@ impl Patcher {
         let before = self.last_checkpoint;
         let mut rest = chunk;
         loop {
-            if self.in_start > 0 {
-                self.inbuf.copy_within(self.in_start..self.in_end, 0);
-                self.in_end -= self.in_start;
-                self.in_start = 0;
+            // Copy into the ring byte by byte: no memmove/memcpy pulled in on bare metal.
+            while self.in_len < IN_BUF {
+                let Some((&b, tail)) = rest.split_first() else {
+                    break;
+                };
+                self.inbuf[(self.in_start + self.in_len) % IN_BUF] = b;
+                self.in_len += 1;
+                rest = tail;
             }
-            let n = (IN_BUF - self.in_end).min(rest.len());
-            if let (Some(dst), Some(src)) = (
-                self.inbuf.get_mut(self.in_end..self.in_end + n),
-                rest.get(..n),
-            ) {
-                dst.copy_from_slice(src);
-            }
-            self.in_end += n;
-            rest = rest.get(n..).unwrap_or(&[]);
             if let Err(e) = self.run(old, new, false) {
                 self.phase = Phase::Failed;
                 return Err(e);
@@ -435,11 +450,11 @@ impl Patcher {
             let buf = self.old.buf.get_mut(..len).ok_or(Error::TooLarge)?;
             src.read_at(at, buf)
                 .map_err(|_| Error::OldRead { offset: at })?;
-            sha.update(buf);
+            sha.update(src, buf);
             at += len as u32;
         }
         self.old.len = 0;
-        if sha.finish() != self.header.old_sha256 {
+        if !sha.matches(src, &self.header.old_sha256) {
             return Err(Error::OldDigestMismatch);
         }
         Ok(())
@@ -451,7 +466,7 @@ impl Patcher {
         N: NewImage + ?Sized,
     {
         loop {
-            let avail = self.in_end - self.in_start;
+            let avail = self.in_len;
             let need = match self.phase {
                 Phase::Header => HEADER_LEN,
                 Phase::BlockStart => INIT_BYTES,
@@ -488,15 +503,12 @@ impl Patcher {
                     });
                 }
                 let mut hb = [0u8; HEADER_LEN];
-                hb.copy_from_slice(
-                    self.inbuf
-                        .get(self.in_start..self.in_start + HEADER_LEN)
-                        .ok_or(Error::Truncated {
-                            patch_offset: self.patch_offset,
-                        })?,
-                );
+                for (i, b) in hb.iter_mut().enumerate() {
+                    *b = self.inbuf[(self.in_start + i) % IN_BUF];
+                }
                 self.header = Header::parse(&hb)?;
-                self.in_start += HEADER_LEN;
+                self.in_start = (self.in_start + HEADER_LEN) % IN_BUF;
+                self.in_len -= HEADER_LEN;
                 self.patch_offset = HEADER_LEN as u32;
                 self.verify_old(old)?;
                 self.phase = if self.header.new_size == 0 {
@@ -505,7 +517,7 @@ impl Patcher {
                     Phase::BlockStart
                 };
                 if self.phase == Phase::Done {
-                    self.end_image()?;
+                    self.end_image(old)?;
                 }
                 continue;
             }
@@ -519,16 +531,16 @@ impl Patcher {
         O: OldImage + ?Sized,
         N: NewImage + ?Sized,
     {
-        let input = self.inbuf.get(self.in_start..self.in_end).unwrap_or(&[]);
         let mut dec = Decoder {
             st: &mut self.rc,
-            input,
+            ring: &self.inbuf,
+            start: self.in_start,
+            len: self.in_len,
             pos: 0,
             starved: false,
         };
-        let margin = |dec: &Decoder<'_>, need: usize| {
-            last || dec.input.len().saturating_sub(dec.pos) >= need
-        };
+        let margin =
+            |dec: &Decoder<'_>, need: usize| last || dec.len.saturating_sub(dec.pos) >= need;
         let mut block_done = false;
         let result = (|| -> Result<(), Error> {
             loop {
@@ -589,7 +601,7 @@ impl Patcher {
                             }
                             let b = o.wrapping_add(d);
                             self.model.saw_new(b);
-                            self.out.push(new, b)?;
+                            self.out.push(old, new, b)?;
                             self.old_pos += 1;
                             self.new_offset += 1;
                             self.diff_left -= 1;
@@ -605,7 +617,7 @@ impl Patcher {
                             if dec.starved {
                                 return Ok(());
                             }
-                            self.out.push(new, b)?;
+                            self.out.push(old, new, b)?;
                             self.new_offset += 1;
                             self.extra_left -= 1;
                         }
@@ -633,7 +645,8 @@ impl Patcher {
         })();
         let starved = dec.starved;
         let used = dec.pos;
-        self.in_start += used;
+        self.in_start = (self.in_start + used) % IN_BUF;
+        self.in_len = self.in_len.saturating_sub(used);
         self.patch_offset = self
             .patch_offset
             .checked_add(used as u32)
@@ -645,10 +658,10 @@ impl Patcher {
             });
         }
         if block_done {
-            self.out.flush(new)?;
+            self.out.flush(old, new)?;
             if self.new_offset == self.header.new_size {
                 self.phase = Phase::Done;
-                self.end_image()?;
+                self.end_image(old)?;
             } else {
                 self.phase = Phase::BlockStart;
                 self.last_checkpoint = Some(Checkpoint {
@@ -662,7 +675,7 @@ impl Patcher {
                     new_sha256: self.header.new_sha256,
                 });
             }
-        } else if self.in_end - self.in_start >= MAX_RECORD_BYTES && !last {
+        } else if self.in_len >= MAX_RECORD_BYTES && !last {
             // Should not happen: made no progress with enough input.
             return Err(Error::CorruptStream {
                 patch_offset: self.patch_offset,
@@ -671,9 +684,9 @@ impl Patcher {
         Ok(())
     }
 
-    fn end_image(&mut self) -> Result<(), Error> {
+    fn end_image<O: OldImage + ?Sized>(&mut self, old: &mut O) -> Result<(), Error> {
         let sha = core::mem::replace(&mut self.out.sha, Sha::new());
-        if sha.finish() != self.header.new_sha256 {
+        if !sha.matches(old, &self.header.new_sha256) {
             return Err(Error::NewDigestMismatch);
         }
         Ok(())

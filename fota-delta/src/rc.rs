@@ -26,14 +26,22 @@ pub(crate) trait Coder {
     fn direct(&mut self, bit: u32) -> u32;
 }
 
+/// Probabilities are stored XOR `PROB_INIT`, so that a fresh model is all zeros: resetting it is
+/// a memory clear instead of a copy of a 10 KiB template kept in flash.
+#[inline]
+fn load(prob: &u16) -> u32 {
+    u32::from(*prob ^ PROB_INIT)
+}
+
 #[inline]
 fn adapt(prob: &mut u16, bit: u32) {
-    let p = u32::from(*prob);
-    *prob = if bit == 0 {
-        p + ((PROB_ONE - p) >> MOVE_BITS)
-    } else {
-        p - (p >> MOVE_BITS)
-    } as u16;
+    let p = load(prob);
+    *prob = PROB_INIT
+        ^ if bit == 0 {
+            p + ((PROB_ONE - p) >> MOVE_BITS)
+        } else {
+            p - (p >> MOVE_BITS)
+        } as u16;
 }
 
 /// Range decoder state (8 bytes: it goes into no checkpoint since blocks restart it).
@@ -43,10 +51,16 @@ pub(crate) struct RcState {
     pub(crate) code: u32,
 }
 
-/// Decoder over a byte slice; reading past its end sets `starved` and yields zeros.
+/// Size of the patcher's input ring (a power of two).
+pub(crate) const RING: usize = 256;
+
+/// Decoder over `len` bytes of a ring buffer from `start`; reading past them sets `starved`
+/// and yields zeros.
 pub(crate) struct Decoder<'a> {
     pub(crate) st: &'a mut RcState,
-    pub(crate) input: &'a [u8],
+    pub(crate) ring: &'a [u8; RING],
+    pub(crate) start: usize,
+    pub(crate) len: usize,
     pub(crate) pos: usize,
     pub(crate) starved: bool,
 }
@@ -54,15 +68,13 @@ pub(crate) struct Decoder<'a> {
 impl Decoder<'_> {
     #[inline]
     fn byte(&mut self) -> u32 {
-        match self.input.get(self.pos) {
-            Some(&b) => {
-                self.pos += 1;
-                u32::from(b)
-            }
-            None => {
-                self.starved = true;
-                0
-            }
+        if self.pos < self.len {
+            let b = self.ring[(self.start + self.pos) % RING];
+            self.pos += 1;
+            u32::from(b)
+        } else {
+            self.starved = true;
+            0
         }
     }
 
@@ -87,10 +99,10 @@ impl Decoder<'_> {
 }
 
 impl Coder for Decoder<'_> {
-    #[inline]
+    #[inline(never)]
     fn bit(&mut self, prob: &mut u16, _bit: u32) -> u32 {
         self.normalize();
-        let bound = (self.st.range >> PROB_BITS).wrapping_mul(u32::from(*prob));
+        let bound = (self.st.range >> PROB_BITS).wrapping_mul(load(prob));
         let bit = if self.st.code < bound {
             self.st.range = bound;
             0
@@ -175,7 +187,7 @@ impl Encoder {
 #[cfg(feature = "std")]
 impl Coder for Encoder {
     fn bit(&mut self, prob: &mut u16, bit: u32) -> u32 {
-        let bound = (self.range >> PROB_BITS) * u32::from(*prob);
+        let bound = (self.range >> PROB_BITS) * load(prob);
         if bit == 0 {
             self.range = bound;
         } else {
@@ -198,7 +210,7 @@ impl Coder for Encoder {
 }
 
 /// Codes `nbits` bits of `value` MSB first through a binary tree of `probs`.
-#[inline]
+#[inline(never)]
 fn tree<C: Coder, const N: usize>(c: &mut C, probs: &mut [u16; N], nbits: u32, value: u32) -> u32 {
     let mut m = 1usize;
     let mut i = nbits;
@@ -220,10 +232,11 @@ pub(crate) struct IntModel {
 
 impl IntModel {
     const NEW: Self = IntModel {
-        len: [PROB_INIT; 64],
-        mant: [[PROB_INIT; 4]; 48],
+        len: [0; 64],
+        mant: [[0; 4]; 48],
     };
 
+    #[inline(never)]
     fn code<C: Coder>(&mut self, c: &mut C, v: u64) -> u64 {
         let n = tree(c, &mut self.len, 6, 64 - v.leading_zeros()) % 64;
         if n <= 1 {
@@ -272,7 +285,7 @@ pub(crate) struct Model {
     delta_zero: [u16; 64],
     delta: [[u16; 256]; 8],
     lit: [[u16; 256]; 8],
-    last_disp_zero: bool,
+    last_disp_nonzero: bool,
     prev_delta: u8,
     prev2_delta: u8,
     prev_byte: u8,
@@ -283,12 +296,12 @@ impl Model {
         diff_len: IntModel::NEW,
         extra_len: IntModel::NEW,
         disp: IntModel::NEW,
-        disp_zero: [PROB_INIT; 2],
-        disp_sign: [PROB_INIT; 2],
-        delta_zero: [PROB_INIT; 64],
-        delta: [[PROB_INIT; 256]; 8],
-        lit: [[PROB_INIT; 256]; 8],
-        last_disp_zero: true,
+        disp_zero: [0; 2],
+        disp_sign: [0; 2],
+        delta_zero: [0; 64],
+        delta: [[0; 256]; 8],
+        lit: [[0; 256]; 8],
+        last_disp_nonzero: false,
         prev_delta: 0,
         prev2_delta: 0,
         prev_byte: 0,
@@ -301,7 +314,7 @@ impl Model {
         let extra = self.extra_len.code(c, r.extra);
         let want = r.seek.wrapping_sub(r.extra as i64);
         let z = c.bit(
-            &mut self.disp_zero[usize::from(self.last_disp_zero)],
+            &mut self.disp_zero[usize::from(self.last_disp_nonzero)],
             u32::from(want == 0),
         );
         let disp = if z == 1 {
@@ -315,7 +328,7 @@ impl Model {
             let mag = mag.min(1 << 62) as i64;
             if neg == 1 { -mag } else { mag }
         };
-        self.last_disp_zero = z == 1;
+        self.last_disp_nonzero = z == 0;
         Record {
             diff,
             extra,

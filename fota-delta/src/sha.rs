@@ -3,6 +3,13 @@
 
 use sha2::digest::generic_array::GenericArray;
 
+use crate::OldImage;
+
+/// The `sha2` crate's (software) SHA-256 compression function.
+pub(crate) fn soft_compress(state: &mut [u32; 8], block: &[u8; 64]) {
+    let b = GenericArray::from(*block);
+    sha2::compress256(state, core::slice::from_ref(&b));
+}
 const H0: [u32; 8] = [
     0x6a09_e667,
     0xbb67_ae85,
@@ -43,12 +50,11 @@ impl Sha {
         }
     }
 
-    fn block(&mut self) {
-        let b = GenericArray::from(self.buf);
-        sha2::compress256(&mut self.state, core::slice::from_ref(&b));
+    fn block<O: OldImage + ?Sized>(&mut self, c: &mut O) {
+        c.sha256_compress(&mut self.state, &self.buf);
     }
 
-    pub(crate) fn update(&mut self, data: &[u8]) {
+    pub(crate) fn update<O: OldImage + ?Sized>(&mut self, c: &mut O, data: &[u8]) {
         self.len = self.len.wrapping_add(data.len() as u64);
         for &byte in data {
             if let Some(slot) = self.buf.get_mut(self.fill) {
@@ -56,27 +62,33 @@ impl Sha {
             }
             self.fill += 1;
             if self.fill >= 64 {
-                self.block();
+                self.block(c);
                 self.fill = 0;
             }
         }
     }
 
-    pub(crate) fn finish(mut self) -> [u8; 32] {
+    /// Ends the digest and compares it with `want` (without `memcmp`).
+    pub(crate) fn matches<O: OldImage + ?Sized>(self, c: &mut O, want: &[u8; 32]) -> bool {
+        let got = self.finish(c);
+        got.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    pub(crate) fn finish<O: OldImage + ?Sized>(mut self, c: &mut O) -> [u8; 32] {
         let bits = self.len.wrapping_mul(8);
-        self.update(&[0x80]);
+        self.update(c, &[0x80]);
         while self.fill != 56 {
-            self.update(&[0]);
+            self.update(c, &[0]);
         }
         for (i, b) in bits.to_be_bytes().iter().enumerate() {
             if let Some(slot) = self.buf.get_mut(56 + i) {
                 *slot = *b;
             }
         }
-        self.block();
+        self.block(c);
         let mut out = [0u8; 32];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state.iter()) {
-            chunk.copy_from_slice(&word.to_be_bytes());
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = (self.state[i / 4 % 8] >> (24 - 8 * (i % 4))) as u8;
         }
         out
     }
@@ -92,10 +104,11 @@ mod tests {
         let data: std::vec::Vec<u8> = (0..1000u32).map(|i| (i * 7 + 3) as u8).collect();
         for n in [0, 1, 55, 56, 63, 64, 65, 128, 1000] {
             let mut s = Sha::new();
-            s.update(&data[..n / 2]);
-            s.update(&data[n / 2..n]);
+            let mut c: &[u8] = &[];
+            s.update(&mut c, &data[..n / 2]);
+            s.update(&mut c, &data[n / 2..n]);
             assert_eq!(
-                s.finish()[..],
+                s.finish(&mut c)[..],
                 sha2::Sha256::digest(&data[..n])[..],
                 "n={n}"
             );
