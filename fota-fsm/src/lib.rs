@@ -43,6 +43,14 @@
 //! Save whenever an outcome carries [`Actions::PERSIST`]; Transferred Bytes changes do not ask
 //! for it (keep the resume point in the storage journal, or save every few chunks).
 //!
+//! # Features
+//!
+//! - `pkg-info` (default): PkgName and PkgVersion (resources 6 and 7, optional in object 5) are
+//!   stored, 32 bytes each, in the instance and the record ([`RECORD_LEN`] 100 instead of 36).
+//!   Note that the workspace dependency turns default features off: enable it explicitly.
+//! - `serde`: `Serialize`/`Deserialize` for the value types, [`Config`] and [`FirmwareUpdate`].
+//! - `std`: `std::error::Error` through `thiserror`.
+//!
 //! # Choices where the spec is silent
 //!
 //! - A non-empty Package URI or a new push is refused (4.05) in Downloaded and Updating, and a
