@@ -1,0 +1,1398 @@
+//! The sans-IO LwM2M device client core: registration, objects 0/1/3/4/5, Observe, Block1 push
+//! reception into staging with progress in /5/0/26500, Block2 pull of a `coap://` Package URI
+//! resumed from the persisted offset with the ETag checked, Execute Update with verification,
+//! install, reboot and boot reconciliation. No sockets, clocks, files or allocation: feed
+//! datagrams with [`Client::handle`], poll with [`Client::poll_transmit`] and [`Client::poll_event`],
+//! sleep until [`Client::poll_timeout`].
+
+use crate::coap::{self, Block, Builder, Message, code, format, opt};
+use crate::record::{Delivery, MAX_URI, MAX_VERSION, Record};
+use crate::tlv::{self, Kind};
+use crate::{State, UpdateResult};
+
+/// Where a datagram goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// The LwM2M server.
+    Server,
+    /// The host named by the Package URI (pull).
+    PackageHost,
+}
+
+/// A datagram written into the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// Destination.
+    pub peer: Peer,
+    /// Length written.
+    pub len: usize,
+}
+
+/// Something the driver or application should know or do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// State or Update Result changed.
+    StateChanged {
+        /// New State.
+        state: State,
+        /// New Update Result.
+        result: UpdateResult,
+    },
+    /// Registered (or re-registered) with the server.
+    Registered,
+    /// The package is installed: restart the device from flash (the bootloader takes it).
+    Reboot,
+}
+
+/// Readings of the device the server checks before an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Battery level in percent (/3/0/9).
+    pub battery: u8,
+    /// Free memory in KiB (/3/0/10).
+    pub free_memory_kib: u32,
+    /// Radio signal strength in dBm (/4/0/2).
+    pub signal_dbm: i32,
+}
+
+/// The device underneath the client: staging flash, persisted record, verification, install.
+/// Package bytes arrive in order; a platform that understands delta packages patches them into
+/// staging as they arrive.
+pub trait Platform {
+    /// Loads the persisted record, `None` if there is none or it is corrupt.
+    fn load_record(&mut self) -> Option<Record>;
+    /// Persists the record (atomically, or with a fallback to the previous good one).
+    fn store_record(&mut self, record: &Record) -> bool;
+    /// Starts a new package: erases the staging area. `size` is the announced package size.
+    fn begin_package(&mut self, size: Option<u32>) -> Result<(), UpdateResult>;
+    /// Stores package bytes at `offset` (always the previous end). Durable on return.
+    fn write_package(&mut self, offset: u32, data: &[u8]) -> Result<(), UpdateResult>;
+    /// The whole package (`len` bytes) has arrived.
+    fn finish_package(&mut self, len: u32) -> Result<(), UpdateResult>;
+    /// Verifies the staged image as read back from flash.
+    fn verify(&mut self) -> Result<(), UpdateResult>;
+    /// Marks the staged image for the bootloader; the client then asks for a reboot.
+    fn install(&mut self) -> Result<(), UpdateResult>;
+    /// Writes the running firmware's version into `out`, returns its length.
+    fn firmware_version(&mut self, out: &mut [u8]) -> usize;
+    /// Current readings.
+    fn device_info(&mut self) -> DeviceInfo;
+    /// Largest package the staging area takes.
+    fn capacity(&self) -> u32;
+    /// A random number (message IDs, tokens, jitter).
+    fn random(&mut self) -> u32;
+}
+
+/// Client configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    endpoint: [u8; 32],
+    endpoint_len: u8,
+    /// Registration lifetime in seconds.
+    pub lifetime: u32,
+    /// Initial retransmission timeout in ms (RFC 7252 ACK_TIMEOUT: 2000).
+    pub ack_timeout_ms: u32,
+    /// Retransmissions before an exchange fails (RFC 7252 MAX_RETRANSMIT: 4).
+    pub max_retransmit: u8,
+    /// Block size exponent for pull requests and the preferred Block1 size (6 = 1024 bytes).
+    pub szx: u8,
+    /// Failed pull exchanges in a row before the download fails with Result 4.
+    pub max_pull_failures: u8,
+}
+
+impl Config {
+    /// Defaults for endpoint `name` (at most 32 bytes): lifetime 300 s, RFC 7252 timers,
+    /// 1024-byte blocks.
+    pub fn new(name: &str) -> Option<Self> {
+        let mut endpoint = [0u8; 32];
+        endpoint
+            .get_mut(..name.len())?
+            .copy_from_slice(name.as_bytes());
+        Some(Config {
+            endpoint,
+            endpoint_len: name.len() as u8,
+            lifetime: 300,
+            ack_timeout_ms: 2000,
+            max_retransmit: 4,
+            szx: 6,
+            max_pull_failures: 12,
+        })
+    }
+    /// The endpoint name.
+    pub fn endpoint(&self) -> &str {
+        core::str::from_utf8(
+            self.endpoint
+                .get(..usize::from(self.endpoint_len))
+                .unwrap_or(&[]),
+        )
+        .unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Out {
+    Register,
+    Update,
+    Notify(u8),
+    Pull(u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Inflight {
+    kind: Out,
+    mid: u16,
+    token: [u8; 4],
+    deadline: u64,
+    timeout: u64,
+    tries: u8,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Observation {
+    token: [u8; 8],
+    token_len: u8,
+    path: [u16; 3],
+    tlv: bool,
+    dirty: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Recent {
+    mid: u16,
+    code: u8,
+    block1: Option<u32>,
+    valid: bool,
+}
+
+const OBSERVABLE: [[u16; 3]; 3] = [[5, 0, 3], [5, 0, 5], [3, 0, 3]];
+const RECENT: usize = 8;
+
+/// The device client core over a [`Platform`].
+#[derive(Debug)]
+pub struct Client<P: Platform> {
+    platform: P,
+    cfg: Config,
+    rec: Record,
+    location: [u8; 24],
+    location_len: u8,
+    registered: bool,
+    next_register: u64,
+    next_update: u64,
+    reg_failures: u8,
+    mid: u16,
+    token: u32,
+    inflight: Option<Inflight>,
+    observations: [Option<Observation>; 3],
+    observe_seq: u32,
+    recent: [Recent; RECENT],
+    recent_pos: usize,
+    pull_at: u64,
+    pull_failures: u8,
+    execute_pending: bool,
+    events: [Option<Event>; 4],
+}
+
+/// Writes `v` in decimal into `out`, returns the length.
+fn decimal(v: i64, out: &mut [u8; 20]) -> usize {
+    let mut tmp = [0u8; 20];
+    let mut n = 0;
+    let neg = v < 0;
+    let mut u = v.unsigned_abs();
+    loop {
+        if let Some(slot) = tmp.get_mut(n) {
+            *slot = b'0' + (u % 10) as u8;
+        }
+        n += 1;
+        u /= 10;
+        if u == 0 || n >= 19 {
+            break;
+        }
+    }
+    let mut len = 0;
+    if neg {
+        out[0] = b'-';
+        len = 1;
+    }
+    for i in (0..n).rev() {
+        if let (Some(d), Some(s)) = (out.get_mut(len), tmp.get(i)) {
+            *d = *s;
+        }
+        len += 1;
+    }
+    len.min(20)
+}
+
+/// A resource value read from the model.
+enum Value {
+    Int(i64),
+    Bytes([u8; MAX_URI], usize),
+    /// Multiple resource with one instance 0 holding the integer.
+    Multi(i64),
+}
+
+fn bytes(b: &[u8]) -> Value {
+    let mut v = [0u8; MAX_URI];
+    let n = b.len().min(MAX_URI);
+    if let (Some(d), Some(s)) = (v.get_mut(..n), b.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    Value::Bytes(v, n)
+}
+
+const OBJ1: &[u16] = &[0, 1, 6, 7];
+const OBJ3: &[u16] = &[0, 1, 2, 3, 9, 10, 11, 16];
+const OBJ4: &[u16] = &[0, 2];
+const OBJ5: &[u16] = &[1, 3, 5, 6, 7, 8, 9, 26500];
+
+fn readable(obj: u16) -> Option<&'static [u16]> {
+    match obj {
+        1 => Some(OBJ1),
+        3 => Some(OBJ3),
+        4 => Some(OBJ4),
+        5 => Some(OBJ5),
+        _ => None,
+    }
+}
+
+fn exists(obj: u16, res: u16) -> bool {
+    match obj {
+        0 => matches!(res, 0..=2 | 10),
+        1 => matches!(res, 0..=8),
+        3 => matches!(res, 0..=16),
+        4 => matches!(res, 0..=10),
+        5 => matches!(res, 0..=3 | 5..=9 | 26500 | 26501),
+        _ => false,
+    }
+}
+
+impl<P: Platform> Client<P> {
+    /// Boots the client from the platform's persisted record (boot reconciliation: a device
+    /// that restarts in Updating reports Result 1 if the new image runs, else 8).
+    pub fn new(mut platform: P, cfg: Config, now: u64) -> Self {
+        let mut rec = platform.load_record().unwrap_or_default();
+        let mut changed = false;
+        if rec.state == State::Updating {
+            let mut v = [0u8; MAX_VERSION];
+            let n = platform.firmware_version(&mut v);
+            let running = v.get(..n).unwrap_or(&[]);
+            rec.result = if running != rec.old_version() {
+                UpdateResult::Success
+            } else {
+                UpdateResult::UpdateFailed
+            };
+            rec.state = State::Idle;
+            rec.delivery = Delivery::None;
+            rec.transferred = 0;
+            changed = true;
+        }
+        let seed = platform.random();
+        let mut c = Client {
+            platform,
+            cfg,
+            rec,
+            location: [0; 24],
+            location_len: 0,
+            registered: false,
+            next_register: now,
+            next_update: u64::MAX,
+            reg_failures: 0,
+            mid: seed as u16,
+            token: seed.rotate_left(16),
+            inflight: None,
+            observations: [None; 3],
+            observe_seq: 1,
+            recent: [Recent::default(); RECENT],
+            recent_pos: 0,
+            pull_at: now,
+            pull_failures: 0,
+            execute_pending: false,
+            events: [None; 4],
+        };
+        if changed {
+            c.persist();
+            c.push_event(Event::StateChanged {
+                state: c.rec.state,
+                result: c.rec.result,
+            });
+        }
+        c
+    }
+
+    /// The platform (for the driver's reboot).
+    pub fn into_platform(self) -> P {
+        self.platform
+    }
+    /// The platform, borrowed.
+    pub fn platform(&mut self) -> &mut P {
+        &mut self.platform
+    }
+    /// Current State.
+    pub fn state(&self) -> State {
+        self.rec.state
+    }
+    /// Current Update Result.
+    pub fn result(&self) -> UpdateResult {
+        self.rec.result
+    }
+    /// Package bytes stored (/5/0/26500).
+    pub fn transferred(&self) -> u32 {
+        self.rec.transferred
+    }
+    /// Whether the registration is current.
+    pub fn is_registered(&self) -> bool {
+        self.registered
+    }
+    /// The Package URI being pulled, if any (the driver resolves its host).
+    pub fn package_uri(&self) -> Option<&str> {
+        if self.rec.delivery == Delivery::Pull {
+            core::str::from_utf8(self.rec.uri()).ok()
+        } else {
+            None
+        }
+    }
+
+    fn push_event(&mut self, e: Event) {
+        if let Some(slot) = self.events.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(e);
+        } else if let Some(last) = self.events.last_mut() {
+            *last = Some(e);
+        }
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        let first = self.events.first_mut()?.take();
+        self.events.rotate_left(1);
+        first
+    }
+
+    fn persist(&mut self) {
+        // A failed store leaves the previous record; the download then resumes from there.
+        let _ = self.platform.store_record(&self.rec);
+    }
+
+    fn mark(&mut self, path: [u16; 3]) {
+        for o in self.observations.iter_mut().flatten() {
+            if o.path == path {
+                o.dirty = true;
+            }
+        }
+    }
+
+    fn set_state(&mut self, state: State, result: UpdateResult) {
+        let (s0, r0) = (self.rec.state, self.rec.result);
+        self.rec.state = state;
+        self.rec.result = result;
+        if state == State::Idle {
+            self.rec.delivery = Delivery::None;
+        }
+        self.persist();
+        if s0 != state {
+            self.mark([5, 0, 3]);
+        }
+        if r0 != result {
+            self.mark([5, 0, 5]);
+        }
+        if s0 != state || r0 != result {
+            self.push_event(Event::StateChanged { state, result });
+        }
+    }
+
+    fn next_mid(&mut self) -> u16 {
+        self.mid = self.mid.wrapping_add(1);
+        self.mid
+    }
+
+    fn timeout(&mut self) -> u64 {
+        let base = u64::from(self.cfg.ack_timeout_ms);
+        base + (u64::from(self.platform.random()) % (base / 2 + 1))
+    }
+
+    /// When [`Client::poll_transmit`] should be called next (absolute ms).
+    pub fn poll_timeout(&self) -> u64 {
+        if self.execute_pending {
+            return 0;
+        }
+        if let Some(f) = &self.inflight {
+            return f.deadline;
+        }
+        let mut t = if self.registered {
+            self.next_update
+        } else {
+            self.next_register
+        };
+        if self.registered && self.observations.iter().flatten().any(|o| o.dirty) {
+            t = 0;
+        }
+        if self.rec.state == State::Downloading && self.rec.delivery == Delivery::Pull {
+            t = t.min(self.pull_at);
+        }
+        t
+    }
+
+    /// Asks for a registration update at the next poll (e.g. after a change).
+    pub fn trigger_update(&mut self) {
+        self.next_update = 0;
+    }
+
+    /// Polls for a datagram to send (registration, update, notification, pull request, or a
+    /// retransmission). Call until it returns `None`, then again at [`Client::poll_timeout`].
+    pub fn poll_transmit(&mut self, now: u64, buf: &mut [u8]) -> Option<Transmit> {
+        if self.execute_pending {
+            self.execute_pending = false;
+            self.run_update();
+            return None;
+        }
+        if let Some(mut f) = self.inflight {
+            if now < f.deadline {
+                return None;
+            }
+            if f.tries < self.cfg.max_retransmit {
+                f.tries += 1;
+                f.timeout = f.timeout.saturating_mul(2);
+                f.deadline = now.saturating_add(f.timeout);
+                self.inflight = Some(f);
+                return self.build(f.kind, f.mid, &f.token, buf);
+            }
+            self.inflight = None;
+            self.exchange_failed(now, f.kind);
+        }
+        let kind = if !self.registered {
+            if now < self.next_register {
+                return None;
+            }
+            Out::Register
+        } else if now >= self.next_update {
+            Out::Update
+        } else if let Some(i) = self
+            .observations
+            .iter()
+            .position(|o| o.is_some_and(|o| o.dirty))
+        {
+            if let Some(Some(o)) = self.observations.get_mut(i) {
+                o.dirty = false;
+            }
+            Out::Notify(i as u8)
+        } else if self.rec.state == State::Downloading
+            && self.rec.delivery == Delivery::Pull
+            && now >= self.pull_at
+        {
+            let size = 16u32 << self.rec.szx.min(6);
+            Out::Pull(self.rec.transferred / size)
+        } else {
+            return None;
+        };
+        let mid = self.next_mid();
+        self.token = self.token.wrapping_add(1);
+        let token = self.token.to_be_bytes();
+        let timeout = self.timeout();
+        self.inflight = Some(Inflight {
+            kind,
+            mid,
+            token,
+            deadline: now.saturating_add(timeout),
+            timeout,
+            tries: 0,
+        });
+        let tx = self.build(kind, mid, &token, buf);
+        if tx.is_none() {
+            self.inflight = None;
+        }
+        tx
+    }
+
+    fn exchange_failed(&mut self, now: u64, kind: Out) {
+        match kind {
+            Out::Register | Out::Update => {
+                self.registered = false;
+                self.reg_failures = self.reg_failures.saturating_add(1);
+                let backoff = u64::from(self.cfg.ack_timeout_ms) << self.reg_failures.min(4);
+                self.next_register = now.saturating_add(backoff);
+            }
+            // A lost notification: the server re-reads; keep the value fresh for the next one.
+            Out::Notify(i) => {
+                if let Some(Some(o)) = self.observations.get_mut(usize::from(i)) {
+                    o.dirty = true;
+                }
+            }
+            Out::Pull(_) => {
+                self.pull_failures = self.pull_failures.saturating_add(1);
+                if self.pull_failures >= self.cfg.max_pull_failures {
+                    self.set_state(State::Idle, UpdateResult::ConnectionLost);
+                } else {
+                    // Block-level recovery: resume from the last durable offset after a pause.
+                    self.pull_at = now.saturating_add(u64::from(self.cfg.ack_timeout_ms));
+                }
+            }
+        }
+    }
+
+    fn build(&mut self, kind: Out, mid: u16, token: &[u8], buf: &mut [u8]) -> Option<Transmit> {
+        let mut lt = [0u8; 20];
+        match kind {
+            Out::Register => {
+                let ep = self.cfg.endpoint();
+                let n = decimal(i64::from(self.cfg.lifetime), &mut lt);
+                let mut q = [0u8; 40];
+                let ql = 3 + ep.len();
+                q.get_mut(..3)?.copy_from_slice(b"ep=");
+                q.get_mut(3..ql)?.copy_from_slice(ep.as_bytes());
+                let mut l = [0u8; 24];
+                l.get_mut(..3)?.copy_from_slice(b"lt=");
+                l.get_mut(3..3 + n)?.copy_from_slice(lt.get(..n)?);
+                let len = Builder::new(buf, coap::CON, code::POST, mid, token)
+                    .option(opt::URI_PATH, b"rd")
+                    .uint(opt::CONTENT_FORMAT, u32::from(format::LINK))
+                    .option(opt::URI_QUERY, q.get(..ql)?)
+                    .option(opt::URI_QUERY, l.get(..3 + n)?)
+                    .option(opt::URI_QUERY, b"lwm2m=1.1")
+                    .option(opt::URI_QUERY, b"b=U")
+                    .payload(b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5/0>")
+                    .ok()?;
+                Some(Transmit {
+                    peer: Peer::Server,
+                    len,
+                })
+            }
+            Out::Update => {
+                let loc = self.location;
+                let loc = core::str::from_utf8(loc.get(..usize::from(self.location_len))?).ok()?;
+                let len = Builder::new(buf, coap::CON, code::POST, mid, token)
+                    .path(opt::URI_PATH, loc)
+                    .finish()
+                    .ok()?;
+                Some(Transmit {
+                    peer: Peer::Server,
+                    len,
+                })
+            }
+            Out::Notify(i) => {
+                let o = (*self.observations.get(usize::from(i))?)?;
+                self.observe_seq = self.observe_seq.wrapping_add(1) & 0xff_ffff;
+                let value = self.read_value(o.path[0], o.path[2])?;
+                let mut body = [0u8; MAX_URI + 8];
+                let (fmt, n) = self.render(&value, o.path[2], o.tlv, &mut body)?;
+                let len = Builder::new(
+                    buf,
+                    coap::CON,
+                    code::CONTENT,
+                    mid,
+                    o.token.get(..usize::from(o.token_len))?,
+                )
+                .uint(opt::OBSERVE, self.observe_seq)
+                .uint(opt::CONTENT_FORMAT, u32::from(fmt))
+                .payload(body.get(..n)?)
+                .ok()?;
+                Some(Transmit {
+                    peer: Peer::Server,
+                    len,
+                })
+            }
+            Out::Pull(num) => {
+                let uri = self.rec.uri;
+                let uri = core::str::from_utf8(uri.get(..usize::from(self.rec.uri_len))?).ok()?;
+                let path = uri_path(uri)?;
+                let mut b = Builder::new(buf, coap::CON, code::GET, mid, token);
+                let (p, query) = match path.split_once('?') {
+                    Some((p, q)) => (p, Some(q)),
+                    None => (path, None),
+                };
+                b = b.path(opt::URI_PATH, p);
+                if let Some(q) = query {
+                    for part in q.split('&') {
+                        b = b.option(opt::URI_QUERY, part.as_bytes());
+                    }
+                }
+                let len = b
+                    .uint(
+                        opt::BLOCK2,
+                        Block {
+                            num,
+                            more: false,
+                            szx: self.rec.szx,
+                        }
+                        .value(),
+                    )
+                    .finish()
+                    .ok()?;
+                Some(Transmit {
+                    peer: Peer::PackageHost,
+                    len,
+                })
+            }
+        }
+    }
+
+    fn read_value(&mut self, obj: u16, res: u16) -> Option<Value> {
+        let info = self.platform.device_info();
+        Some(match (obj, res) {
+            (1, 0) => Value::Int(1),
+            (1, 1) => Value::Int(i64::from(self.cfg.lifetime)),
+            (1, 6) => Value::Int(0),
+            (1, 7) | (3, 16) => bytes(b"U"),
+            (3, 0) => bytes(b"lwm2m-fota"),
+            (3, 1) => bytes(b"sim-device"),
+            (3, 2) => {
+                let ep = self.cfg.endpoint;
+                bytes(ep.get(..usize::from(self.cfg.endpoint_len))?)
+            }
+            (3, 3) => {
+                let mut v = [0u8; MAX_VERSION];
+                let n = self.platform.firmware_version(&mut v);
+                bytes(v.get(..n)?)
+            }
+            (3, 9) => Value::Int(i64::from(info.battery)),
+            (3, 10) => Value::Int(i64::from(info.free_memory_kib)),
+            (3, 11) => Value::Multi(0),
+            (4, 0) => Value::Int(6),
+            (4, 2) => Value::Int(i64::from(info.signal_dbm)),
+            (5, 1) => bytes(self.rec.uri()),
+            (5, 3) => Value::Int(self.rec.state as i64),
+            (5, 5) => Value::Int(self.rec.result as i64),
+            (5, 6) | (5, 7) => bytes(b""),
+            (5, 8) => Value::Multi(0),
+            (5, 9) => Value::Int(2),
+            (5, 26500) => Value::Int(i64::from(self.rec.transferred)),
+            _ => return None,
+        })
+    }
+
+    /// Renders one resource as text or TLV into `out`: (content format, length).
+    fn render(&self, v: &Value, res: u16, tlv_fmt: bool, out: &mut [u8]) -> Option<(u16, usize)> {
+        let mut ib = [0u8; 8];
+        if tlv_fmt {
+            let end = match v {
+                Value::Int(i) => {
+                    tlv::write(out, 0, Kind::Resource, res, tlv::int_bytes(*i, &mut ib))?
+                }
+                Value::Bytes(b, n) => tlv::write(out, 0, Kind::Resource, res, b.get(..*n)?)?,
+                Value::Multi(i) => {
+                    let mut inner = [0u8; 16];
+                    let n = tlv::write(
+                        &mut inner,
+                        0,
+                        Kind::ResourceInstance,
+                        0,
+                        tlv::int_bytes(*i, &mut ib),
+                    )?;
+                    tlv::write(out, 0, Kind::Multiple, res, inner.get(..n)?)?
+                }
+            };
+            Some((format::TLV, end))
+        } else {
+            match v {
+                Value::Int(i) | Value::Multi(i) => {
+                    let mut d = [0u8; 20];
+                    let n = decimal(*i, &mut d);
+                    out.get_mut(..n)?.copy_from_slice(d.get(..n)?);
+                    Some((format::TEXT, n))
+                }
+                Value::Bytes(b, n) => {
+                    out.get_mut(..*n)?.copy_from_slice(b.get(..*n)?);
+                    Some((format::TEXT, *n))
+                }
+            }
+        }
+    }
+
+    /// Feeds one datagram from `peer`; returns the immediate reply written into `buf`, if any.
+    pub fn handle(
+        &mut self,
+        now: u64,
+        peer: Peer,
+        datagram: &[u8],
+        buf: &mut [u8],
+    ) -> Option<Transmit> {
+        let msg = Message::parse(datagram).ok()?;
+        if msg.is_request() {
+            if peer != Peer::Server {
+                return None;
+            }
+            return self.request(now, &msg, buf);
+        }
+        // ACK/RST/response to our in-flight exchange.
+        let f = self.inflight?;
+        let matches = (msg.ty == coap::ACK || msg.ty == coap::RST) && msg.mid == f.mid
+            || msg.ty != coap::ACK && msg.token == f.token;
+        if !matches {
+            if msg.ty == coap::CON {
+                // An unknown confirmable response: acknowledge it so the peer stops.
+                let len = Builder::new(buf, coap::ACK, code::EMPTY, msg.mid, &[])
+                    .finish()
+                    .ok()?;
+                return Some(Transmit { peer, len });
+            }
+            return None;
+        }
+        if msg.ty == coap::ACK && msg.code == code::EMPTY {
+            // Separate response follows (keep waiting) — or an ACK to a notification.
+            if let Out::Notify(_) = f.kind {
+                self.inflight = None;
+            } else {
+                let mut f = f;
+                f.tries = self.cfg.max_retransmit.saturating_sub(1);
+                f.deadline = now.saturating_add(f.timeout.saturating_mul(4));
+                self.inflight = Some(f);
+            }
+            return None;
+        }
+        self.inflight = None;
+        let ack = if msg.ty == coap::CON {
+            Builder::new(buf, coap::ACK, code::EMPTY, msg.mid, &[])
+                .finish()
+                .ok()
+        } else {
+            None
+        };
+        match f.kind {
+            Out::Register => {
+                if msg.code == code::CREATED {
+                    let mut loc = [0u8; 24];
+                    let mut n = 0usize;
+                    for (num, v) in msg.options() {
+                        if num == opt::LOCATION_PATH && n + v.len() < loc.len() {
+                            if n > 0 {
+                                loc[n] = b'/';
+                                n += 1;
+                            }
+                            if let Some(d) = loc.get_mut(n..n + v.len()) {
+                                d.copy_from_slice(v);
+                            }
+                            n += v.len();
+                        }
+                    }
+                    self.location = loc;
+                    self.location_len = n as u8;
+                    self.registered = true;
+                    self.reg_failures = 0;
+                    self.observations = [None; 3];
+                    self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
+                    self.push_event(Event::Registered);
+                } else {
+                    self.exchange_failed(now, Out::Register);
+                }
+            }
+            Out::Update => {
+                if msg.code == code::CHANGED {
+                    self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
+                } else {
+                    // 4.04: the server forgot us: register again.
+                    self.registered = false;
+                    self.next_register = now;
+                }
+            }
+            Out::Notify(i) => {
+                if msg.ty == coap::RST
+                    && let Some(slot) = self.observations.get_mut(usize::from(i))
+                {
+                    *slot = None;
+                }
+            }
+            Out::Pull(num) => self.pull_response(now, num, &msg),
+        }
+        ack.map(|len| Transmit { peer, len })
+    }
+
+    fn pull_response(&mut self, now: u64, num: u32, msg: &Message<'_>) {
+        if self.rec.state != State::Downloading || self.rec.delivery != Delivery::Pull {
+            return;
+        }
+        if msg.code != code::CONTENT {
+            let r = if msg.code == code::NOT_FOUND {
+                UpdateResult::InvalidUri
+            } else {
+                UpdateResult::ConnectionLost
+            };
+            self.set_state(State::Idle, r);
+            return;
+        }
+        self.pull_failures = 0;
+        let block = msg.block(opt::BLOCK2).unwrap_or(Block {
+            num: 0,
+            more: false,
+            szx: self.rec.szx,
+        });
+        let etag = msg.option(opt::ETAG).unwrap_or(&[]);
+        let etag = etag.get(..etag.len().min(8)).unwrap_or(&[]);
+        if self.rec.transferred > 0 && self.rec.etag() != etag {
+            // The package changed under us: start over, never stitch two versions.
+            if let Err(r) = self.platform.begin_package(None) {
+                self.set_state(State::Idle, r);
+                return;
+            }
+            self.rec.transferred = 0;
+            self.rec.etag_len = 0;
+            self.persist();
+            self.pull_at = now;
+            return;
+        }
+        if self.rec.transferred == 0 {
+            self.rec.etag[..etag.len()].copy_from_slice(etag);
+            self.rec.etag_len = etag.len() as u8;
+        }
+        let _ = num;
+        if block.szx < self.rec.szx {
+            self.rec.szx = block.szx;
+        }
+        if block.offset() != Some(self.rec.transferred) {
+            self.pull_at = now;
+            return;
+        }
+        let data = msg.payload;
+        if let Err(r) = self.platform.write_package(self.rec.transferred, data) {
+            self.set_state(State::Idle, r);
+            return;
+        }
+        self.rec.transferred = self.rec.transferred.saturating_add(data.len() as u32);
+        self.persist();
+        self.pull_at = now;
+        if !block.more {
+            self.download_complete();
+        }
+    }
+
+    fn download_complete(&mut self) {
+        match self.platform.finish_package(self.rec.transferred) {
+            Ok(()) => self.set_state(State::Downloaded, UpdateResult::Initial),
+            Err(r) => self.set_state(State::Idle, r),
+        }
+    }
+
+    fn start_download(
+        &mut self,
+        delivery: Delivery,
+        size: Option<u32>,
+    ) -> Result<(), UpdateResult> {
+        self.platform.begin_package(size)?;
+        let mut v = [0u8; MAX_VERSION];
+        let n = self.platform.firmware_version(&mut v);
+        self.rec.old_version = v;
+        self.rec.old_version_len = n as u8;
+        self.rec.delivery = delivery;
+        self.rec.transferred = 0;
+        self.rec.etag_len = 0;
+        self.rec.szx = self.cfg.szx.min(6);
+        self.pull_failures = 0;
+        self.set_state(State::Downloading, UpdateResult::Initial);
+        Ok(())
+    }
+
+    fn run_update(&mut self) {
+        if let Err(r) = self.platform.verify() {
+            // The old firmware keeps running.
+            self.set_state(State::Idle, r);
+            return;
+        }
+        if let Err(r) = self.platform.install() {
+            self.set_state(State::Idle, r);
+            return;
+        }
+        self.persist();
+        self.push_event(Event::Reboot);
+    }
+
+    fn request(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8]) -> Option<Transmit> {
+        let (ty, mid) = if msg.ty == coap::CON {
+            (coap::ACK, msg.mid)
+        } else {
+            (coap::NON, self.next_mid())
+        };
+        // De-duplication: a repeated confirmable write/execute gets the same answer, not a redo.
+        if msg.ty == coap::CON
+            && msg.code != code::GET
+            && let Some(r) = self
+                .recent
+                .iter()
+                .find(|r| r.valid && r.mid == msg.mid)
+                .copied()
+        {
+            {
+                let mut b = Builder::new(buf, ty, r.code, mid, msg.token);
+                if let Some(b1) = r.block1 {
+                    b = b.uint(opt::BLOCK1, b1);
+                }
+                let len = b.finish().ok()?;
+                return Some(Transmit {
+                    peer: Peer::Server,
+                    len,
+                });
+            }
+        }
+        let mut path = [0u16; 4];
+        let mut depth = 0usize;
+        for (n, v) in msg.options() {
+            if n == opt::URI_PATH {
+                let seg = core::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.parse::<u16>().ok());
+                match (seg, path.get_mut(depth)) {
+                    (Some(id), Some(slot)) => *slot = id,
+                    _ => return self.reply(buf, ty, mid, msg, code::NOT_FOUND, None, &[], None),
+                }
+                depth += 1;
+            }
+        }
+        if msg.unknown_critical().is_some() {
+            return self.reply(buf, ty, mid, msg, code::BAD_OPTION, None, &[], None);
+        }
+        let [obj, inst, res, _] = path;
+        let known_obj = matches!(obj, 0 | 1 | 3 | 4 | 5);
+        if depth == 0
+            || depth > 3
+            || !known_obj
+            || (depth >= 2 && inst != 0)
+            || (depth == 3 && !exists(obj, res))
+        {
+            return self.reply(buf, ty, mid, msg, code::NOT_FOUND, None, &[], None);
+        }
+        match msg.code {
+            code::GET => self.read(now, msg, buf, ty, mid, obj, depth, res),
+            code::PUT => self.write(now, msg, buf, ty, mid, obj, depth, res),
+            code::POST if depth == 3 => {
+                let c = match (obj, res) {
+                    (5, 2) => {
+                        if self.rec.state == State::Downloaded {
+                            self.set_state(State::Updating, UpdateResult::Initial);
+                            self.execute_pending = true;
+                            code::CHANGED
+                        } else {
+                            code::METHOD_NOT_ALLOWED
+                        }
+                    }
+                    (1, 8) => {
+                        self.next_update = now;
+                        code::CHANGED
+                    }
+                    _ => code::METHOD_NOT_ALLOWED,
+                };
+                self.remember(msg, c, None);
+                self.reply(buf, ty, mid, msg, c, None, &[], None)
+            }
+            _ => self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None),
+        }
+    }
+
+    fn remember(&mut self, msg: &Message<'_>, c: u8, block1: Option<u32>) {
+        if msg.ty != coap::CON {
+            return;
+        }
+        if let Some(slot) = self.recent.get_mut(self.recent_pos % RECENT) {
+            *slot = Recent {
+                mid: msg.mid,
+                code: c,
+                block1,
+                valid: true,
+            };
+        }
+        self.recent_pos = self.recent_pos.wrapping_add(1);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reply(
+        &self,
+        buf: &mut [u8],
+        ty: u8,
+        mid: u16,
+        msg: &Message<'_>,
+        c: u8,
+        fmt: Option<u16>,
+        payload: &[u8],
+        extra: Option<(u16, u32)>,
+    ) -> Option<Transmit> {
+        let mut b = Builder::new(buf, ty, c, mid, msg.token);
+        if let Some((n, v)) = extra.filter(|e| e.0 < opt::CONTENT_FORMAT) {
+            b = b.uint(n, v);
+        }
+        if let Some(f) = fmt {
+            b = b.uint(opt::CONTENT_FORMAT, u32::from(f));
+        }
+        if let Some((n, v)) = extra.filter(|e| e.0 > opt::CONTENT_FORMAT) {
+            b = b.uint(n, v);
+        }
+        let len = b.payload(payload).ok()?;
+        Some(Transmit {
+            peer: Peer::Server,
+            len,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read(
+        &mut self,
+        _now: u64,
+        msg: &Message<'_>,
+        buf: &mut [u8],
+        ty: u8,
+        mid: u16,
+        obj: u16,
+        depth: usize,
+        res: u16,
+    ) -> Option<Transmit> {
+        let accept = msg.uint_option(opt::ACCEPT).map(|a| a as u16);
+        let mut body = [0u8; 512];
+        if accept == Some(format::LINK) {
+            // Discover.
+            let n = discover(obj, depth, res, &mut body)?;
+            return self.reply(
+                buf,
+                ty,
+                mid,
+                msg,
+                code::CONTENT,
+                Some(format::LINK),
+                body.get(..n)?,
+                None,
+            );
+        }
+        let Some(list) = readable(obj) else {
+            return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+        };
+        let mut observe = None;
+        if depth == 3 {
+            if !list.contains(&res) {
+                return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+            }
+            let tlv_fmt = match accept {
+                None | Some(format::TEXT) => false,
+                Some(format::TLV) | Some(1542) => true,
+                Some(_) => {
+                    return self.reply(buf, ty, mid, msg, code::NOT_ACCEPTABLE, None, &[], None);
+                }
+            };
+            let path = [obj, 0, res];
+            match msg.uint_option(opt::OBSERVE) {
+                Some(0) if OBSERVABLE.contains(&path) => {
+                    let mut token = [0u8; 8];
+                    token.get_mut(..msg.token.len())?.copy_from_slice(msg.token);
+                    let o = Observation {
+                        token,
+                        token_len: msg.token.len() as u8,
+                        path,
+                        tlv: tlv_fmt,
+                        dirty: false,
+                    };
+                    let slot = self
+                        .observations
+                        .iter()
+                        .position(|s| s.is_some_and(|s| s.path == path));
+                    let slot = slot.or_else(|| self.observations.iter().position(|s| s.is_none()));
+                    if let Some(Some(s)) = slot.map(|i| self.observations.get_mut(i)) {
+                        *s = Some(o);
+                        observe = Some((opt::OBSERVE, self.observe_seq));
+                    }
+                }
+                Some(1) => {
+                    for s in self.observations.iter_mut() {
+                        if s.is_some_and(|s| s.path == path) {
+                            *s = None;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let v = self.read_value(obj, res)?;
+            let (fmt, n) = self.render(&v, res, tlv_fmt, &mut body)?;
+            return self.reply(
+                buf,
+                ty,
+                mid,
+                msg,
+                code::CONTENT,
+                Some(fmt),
+                body.get(..n)?,
+                observe,
+            );
+        }
+        if !matches!(accept, None | Some(format::TLV) | Some(1542)) {
+            return self.reply(buf, ty, mid, msg, code::NOT_ACCEPTABLE, None, &[], None);
+        }
+        // Instance (or object: wrapped in an instance TLV) read in TLV.
+        let start = if depth == 1 { 4 } else { 0 };
+        let mut end = start;
+        for &r in list {
+            let Some(v) = self.read_value(obj, r) else {
+                continue;
+            };
+            let mut one = [0u8; MAX_URI + 8];
+            let (_, n) = self.render(&v, r, true, &mut one)?;
+            body.get_mut(end..end + n)?.copy_from_slice(one.get(..n)?);
+            end += n;
+        }
+        let mut out = &body[start..end];
+        let mut wrapped = [0u8; 512];
+        if depth == 1 {
+            let n = tlv::write(&mut wrapped, 0, Kind::Instance, 0, out)?;
+            out = wrapped.get(..n)?;
+        }
+        self.reply(
+            buf,
+            ty,
+            mid,
+            msg,
+            code::CONTENT,
+            Some(format::TLV),
+            out,
+            None,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &mut self,
+        now: u64,
+        msg: &Message<'_>,
+        buf: &mut [u8],
+        ty: u8,
+        mid: u16,
+        obj: u16,
+        depth: usize,
+        res: u16,
+    ) -> Option<Transmit> {
+        if depth != 3 {
+            return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+        }
+        let fmt = msg.uint_option(opt::CONTENT_FORMAT).map(|f| f as u16);
+        let value: &[u8] = match fmt {
+            Some(format::TLV) | Some(1542) if msg.block(opt::BLOCK1).is_none() => {
+                match tlv::read(msg.payload) {
+                    Some((Kind::Resource, id, v, used))
+                        if id == res && used == msg.payload.len() =>
+                    {
+                        v
+                    }
+                    _ => return self.reply(buf, ty, mid, msg, code::BAD_REQUEST, None, &[], None),
+                }
+            }
+            None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload,
+            _ => return self.reply(buf, ty, mid, msg, code::UNSUPPORTED_FORMAT, None, &[], None),
+        };
+        match (obj, res) {
+            (5, 0) => self.write_package(now, msg, buf, ty, mid, value),
+            (5, 1) => {
+                let c = self.write_uri(now, value);
+                self.remember(msg, c, None);
+                self.reply(buf, ty, mid, msg, c, None, &[], None)
+            }
+            (1, 1) => {
+                let lt = core::str::from_utf8(value)
+                    .ok()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .or_else(|| tlv::int(value).and_then(|v| u32::try_from(v).ok()));
+                let c = match lt {
+                    Some(lt) if lt > 0 => {
+                        self.cfg.lifetime = lt;
+                        self.next_update = now;
+                        code::CHANGED
+                    }
+                    _ => code::BAD_REQUEST,
+                };
+                self.remember(msg, c, None);
+                self.reply(buf, ty, mid, msg, c, None, &[], None)
+            }
+            _ => self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None),
+        }
+    }
+
+    fn write_uri(&mut self, now: u64, uri: &[u8]) -> u8 {
+        if self.rec.state == State::Updating {
+            return code::METHOD_NOT_ALLOWED;
+        }
+        if uri.is_empty() {
+            // Reset: cancel any download.
+            self.rec.uri_len = 0;
+            self.rec.transferred = 0;
+            self.set_state(State::Idle, UpdateResult::Initial);
+            return code::CHANGED;
+        }
+        if self.rec.state == State::Downloading
+            && self.rec.delivery == Delivery::Pull
+            && uri == self.rec.uri()
+        {
+            // The same package again: keep the offset and go on.
+            self.pull_at = now;
+            return code::CHANGED;
+        }
+        let Ok(s) = core::str::from_utf8(uri) else {
+            self.set_state(State::Idle, UpdateResult::InvalidUri);
+            return code::CHANGED;
+        };
+        let valid =
+            uri.len() <= MAX_URI && s.bytes().all(|b| b.is_ascii_graphic()) && s.contains("://");
+        if !valid {
+            self.set_state(State::Idle, UpdateResult::InvalidUri);
+            return code::CHANGED;
+        }
+        if uri_path(s).is_none() {
+            self.set_state(State::Idle, UpdateResult::UnsupportedProtocol);
+            return code::CHANGED;
+        }
+        self.rec.uri = [0; MAX_URI];
+        if let Some(d) = self.rec.uri.get_mut(..uri.len()) {
+            d.copy_from_slice(uri);
+        }
+        self.rec.uri_len = uri.len() as u8;
+        match self.start_download(Delivery::Pull, None) {
+            Ok(()) => self.pull_at = now,
+            Err(r) => self.set_state(State::Idle, r),
+        }
+        code::CHANGED
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_package(
+        &mut self,
+        _now: u64,
+        msg: &Message<'_>,
+        buf: &mut [u8],
+        ty: u8,
+        mid: u16,
+        data: &[u8],
+    ) -> Option<Transmit> {
+        let block = msg.block(opt::BLOCK1);
+        let b = block.unwrap_or(Block {
+            num: 0,
+            more: false,
+            szx: 6,
+        });
+        if self.rec.state == State::Updating {
+            return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+        }
+        if b.num == 0 && !b.more && data == [0] {
+            self.rec.transferred = 0;
+            self.set_state(State::Idle, UpdateResult::Initial);
+            self.remember(msg, code::CHANGED, None);
+            return self.reply(buf, ty, mid, msg, code::CHANGED, None, &[], None);
+        }
+        let pref = self.cfg.szx.min(6);
+        let echo = |more: bool| {
+            Block {
+                num: b.num,
+                more,
+                szx: b.szx.min(pref),
+            }
+            .value()
+        };
+        if b.num == 0 {
+            let size1 = msg.uint_option(opt::SIZE1);
+            if size1.is_some_and(|s| s > self.platform.capacity()) {
+                self.set_state(State::Idle, UpdateResult::NotEnoughFlash);
+                return self.reply(
+                    buf,
+                    ty,
+                    mid,
+                    msg,
+                    code::TOO_LARGE,
+                    None,
+                    &[],
+                    Some((opt::SIZE1, self.platform.capacity())),
+                );
+            }
+            if let Err(r) = self.start_download(Delivery::Push, size1) {
+                self.set_state(State::Idle, r);
+                return self.reply(buf, ty, mid, msg, code::CHANGED, None, &[], None);
+            }
+        }
+        if self.rec.state != State::Downloading || self.rec.delivery != Delivery::Push {
+            return self.reply(buf, ty, mid, msg, code::INCOMPLETE, None, &[], None);
+        }
+        let Some(off) = b.offset() else {
+            return self.reply(buf, ty, mid, msg, code::BAD_REQUEST, None, &[], None);
+        };
+        let end = off.checked_add(data.len() as u32)?;
+        if b.more && data.len() as u32 != b.size() {
+            return self.reply(buf, ty, mid, msg, code::BAD_REQUEST, None, &[], None);
+        }
+        let (c, b1) = if off == self.rec.transferred {
+            if let Err(r) = self.platform.write_package(off, data) {
+                self.set_state(State::Idle, r);
+                (code::CHANGED, None)
+            } else {
+                self.rec.transferred = end;
+                self.persist();
+                if b.more {
+                    (code::CONTINUE, Some(echo(true)))
+                } else {
+                    self.download_complete();
+                    (code::CHANGED, block.map(|_| echo(false)))
+                }
+            }
+        } else if end <= self.rec.transferred && off < self.rec.transferred {
+            // A duplicate of a stored block: acknowledge, never write twice.
+            if b.more {
+                (code::CONTINUE, Some(echo(true)))
+            } else {
+                (code::CHANGED, block.map(|_| echo(false)))
+            }
+        } else {
+            (code::INCOMPLETE, None)
+        };
+        self.remember(msg, c, b1);
+        self.reply(
+            buf,
+            ty,
+            mid,
+            msg,
+            c,
+            None,
+            &[],
+            b1.map(|v| (opt::BLOCK1, v)),
+        )
+    }
+}
+
+/// The path (and query) of a `coap://host[:port]/path` URI; `None` for other schemes.
+pub fn uri_path(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix("coap://")?;
+    Some(rest.find('/').and_then(|i| rest.get(i..)).unwrap_or(""))
+}
+
+/// The `host:port` of a `coap://` URI (port 5683 when absent is left to the caller).
+pub fn uri_authority(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix("coap://")?;
+    Some(rest.find('/').and_then(|i| rest.get(..i)).unwrap_or(rest))
+}
+
+fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
+    let mut n = 0usize;
+    let mut put = |s: &[u8], n: &mut usize| -> Option<()> {
+        out.get_mut(*n..*n + s.len())?.copy_from_slice(s);
+        *n += s.len();
+        Some(())
+    };
+    let mut d = [0u8; 20];
+    let mut num = |v: u16,
+                   n: &mut usize,
+                   put: &mut dyn FnMut(&[u8], &mut usize) -> Option<()>|
+     -> Option<()> {
+        let l = decimal(i64::from(v), &mut d);
+        put(d.get(..l)?, n)
+    };
+    let list: &[u16] = match obj {
+        0 => &[0, 1, 2, 10],
+        1 => &[0, 1, 6, 7, 8],
+        3 => &[0, 1, 2, 3, 9, 10, 11, 16],
+        4 => &[0, 2],
+        5 => &[0, 1, 2, 3, 5, 6, 7, 8, 9, 26500],
+        _ => &[],
+    };
+    let only = if depth == 3 { Some(res) } else { None };
+    if only.is_none() {
+        put(b"</", &mut n)?;
+        num(obj, &mut n, &mut put)?;
+        put(b"/0>", &mut n)?;
+    }
+    for &r in list {
+        if only.is_some_and(|o| o != r) {
+            continue;
+        }
+        if n > 0 {
+            put(b",", &mut n)?;
+        }
+        put(b"</", &mut n)?;
+        num(obj, &mut n, &mut put)?;
+        put(b"/0/", &mut n)?;
+        num(r, &mut n, &mut put)?;
+        put(b">", &mut n)?;
+    }
+    Some(n)
+}

@@ -1,0 +1,308 @@
+//! The fleet demo as a library: a server, a loss proxy and N simulated devices (each with
+//! file-backed flash in a temporary directory) in one process on 127.0.0.1. Used by the
+//! `fota-demo` binary and the end-to-end tests.
+
+use crate::client::{Config, Platform};
+use crate::driver::DeviceRunner;
+use crate::image;
+use crate::proxy::{LossConfig, LossProxy};
+use crate::server::{self, DeviceStatus, Mode, Outcome, Server, ServerConfig, Totals};
+use crate::sim::SimDevice;
+use crate::{Error, State, UpdateResult};
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::prelude::rust_2024::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+#[allow(unused_imports)]
+use std::{format, vec};
+
+/// Demo settings.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Number of simulated devices.
+    pub devices: usize,
+    /// Percent of datagrams dropped in each direction.
+    pub loss: f64,
+    /// Delivery mode.
+    pub mode: Mode,
+    /// Devices that lose power mid-download.
+    pub power_cuts: usize,
+    /// Old firmware file (else generated).
+    pub old: Option<PathBuf>,
+    /// New firmware file (else generated).
+    pub new: Option<PathBuf>,
+    /// Size of the generated old image body.
+    pub image_size: usize,
+    /// Seed of images and loss.
+    pub seed: u64,
+    /// Initial CoAP retransmission timeout (loopback: far below RFC 7252's 2 s).
+    pub ack_timeout: Duration,
+    /// Give up after this long.
+    pub deadline: Duration,
+    /// Flip one byte of the package after building it (the update must fail with Result 5).
+    pub corrupt_package: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            devices: 8,
+            loss: 5.0,
+            mode: Mode::Push,
+            power_cuts: 0,
+            old: None,
+            new: None,
+            image_size: 96 * 1024,
+            seed: 4,
+            ack_timeout: Duration::from_millis(250),
+            deadline: Duration::from_secs(300),
+            corrupt_package: false,
+        }
+    }
+}
+
+/// What one device ended with, read back from its flash.
+#[derive(Debug, Clone)]
+pub struct DeviceSummary {
+    /// The server's view.
+    pub status: DeviceStatus,
+    /// Version of the image in the device's active slot.
+    pub flash_version: String,
+    /// Whether the active slot holds exactly the new image.
+    pub flash_is_new: bool,
+    /// Whether the active slot holds exactly the old image.
+    pub flash_is_old: bool,
+    /// State persisted on the device.
+    pub state: State,
+    /// Update Result persisted on the device.
+    pub result: UpdateResult,
+    /// Reboots of the device (update and power cuts).
+    pub reboots: u32,
+}
+
+/// The demo's outcome.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    /// Devices.
+    pub devices: usize,
+    /// Devices on the new image with Result 1.
+    pub updated: usize,
+    /// Devices that are not.
+    pub failed: usize,
+    /// Retries over all jobs.
+    pub retries: u64,
+    /// UDP payload bytes both ways, as counted by the proxy.
+    pub bytes_on_air: u64,
+    /// Devices × new image size.
+    pub full_image_bytes: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Package size.
+    pub package_bytes: u64,
+    /// New image size.
+    pub new_image_bytes: u64,
+    /// Whether the package is a delta.
+    pub delta: bool,
+    /// Datagrams dropped by the proxy.
+    pub dropped: u64,
+    /// Server totals.
+    pub totals: Totals,
+    /// Per device.
+    pub per_device: Vec<DeviceSummary>,
+}
+
+/// Old and new images (built around files, or generated).
+pub fn images(opts: &DemoOptions) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let read =
+        |p: &PathBuf| std::fs::read(p).map_err(|e| Error::io(format!("read {}", p.display()), e));
+    let old_body = match &opts.old {
+        Some(p) => read(p)?,
+        None => image::generate_body(opts.seed, opts.image_size),
+    };
+    let new_body = match &opts.new {
+        Some(p) => read(p)?,
+        None => image::evolve_body(&old_body, opts.seed.wrapping_add(1)),
+    };
+    Ok((
+        image::build("1.0.0", &old_body),
+        image::build("1.1.0", &new_body),
+    ))
+}
+
+/// Runs the demo; `progress` is called about ten times a second with the server's view.
+pub fn run(
+    opts: &DemoOptions,
+    mut progress: impl FnMut(&[DeviceStatus], &Totals),
+) -> Result<DemoSummary, Error> {
+    let start = Instant::now();
+    let (old, new) = images(opts)?;
+    let mut package = new.clone();
+    if opts.corrupt_package
+        && let Some(b) = package.get_mut(image::HEADER_LEN + 10)
+    {
+        *b ^= 0x55;
+    }
+    let tmp = tempfile::tempdir().map_err(|e| Error::io("temporary directory", e))?;
+
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| Error::io("server bind", e))?;
+    let server_addr = socket
+        .local_addr()
+        .map_err(|e| Error::io("server address", e))?;
+    let proxy = LossProxy::spawn(server_addr, LossConfig::symmetric(opts.loss, opts.seed))?;
+    let mut cfg = ServerConfig::new(package.clone(), "1.1.0");
+    cfg.full_image_len = new.len() as u64;
+    cfg.mode = opts.mode;
+    cfg.ack_timeout = opts.ack_timeout;
+    cfg.retry.min_interval = opts.ack_timeout * 2;
+    cfg.retry.max_retries = 20;
+    cfg.update_wait = opts.ack_timeout * 8;
+    cfg.public_addr = Some(proxy.addr());
+    let server = Arc::new(Mutex::new(Server::new(cfg, server_addr)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let server_thread = {
+        let (s, st) = (server.clone(), stop.clone());
+        thread::Builder::new()
+            .name("fota-server".into())
+            .spawn(move || server::run(socket, s, st))
+            .map_err(|e| Error::io("server thread", e))?
+    };
+
+    let mut devices = Vec::new();
+    for i in 0..opts.devices {
+        let dir = tmp.path().join(format!("dev-{i:04}"));
+        SimDevice::create(&dir, &old)?;
+        let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| Error::io("device bind", e))?;
+        let mut cfg = Config::new(&format!("fota-demo-{i:04}"))
+            .ok_or(Error::Usage("endpoint too long".into()))?;
+        cfg.ack_timeout_ms = opts.ack_timeout.as_millis() as u32;
+        cfg.max_pull_failures = 30;
+        let cut_at = (i < opts.power_cuts).then(|| {
+            (package.len() as f64 * (0.3 + 0.4 * i as f64 / opts.power_cuts.max(1) as f64)) as u32
+        });
+        let runner = DeviceRunner::new(sock, proxy.addr(), &dir, cfg)?;
+        let st = stop.clone();
+        let handle = thread::Builder::new()
+            .name(format!("device-{i}"))
+            .stack_size(256 * 1024)
+            .spawn(move || device_loop(runner, cut_at, st))
+            .map_err(|e| Error::io("device thread", e))?;
+        devices.push((dir, handle));
+    }
+
+    let deadline = start + opts.deadline;
+    loop {
+        thread::sleep(Duration::from_millis(100));
+        let (status, totals, done) = {
+            let s = server
+                .lock()
+                .map_err(|_| Error::Usage("server state poisoned".into()))?;
+            (
+                s.status(),
+                s.totals(),
+                s.all_done() && s.totals().devices == opts.devices,
+            )
+        };
+        progress(&status, &totals);
+        if done || Instant::now() >= deadline {
+            break;
+        }
+    }
+    // Let the last registrations and acknowledgements settle.
+    thread::sleep(opts.ack_timeout);
+    stop.store(true, Ordering::Relaxed);
+    let mut reboots = Vec::new();
+    let mut dirs = Vec::new();
+    for (dir, h) in devices {
+        reboots.push(h.join().unwrap_or(0));
+        dirs.push(dir);
+    }
+    let _ = server_thread.join();
+    let s = server
+        .lock()
+        .map_err(|_| Error::Usage("server state poisoned".into()))?;
+    let status = s.status();
+    let totals = s.totals();
+    let mut per_device = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let mut dev = SimDevice::open(dir)?;
+        let flash = dev.active_image()?;
+        let rec = dev.load_record().unwrap_or_default();
+        let ep = format!("fota-demo-{i:04}");
+        let st = status
+            .iter()
+            .find(|d| d.endpoint == ep)
+            .cloned()
+            .unwrap_or_else(|| DeviceStatus {
+                endpoint: ep,
+                addr: server_addr,
+                phase: "never registered",
+                delivery: None,
+                state: None,
+                result: None,
+                version: String::new(),
+                progress: 0,
+                bytes_on_air: 0,
+                package_bytes_served: 0,
+                retries: 0,
+                registrations: 0,
+                outcome: Some(Outcome::Failed("never registered".into())),
+            });
+        per_device.push(DeviceSummary {
+            status: st,
+            flash_version: String::from_utf8_lossy(dev.version()).into_owned(),
+            flash_is_new: flash == new,
+            flash_is_old: flash == old,
+            state: rec.state,
+            result: rec.result,
+            reboots: reboots.get(i).copied().unwrap_or(0),
+        });
+    }
+    let updated = per_device
+        .iter()
+        .filter(|d| d.flash_is_new && d.result == UpdateResult::Success && d.state == State::Idle)
+        .count();
+    let stats = proxy.stats();
+    Ok(DemoSummary {
+        devices: opts.devices,
+        updated,
+        failed: opts.devices - updated,
+        retries: totals.retries,
+        bytes_on_air: proxy.bytes_on_air(),
+        full_image_bytes: new.len() as u64 * opts.devices as u64,
+        seconds: start.elapsed().as_secs_f64(),
+        package_bytes: package.len() as u64,
+        new_image_bytes: new.len() as u64,
+        delta: false,
+        dropped: stats.dropped_up.load(Ordering::Relaxed)
+            + stats.dropped_down.load(Ordering::Relaxed),
+        totals,
+        per_device,
+    })
+}
+
+fn device_loop(mut runner: DeviceRunner, cut_at: Option<u32>, stop: Arc<AtomicBool>) -> u32 {
+    let mut cut_pending = cut_at;
+    while !stop.load(Ordering::Relaxed) {
+        if runner.step(Duration::from_millis(50)).is_err() {
+            thread::sleep(Duration::from_millis(20));
+        }
+        if let Some(at) = cut_pending {
+            let hit = runner
+                .client()
+                .is_some_and(|c| c.state() == State::Downloading && c.transferred() >= at);
+            if hit {
+                cut_pending = None;
+                // Off for a while: whatever arrives meanwhile is lost with the RAM.
+                thread::sleep(Duration::from_millis(300));
+                runner.drain();
+                if runner.power_cycle().is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    runner.reboots
+}

@@ -1,0 +1,99 @@
+//! End-to-end: the demo's server, loss proxy and simulated devices on loopback.
+
+use lwm2m_fota::demo::{self, DemoOptions};
+use lwm2m_fota::server::Mode;
+use lwm2m_fota::{State, UpdateResult};
+use std::time::Duration;
+
+fn small(devices: usize, loss: f64, mode: Mode) -> DemoOptions {
+    DemoOptions {
+        devices,
+        loss,
+        mode,
+        image_size: 24 * 1024,
+        ack_timeout: Duration::from_millis(100),
+        deadline: Duration::from_secs(50),
+        ..DemoOptions::default()
+    }
+}
+
+fn report(s: &demo::DemoSummary) {
+    for d in &s.per_device {
+        eprintln!(
+            "{} {:?} state {:?} result {:?} new {} reboots {} retries {} served {} outcome {:?}",
+            d.status.endpoint,
+            d.status.delivery,
+            d.state,
+            d.result,
+            d.flash_is_new,
+            d.reboots,
+            d.status.retries,
+            d.status.package_bytes_served,
+            d.status.outcome
+        );
+    }
+}
+
+#[test]
+fn one_device_push_no_loss() {
+    let s = demo::run(&small(1, 0.0, Mode::Push), |_, _| {}).unwrap();
+    report(&s);
+    assert_eq!(s.updated, 1);
+}
+
+#[test]
+fn twenty_devices_ten_percent_loss_five_power_cuts() {
+    let opts = DemoOptions {
+        power_cuts: 5,
+        ..small(20, 10.0, Mode::Mixed)
+    };
+    let s = demo::run(&opts, |_, _| {}).unwrap();
+    report(&s);
+    assert_eq!(s.updated, 20, "all devices updated");
+    assert!(
+        s.per_device
+            .iter()
+            .all(|d| d.flash_is_new && d.result == UpdateResult::Success)
+    );
+    assert!(
+        s.per_device.iter().take(5).all(|d| d.reboots >= 2),
+        "power cuts happened"
+    );
+    assert!(s.dropped > 0);
+}
+
+#[test]
+fn package_failing_verification_keeps_old_firmware_with_result_5() {
+    let opts = DemoOptions {
+        corrupt_package: true,
+        ..small(1, 0.0, Mode::Push)
+    };
+    let s = demo::run(&opts, |_, _| {}).unwrap();
+    report(&s);
+    let d = &s.per_device[0];
+    assert_eq!(
+        (d.state, d.result),
+        (State::Idle, UpdateResult::IntegrityFailure)
+    );
+    assert!(d.flash_is_old && !d.flash_is_new);
+    assert_eq!(s.updated, 0);
+}
+
+#[test]
+fn pull_resumed_after_a_cut_fetches_the_rest_plus_at_most_two_blocks() {
+    let opts = DemoOptions {
+        power_cuts: 1,
+        ..small(1, 0.0, Mode::Pull)
+    };
+    let s = demo::run(&opts, |_, _| {}).unwrap();
+    report(&s);
+    let d = &s.per_device[0];
+    assert_eq!(s.updated, 1);
+    assert!(d.reboots >= 2, "the cut and the update");
+    assert!(
+        d.status.package_bytes_served <= s.package_bytes + 2 * 1024,
+        "served {} for a {} byte package",
+        d.status.package_bytes_served,
+        s.package_bytes
+    );
+}
