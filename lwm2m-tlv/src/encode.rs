@@ -583,6 +583,7 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
                 // Move the content down over the unused part of the reserved header.
                 move_down(region, reserved, h, len);
             }
+            // Exactly `h` bytes: the content already follows the header.
             if let Some(dh) = region.get_mut(..h) {
                 copy(dh, &hdr);
             }
