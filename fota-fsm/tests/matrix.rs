@@ -18,9 +18,10 @@ const VERSIONS: [(&str, ObjectVersion); 4] = [
     ("33629", ObjectVersion::Advanced),
 ];
 
-const SITUATIONS: [&str; 8] = [
+const SITUATIONS: [&str; 9] = [
     "Idle",
     "Idle(4)",
+    "Idle(4/push)",
     "Downloading(push)",
     "Downloading(pull)",
     "Downloading(auto)",
@@ -181,9 +182,13 @@ fn situation(name: &str, version: ObjectVersion) -> FirmwareUpdate {
                 102,
             );
         }
-        "Downloading(push)" => {
+        "Downloading(push)" | "Idle(4/push)" => {
             ok(&mut m, Event::PushStarted { identity: 7 }, 100);
             ok(&mut m, stored, 101);
+            if name == "Idle(4/push)" {
+                let lost = Event::DownloadFailed(DownloadFailure::ConnectionLost);
+                ok(&mut m, lost, 102);
+            }
         }
         "Downloading(pull)" | "Downloading(auto)" | "Downloaded" | "Downloaded(11)"
         | "Updating" => {
@@ -343,7 +348,7 @@ fn every_cell_matches_the_documented_table() {
     for (r, u) in rows.iter().zip(&used) {
         assert!(u, "table line {} matches no cell", r.line);
     }
-    assert_eq!(cells, 4 * 8 * 39);
+    assert_eq!(cells, 4 * 9 * 39);
     println!("matrix: {cells} cells asserted");
 }
 
