@@ -1,28 +1,29 @@
 //! Adaptive binary range coder (LZMA-style: 11-bit probabilities, 32-bit range, carry-propagating
 //! encoder) and the context model of the native patch stream, shared by encoder and decoder.
 //!
-//! The decoder normalises *before* each binary decision, so one decision consumes at most one
-//! input byte (probabilities stay within [15, 2033]/2048): a record needs at most
-//! [`MAX_RECORD_BYTES`] bytes, which lets the push-style patcher decode only when that much input
-//! is buffered instead of suspending in the middle of a symbol.
+//! The decoder normalises *before* each binary decision, so one adaptive decision consumes at
+//! most two input bytes (probabilities stay within [7, 2041]/2048 with the fastest rate) and a
+//! direct bit at most one: a record needs at most [`MAX_RECORD_BYTES`] bytes, which lets the
+//! push-style patcher decode only when that much input is buffered instead of suspending in the
+//! middle of a symbol.
 
 const PROB_BITS: u32 = 11;
 const PROB_ONE: u32 = 1 << PROB_BITS;
 const PROB_INIT: u16 = (PROB_ONE / 2) as u16;
-const MOVE_BITS: u32 = 4;
 const TOP: u32 = 1 << 24;
 
-/// Largest number of patch bytes one control record can consume (binary decisions of its three
-/// integers, one byte each at most, plus slack).
-pub(crate) const MAX_RECORD_BYTES: usize = 160;
-/// Largest number of patch bytes one diff or extra byte can consume.
-pub(crate) const MAX_BYTE_BYTES: usize = 16;
+/// Largest number of patch bytes one control record can consume: 26 adaptive decisions (three
+/// 6-bit length trees, three times two mantissa bits, two flags) at two bytes, 3 × 62 direct
+/// bits at one byte.
+pub(crate) const MAX_RECORD_BYTES: usize = 240;
+/// Largest number of patch bytes one diff or extra byte can consume (nine decisions).
+pub(crate) const MAX_BYTE_BYTES: usize = 20;
 /// Bytes at the start of every block (the encoder's first byte is always zero).
 pub(crate) const INIT_BYTES: usize = 5;
 
 /// One binary decision: the encoder codes `bit`, the decoder ignores it and returns what it read.
 pub(crate) trait Coder {
-    fn bit(&mut self, prob: &mut u16, bit: u32) -> u32;
+    fn bit(&mut self, prob: &mut u16, bit: u32, shift: u32) -> u32;
     fn direct(&mut self, bit: u32) -> u32;
 }
 
@@ -33,14 +34,20 @@ fn load(prob: &u16) -> u32 {
     u32::from(*prob ^ PROB_INIT)
 }
 
+/// Adaptation rates (shift of the update) by kind of data, chosen on the corpus: delta bytes
+/// change statistics fast, control integers less, literals of new code slowly.
+const INT_SHIFT: u32 = 3;
+const DELTA_SHIFT: u32 = 3;
+const LIT_SHIFT: u32 = 4;
+
 #[inline]
-fn adapt(prob: &mut u16, bit: u32) {
+fn adapt(prob: &mut u16, bit: u32, shift: u32) {
     let p = load(prob);
     *prob = PROB_INIT
         ^ if bit == 0 {
-            p + ((PROB_ONE - p) >> MOVE_BITS)
+            p + ((PROB_ONE - p) >> shift)
         } else {
-            p - (p >> MOVE_BITS)
+            p - (p >> shift)
         } as u16;
 }
 
@@ -100,7 +107,7 @@ impl Decoder<'_> {
 
 impl Coder for Decoder<'_> {
     #[inline(never)]
-    fn bit(&mut self, prob: &mut u16, _bit: u32) -> u32 {
+    fn bit(&mut self, prob: &mut u16, _bit: u32, shift: u32) -> u32 {
         self.normalize();
         let bound = (self.st.range >> PROB_BITS).wrapping_mul(load(prob));
         let bit = if self.st.code < bound {
@@ -111,7 +118,7 @@ impl Coder for Decoder<'_> {
             self.st.code = self.st.code.wrapping_sub(bound);
             1
         };
-        adapt(prob, bit);
+        adapt(prob, bit, shift);
         bit
     }
 
@@ -186,7 +193,7 @@ impl Encoder {
 
 #[cfg(feature = "std")]
 impl Coder for Encoder {
-    fn bit(&mut self, prob: &mut u16, bit: u32) -> u32 {
+    fn bit(&mut self, prob: &mut u16, bit: u32, shift: u32) -> u32 {
         let bound = (self.range >> PROB_BITS) * load(prob);
         if bit == 0 {
             self.range = bound;
@@ -194,7 +201,7 @@ impl Coder for Encoder {
             self.low += u64::from(bound);
             self.range -= bound;
         }
-        adapt(prob, bit);
+        adapt(prob, bit, shift);
         self.normalize();
         bit
     }
@@ -211,12 +218,18 @@ impl Coder for Encoder {
 
 /// Codes `nbits` bits of `value` MSB first through a binary tree of `probs`.
 #[inline(never)]
-fn tree<C: Coder, const N: usize>(c: &mut C, probs: &mut [u16; N], nbits: u32, value: u32) -> u32 {
+fn tree<C: Coder, const N: usize>(
+    c: &mut C,
+    probs: &mut [u16; N],
+    nbits: u32,
+    value: u32,
+    shift: u32,
+) -> u32 {
     let mut m = 1usize;
     let mut i = nbits;
     while i > 0 {
         i -= 1;
-        let b = c.bit(&mut probs[m % N], (value >> i) & 1);
+        let b = c.bit(&mut probs[m % N], (value >> i) & 1, shift);
         m = (m << 1) | b as usize;
     }
     (m as u32).wrapping_sub(1 << nbits)
@@ -238,7 +251,7 @@ impl IntModel {
 
     #[inline(never)]
     fn code<C: Coder>(&mut self, c: &mut C, v: u64) -> u64 {
-        let n = tree(c, &mut self.len, 6, 64 - v.leading_zeros()) % 64;
+        let n = tree(c, &mut self.len, 6, 64 - v.leading_zeros(), INT_SHIFT) % 64;
         if n <= 1 {
             return u64::from(n);
         }
@@ -250,7 +263,7 @@ impl IntModel {
             i -= 1;
             let want = ((v >> i) & 1) as u32;
             let b = if m < 4 {
-                let b = c.bit(&mut mant[m % 4], want);
+                let b = c.bit(&mut mant[m % 4], want, INT_SHIFT);
                 m = (m << 1) | b as usize;
                 b
             } else {
@@ -316,11 +329,12 @@ impl Model {
         let z = c.bit(
             &mut self.disp_zero[usize::from(self.last_disp_nonzero)],
             u32::from(want == 0),
+            INT_SHIFT,
         );
         let disp = if z == 1 {
             0i64
         } else {
-            let neg = c.bit(&mut self.disp_sign[0], u32::from(want < 0));
+            let neg = c.bit(&mut self.disp_sign[0], u32::from(want < 0), INT_SHIFT);
             let mag = self
                 .disp
                 .code(c, want.unsigned_abs().wrapping_sub(1))
@@ -342,13 +356,17 @@ impl Model {
         let pos = (at & 3) as usize;
         let ctx =
             pos | usize::from(self.prev_delta != 0) << 2 | usize::from(self.prev2_delta != 0) << 3;
-        let nz = c.bit(&mut self.delta_zero[ctx % 64], u32::from(d != 0));
+        let nz = c.bit(
+            &mut self.delta_zero[ctx % 64],
+            u32::from(d != 0),
+            DELTA_SHIFT,
+        );
         let v = if nz == 0 {
             0
         } else {
             let t = &mut self.delta[(pos | usize::from(self.prev_delta != 0) << 2) % 8];
             // Non-zero: code d - 1 so that all 256 tree leaves are usable.
-            (tree(c, t, 8, u32::from(d.wrapping_sub(1))) as u8).wrapping_add(1)
+            (tree(c, t, 8, u32::from(d.wrapping_sub(1)), DELTA_SHIFT) as u8).wrapping_add(1)
         };
         self.prev2_delta = self.prev_delta;
         self.prev_delta = v;
@@ -366,7 +384,7 @@ impl Model {
     #[inline]
     pub(crate) fn literal<C: Coder>(&mut self, c: &mut C, b: u8) -> u8 {
         let t = &mut self.lit[usize::from(self.prev_byte >> 5)];
-        let v = tree(c, t, 8, u32::from(b)) as u8;
+        let v = tree(c, t, 8, u32::from(b), LIT_SHIFT) as u8;
         self.prev_byte = v;
         v
     }
