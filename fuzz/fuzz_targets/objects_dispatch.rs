@@ -1,8 +1,144 @@
 #![no_main]
-//! Placeholder until the owning crate's issue fills this target in.
+//! Feeds the dispatcher arbitrary requests: operation, Content-Format, Accept, a path given as
+//! text and any payload, against objects 0, 1, 2, 3 and 5. Nothing may panic, a body must fit
+//! the output buffer, and a refused request must leave every object unchanged.
+
+use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
+use lwm2m_objects::*;
+
+#[derive(Clone, PartialEq, Debug)]
+enum Owned {
+    Int(i64),
+    Uint(u64),
+    Float(u64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+    Str(String),
+    Link(u16, u16),
+}
+
+#[derive(Clone, PartialEq, Debug)]
+struct Obj {
+    def: &'static ObjectDef,
+    instances: Vec<u16>,
+    values: BTreeMap<(u16, u16, Option<u16>), Owned>,
+}
+
+impl ObjectHandler for Obj {
+    fn definition(&self) -> &ObjectDef {
+        self.def
+    }
+    fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+        self.instances.iter().copied().filter(|&i| after.is_none_or(|a| i > a)).min()
+    }
+    fn next_resource_instance(&self, i: u16, r: u16, after: Option<u16>) -> Option<u16> {
+        self.values
+            .keys()
+            .filter_map(|&(ki, kr, ri)| (ki == i && kr == r).then_some(ri).flatten())
+            .find(|&ri| after.is_none_or(|a| ri > a))
+    }
+    fn read(&self, i: u16, r: u16, ri: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+        Ok(match self.values.get(&(i, r, ri)).ok_or(ResponseCode::NotFound)? {
+            Owned::Int(v) => Value::Integer(*v),
+            Owned::Uint(v) => Value::Unsigned(*v),
+            Owned::Float(v) => Value::Float(f64::from_bits(*v)),
+            Owned::Bool(v) => Value::Boolean(*v),
+            Owned::Bytes(v) => Value::Opaque(v),
+            Owned::Str(v) => Value::String(v),
+            Owned::Link(o, i) => Value::ObjLnk(*o, *i),
+        })
+    }
+    fn write(&mut self, i: u16, r: u16, ri: Option<u16>, v: Value<'_>) -> Result<(), ResponseCode> {
+        let owned = match v {
+            Value::Integer(v) | Value::Time(v) => Owned::Int(v),
+            Value::Unsigned(v) => Owned::Uint(v),
+            Value::Float(v) => Owned::Float(v.to_bits()),
+            Value::Boolean(v) => Owned::Bool(v),
+            Value::Opaque(v) => Owned::Bytes(v.to_vec()),
+            Value::String(v) | Value::CoreLnk(v) => Owned::Str(v.to_owned()),
+            Value::ObjLnk(o, i) => Owned::Link(o, i),
+        };
+        self.values.insert((i, r, ri), owned);
+        Ok(())
+    }
+    fn clear(&mut self, i: u16, r: u16) -> Result<(), ResponseCode> {
+        self.values.retain(|&(ki, kr, _), _| !(ki == i && kr == r));
+        Ok(())
+    }
+    fn execute(&mut self, _: u16, _: u16, _: &[u8]) -> Result<(), ResponseCode> {
+        Ok(())
+    }
+    fn create(&mut self, i: u16) -> Result<(), ResponseCode> {
+        self.instances.push(i);
+        Ok(())
+    }
+    fn delete(&mut self, i: u16) -> Result<(), ResponseCode> {
+        self.instances.retain(|&x| x != i);
+        self.values.retain(|&(ki, _, _), _| ki != i);
+        Ok(())
+    }
+}
+
+fn obj(def: &'static ObjectDef, instances: &[u16], values: &[((u16, u16, Option<u16>), Owned)]) -> Obj {
+    Obj { def, instances: instances.to_vec(), values: values.iter().cloned().collect() }
+}
+
+const OPS: [Operation; 8] = [
+    Operation::Read,
+    Operation::Discover,
+    Operation::WriteReplace,
+    Operation::WriteUpdate,
+    Operation::Execute,
+    Operation::Create,
+    Operation::Delete,
+    Operation::BootstrapWrite,
+];
+
+fn format(selector: u8) -> Option<u16> {
+    match selector % 6 {
+        0 => None,
+        1 => Some(CONTENT_FORMAT_TEXT),
+        2 => Some(CONTENT_FORMAT_OPAQUE),
+        3 => Some(CONTENT_FORMAT_TLV),
+        4 => Some(CONTENT_FORMAT_LINK),
+        _ => Some(u16::from(selector)),
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
-    let _ = data.len();
+    let [op, content, accept, out_len, rest @ ..] = data else { return };
+    // The path is the text up to the first newline; the payload follows it.
+    let split = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    let Ok(path) = Path::parse(&String::from_utf8_lossy(&rest[..split])) else { return };
+    let payload = rest.get(split + 1..).unwrap_or(&[]);
+
+    let mut objects = vec![
+        obj(&SECURITY, &[0], &[((0, 0, None), Owned::Str("coap://s".into()))]),
+        obj(&SERVER, &[0], &[((0, 1, None), Owned::Int(300)), ((0, 6, None), Owned::Bool(false))]),
+        obj(&ACCESS_CONTROL, &[0, 3], &[((0, 2, Some(1)), Owned::Int(7))]),
+        obj(&DEVICE, &[0], &[((0, 6, Some(0)), Owned::Int(1)), ((0, 0, None), Owned::Str("ACME".into()))]),
+        obj(&FIRMWARE_UPDATE_V1_2_OPERATOR, &[0], &[((0, 1, None), Owned::Str(String::new()))]),
+        obj(&LOCATION, &[0], &[((0, 0, None), Owned::Float(45.5f64.to_bits()))]),
+    ];
+    let before = objects.clone();
+    let mut handlers: Vec<&mut dyn ObjectHandler> =
+        objects.iter_mut().map(|o| o as &mut dyn ObjectHandler).collect();
+    let mut dispatcher = Dispatcher::new(&mut handlers);
+    let mut out = vec![0u8; usize::from(*out_len) * 4];
+    let req = Request::new(OPS[usize::from(*op % 8)], path)
+        .with_payload(format(*content), payload)
+        .with_accept(format(*accept));
+    let resp = dispatcher.handle(&req, &mut out);
+    assert!(resp.len <= out.len());
+    if resp.code == ResponseCode::Content {
+        assert!(resp.content_format.is_some());
+    }
+    let _ = dispatcher.registration_links(&mut out);
+    drop(dispatcher);
+    drop(handlers);
+    if !resp.code.is_success() {
+        assert_eq!(before, objects, "refused {req:?} changed state");
+    }
 });

@@ -12,40 +12,30 @@ use crate::model::{ObjectDef, ResourceDef, ResourceType};
 use crate::path::Path;
 use crate::text::{self, Writer};
 
-fn to_tlv(value: Value<'_>) -> lwm2m_tlv::Value<'_> {
-    use lwm2m_tlv::Value as T;
-    match value {
-        Value::Integer(v) => T::Integer(v),
-        Value::Unsigned(v) => T::Unsigned(v),
-        // Floats never get here (see `put`): the encoder's 4-or-8-byte choice compares floats,
-        // which costs soft-float code on a Cortex-M.
-        Value::Float(v) => T::Unsigned(v.to_bits()),
-        Value::Boolean(v) => T::Boolean(v),
-        Value::String(v) => T::String(v),
-        Value::Opaque(v) => T::Opaque(v),
-        Value::Time(v) => T::Time(v),
-        Value::ObjLnk(o, i) => T::ObjLnk(lwm2m_tlv::ObjLnk {
-            object_id: o,
-            instance_id: i,
-        }),
-        Value::CoreLnk(v) => T::CoreLnk(v),
-    }
-}
-
 /// Writes one value as a resource (or, with `instance`, a resource instance) record.
+///
+/// The value bytes are laid out here rather than through the encoder's typed values: its float
+/// width choice compares floats, which costs soft-float code on a Cortex-M. Floats are always
+/// written in 8 bytes, which every reader accepts.
 fn put(w: &mut lwm2m_tlv::Writer<'_>, instance: bool, id: u16, value: Value<'_>) -> Outcome<()> {
     let kind = if instance {
         Kind::ResourceInstance
     } else {
         Kind::Resource
     };
-    match value {
-        // Always 8 bytes, which every reader accepts.
-        Value::Float(v) => w.record(kind, id, &v.to_bits().to_be_bytes()),
-        v if instance => w.resource_instance(id, to_tlv(v)),
-        v => w.resource(id, to_tlv(v)),
-    }
-    .map_err(overflow)
+    let (scratch, len) = match value {
+        Value::Integer(v) | Value::Time(v) => (v.to_be_bytes(), lwm2m_tlv::int_len(v)),
+        Value::Unsigned(v) => (v.to_be_bytes(), lwm2m_tlv::uint_len(v)),
+        Value::Float(v) => (v.to_bits().to_be_bytes(), 8),
+        Value::Boolean(v) => (u64::from(v).to_be_bytes(), 1),
+        Value::ObjLnk(o, i) => ((u64::from(o) << 16 | u64::from(i)).to_be_bytes(), 4),
+        Value::String(v) | Value::CoreLnk(v) => {
+            return w.record(kind, id, v.as_bytes()).map_err(overflow);
+        }
+        Value::Opaque(v) => return w.record(kind, id, v).map_err(overflow),
+    };
+    let bytes = scratch.get(8usize.saturating_sub(len)..).unwrap_or(&[]);
+    w.record(kind, id, bytes).map_err(overflow)
 }
 
 type Outcome<T> = Result<T, ResponseCode>;
@@ -158,9 +148,11 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
         let object_id = path.object().ok_or(ResponseCode::MethodNotAllowed)?;
         let obj = self.object_mut(object_id).ok_or(ResponseCode::NotFound)?;
         let def = *obj.definition();
-        // The target must exist (Create names an instance that must not).
+        // The target must exist (Create names an instance that must not; Bootstrap-Write
+        // creates it).
+        let creates = matches!(req.operation, Operation::Create | Operation::BootstrapWrite);
         if let Some(instance) = path.instance()
-            && req.operation != Operation::Create
+            && !creates
             && !has_instance(obj, instance)
         {
             return Err(ResponseCode::NotFound);
@@ -176,8 +168,10 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 return Err(ResponseCode::NotFound);
             }
             let instance = path.instance().unwrap_or(0);
-            if req.operation != Operation::WriteReplace
-                && !has_resource_instance(obj, instance, r.id(), riid)
+            if !matches!(
+                req.operation,
+                Operation::WriteReplace | Operation::BootstrapWrite
+            ) && !has_resource_instance(obj, instance, r.id(), riid)
             {
                 return Err(ResponseCode::NotFound);
             }
@@ -185,7 +179,7 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
         match req.operation {
             Operation::Read => read(obj, &def, path, res, req.accept, out),
             Operation::Discover => discover(obj, &def, path, res, out),
-            Operation::WriteReplace | Operation::WriteUpdate => {
+            Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite => {
                 write(obj, &def, req, res)?;
                 Ok(Response::code(ResponseCode::Changed))
             }
@@ -617,24 +611,33 @@ fn write(
     res: Option<&ResourceDef>,
 ) -> Outcome<()> {
     let path = req.path;
+    let bootstrap = req.operation == Operation::BootstrapWrite;
+    let format = req.content_format.unwrap_or(CONTENT_FORMAT_TEXT);
     let Some(instance) = path.instance() else {
+        if bootstrap && is_tlv(format) {
+            return bootstrap_object(obj, def, req.payload);
+        }
         return Err(ResponseCode::MethodNotAllowed);
     };
     let replace = req.operation == Operation::WriteReplace;
-    let format = req.content_format.unwrap_or(CONTENT_FORMAT_TEXT);
     match res {
         Some(r) => {
-            if !r.operations().writable() {
-                return Err(ResponseCode::MethodNotAllowed);
-            }
-            if !replace {
+            let allowed = if bootstrap {
+                r.kind() != ResourceType::None
+            } else {
+                replace && r.operations().writable()
+            };
+            if !allowed {
                 return Err(ResponseCode::MethodNotAllowed);
             }
             let riid = path.resource_instance();
             if is_tlv(format) {
                 for pass in [Pass::Check, Pass::Apply] {
-                    if pass == Pass::Apply && riid.is_none() && r.is_multiple() {
-                        obj.clear(instance, r.id())?;
+                    if pass == Pass::Apply {
+                        ensure_instance(obj, bootstrap, instance)?;
+                        if riid.is_none() && r.is_multiple() {
+                            obj.clear(instance, r.id())?;
+                        }
                     }
                     let mut count = 0usize;
                     for tlv in lwm2m_tlv::decode(req.payload) {
@@ -663,6 +666,7 @@ fn write(
                     return Err(ResponseCode::UnsupportedContentFormat);
                 }
                 let value = plain_value(r, format, req.payload)?;
+                ensure_instance(obj, bootstrap, instance)?;
                 obj.write(instance, r.id(), riid, value)
             }
         }
@@ -671,6 +675,9 @@ fn write(
                 return Err(ResponseCode::UnsupportedContentFormat);
             }
             for pass in [Pass::Check, Pass::Apply] {
+                if pass == Pass::Apply {
+                    ensure_instance(obj, bootstrap, instance)?;
+                }
                 if pass == Pass::Apply && replace {
                     // Replace: writable resources absent from the payload lose their values.
                     for r in def.resources() {
@@ -679,43 +686,73 @@ fn write(
                         }
                     }
                 }
-                for_each_resource(obj, def, pass, instance, req.payload, false)?;
+                let records = instance_records(req.payload, instance)?;
+                for_each_resource(obj, def, pass, instance, records, bootstrap)?;
             }
             Ok(())
         }
     }
 }
 
-/// Walks the resources of a Write or Create payload for `instance`: either bare resource
+/// Bootstrap-Write creates the instance it names when it does not exist yet.
+fn ensure_instance(obj: &mut dyn ObjectHandler, bootstrap: bool, instance: u16) -> Outcome<()> {
+    if bootstrap && !has_instance(obj, instance) {
+        obj.create(instance)?;
+    }
+    Ok(())
+}
+
+/// Bootstrap-Write of `/O`: object instance records, each created when missing.
+fn bootstrap_object(obj: &mut dyn ObjectHandler, def: &ObjectDef, payload: &[u8]) -> Outcome<()> {
+    for pass in [Pass::Check, Pass::Apply] {
+        for tlv in lwm2m_tlv::decode(payload) {
+            let tlv = tlv.map_err(bad)?;
+            if tlv.kind() != Kind::ObjectInstance || tlv.id() > crate::path::MAX_ID {
+                return Err(ResponseCode::BadRequest);
+            }
+            if pass == Pass::Apply {
+                ensure_instance(obj, true, tlv.id())?;
+            }
+            for_each_resource(obj, def, pass, tlv.id(), tlv.children(), true)?;
+        }
+    }
+    Ok(())
+}
+
+/// The resource records of a Write or Create payload for `instance`: either bare resource
 /// records or one object instance record with that id.
-fn for_each_resource(
-    obj: &mut dyn ObjectHandler,
-    def: &ObjectDef,
-    pass: Pass,
-    instance: u16,
-    payload: &[u8],
-    creating: bool,
-) -> Outcome<()> {
+fn instance_records(payload: &[u8], instance: u16) -> Outcome<lwm2m_tlv::Records<'_>> {
     let mut top = lwm2m_tlv::decode(payload);
     let first = top.clone().next().transpose().map_err(bad)?;
-    let records = match first {
+    match first {
         Some(tlv) if tlv.kind() == Kind::ObjectInstance => {
             top.next();
             if tlv.id() != instance || top.next().is_some() {
                 return Err(ResponseCode::BadRequest);
             }
-            tlv.children()
+            Ok(tlv.children())
         }
-        _ => top,
-    };
+        _ => Ok(top),
+    }
+}
+
+/// Checks or writes the resource records of `instance`. `any` (Create, Bootstrap-Write) lets
+/// every value-carrying resource be set; a Write sets only writable ones.
+fn for_each_resource(
+    obj: &mut dyn ObjectHandler,
+    def: &ObjectDef,
+    pass: Pass,
+    instance: u16,
+    records: lwm2m_tlv::Records<'_>,
+    any: bool,
+) -> Outcome<()> {
     for tlv in records {
         let tlv = tlv.map_err(bad)?;
         if !matches!(tlv.kind(), Kind::Resource | Kind::MultipleResource) {
             return Err(ResponseCode::BadRequest);
         }
         let r = find_resource(obj, def, instance, tlv.id())?;
-        // Create may set any value-carrying resource; Write only writable ones.
-        let allowed = if creating {
+        let allowed = if any {
             r.kind() != ResourceType::None
         } else {
             r.operations().writable()
@@ -790,9 +827,10 @@ fn create(obj: &mut dyn ObjectHandler, def: &ObjectDef, req: &Request<'_>) -> Ou
     if !def.is_multiple() && obj.next_instance(None).is_some() {
         return Err(ResponseCode::BadRequest);
     }
-    for_each_resource(obj, def, Pass::Check, instance, req.payload, true)?;
+    let records = instance_records(req.payload, instance)?;
+    for_each_resource(obj, def, Pass::Check, instance, records.clone(), true)?;
     obj.create(instance)?;
-    for_each_resource(obj, def, Pass::Apply, instance, req.payload, true)?;
+    for_each_resource(obj, def, Pass::Apply, instance, records, true)?;
     Ok(Response {
         code: ResponseCode::Created,
         content_format: None,

@@ -199,6 +199,10 @@ pub enum Operation {
     Create,
     /// Delete (CoAP DELETE).
     Delete,
+    /// Bootstrap-Write (CoAP PUT from the Bootstrap-Server): writes any value-carrying
+    /// resource whatever its operations (e.g. the Security object's), creating the instance
+    /// when it does not exist; `/O` takes object instance records.
+    BootstrapWrite,
 }
 
 impl Operation {

@@ -179,9 +179,10 @@ impl Range {
     }
 }
 
-const MULTIPLE: u8 = 1;
-const MANDATORY: u8 = 2;
-const RANGED: u8 = 4;
+const OPS: u8 = 7;
+const MULTIPLE: u8 = 8;
+const MANDATORY: u8 = 16;
+const RANGED: u8 = 32;
 
 /// The definition of one resource: id, name, operations, instances, mandatory, type, range and
 /// units.
@@ -206,8 +207,8 @@ pub struct ResourceDef {
     min: i32,
     max: i32,
     id: u16,
-    operations: Operations,
     kind: ResourceType,
+    // Operations in the low 3 bits, then MULTIPLE, MANDATORY and RANGED (12-byte rows).
     flags: u8,
 }
 
@@ -229,9 +230,8 @@ impl ResourceDef {
             min: 0,
             max: 0,
             id,
-            operations,
             kind,
-            flags: 0,
+            flags: operations as u8,
         }
     }
 
@@ -281,7 +281,13 @@ impl ResourceDef {
 
     /// The operations allowed.
     pub const fn operations(&self) -> Operations {
-        self.operations
+        match self.flags & OPS {
+            1 => Operations::Read,
+            2 => Operations::Write,
+            3 => Operations::ReadWrite,
+            4 => Operations::Execute,
+            _ => Operations::None,
+        }
     }
 
     /// The data type.

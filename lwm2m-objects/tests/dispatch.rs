@@ -489,3 +489,49 @@ fn coap_methods_map_to_operations() {
     assert_eq!(ResponseCode::UnsupportedContentFormat.code(), 0x8F);
     assert_eq!((NotFound.class(), NotFound.detail()), (4, 4));
 }
+
+#[test]
+fn bootstrap_write_sets_any_value_and_creates_instances() {
+    let mut w = world();
+    let bs = |path: &str| Request::new(Operation::BootstrapWrite, p(path));
+    // The Security object has no operations: only a Bootstrap-Write sets it.
+    assert_eq!(
+        code(&mut w, put("/0/0/0", TEXT, b"coaps://lwm2m")),
+        MethodNotAllowed
+    );
+    assert_eq!(
+        code(&mut w, bs("/0/0/0").with_payload(TEXT, b"coaps://lwm2m")),
+        Changed
+    );
+    assert_eq!(
+        w.security.get(0, 0, None),
+        Some(&Owned::Str("coaps://lwm2m".into()))
+    );
+    // An instance that does not exist yet is created, by path or by instance records.
+    let body = tlv(|t| {
+        t.resource_str(0, "coap://bs")?;
+        t.resource_bool(1, true)
+    });
+    assert_eq!(code(&mut w, bs("/0/1").with_payload(TLV, &body)), Changed);
+    let body = tlv(|t| {
+        t.begin_instance(2)?;
+        t.resource_i64(10, 102)?;
+        t.end()
+    });
+    assert_eq!(code(&mut w, bs("/0").with_payload(TLV, &body)), Changed);
+    assert_eq!(w.security.log, ["create 1", "create 2"]);
+    assert_eq!(w.security.get(1, 1, None), Some(&Owned::Bool(true)));
+    assert_eq!(w.security.get(2, 10, None), Some(&Owned::Int(102)));
+    // Types and ranges still hold; executables and bare resources at /O are refused.
+    assert_eq!(
+        code(&mut w, bs("/0/0/2").with_payload(TEXT, b"9")),
+        BadRequest
+    );
+    assert_eq!(
+        code(&mut w, bs("/3/0/4").with_payload(TEXT, b"")),
+        MethodNotAllowed
+    );
+    let bare = tlv(|t| t.resource_i64(10, 1));
+    assert_eq!(code(&mut w, bs("/0").with_payload(TLV, &bare)), BadRequest);
+    assert_eq!(w.security.instances.len(), 3);
+}

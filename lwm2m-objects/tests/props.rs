@@ -51,6 +51,7 @@ fn operation() -> impl Strategy<Value = Operation> {
         Just(Operation::Execute),
         Just(Operation::Create),
         Just(Operation::Delete),
+        Just(Operation::BootstrapWrite),
     ]
 }
 
