@@ -44,6 +44,8 @@ pub struct DemoOptions {
     pub deadline: Duration,
     /// Flip one byte of the package after building it (the update must fail with Result 5).
     pub corrupt_package: bool,
+    /// Send a `fota-delta` patch from the old to the new image instead of the full image.
+    pub delta: bool,
 }
 
 impl Default for DemoOptions {
@@ -60,6 +62,7 @@ impl Default for DemoOptions {
             ack_timeout: Duration::from_millis(250),
             deadline: Duration::from_secs(300),
             corrupt_package: false,
+            delta: true,
         }
     }
 }
@@ -139,11 +142,20 @@ pub fn run(
 ) -> Result<DemoSummary, Error> {
     let start = Instant::now();
     let (old, new) = images(opts)?;
-    let mut package = new.clone();
-    if opts.corrupt_package
-        && let Some(b) = package.get_mut(image::HEADER_LEN + 10)
-    {
-        *b ^= 0x55;
+    let mut package = if opts.delta {
+        fota_delta::diff(&old, &new)
+    } else {
+        new.clone()
+    };
+    if opts.corrupt_package {
+        let at = if opts.delta {
+            package.len() / 2
+        } else {
+            image::HEADER_LEN + 10
+        };
+        if let Some(b) = package.get_mut(at) {
+            *b ^= 0x55;
+        }
     }
     let tmp = tempfile::tempdir().map_err(|e| Error::io("temporary directory", e))?;
 
@@ -179,9 +191,12 @@ pub fn run(
             .ok_or(Error::Usage("endpoint too long".into()))?;
         cfg.ack_timeout_ms = opts.ack_timeout.as_millis() as u32;
         cfg.max_pull_failures = 30;
-        let cut_at = (i < opts.power_cuts).then(|| {
-            (package.len() as f64 * (0.3 + 0.4 * i as f64 / opts.power_cuts.max(1) as f64)) as u32
-        });
+        // Cut somewhere in the middle, on a block boundary, never after the last block.
+        let len = package.len() as u32;
+        let frac = 0.3 + 0.4 * i as f64 / opts.power_cuts.max(1) as f64;
+        let cut_at = (i < opts.power_cuts)
+            .then(|| ((f64::from(len) * frac) as u32 / 1024 * 1024).max(1024))
+            .filter(|at| *at < len);
         let runner = DeviceRunner::new(sock, proxy.addr(), &dir, cfg)?;
         let st = stop.clone();
         let handle = thread::Builder::new()
@@ -275,7 +290,7 @@ pub fn run(
         seconds: start.elapsed().as_secs_f64(),
         package_bytes: package.len() as u64,
         new_image_bytes: new.len() as u64,
-        delta: false,
+        delta: opts.delta,
         dropped: stats.dropped_up.load(Ordering::Relaxed)
             + stats.dropped_down.load(Ordering::Relaxed),
         totals,

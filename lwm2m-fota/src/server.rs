@@ -837,7 +837,7 @@ impl Server {
                             "Result 1 but /3/0/3 is not the target version",
                         );
                     }
-                    (false, Some(5)) if d.executed => {
+                    (false, Some(5)) => {
                         // The package fails verification: retrying sends the same bytes.
                         return self.finish(
                             ep,

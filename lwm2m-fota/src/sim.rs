@@ -6,6 +6,7 @@ use crate::client::{DeviceInfo, Platform};
 use crate::image;
 use crate::record::{RECORD_LEN, Record};
 use crate::{Error, UpdateResult};
+use fota_delta::{Checkpoint, ImageIoError, NewImage, Patcher};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -18,9 +19,10 @@ const ACTIVE: &str = "active.bin";
 const STAGING: &str = "staging.bin";
 const RECORD: &str = "record.bin";
 const PENDING: &str = "pending";
+const PACKAGE: &str = "package.bin";
+const CHECKPOINT: &str = "patch.checkpoint";
 
 /// A file-backed simulated device.
-#[derive(Debug)]
 pub struct SimDevice {
     dir: PathBuf,
     capacity: u32,
@@ -28,6 +30,41 @@ pub struct SimDevice {
     /// Readings reported in /3/0/9, /3/0/10 and /4/0/2.
     pub info: DeviceInfo,
     version: Vec<u8>,
+    patcher: Option<Box<Patcher>>,
+    old: Option<Vec<u8>>,
+}
+
+impl core::fmt::Debug for SimDevice {
+    // `fota_delta::Patcher` has no Debug: show whether one is running.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SimDevice")
+            .field("dir", &self.dir)
+            .field("capacity", &self.capacity)
+            .field("info", &self.info)
+            .field("version", &String::from_utf8_lossy(&self.version))
+            .field("patching", &self.patcher.is_some())
+            .finish()
+    }
+}
+
+/// The staging slot as the patcher's sink: appends.
+struct StagingSink(File);
+
+impl NewImage for StagingSink {
+    fn write(&mut self, data: &[u8]) -> Result<(), ImageIoError> {
+        self.0.write_all(data).map_err(|_| ImageIoError)
+    }
+}
+
+fn delta_error(e: fota_delta::Error) -> UpdateResult {
+    match e {
+        fota_delta::Error::BadMagic
+        | fota_delta::Error::UnsupportedVersion { .. }
+        | fota_delta::Error::UnsupportedCompression { .. }
+        | fota_delta::Error::BadHeader { .. } => UpdateResult::UnsupportedPackage,
+        fota_delta::Error::NewWrite { .. } => UpdateResult::NotEnoughFlash,
+        _ => UpdateResult::IntegrityFailure,
+    }
 }
 
 impl SimDevice {
@@ -35,7 +72,7 @@ impl SimDevice {
     pub fn create(dir: &Path, firmware: &[u8]) -> Result<Self, Error> {
         fs::create_dir_all(dir).map_err(|e| Error::io(format!("create {}", dir.display()), e))?;
         fs::write(dir.join(ACTIVE), firmware).map_err(|e| Error::io("write active image", e))?;
-        for f in [STAGING, RECORD, PENDING] {
+        for f in [STAGING, RECORD, PENDING, PACKAGE, CHECKPOINT] {
             let _ = fs::remove_file(dir.join(f));
         }
         Self::open(dir)
@@ -73,6 +110,8 @@ impl SimDevice {
                 signal_dbm: -85,
             },
             version,
+            patcher: None,
+            old: None,
         })
     }
 
@@ -90,6 +129,64 @@ impl SimDevice {
     /// The running image, read from flash.
     pub fn active_image(&self) -> Result<Vec<u8>, Error> {
         fs::read(self.dir.join(ACTIVE)).map_err(|e| Error::io("read active image", e))
+    }
+
+    /// Whether the package being received is a delta patch (from its first bytes in flash).
+    fn is_delta(&self) -> bool {
+        let mut head = [0u8; 6];
+        File::open(self.dir.join(PACKAGE))
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok()
+            && &head == fota_delta::MAGIC
+    }
+
+    fn old_image(&mut self) -> Result<&[u8], UpdateResult> {
+        if self.old.is_none() {
+            self.old =
+                Some(fs::read(self.dir.join(ACTIVE)).map_err(|_| UpdateResult::UpdateFailed)?);
+        }
+        Ok(self.old.as_deref().unwrap_or(&[]))
+    }
+
+    /// Brings the patcher to package offset `upto`: after a reboot it resumes from the last
+    /// checkpoint (staging cut back to it) and re-feeds the stored patch bytes since then.
+    fn patcher_at(&mut self, upto: u32) -> Result<(), UpdateResult> {
+        if self.patcher.is_some() {
+            return Ok(());
+        }
+        let cp = fs::read(self.dir.join(CHECKPOINT))
+            .ok()
+            .and_then(|b| Checkpoint::from_bytes(&b).ok());
+        let (patcher, from, new_len) = match cp {
+            Some(cp) if cp.patch_offset() <= upto => {
+                (Patcher::resume(&cp), cp.patch_offset(), cp.new_offset())
+            }
+            _ => (Patcher::new(), 0, 0),
+        };
+        let mut patcher = Box::new(patcher);
+        let staging = self
+            .staging(true)
+            .map_err(|_| UpdateResult::NotEnoughFlash)?;
+        staging
+            .set_len(u64::from(new_len))
+            .map_err(|_| UpdateResult::NotEnoughFlash)?;
+        let package = if upto == 0 {
+            Vec::new()
+        } else {
+            fs::read(self.dir.join(PACKAGE)).map_err(|_| UpdateResult::ConnectionLost)?
+        };
+        let redo = package
+            .get(from as usize..upto as usize)
+            .ok_or(UpdateResult::ConnectionLost)?
+            .to_vec();
+        let mut sink = StagingSink(staging);
+        let old = self.old_image()?;
+        let mut src: &[u8] = old;
+        patcher
+            .feed(&redo, &mut src, &mut sink)
+            .map_err(delta_error)?;
+        self.patcher = Some(patcher);
+        Ok(())
     }
 
     fn staging(&self, append: bool) -> std::io::Result<File> {
@@ -119,7 +216,10 @@ impl Platform for SimDevice {
         if size.is_some_and(|s| s > self.capacity) {
             return Err(UpdateResult::NotEnoughFlash);
         }
-        let _ = fs::remove_file(self.dir.join(PENDING));
+        for f in [PENDING, PACKAGE, CHECKPOINT] {
+            let _ = fs::remove_file(self.dir.join(f));
+        }
+        self.patcher = None;
         self.staging(false)
             .map(|_| ())
             .map_err(|_| UpdateResult::NotEnoughFlash)
@@ -132,25 +232,78 @@ impl Platform for SimDevice {
         if end > self.capacity {
             return Err(UpdateResult::NotEnoughFlash);
         }
-        let mut f = self
+        let delta = if offset == 0 {
+            data.starts_with(fota_delta::MAGIC)
+        } else {
+            self.is_delta()
+        };
+        if !delta {
+            let mut f = self
+                .staging(true)
+                .map_err(|_| UpdateResult::NotEnoughFlash)?;
+            // Bytes past `offset` are from a write the record never acknowledged: drop them.
+            f.set_len(u64::from(offset))
+                .map_err(|_| UpdateResult::NotEnoughFlash)?;
+            f.seek(SeekFrom::Start(u64::from(offset)))
+                .map_err(|_| UpdateResult::NotEnoughFlash)?;
+            return f.write_all(data).map_err(|_| UpdateResult::NotEnoughFlash);
+        }
+        // A delta: keep the patch (the resume point) and patch into staging as it arrives.
+        self.patcher_at(offset)?;
+        let mut pkg = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(self.dir.join(PACKAGE))
+            .map_err(|_| UpdateResult::NotEnoughFlash)?;
+        pkg.set_len(u64::from(offset))
+            .map_err(|_| UpdateResult::NotEnoughFlash)?;
+        pkg.seek(SeekFrom::Start(u64::from(offset)))
+            .map_err(|_| UpdateResult::NotEnoughFlash)?;
+        pkg.write_all(data)
+            .map_err(|_| UpdateResult::NotEnoughFlash)?;
+        let staging = self
             .staging(true)
             .map_err(|_| UpdateResult::NotEnoughFlash)?;
-        // Bytes past `offset` are from a write the record never acknowledged: drop them.
-        f.set_len(u64::from(offset))
-            .map_err(|_| UpdateResult::NotEnoughFlash)?;
-        f.seek(SeekFrom::Start(u64::from(offset)))
-            .map_err(|_| UpdateResult::NotEnoughFlash)?;
-        f.write_all(data).map_err(|_| UpdateResult::NotEnoughFlash)
+        let mut sink = StagingSink(staging);
+        let mut patcher = self.patcher.take().ok_or(UpdateResult::UpdateFailed)?;
+        let old = self.old_image()?;
+        let mut src: &[u8] = old;
+        let progress = patcher
+            .feed(data, &mut src, &mut sink)
+            .map_err(delta_error)?;
+        if let Some(cp) = progress.checkpoint {
+            let tmp = self.dir.join("checkpoint.tmp");
+            let _ = fs::write(&tmp, cp.to_bytes())
+                .and_then(|()| fs::rename(&tmp, self.dir.join(CHECKPOINT)));
+        }
+        self.patcher = Some(patcher);
+        Ok(())
     }
 
     fn finish_package(&mut self, len: u32) -> Result<(), UpdateResult> {
+        let mut image_len = u64::from(len);
+        if self.is_delta() {
+            self.patcher_at(len)?;
+            let staging = self
+                .staging(true)
+                .map_err(|_| UpdateResult::NotEnoughFlash)?;
+            let mut sink = StagingSink(staging);
+            let mut patcher = self.patcher.take().ok_or(UpdateResult::UpdateFailed)?;
+            let old = self.old_image()?;
+            let mut src: &[u8] = old;
+            patcher.finish(&mut src, &mut sink).map_err(delta_error)?;
+            image_len = fs::metadata(self.dir.join(STAGING))
+                .map_err(|_| UpdateResult::IntegrityFailure)?
+                .len();
+        }
         let mut head = [0u8; image::HEADER_LEN];
         let mut f =
             File::open(self.dir.join(STAGING)).map_err(|_| UpdateResult::UnsupportedPackage)?;
         f.read_exact(&mut head)
             .map_err(|_| UpdateResult::UnsupportedPackage)?;
         match image::total_len(&head) {
-            Some(n) if n == len as usize => Ok(()),
+            Some(n) if n as u64 == image_len => Ok(()),
             Some(_) => Err(UpdateResult::IntegrityFailure),
             None => Err(UpdateResult::UnsupportedPackage),
         }

@@ -45,6 +45,7 @@ fn one_device_push_no_loss() {
 fn twenty_devices_ten_percent_loss_five_power_cuts() {
     let opts = DemoOptions {
         power_cuts: 5,
+        delta: false,
         ..small(20, 10.0, Mode::Mixed)
     };
     let s = demo::run(&opts, |_, _| {}).unwrap();
@@ -80,9 +81,60 @@ fn package_failing_verification_keeps_old_firmware_with_result_5() {
 }
 
 #[test]
+fn corrupt_delta_fails_with_result_5_and_keeps_old_firmware() {
+    let opts = DemoOptions {
+        corrupt_package: true,
+        ..small(1, 0.0, Mode::Push)
+    };
+    let s = demo::run(&opts, |_, _| {}).unwrap();
+    report(&s);
+    let d = &s.per_device[0];
+    assert_eq!(
+        (d.state, d.result),
+        (State::Idle, UpdateResult::IntegrityFailure)
+    );
+    assert!(d.flash_is_old);
+}
+
+#[test]
+fn delta_resumed_after_power_cuts_from_the_patcher_checkpoint() {
+    let opts = DemoOptions {
+        power_cuts: 3,
+        image_size: 256 * 1024,
+        seed: 9,
+        ..small(3, 5.0, Mode::Mixed)
+    };
+    let s = demo::run(&opts, |_, _| {}).unwrap();
+    report(&s);
+    assert!(
+        s.delta && s.package_bytes > 2048,
+        "a multi-block delta: {} bytes",
+        s.package_bytes
+    );
+    assert_eq!(s.updated, 3);
+    assert!(
+        s.per_device.iter().all(|d| d.reboots >= 2),
+        "every device was cut"
+    );
+}
+
+#[test]
+fn full_image_push_with_power_cuts() {
+    let opts = DemoOptions {
+        delta: false,
+        power_cuts: 2,
+        ..small(4, 5.0, Mode::Push)
+    };
+    let s = demo::run(&opts, |_, _| {}).unwrap();
+    report(&s);
+    assert_eq!(s.updated, 4);
+}
+
+#[test]
 fn pull_resumed_after_a_cut_fetches_the_rest_plus_at_most_two_blocks() {
     let opts = DemoOptions {
         power_cuts: 1,
+        delta: false,
         ..small(1, 0.0, Mode::Pull)
     };
     let s = demo::run(&opts, |_, _| {}).unwrap();
