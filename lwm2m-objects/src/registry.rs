@@ -2,8 +2,9 @@
 //!
 //! Object 5 comes in versions 1.0, 1.1 and 1.2, each also with the operator resources 26500 and
 //! 26501 of the workspace specification; the other objects are given in version 1.0 (the
-//! version every LwM2M 1.0 and 1.1 server knows, registered without a `ver` attribute), and the
-//! Advanced Firmware Update object in its only version 1.0. `tests/definitions.rs` checks every
+//! version every LwM2M 1.0 and 1.1 server knows, registered without a `ver` attribute), objects
+//! 0, 1 and 3 also in version 1.1 (`SECURITY_V1_1`, `SERVER_V1_1`, `DEVICE_V1_1`, registered
+//! with `ver=1.1`), and the Advanced Firmware Update object in its only version 1.0. `tests/definitions.rs` checks every
 //! table against a DDF file in `ddf/`.
 
 use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
@@ -867,6 +868,374 @@ pub const ADVANCED_FIRMWARE_UPDATE: ObjectDef = ObjectDef::new(
 )
 .with_lwm2m_version(1, 1)
 .multiple();
+
+/// LwM2M Security (object 0), version 1.1 (`urn:oma:lwm2m:oma:0:1.1`, LwM2M 1.1).
+pub const SECURITY_V1_1: ObjectDef = ObjectDef::new(
+    0,
+    "LWM2M Security",
+    "urn:oma:lwm2m:oma:0:1.1",
+    &[
+        ResourceDef::new(
+            0,
+            "LWM2M  Server URI",
+            Operations::None,
+            ResourceType::String,
+        )
+        .mandatory()
+        .with_range(0, 255),
+        ResourceDef::new(
+            1,
+            "Bootstrap-Server",
+            Operations::None,
+            ResourceType::Boolean,
+        )
+        .mandatory(),
+        ResourceDef::new(2, "Security Mode", Operations::None, ResourceType::Integer)
+            .mandatory()
+            .with_range(0, 4),
+        ResourceDef::new(
+            3,
+            "Public Key or Identity",
+            Operations::None,
+            ResourceType::Opaque,
+        )
+        .mandatory(),
+        ResourceDef::new(
+            4,
+            "Server Public Key",
+            Operations::None,
+            ResourceType::Opaque,
+        )
+        .mandatory(),
+        ResourceDef::new(5, "Secret Key", Operations::None, ResourceType::Opaque).mandatory(),
+        ResourceDef::new(
+            6,
+            "SMS Security Mode",
+            Operations::None,
+            ResourceType::Integer,
+        )
+        .with_range(0, 255),
+        ResourceDef::new(
+            7,
+            "SMS Binding Key Parameters",
+            Operations::None,
+            ResourceType::Opaque,
+        )
+        .with_range(6, 6),
+        ResourceDef::new(
+            8,
+            "SMS Binding Secret Key(s)",
+            Operations::None,
+            ResourceType::Opaque,
+        ),
+        ResourceDef::new(
+            9,
+            "LwM2M Server SMS Number",
+            Operations::None,
+            ResourceType::String,
+        ),
+        ResourceDef::new(
+            10,
+            "Short Server ID",
+            Operations::None,
+            ResourceType::Integer,
+        )
+        .with_range(1, 65534),
+        ResourceDef::new(
+            11,
+            "Client Hold Off Time",
+            Operations::None,
+            ResourceType::Integer,
+        )
+        .with_units("s"),
+        ResourceDef::new(
+            12,
+            "Bootstrap-Server Account Timeout",
+            Operations::None,
+            ResourceType::Integer,
+        )
+        .with_units("s"),
+        ResourceDef::new(
+            13,
+            "Matching Type",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        )
+        .with_range(0, 3)
+        .with_units("s"),
+        ResourceDef::new(14, "SNI", Operations::None, ResourceType::String),
+        ResourceDef::new(
+            15,
+            "Certificate Usage",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        )
+        .with_range(0, 3)
+        .with_units("s"),
+        ResourceDef::new(
+            16,
+            "DTLS/TLS Ciphersuite",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        )
+        .multiple(),
+        ResourceDef::new(
+            17,
+            "OSCORE Security Mode",
+            Operations::None,
+            ResourceType::Objlnk,
+        ),
+    ],
+)
+.with_version(1, 1)
+.with_lwm2m_version(1, 1)
+.multiple()
+.mandatory();
+
+/// LwM2M Server (object 1), version 1.1 (`urn:oma:lwm2m:oma:1:1.1`, LwM2M 1.1).
+pub const SERVER_V1_1: ObjectDef = ObjectDef::new(
+    1,
+    "LwM2M Server",
+    "urn:oma:lwm2m:oma:1:1.1",
+    &[
+        ResourceDef::new(
+            0,
+            "Short Server ID",
+            Operations::Read,
+            ResourceType::Integer,
+        )
+        .mandatory()
+        .with_range(1, 65534),
+        ResourceDef::new(1, "Lifetime", Operations::ReadWrite, ResourceType::Integer)
+            .mandatory()
+            .with_units("s"),
+        ResourceDef::new(
+            2,
+            "Default Minimum Period",
+            Operations::ReadWrite,
+            ResourceType::Integer,
+        )
+        .with_units("s"),
+        ResourceDef::new(
+            3,
+            "Default Maximum Period",
+            Operations::ReadWrite,
+            ResourceType::Integer,
+        )
+        .with_units("s"),
+        ResourceDef::new(4, "Disable", Operations::Execute, ResourceType::None),
+        ResourceDef::new(
+            5,
+            "Disable Timeout",
+            Operations::ReadWrite,
+            ResourceType::Integer,
+        )
+        .with_units("s"),
+        ResourceDef::new(
+            6,
+            "Notification Storing When Disabled or Offline",
+            Operations::ReadWrite,
+            ResourceType::Boolean,
+        )
+        .mandatory(),
+        ResourceDef::new(7, "Binding", Operations::ReadWrite, ResourceType::String).mandatory(),
+        ResourceDef::new(
+            8,
+            "Registration Update Trigger",
+            Operations::Execute,
+            ResourceType::None,
+        )
+        .mandatory(),
+        ResourceDef::new(
+            9,
+            "Bootstrap-Request Trigger",
+            Operations::Execute,
+            ResourceType::None,
+        ),
+        ResourceDef::new(10, "APN Link", Operations::ReadWrite, ResourceType::Objlnk),
+        ResourceDef::new(
+            11,
+            "TLS-DTLS Alert Code",
+            Operations::Read,
+            ResourceType::UnsignedInteger,
+        )
+        .with_range(0, 255),
+        ResourceDef::new(
+            12,
+            "Last Bootstrapped",
+            Operations::Read,
+            ResourceType::Time,
+        ),
+        ResourceDef::new(
+            13,
+            "Registration Priority Order",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        ),
+        ResourceDef::new(
+            14,
+            "Initial Registration Delay Timer",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        )
+        .with_units("s"),
+        ResourceDef::new(
+            15,
+            "Registration Failure Block",
+            Operations::None,
+            ResourceType::Boolean,
+        ),
+        ResourceDef::new(
+            16,
+            "Bootstrap on Registration Failure",
+            Operations::None,
+            ResourceType::Boolean,
+        ),
+        ResourceDef::new(
+            17,
+            "Communication Retry Count",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        ),
+        ResourceDef::new(
+            18,
+            "Communication Retry Timer",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        )
+        .with_units("s"),
+        ResourceDef::new(
+            19,
+            "Communication Sequence Delay Timer",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        ),
+        ResourceDef::new(
+            20,
+            "Communication Sequence Retry Count",
+            Operations::None,
+            ResourceType::UnsignedInteger,
+        ),
+        ResourceDef::new(21, "Trigger", Operations::ReadWrite, ResourceType::Boolean),
+        ResourceDef::new(
+            22,
+            "Preferred Transport",
+            Operations::ReadWrite,
+            ResourceType::String,
+        ),
+        ResourceDef::new(
+            23,
+            "Mute Send",
+            Operations::ReadWrite,
+            ResourceType::Boolean,
+        ),
+    ],
+)
+.with_version(1, 1)
+.with_lwm2m_version(1, 1)
+.multiple()
+.mandatory();
+
+/// Device (object 3), version 1.1 (`urn:oma:lwm2m:oma:3:1.1`, LwM2M 1.1).
+pub const DEVICE_V1_1: ObjectDef = ObjectDef::new(
+    3,
+    "Device",
+    "urn:oma:lwm2m:oma:3:1.1",
+    &[
+        ResourceDef::new(0, "Manufacturer", Operations::Read, ResourceType::String),
+        ResourceDef::new(1, "Model Number", Operations::Read, ResourceType::String),
+        ResourceDef::new(2, "Serial Number", Operations::Read, ResourceType::String),
+        ResourceDef::new(
+            3,
+            "Firmware Version",
+            Operations::Read,
+            ResourceType::String,
+        ),
+        ResourceDef::new(4, "Reboot", Operations::Execute, ResourceType::None).mandatory(),
+        ResourceDef::new(5, "Factory Reset", Operations::Execute, ResourceType::None),
+        ResourceDef::new(
+            6,
+            "Available Power Sources",
+            Operations::Read,
+            ResourceType::Integer,
+        )
+        .multiple()
+        .with_range(0, 7),
+        ResourceDef::new(
+            7,
+            "Power Source Voltage",
+            Operations::Read,
+            ResourceType::Integer,
+        )
+        .multiple(),
+        ResourceDef::new(
+            8,
+            "Power Source Current",
+            Operations::Read,
+            ResourceType::Integer,
+        )
+        .multiple(),
+        ResourceDef::new(9, "Battery Level", Operations::Read, ResourceType::Integer)
+            .with_range(0, 100)
+            .with_units("%"),
+        ResourceDef::new(10, "Memory Free", Operations::Read, ResourceType::Integer),
+        ResourceDef::new(11, "Error Code", Operations::Read, ResourceType::Integer)
+            .multiple()
+            .mandatory()
+            .with_range(0, 8),
+        ResourceDef::new(
+            12,
+            "Reset Error Code",
+            Operations::Execute,
+            ResourceType::None,
+        ),
+        ResourceDef::new(
+            13,
+            "Current Time",
+            Operations::ReadWrite,
+            ResourceType::Time,
+        ),
+        ResourceDef::new(
+            14,
+            "UTC Offset",
+            Operations::ReadWrite,
+            ResourceType::String,
+        ),
+        ResourceDef::new(15, "Timezone", Operations::ReadWrite, ResourceType::String),
+        ResourceDef::new(
+            16,
+            "Supported Binding and Modes",
+            Operations::Read,
+            ResourceType::String,
+        )
+        .mandatory(),
+        ResourceDef::new(17, "Device Type", Operations::Read, ResourceType::String),
+        ResourceDef::new(
+            18,
+            "Hardware Version",
+            Operations::Read,
+            ResourceType::String,
+        ),
+        ResourceDef::new(
+            19,
+            "Software Version",
+            Operations::Read,
+            ResourceType::String,
+        ),
+        ResourceDef::new(
+            20,
+            "Battery Status",
+            Operations::Read,
+            ResourceType::Integer,
+        )
+        .with_range(0, 6),
+        ResourceDef::new(21, "Memory Total", Operations::Read, ResourceType::Integer),
+        ResourceDef::new(22, "ExtDevInfo", Operations::Read, ResourceType::Objlnk).multiple(),
+    ],
+)
+.with_version(1, 1)
+.with_lwm2m_version(1, 1)
+.mandatory();
 
 /// The core objects of this crate, one definition per object id (object 5 in version 1.1 with
 /// the operator resources).

@@ -15,7 +15,7 @@ fn ddf(file: &str) -> lwm2m_objects::ddf::DdfObject {
 
 #[test]
 fn core_definitions_match_their_ddf() {
-    let cases: [(&str, &ObjectDef); 14] = [
+    let cases: [(&str, &ObjectDef); 17] = [
         ("0.xml", &SECURITY),
         ("1.xml", &SERVER),
         ("2.xml", &ACCESS_CONTROL),
@@ -28,6 +28,9 @@ fn core_definitions_match_their_ddf() {
         ("6.xml", &LOCATION),
         ("7.xml", &CONNECTIVITY_STATISTICS),
         ("33629.xml", &ADVANCED_FIRMWARE_UPDATE),
+        ("0-1_1.xml", &SECURITY_V1_1),
+        ("1-1_1.xml", &SERVER_V1_1),
+        ("3-1_1.xml", &DEVICE_V1_1),
         ("0.xml", CORE_OBJECTS[0]),
         ("33629.xml", CORE_OBJECTS[8]),
     ];
@@ -77,7 +80,10 @@ fn operator_variants_extend_each_version() {
 fn tables_are_sorted_and_unique() {
     let all = [
         &SECURITY,
+        &SECURITY_V1_1,
         &SERVER,
+        &SERVER_V1_1,
+        &DEVICE_V1_1,
         &ACCESS_CONTROL,
         &DEVICE,
         &CONNECTIVITY_MONITORING,
