@@ -22,7 +22,7 @@ use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
 use crate::layout::{self, Layout, Region};
-use crate::{ERASED_BYTE, crc32_update};
+use crate::{ERASED_BYTE, MAX_WRITE_SIZE, crc32_update};
 
 /// Largest checkpoint blob a progress record holds.
 pub const CHECKPOINT_MAX: usize = 128;
@@ -35,7 +35,6 @@ const IDENTITY_MAX: usize = 3 + URI_MAX + TAG_MAX;
 const HEADER: usize = 8;
 const CRC_LEN: usize = 4;
 const PAYLOAD_MAX: usize = 4 + IDENTITY_MAX;
-const RECORD_MAX: usize = HEADER + PAYLOAD_MAX + CRC_LEN + crate::MAX_WRITE_SIZE;
 
 const KIND_IDENTITY: u8 = 0xA1;
 const KIND_PROGRESS: u8 = 0xA2;
@@ -64,11 +63,16 @@ pub enum PackageIdentity<'a> {
 }
 
 impl<'a> PackageIdentity<'a> {
-    fn encode(&self, out: &mut [u8; IDENTITY_MAX]) -> Result<usize, Error> {
-        let (kind, a, b): (u8, &[u8], &[u8]) = match *self {
+    fn parts(&self) -> (u8, &'a [u8], &'a [u8]) {
+        match *self {
             PackageIdentity::Pull { uri, etag } => (1, uri, etag),
             PackageIdentity::Push { id } => (2, &[], id),
-        };
+        }
+    }
+
+    /// Encoded length, checking the limits.
+    fn encoded_len(&self) -> Result<usize, Error> {
+        let (_, a, b) = self.parts();
         if a.len() > URI_MAX {
             return Err(Error::TooLarge {
                 len: a.len() as u32,
@@ -81,15 +85,19 @@ impl<'a> PackageIdentity<'a> {
                 max: TAG_MAX as u32,
             });
         }
+        Ok(3 + a.len() + b.len())
+    }
+
+    /// Writes the encoding (length checked by `encoded_len`) into `out`.
+    fn encode(&self, out: &mut [u8]) {
+        let (kind, a, b) = self.parts();
         let mut at = 0;
         for chunk in [&[kind, a.len() as u8][..], a, &[b.len() as u8], b] {
-            let dst = out
-                .get_mut(at..at + chunk.len())
-                .ok_or(Error::InvalidState)?;
-            dst.copy_from_slice(chunk);
+            if let Some(dst) = out.get_mut(at..at + chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
             at += chunk.len();
         }
-        Ok(at)
     }
 
     fn decode(bytes: &'a [u8]) -> Option<Self> {
@@ -201,14 +209,7 @@ fn le32(b: &[u8], at: usize) -> u32 {
 /// before the call returns.
 #[derive(Debug, Clone)]
 pub struct Journal {
-    area: Region,
-    bank: u32,
-    banks: u32,
-    write: u32,
-    cur_bank: u32,
-    cur_off: u32,
-    clean: bool,
-    seq: u32,
+    log: Log,
     session: u32,
     identity: [u8; IDENTITY_MAX],
     identity_len: usize,
@@ -217,6 +218,19 @@ pub struct Journal {
     checkpoint_len: usize,
     boot: BootRecord,
     min_version: u32,
+}
+
+/// Where records go: the append point in the ring of banks.
+#[derive(Debug, Clone)]
+struct Log {
+    area: Region,
+    bank: u32,
+    banks: u32,
+    write: u32,
+    cur_bank: u32,
+    cur_off: u32,
+    clean: bool,
+    seq: u32,
 }
 
 /// Location and sequence number of the newest record of one kind.
@@ -237,14 +251,16 @@ impl Journal {
     /// Reads the journal from the state area of `layout`: the newest valid records win.
     pub fn mount<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<Self, Error> {
         let mut j = Journal {
-            area: layout.state(),
-            bank: layout.bank_size(),
-            banks: layout.banks(),
-            write: layout.write_size(),
-            cur_bank: 0,
-            cur_off: 0,
-            clean: true,
-            seq: 0,
+            log: Log {
+                area: layout.state(),
+                bank: layout.bank_size(),
+                banks: layout.banks(),
+                write: layout.write_size(),
+                cur_bank: 0,
+                cur_off: 0,
+                clean: true,
+                seq: 0,
+            },
             session: 0,
             identity: [0; IDENTITY_MAX],
             identity_len: 0,
@@ -258,14 +274,14 @@ impl Journal {
         let mut newest: Option<(u32, u32)> = None;
         let mut cur_end = 0;
         let mut cur_sealed = false;
-        for b in 0..j.banks {
-            let base = j.area.offset + b * j.bank;
+        for b in 0..j.log.banks {
+            let base = j.log.area.offset + b * j.log.bank;
             let mut p = 0u32;
             let mut holds_newest = false;
             let mut sealed = false;
             let mut hdr = [0u8; HEADER];
             loop {
-                if p as usize + HEADER + CRC_LEN > j.bank as usize {
+                if p as usize + HEADER + CRC_LEN > j.log.bank as usize {
                     break;
                 }
                 layout::read(flash, base + p, &mut hdr)?;
@@ -281,7 +297,7 @@ impl Journal {
                     _ => usize::MAX,
                 };
                 let total = (HEADER + len + CRC_LEN) as u32;
-                if max == usize::MAX || hdr[1] != 0 || len > max || total > j.bank - p {
+                if max == usize::MAX || hdr[1] != 0 || len > max || total > j.log.bank - p {
                     break;
                 }
                 let mut crc = crc32_update(0xFFFF_FFFF, &hdr);
@@ -319,7 +335,7 @@ impl Journal {
                     newest = Some((seq, b));
                     holds_newest = true;
                 }
-                p += total.div_ceil(j.write) * j.write;
+                p += total.div_ceil(j.log.write) * j.log.write;
             }
             if holds_newest && newest.is_some_and(|(_, nb)| nb == b) {
                 cur_end = p;
@@ -328,22 +344,22 @@ impl Journal {
         }
         match newest {
             Some((seq, b)) if cur_sealed => {
-                j.seq = seq.wrapping_add(1);
-                j.cur_bank = b;
-                j.cur_off = cur_end;
-                j.clean = j.erased_from(flash, cur_end)?;
+                j.log.seq = seq.wrapping_add(1);
+                j.log.cur_bank = b;
+                j.log.cur_off = cur_end;
+                j.log.clean = j.log.erased_from(flash, cur_end)?;
             }
             Some((seq, b)) => {
                 // A rotation into bank `b` was cut before its seal: its records are copies of
                 // state the previous bank still holds. Redo that rotation at the next append.
-                j.seq = seq.wrapping_add(1);
-                j.cur_bank = (b + j.banks - 1) % j.banks;
-                j.clean = false;
+                j.log.seq = seq.wrapping_add(1);
+                j.log.cur_bank = (b + j.log.banks - 1) % j.log.banks;
+                j.log.clean = false;
             }
             None => {
                 // Fresh state area: the first append rotates into bank 0.
-                j.cur_bank = j.banks - 1;
-                j.clean = false;
+                j.log.cur_bank = j.log.banks - 1;
+                j.log.clean = false;
             }
         }
         if let Some(f) = ident {
@@ -384,7 +400,9 @@ impl Journal {
         }
         Ok(j)
     }
+}
 
+impl Log {
     fn erased_from<F: NorFlash>(&self, flash: &mut F, from: u32) -> Result<bool, Error> {
         let base = self.area.offset + self.cur_bank * self.bank;
         let mut chunk = [0u8; 32];
@@ -400,7 +418,9 @@ impl Journal {
         }
         Ok(true)
     }
+}
 
+impl Journal {
     /// The package being downloaded, if any.
     pub fn identity(&self) -> Option<PackageIdentity<'_>> {
         if self.identity_len == 0 {
@@ -445,23 +465,23 @@ impl Journal {
         flash: &mut F,
         identity: Option<PackageIdentity<'_>>,
     ) -> Result<(), Error> {
-        let mut enc = [0u8; IDENTITY_MAX];
         let len = match identity {
-            Some(id) => id.encode(&mut enc)?,
+            Some(id) => id.encoded_len()?,
             None => 0,
         };
-        let session = self.seq;
-        let e = enc.get(..len).unwrap_or(&[]);
-        self.append(flash, KIND_IDENTITY, &session.to_le_bytes(), e, &[])?;
-        self.session = session;
+        // Rotate first: the snapshot must carry the old identity, not the new one.
+        self.make_room(flash, 4 + len)?;
+        if let Some(id) = identity {
+            id.encode(&mut self.identity);
+        }
         self.identity_len = len;
-        self.identity
-            .get_mut(..len)
-            .ok_or(Error::InvalidState)?
-            .copy_from_slice(e);
+        let session = self.log.seq;
+        self.session = session;
         self.durable = 0;
         self.checkpoint_len = 0;
-        Ok(())
+        let ident = self.identity.get(..len).unwrap_or(&[]);
+        self.log
+            .put(flash, KIND_IDENTITY, &[&session.to_le_bytes(), ident])
     }
 
     /// Records that `durable` bytes of the current download are in flash, with the patcher's
@@ -472,25 +492,29 @@ impl Journal {
         durable: u32,
         checkpoint: &[u8],
     ) -> Result<(), Error> {
-        if checkpoint.len() > CHECKPOINT_MAX {
-            return Err(Error::TooLarge {
+        let dst = self
+            .checkpoint
+            .get(..checkpoint.len())
+            .ok_or(Error::TooLarge {
                 len: checkpoint.len() as u32,
                 max: CHECKPOINT_MAX as u32,
-            });
-        }
+            })?;
+        let _ = dst;
         if self.identity_len == 0 {
             return Err(Error::InvalidState);
         }
-        let mut head = [0u8; 8];
-        head[..4].copy_from_slice(&self.session.to_le_bytes());
-        head[4..].copy_from_slice(&durable.to_le_bytes());
-        self.append(flash, KIND_PROGRESS, &head, checkpoint, &[])?;
+        self.make_room(flash, 8 + checkpoint.len())?;
+        let parts: [&[u8]; 3] = [
+            &self.session.to_le_bytes(),
+            &durable.to_le_bytes(),
+            checkpoint,
+        ];
+        self.log.put(flash, KIND_PROGRESS, &parts)?;
         self.durable = durable;
         self.checkpoint_len = checkpoint.len();
-        self.checkpoint
-            .get_mut(..checkpoint.len())
-            .ok_or(Error::InvalidState)?
-            .copy_from_slice(checkpoint);
+        if let Some(d) = self.checkpoint.get_mut(..checkpoint.len()) {
+            d.copy_from_slice(checkpoint);
+        }
         Ok(())
     }
 
@@ -500,7 +524,8 @@ impl Journal {
         flash: &mut F,
         record: BootRecord,
     ) -> Result<(), Error> {
-        self.append(flash, KIND_BOOT, &record.encode(), &[], &[])?;
+        self.make_room(flash, BOOT_LEN)?;
+        self.log.put(flash, KIND_BOOT, &[&record.encode()])?;
         self.boot = record;
         Ok(())
     }
@@ -514,103 +539,133 @@ impl Journal {
         if version <= self.min_version {
             return Ok(());
         }
-        self.append(flash, KIND_MIN_VERSION, &version.to_le_bytes(), &[], &[])?;
+        self.make_room(flash, 4)?;
+        self.log
+            .put(flash, KIND_MIN_VERSION, &[&version.to_le_bytes()])?;
         self.min_version = version;
         Ok(())
     }
 
-    fn append<F: NorFlash>(
-        &mut self,
-        flash: &mut F,
-        kind: u8,
-        a: &[u8],
-        b: &[u8],
-        c: &[u8],
-    ) -> Result<(), Error> {
-        let total = (HEADER + a.len() + b.len() + c.len() + CRC_LEN) as u32;
-        let padded = total.div_ceil(self.write) * self.write;
-        if !self.clean || padded > self.bank - self.cur_off {
+    /// Rotates to a fresh bank unless the current one is clean and has room for a record with
+    /// `len` payload bytes.
+    fn make_room<F: NorFlash>(&mut self, flash: &mut F, len: usize) -> Result<(), Error> {
+        let padded = self.log.padded(len);
+        if !self.log.clean || padded > self.log.bank - self.log.cur_off {
             self.rotate(flash)?;
         }
-        self.put(flash, kind, a, b, c)
+        Ok(())
     }
 
-    /// Writes one record at the append point (which must have room).
-    fn put<F: NorFlash>(
-        &mut self,
-        flash: &mut F,
-        kind: u8,
-        a: &[u8],
-        b: &[u8],
-        c: &[u8],
-    ) -> Result<(), Error> {
-        let len = a.len() + b.len() + c.len();
-        let mut rec = [ERASED_BYTE; RECORD_MAX];
-        let total = HEADER + len + CRC_LEN;
-        let padded = total.div_ceil(self.write as usize) * self.write as usize;
-        if len > PAYLOAD_MAX || padded > (self.bank - self.cur_off) as usize {
+    /// Moves to the next bank: erase it, then write a snapshot of the live state and a seal.
+    fn rotate<F: NorFlash>(&mut self, flash: &mut F) -> Result<(), Error> {
+        let log = &mut self.log;
+        let next = (log.cur_bank + 1) % log.banks;
+        let from = log.area.offset + next * log.bank;
+        log.clean = false;
+        log.cur_bank = next;
+        log.cur_off = 0;
+        layout::erase(flash, from, from + log.bank)?;
+        log.clean = true;
+        let min = self.min_version();
+        self.min_version = min;
+        let log = &mut self.log;
+        if min > 0 {
+            log.put(flash, KIND_MIN_VERSION, &[&min.to_le_bytes()])?;
+        }
+        let session = self.session.to_le_bytes();
+        let ident = self.identity.get(..self.identity_len).unwrap_or(&[]);
+        log.put(flash, KIND_IDENTITY, &[&session, ident])?;
+        if self.identity_len > 0 && (self.durable > 0 || self.checkpoint_len > 0) {
+            let cp = self.checkpoint.get(..self.checkpoint_len).unwrap_or(&[]);
+            log.put(
+                flash,
+                KIND_PROGRESS,
+                &[&session, &self.durable.to_le_bytes(), cp],
+            )?;
+        }
+        if self.boot != BootRecord::IDLE {
+            log.put(flash, KIND_BOOT, &[&self.boot.encode()])?;
+        }
+        log.put(flash, KIND_SEAL, &[])
+    }
+}
+
+impl Log {
+    fn padded(&self, len: usize) -> u32 {
+        let total = (HEADER + len + CRC_LEN) as u32;
+        total.div_ceil(self.write) * self.write
+    }
+
+    /// Writes one record at the append point (which must have room), streamed through a
+    /// small buffer: a cut between its writes leaves a record whose CRC fails.
+    fn put<F: NorFlash>(&mut self, flash: &mut F, kind: u8, parts: &[&[u8]]) -> Result<(), Error> {
+        let mut len = 0usize;
+        for p in parts {
+            len += p.len();
+        }
+        let padded = self.padded(len);
+        if len > PAYLOAD_MAX || padded > self.bank - self.cur_off {
             return Err(Error::TooLarge {
                 len: len as u32,
                 max: PAYLOAD_MAX as u32,
             });
         }
-        rec[0] = kind;
-        rec[1] = 0;
-        rec[2..4].copy_from_slice(&(len as u16).to_le_bytes());
-        rec[4..8].copy_from_slice(&self.seq.to_le_bytes());
-        let mut at = HEADER;
-        for part in [a, b, c] {
-            rec.get_mut(at..at + part.len())
-                .ok_or(Error::InvalidState)?
-                .copy_from_slice(part);
-            at += part.len();
+        let mut out = Out {
+            buf: [ERASED_BYTE; MAX_WRITE_SIZE],
+            n: 0,
+            at: self.area.offset + self.cur_bank * self.bank + self.cur_off,
+            crc: 0xFFFF_FFFF,
+        };
+        let seq = self.seq;
+        // Whatever happens to these writes, their words are used: never program them again.
+        self.cur_off += padded;
+        self.seq = seq.wrapping_add(1);
+        self.clean = false;
+        let l = (len as u16).to_le_bytes();
+        let s = seq.to_le_bytes();
+        out.push(flash, &[kind, 0, l[0], l[1], s[0], s[1], s[2], s[3]], true)?;
+        for p in parts {
+            out.push(flash, p, true)?;
         }
-        let crc = !crc32_update(0xFFFF_FFFF, rec.get(..at).unwrap_or(&[]));
-        rec.get_mut(at..at + CRC_LEN)
-            .ok_or(Error::InvalidState)?
-            .copy_from_slice(&crc.to_le_bytes());
-        let offset = self.area.offset + self.cur_bank * self.bank + self.cur_off;
-        // Whatever happens to this write, its words are used: never program them again.
-        self.cur_off += padded as u32;
-        self.seq = self.seq.wrapping_add(1);
-        if let Err(e) = layout::write(flash, offset, rec.get(..padded).unwrap_or(&[])) {
-            self.clean = false;
-            return Err(e);
+        let crc = !out.crc;
+        out.push(flash, &crc.to_le_bytes(), false)?;
+        let w = self.write as usize;
+        let n = out.n.div_ceil(w) * w;
+        if n > 0 {
+            for b in out.buf.iter_mut().skip(out.n) {
+                *b = ERASED_BYTE;
+            }
+            layout::write(flash, out.at, out.buf.get(..n).unwrap_or(&[]))?;
         }
+        self.clean = true;
         Ok(())
     }
+}
 
-    /// Moves to the next bank: erase it, then write a snapshot of the live state.
-    fn rotate<F: NorFlash>(&mut self, flash: &mut F) -> Result<(), Error> {
-        let next = (self.cur_bank + 1) % self.banks;
-        let from = self.area.offset + next * self.bank;
-        self.clean = false;
-        self.cur_bank = next;
-        self.cur_off = 0;
-        layout::erase(flash, from, from + self.bank)?;
-        self.clean = true;
-        let min = self.min_version();
-        if min > 0 {
-            self.put(flash, KIND_MIN_VERSION, &min.to_le_bytes(), &[], &[])?;
+/// A record on its way to flash: `MAX_WRITE_SIZE` bytes at a time.
+struct Out {
+    buf: [u8; MAX_WRITE_SIZE],
+    n: usize,
+    at: u32,
+    crc: u32,
+}
+
+impl Out {
+    fn push<F: NorFlash>(&mut self, flash: &mut F, bytes: &[u8], crc: bool) -> Result<(), Error> {
+        if crc {
+            self.crc = crc32_update(self.crc, bytes);
         }
-        let session = self.session.to_le_bytes();
-        let ident = self.identity;
-        let ident = ident.get(..self.identity_len).unwrap_or(&[]);
-        self.put(flash, KIND_IDENTITY, &session, ident, &[])?;
-        if self.identity_len > 0 && (self.durable > 0 || self.checkpoint_len > 0) {
-            let cp = self.checkpoint;
-            self.put(
-                flash,
-                KIND_PROGRESS,
-                &session,
-                &self.durable.to_le_bytes(),
-                cp.get(..self.checkpoint_len).unwrap_or(&[]),
-            )?;
+        for &b in bytes {
+            if let Some(slot) = self.buf.get_mut(self.n) {
+                *slot = b;
+            }
+            self.n += 1;
+            if self.n == MAX_WRITE_SIZE {
+                layout::write(flash, self.at, &self.buf)?;
+                self.at += MAX_WRITE_SIZE as u32;
+                self.n = 0;
+            }
         }
-        if self.boot != BootRecord::IDLE {
-            let boot = self.boot.encode();
-            self.put(flash, KIND_BOOT, &boot, &[], &[])?;
-        }
-        self.put(flash, KIND_SEAL, &[], &[], &[])
+        Ok(())
     }
 }

@@ -67,6 +67,8 @@ pub mod sim;
 mod storage;
 mod writer;
 
+/// The `embedded-storage` version this crate's traits come from.
+pub use embedded_storage;
 pub use error::{Error, FlashOp, RegionKind};
 pub use journal::{BootRecord, BootState, CHECKPOINT_MAX, Journal, PackageIdentity};
 pub use layout::{Layout, Region};

@@ -242,6 +242,11 @@ impl<'a> SignedManifest<'a> {
     }
 }
 
+/// SHA-256 of `bytes` (for the side that builds manifests).
+pub fn sha256(bytes: &[u8]) -> Digest32 {
+    Sha256::digest(bytes).into()
+}
+
 /// SHA-256 of `len` bytes at the start of `region`, read back from flash in small chunks.
 pub fn digest_region<F: NorFlash>(
     flash: &mut F,

@@ -101,7 +101,7 @@ fn apply(j: &mut Journal, f: &mut Flash, op: &Op) -> Result<(), fota_storage::Er
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// After every operation a remount shows exactly the journal's state; a cut or torn write
     /// during the next operation leaves the state before or after it, nothing else.
