@@ -303,12 +303,30 @@ fn header_wide(rest: &[u8]) -> Option<Header> {
     })
 }
 
+/// Reads the commonest header on its own: 8-bit id and the length in the type byte (short
+/// values such as integers and booleans). `None` for any other form.
+#[cfg(any(test, not(target_os = "none")))]
+#[inline(always)]
+fn header_short(rest: &[u8]) -> Option<Header> {
+    match *rest {
+        [ty, id, ..] if ty & 0x38 == 0 => Some(Header {
+            ty,
+            id: u16::from(id),
+            header: 2,
+            len: usize::from(ty & 7),
+        }),
+        _ => None,
+    }
+}
+
 /// Reads the record at the start of `rest`, which sits at `offset` in the payload.
 /// Returns the record and its encoded length.
 #[inline(always)]
 fn parse(rest: &[u8], offset: usize) -> Result<(Tlv<'_>, usize), Error> {
     #[cfg(not(target_os = "none"))]
-    let header = header_wide(rest).or_else(|| header_compact(rest));
+    let header = header_short(rest)
+        .or_else(|| header_wide(rest))
+        .or_else(|| header_compact(rest));
     #[cfg(target_os = "none")]
     let header = header_compact(rest);
     let Some(Header {
@@ -464,6 +482,10 @@ mod tests {
                 let mut bytes = seed.to_be_bytes();
                 bytes[0] = ty;
                 assert_eq!(header_wide(&bytes), header_compact(&bytes), "{bytes:02x?}");
+                if let Some(short) = header_short(&bytes) {
+                    assert_eq!(Some(short), header_compact(&bytes), "{bytes:02x?}");
+                }
+                assert_eq!(header_short(&bytes[..2]).is_some(), ty & 0x38 == 0);
                 for cut in 0..8 {
                     assert_eq!(header_wide(&bytes[..cut]), None);
                 }

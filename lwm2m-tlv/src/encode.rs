@@ -400,6 +400,8 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
     ///
     /// Containers are written with [`begin_instance`](Self::begin_instance) and friends;
     /// `kind` must not be a container kind here.
+    // Inlined into each typed writer on hosts (the encode speed), shared on bare metal.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
     pub fn record(&mut self, kind: Kind, id: u16, value: &[u8]) -> Result<(), Error> {
         // Errors are built right where they are returned: on small targets, moving a
         // finished `Error` through `?` costs a `memcpy`.
