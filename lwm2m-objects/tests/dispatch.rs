@@ -535,3 +535,37 @@ fn bootstrap_write_sets_any_value_and_creates_instances() {
     assert_eq!(code(&mut w, bs("/0").with_payload(TLV, &bare)), BadRequest);
     assert_eq!(w.security.instances.len(), 3);
 }
+
+#[test]
+fn floats_in_tlv_and_text() {
+    let mut location = Store::new(&LOCATION, &[0])
+        .set(0, 0, None, Owned::Float(45.5))
+        .set(0, 1, None, Owned::Float(-0.25));
+    let mut objects: [&mut dyn ObjectHandler; 1] = [&mut location];
+    let mut d = Dispatcher::new(&mut objects);
+    let mut out = [0u8; 64];
+    // TLV: always 8 bytes; 4-byte floats are accepted on Write.
+    let resp = d.handle(&read("/6/0/0").with_accept(TLV), &mut out);
+    assert_eq!(
+        &out[..resp.len],
+        &[0xC8, 0x00, 0x08, 0x40, 0x46, 0xC0, 0, 0, 0, 0, 0]
+    );
+    let body = tlv(|t| t.record(Kind::Resource, 1, &1.5f32.to_be_bytes()));
+    // Location resources are read-only: the definition refuses the Write whatever the format.
+    assert_eq!(
+        d.handle(&put("/6/0/1", TLV, &body), &mut out).code,
+        MethodNotAllowed
+    );
+    let resp = d.handle(&read("/6/0"), &mut out);
+    let values: Vec<f64> = decode(&out[..resp.len])
+        .map(|r| r.unwrap().as_f64().unwrap())
+        .collect();
+    assert_eq!(values, [45.5, -0.25]);
+    // Plain text needs the `float-text` feature (on with `std`).
+    let resp = d.handle(&read("/6/0/1"), &mut out);
+    if cfg!(feature = "float-text") {
+        assert_eq!((resp.code, &out[..resp.len]), (Content, &b"-0.25"[..]));
+    } else {
+        assert_eq!(resp.code, NotAcceptable);
+    }
+}
