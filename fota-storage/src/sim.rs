@@ -368,3 +368,60 @@ impl<const WRITE: usize, const ERASE: usize> NorFlash for FileFlash<WRITE, ERASE
         self.write_at(offset, &new)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nor_rules() {
+        let mut f = SimFlash::<4, 64>::new(2);
+        assert_eq!(f.capacity(), 128);
+        f.write(0, &[0x0F, 0xF0, 0x00, 0xFF]).unwrap();
+        // Clearing more bits is fine, setting one is not.
+        f.write(0, &[0x0E, 0xF0, 0x00, 0x7F]).unwrap();
+        assert_eq!(
+            f.write(0, &[0x1E, 0, 0, 0]),
+            Err(SimError::NotErased { offset: 0 })
+        );
+        assert_eq!(f.write(2, &[0; 4]), Err(SimError::NotAligned));
+        assert_eq!(f.write(128, &[0; 4]), Err(SimError::OutOfBounds));
+        assert_eq!(f.erase(0, 32), Err(SimError::NotAligned));
+        f.erase(0, 64).unwrap();
+        assert!(f.as_bytes()[..64].iter().all(|&b| b == 0xFF));
+        assert_eq!(f.erase_counts(), &[1, 0]);
+        assert_eq!(f.ops(), 3);
+    }
+
+    #[test]
+    fn faults() {
+        let mut f = SimFlash::<4, 64>::new(2);
+        f.set_fault(Some(Fault::CutBefore(1)));
+        f.write(0, &[0; 4]).unwrap();
+        assert_eq!(f.write(4, &[0; 4]), Err(SimError::PowerCut));
+        assert!(f.is_off());
+        let mut b = [0u8; 4];
+        assert_eq!(f.read(0, &mut b), Err(SimError::PowerCut));
+        f.power_on();
+        f.read(4, &mut b).unwrap();
+        assert_eq!(b, [0xFF; 4], "a cut before the write leaves nothing");
+        for seed in 0..50 {
+            let mut f = SimFlash::<4, 64>::new(2);
+            f.set_seed(seed);
+            f.set_fault(Some(Fault::TornAt(0)));
+            assert_eq!(f.write(0, &[0; 64]), Err(SimError::PowerCut));
+            let m = f.as_bytes();
+            let k = m.iter().position(|&x| x != 0).unwrap_or(64);
+            // A prefix is written, then at most one partial byte, then nothing.
+            assert!(m.get(k + 1..64).unwrap_or(&[]).iter().all(|&x| x == 0xFF));
+            let mut f2 = SimFlash::<4, 64>::new(2);
+            f2.as_bytes_mut().fill(0);
+            f2.set_seed(seed);
+            f2.set_fault(Some(Fault::TornAt(0)));
+            assert_eq!(f2.erase(0, 128), Err(SimError::PowerCut));
+            let m = f2.as_bytes();
+            let k = m.iter().position(|&x| x != 0xFF).unwrap_or(128);
+            assert!(m.get(k + 1..).unwrap_or(&[]).iter().all(|&x| x == 0));
+        }
+    }
+}

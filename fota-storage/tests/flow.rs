@@ -257,3 +257,54 @@ fn journal_rotates_and_keeps_state() {
     assert_eq!(s.identity(), Some(ID));
     assert_eq!(s.checkpoint(), &[((16 * 1024 / 16 - 1) % 256) as u8; 40]);
 }
+
+#[test]
+fn file_flash_keeps_a_download_across_restarts() {
+    use fota_storage::embedded_storage::nor_flash::NorFlash;
+    use fota_storage::sim::{FileFlash, SimError};
+    let path = std::env::temp_dir().join(format!(
+        "fota-storage-test-{}-{:?}.bin",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let new = image(5000, 5);
+    {
+        let f = FileFlash::<4, 1024>::open(&path, 37).unwrap();
+        let l = Layout::new(
+            &f,
+            Region::new(0, 16 * 1024),
+            Region::new(16 * 1024, 17 * 1024),
+            Region::new(33 * 1024, 4 * 1024),
+        )
+        .unwrap();
+        let mut s = Storage::mount(f, l).unwrap();
+        s.begin(ID).unwrap();
+        s.write(&new[..3001]).unwrap();
+        assert_eq!(s.sync(&[]).unwrap(), 3000);
+        // NOR rules hold in the file too.
+        let mut f = s.release();
+        assert_eq!(
+            f.write(16 * 1024, &[0xFF, 0xFF, 0xFF, 0xFF]),
+            Err(SimError::NotErased { offset: 16 * 1024 })
+        );
+        assert_eq!(f.write(1, &[0; 4]), Err(SimError::NotAligned));
+    }
+    let f = FileFlash::<4, 1024>::open(&path, 37).unwrap();
+    let l = Layout::new(
+        &f,
+        Region::new(0, 16 * 1024),
+        Region::new(16 * 1024, 17 * 1024),
+        Region::new(33 * 1024, 4 * 1024),
+    )
+    .unwrap();
+    let mut s = Storage::mount(f, l).unwrap();
+    assert_eq!(s.resume(ID), Some(3000));
+    s.write(&new[3000..]).unwrap();
+    s.finish().unwrap();
+    s.verify(&manifest(&new, 1)).unwrap();
+    assert!(
+        FileFlash::<4, 1024>::open(&path, 36).is_err(),
+        "another size is refused"
+    );
+    std::fs::remove_file(&path).unwrap();
+}
