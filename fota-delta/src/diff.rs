@@ -44,32 +44,49 @@ fn match_len(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Longest match of `target` among the suffixes of `old`: (position, length).
+///
+/// Binary search for `target`'s place in suffix order, keeping the common-prefix lengths with
+/// both bracketing suffixes: every suffix in between shares the smaller of the two, so each probe
+/// compares from there (long matches cost their length once, not once per probe).
 fn search(sa: &[i32], old: &[u8], target: &[u8]) -> (usize, usize) {
-    if sa.is_empty() {
-        return (0, 0);
-    }
-    // Lower bound of `target` in suffix order; the longest match is at it or just before it.
     let (mut lo, mut hi) = (0usize, sa.len());
+    let (mut lo_lcp, mut hi_lcp) = (0usize, 0usize);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         let s = &old[sa[mid] as usize..];
-        let n = s.len().min(target.len());
-        if s[..n] < target[..n] || (s[..n] == target[..n] && s.len() < target.len()) {
+        let start = lo_lcp.min(hi_lcp);
+        let m = start + match_len(&s[start..], &target[start..]);
+        let less = match (s.get(m), target.get(m)) {
+            (Some(a), Some(b)) => a < b,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if less {
             lo = mid + 1;
+            lo_lcp = m;
         } else {
             hi = mid;
+            hi_lcp = m;
         }
     }
-    let mut best = (0usize, 0usize);
-    for i in [lo.wrapping_sub(1), lo] {
-        if let Some(&p) = sa.get(i) {
-            let l = match_len(&old[p as usize..], target);
-            if l > best.1 {
-                best = (p as usize, l);
+    // The longest match is next to the insertion point: just before it or at it.
+    let before = lo
+        .checked_sub(1)
+        .and_then(|i| sa.get(i))
+        .map(|&p| (p as usize, lo_lcp));
+    let at = sa.get(lo).map(|&p| (p as usize, hi_lcp));
+    match (before, at) {
+        (Some(b), Some(a)) => {
+            if a.1 > b.1 {
+                a
+            } else {
+                b
             }
         }
+        (Some(b), None) => b,
+        (None, Some(a)) => a,
+        (None, None) => (0, 0),
     }
-    best
 }
 
 /// bsdiff's control records (diff length, extra length, seek) turning `old` into `new`: every

@@ -56,6 +56,16 @@ impl Sha {
 
     pub(crate) fn update<O: OldImage + ?Sized>(&mut self, c: &mut O, data: &[u8]) {
         self.len = self.len.wrapping_add(data.len() as u64);
+        let mut data = data;
+        // Whole blocks straight from the input when nothing is pending (the common case: the
+        // patcher hashes 64- and 128-byte buffers).
+        while self.fill == 0 {
+            let Some((block, rest)) = data.split_first_chunk::<64>() else {
+                break;
+            };
+            c.sha256_compress(&mut self.state, block);
+            data = rest;
+        }
         for &byte in data {
             if let Some(slot) = self.buf.get_mut(self.fill) {
                 *slot = byte;
