@@ -308,3 +308,77 @@ fn file_flash_keeps_a_download_across_restarts() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+/// A flash that reads in 4-byte units (like some ESP or external flashes).
+struct Read4(Flash);
+
+impl fota_storage::embedded_storage::nor_flash::ErrorType for Read4 {
+    type Error = fota_storage::sim::SimError;
+}
+
+impl fota_storage::embedded_storage::nor_flash::ReadNorFlash for Read4 {
+    const READ_SIZE: usize = 4;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        assert!(
+            offset.is_multiple_of(4) && bytes.len().is_multiple_of(4),
+            "unaligned read {offset}+{}",
+            bytes.len()
+        );
+        self.0.read(offset, bytes)
+    }
+
+    fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+impl fota_storage::embedded_storage::nor_flash::NorFlash for Read4 {
+    const WRITE_SIZE: usize = 4;
+    const ERASE_SIZE: usize = 1024;
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+        self.0.erase(from, to)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.write(offset, bytes)
+    }
+}
+
+#[test]
+fn read_size_4_is_honoured() {
+    use fota_storage::embedded_storage::nor_flash::ReadNorFlash;
+    let mut f = Read4(Flash::new(37));
+    let l = Layout::new(
+        &f,
+        Region::new(0, 16 * 1024),
+        Region::new(16 * 1024, 17 * 1024),
+        Region::new(33 * 1024, 4 * 1024),
+    )
+    .unwrap();
+    let old = image(3001, 9);
+    f.0.as_bytes_mut()[..old.len()].copy_from_slice(&old);
+    let new = image(7003, 10);
+    let m = manifest(&new, 1);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.begin(PackageIdentity::Push { id: b"odd" }).unwrap();
+    for c in new.chunks(333) {
+        s.write(c).unwrap();
+        s.sync(&[1, 2, 3, 4, 5]).unwrap();
+    }
+    s.finish().unwrap();
+    let mut b = [0u8; 7];
+    s.read_active(1, &mut b).unwrap();
+    assert_eq!(&b, &old[1..8]);
+    s.mark_pending(&m).unwrap();
+    let f = s.release();
+    let s = Storage::mount(f, l).unwrap();
+    assert_eq!(s.boot_record().state, BootState::Pending);
+    assert_eq!(s.identity(), Some(PackageIdentity::Push { id: b"odd" }));
+    let mut f = s.release();
+    assert_eq!(boot(&mut f, &l, &mut [0; 100]).unwrap(), BootOutcome::Trial);
+    let mut got = vec![0u8; new.len()];
+    f.0.read(0, &mut got).unwrap();
+    assert_eq!(got, new);
+}
