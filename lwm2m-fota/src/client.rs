@@ -181,7 +181,8 @@ pub struct Client<P: Platform> {
     reg_failures: u8,
     mid: u16,
     token: u32,
-    inflight: Option<Inflight>,
+    /// One exchange in flight per peer (RFC 7252 NSTART = 1): [server, package host].
+    inflight: [Option<Inflight>; 2],
     observations: [Option<Observation>; 3],
     observe_seq: u32,
     recent: [Recent; RECENT],
@@ -298,7 +299,7 @@ impl<P: Platform> Client<P> {
             reg_failures: 0,
             mid: seed as u16,
             token: seed.rotate_left(16),
-            inflight: None,
+            inflight: [None; 2],
             observations: [None; 3],
             observe_seq: 1,
             recent: [Recent::default(); RECENT],
@@ -413,19 +414,26 @@ impl<P: Platform> Client<P> {
         if self.execute_pending {
             return 0;
         }
-        if let Some(f) = &self.inflight {
-            return f.deadline;
+        let mut t = u64::MAX;
+        match &self.inflight[0] {
+            Some(f) => t = t.min(f.deadline),
+            None => {
+                t = t.min(if self.registered {
+                    self.next_update
+                } else {
+                    self.next_register
+                });
+                if self.registered && self.observations.iter().flatten().any(|o| o.dirty) {
+                    t = 0;
+                }
+            }
         }
-        let mut t = if self.registered {
-            self.next_update
-        } else {
-            self.next_register
-        };
-        if self.registered && self.observations.iter().flatten().any(|o| o.dirty) {
-            t = 0;
-        }
-        if self.rec.state == State::Downloading && self.rec.delivery == Delivery::Pull {
-            t = t.min(self.pull_at);
+        match &self.inflight[1] {
+            Some(f) => t = t.min(f.deadline),
+            None if self.rec.state == State::Downloading && self.rec.delivery == Delivery::Pull => {
+                t = t.min(self.pull_at)
+            }
+            None => {}
         }
         t
     }
@@ -443,60 +451,72 @@ impl<P: Platform> Client<P> {
             self.run_update();
             return None;
         }
-        if let Some(mut f) = self.inflight {
+        for slot in 0..2 {
+            let Some(mut f) = self.inflight.get(slot).copied().flatten() else {
+                continue;
+            };
             if now < f.deadline {
-                return None;
+                continue;
             }
             if f.tries < self.cfg.max_retransmit {
                 f.tries += 1;
                 f.timeout = f.timeout.saturating_mul(2);
                 f.deadline = now.saturating_add(f.timeout);
-                self.inflight = Some(f);
+                if let Some(s) = self.inflight.get_mut(slot) {
+                    *s = Some(f);
+                }
                 return self.build(f.kind, f.mid, &f.token, buf);
             }
-            self.inflight = None;
+            if let Some(s) = self.inflight.get_mut(slot) {
+                *s = None;
+            }
             self.exchange_failed(now, f.kind);
         }
-        let kind = if !self.registered {
-            if now < self.next_register {
-                return None;
-            }
-            Out::Register
-        } else if now >= self.next_update {
-            Out::Update
-        } else if let Some(i) = self
-            .observations
-            .iter()
-            .position(|o| o.is_some_and(|o| o.dirty))
-        {
-            if let Some(Some(o)) = self.observations.get_mut(i) {
-                o.dirty = false;
-            }
-            Out::Notify(i as u8)
-        } else if self.rec.state == State::Downloading
+        let mut kind = None;
+        if self.inflight[0].is_none() {
+            kind = if !self.registered {
+                (now >= self.next_register).then_some(Out::Register)
+            } else if now >= self.next_update {
+                Some(Out::Update)
+            } else if let Some(i) = self
+                .observations
+                .iter()
+                .position(|o| o.is_some_and(|o| o.dirty))
+            {
+                if let Some(Some(o)) = self.observations.get_mut(i) {
+                    o.dirty = false;
+                }
+                Some(Out::Notify(i as u8))
+            } else {
+                None
+            };
+        }
+        if kind.is_none()
+            && self.inflight[1].is_none()
+            && self.rec.state == State::Downloading
             && self.rec.delivery == Delivery::Pull
             && now >= self.pull_at
         {
             let size = 16u32 << self.rec.szx.min(6);
-            Out::Pull(self.rec.transferred / size)
-        } else {
-            return None;
-        };
+            kind = Some(Out::Pull(self.rec.transferred / size));
+        }
+        let kind = kind?;
+        let slot = usize::from(matches!(kind, Out::Pull(_)));
         let mid = self.next_mid();
         self.token = self.token.wrapping_add(1);
         let token = self.token.to_be_bytes();
         let timeout = self.timeout();
-        self.inflight = Some(Inflight {
+        let f = Inflight {
             kind,
             mid,
             token,
             deadline: now.saturating_add(timeout),
             timeout,
             tries: 0,
-        });
+        };
         let tx = self.build(kind, mid, &token, buf);
-        if tx.is_none() {
-            self.inflight = None;
+        if let Some(s) = self.inflight.get_mut(slot) {
+            *s = tx.map(|_| f);
         }
         tx
     }
@@ -705,16 +725,18 @@ impl<P: Platform> Client<P> {
     ) -> Option<Transmit> {
         let msg = Message::parse(datagram).ok()?;
         if msg.is_request() {
-            if peer != Peer::Server {
-                return None;
-            }
-            return self.request(now, &msg, buf);
+            // Requests are answered whoever sends them (the driver replies to the sender):
+            // a management tool such as coap-client may act as the server.
+            return self.request(now, &msg, buf).map(|t| Transmit { peer, ..t });
         }
-        // ACK/RST/response to our in-flight exchange.
-        let f = self.inflight?;
-        let matches = (msg.ty == coap::ACK || msg.ty == coap::RST) && msg.mid == f.mid
-            || msg.ty != coap::ACK && msg.token == f.token;
-        if !matches {
+        // ACK/RST/response to one of our in-flight exchanges.
+        let matching = |f: &Option<Inflight>| {
+            f.is_some_and(|f| {
+                (msg.ty == coap::ACK || msg.ty == coap::RST) && msg.mid == f.mid
+                    || msg.ty != coap::ACK && msg.token == f.token
+            })
+        };
+        let Some(slot) = self.inflight.iter().position(matching) else {
             if msg.ty == coap::CON {
                 // An unknown confirmable response: acknowledge it so the peer stops.
                 let len = Builder::new(buf, coap::ACK, code::EMPTY, msg.mid, &[])
@@ -723,20 +745,18 @@ impl<P: Platform> Client<P> {
                 return Some(Transmit { peer, len });
             }
             return None;
-        }
+        };
+        let f = self.inflight.get_mut(slot)?.take()?;
         if msg.ty == coap::ACK && msg.code == code::EMPTY {
             // Separate response follows (keep waiting) — or an ACK to a notification.
-            if let Out::Notify(_) = f.kind {
-                self.inflight = None;
-            } else {
+            if !matches!(f.kind, Out::Notify(_)) {
                 let mut f = f;
                 f.tries = self.cfg.max_retransmit.saturating_sub(1);
                 f.deadline = now.saturating_add(f.timeout.saturating_mul(4));
-                self.inflight = Some(f);
+                *self.inflight.get_mut(slot)? = Some(f);
             }
             return None;
         }
-        self.inflight = None;
         let ack = if msg.ty == coap::CON {
             Builder::new(buf, coap::ACK, code::EMPTY, msg.mid, &[])
                 .finish()
