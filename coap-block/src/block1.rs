@@ -1,8 +1,10 @@
 //! Block1 (request body) transfers: the receiving end ([`Block1Receiver`], a device taking a
 //! push to `/5/0/0`) and the sending end ([`Block1Sender`], a server pushing a package).
 
-use crate::io::{BlockSink, BlockSource, FNV_BASIS, fnv1a, read_exact};
-use crate::{Block, Code, Error, Message, MessageBuilder, OptionNumber, Token, size_of_szx};
+use crate::io::{BlockSink, BlockSource, FNV32_BASIS, fnv1a32, read_exact};
+use crate::{
+    Block, Code, Error, Message, MessageBuilder, OptionNumber, Token, decode_uint, size_of_szx,
+};
 
 /// What [`Block1Receiver::handle`] did with a request (the reply is already in the builder).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +31,7 @@ pub enum Block1Event {
 #[derive(Debug, Clone, Copy)]
 struct RxState<P> {
     peer: P,
-    key: u64,
+    key: u32,
     next: u32,
     last_offset: u32,
     /// At least one block stored in this transfer (so `last_offset` is meaningful).
@@ -49,27 +51,6 @@ pub struct Block1Receiver<P> {
     preferred_szx: u8,
     state: Option<RxState<P>>,
     resume: Option<u32>,
-}
-
-fn transfer_key(req: &Message<'_>) -> Result<u64, Error> {
-    let mut h = FNV_BASIS;
-    for o in req.options() {
-        let n = o.number;
-        if n == OptionNumber::URI_PATH || n == OptionNumber::URI_QUERY {
-            h = fnv1a(h, &n.0.to_be_bytes());
-            h = fnv1a(h, &[o.value.len() as u8]);
-            h = fnv1a(h, o.value);
-        }
-    }
-    match req.request_tag() {
-        Some(tag) if tag.len() > 8 => return Err(Error::BadOption { number: 292 }),
-        Some(tag) => {
-            h = fnv1a(h, &[0xee, tag.len() as u8]);
-            h = fnv1a(h, tag);
-        }
-        None => {}
-    }
-    Ok(h)
 }
 
 impl<P: PartialEq + Copy> Block1Receiver<P> {
@@ -122,10 +103,27 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
         reply: &mut MessageBuilder<'_>,
     ) -> Result<Block1Event, Error> {
         let payload = req.payload();
-        let len = u32::try_from(payload.len()).map_err(|_| Error::BufferTooSmall)?;
-        let (block, blockwise) = match req.block1() {
-            Ok(Some(b)) => (b, true),
-            Ok(None) => (
+        let len = payload.len() as u32; // a datagram is far below 4 GiB
+        // One pass over the options: the transfer key (Uri-Path, Uri-Query, Request-Tag),
+        // Block1 and Size1.
+        let mut key = FNV32_BASIS;
+        let (mut block1, mut size1) = (None, None);
+        for o in req.options() {
+            match o.number {
+                OptionNumber::URI_PATH | OptionNumber::URI_QUERY | OptionNumber::REQUEST_TAG => {
+                    key = fnv1a32(
+                        key ^ ((o.number.0 as u32) << 16 | o.value.len() as u32),
+                        o.value,
+                    );
+                }
+                OptionNumber::BLOCK1 => block1 = Some(o.value),
+                OptionNumber::SIZE1 => size1 = Some(o.value),
+                _ => {}
+            }
+        }
+        let (block, blockwise) = match block1.map(|v| Block::decode(v, 27)) {
+            Some(Ok(b)) => (b, true),
+            None => (
                 Block {
                     num: 0,
                     more: false,
@@ -133,91 +131,67 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
                 },
                 false,
             ),
-            Err(_) => return reject(reply, Code::BAD_OPTION),
+            Some(Err(_)) => return reject(reply, Code::BAD_OPTION),
         };
-        let size1 = match req.size1() {
-            Ok(s) => s,
-            Err(_) => return reject(reply, Code::BAD_OPTION),
+        let size1 = match size1.map(|v| decode_uint(v, 60)) {
+            Some(Ok(v)) => Some(v),
+            None => None,
+            Some(Err(_)) => return reject(reply, Code::BAD_OPTION),
         };
-        let Ok(key) = transfer_key(req) else {
-            return reject(reply, Code::BAD_OPTION);
-        };
-        if blockwise && (block.more && len != block.size() || !block.more && len > block.size()) {
+        if blockwise && (len > block.size() || block.more && len != block.size()) {
             return reject(reply, Code::BAD_REQUEST);
         }
         let offset = block.offset();
         let capacity = sink.capacity();
-        let end = offset.checked_add(len);
-        match end {
-            Some(e) if e <= capacity && size1.is_none_or(|s| s <= capacity) => {}
-            _ => {
-                reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
-                reply.uint_option(OptionNumber::SIZE1, capacity)?;
-                return Ok(Block1Event::Rejected(Code::REQUEST_ENTITY_TOO_LARGE));
-            }
+        let end = offset.saturating_add(len);
+        if end > capacity || size1.is_some_and(|s| s > capacity) {
+            return too_large(reply, capacity);
         }
-        let end = end.unwrap_or(u32::MAX);
 
-        let current = self
-            .state
-            .as_ref()
-            .filter(|s| s.peer == peer && s.key == key)
-            .copied();
-        let mut fresh = false;
-        match current {
+        let current = self.state.filter(|s| s.peer == peer && s.key == key);
+        let mut st = match current {
+            // The last block again (its reply was lost, or a retransmission with a new MID).
             Some(s) if s.any && offset == s.last_offset && end == s.next => {
-                // The last block again (its reply was lost, or a new-MID retransmission).
                 ack(reply, block, blockwise, self.preferred_szx)?;
                 return Ok(Block1Event::Duplicate);
             }
-            Some(s) if offset == s.next && !s.complete => {}
-            _ if offset == 0 => fresh = true,
-            Some(s) if end <= s.next => {
-                ack(reply, block, blockwise, self.preferred_szx)?;
-                return Ok(Block1Event::Duplicate);
-            }
-            None if self.resume == Some(offset) => {
-                self.state = Some(RxState {
+            Some(s) if offset == s.next && !s.complete => s,
+            _ if offset == 0 || self.resume == Some(offset) => {
+                self.state = None;
+                if offset == 0
+                    && let Err(e) = sink.begin(size1)
+                {
+                    return sink_failed(reply, e, capacity);
+                }
+                RxState {
                     peer,
                     key,
                     next: offset,
                     last_offset: offset,
                     any: false,
                     complete: false,
-                });
+                }
+            }
+            Some(s) if end <= s.next => {
+                ack(reply, block, blockwise, self.preferred_szx)?;
+                return Ok(Block1Event::Duplicate);
             }
             _ => return reject(reply, Code::REQUEST_ENTITY_INCOMPLETE),
-        }
-        if fresh {
-            self.state = None;
-            self.resume = None;
-            if let Err(e) = sink.begin(size1) {
-                return sink_failed(reply, e, capacity);
-            }
-            self.state = Some(RxState {
-                peer,
-                key,
-                next: 0,
-                last_offset: 0,
-                any: false,
-                complete: false,
-            });
-        }
+        };
         if let Err(e) = sink.write(offset, payload) {
             return sink_failed(reply, e, capacity);
         }
-        let Some(st) = self.state.as_mut() else {
-            return Err(Error::Unexpected);
-        };
         st.next = end;
         st.last_offset = offset;
         st.any = true;
         self.resume = None;
+        self.state = Some(st);
         if !block.more {
             if let Err(e) = sink.complete(end) {
                 return sink_failed(reply, e, capacity);
             }
             st.complete = true;
+            self.state = Some(st);
         }
         ack(reply, block, blockwise, self.preferred_szx)?;
         Ok(if block.more {
@@ -226,6 +200,12 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
             Block1Event::Complete { total: end }
         })
     }
+}
+
+fn too_large(reply: &mut MessageBuilder<'_>, capacity: u32) -> Result<Block1Event, Error> {
+    reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
+    reply.uint_option(OptionNumber::SIZE1, capacity)?;
+    Ok(Block1Event::Rejected(Code::REQUEST_ENTITY_TOO_LARGE))
 }
 
 fn reject(reply: &mut MessageBuilder<'_>, code: Code) -> Result<Block1Event, Error> {
@@ -238,12 +218,10 @@ fn sink_failed(
     e: Error,
     capacity: u32,
 ) -> Result<Block1Event, Error> {
-    if let Error::TooLarge { capacity: c } = e {
-        reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
-        reply.uint_option(OptionNumber::SIZE1, c.min(capacity))?;
-        return Ok(Block1Event::Rejected(Code::REQUEST_ENTITY_TOO_LARGE));
+    match e {
+        Error::TooLarge { capacity: c } => too_large(reply, c.min(capacity)),
+        _ => reject(reply, Code::INTERNAL_SERVER_ERROR),
     }
-    reject(reply, Code::INTERNAL_SERVER_ERROR)
 }
 
 fn ack(

@@ -143,6 +143,15 @@ impl Block2Client {
         self
     }
 
+    /// Forgets the progress: the next request starts at offset 0 (after an ETag change).
+    pub fn restart(&mut self) {
+        self.offset = 0;
+        self.etag = None;
+        self.size2 = None;
+        self.begun = false;
+        self.done = false;
+    }
+
     /// Bytes stored so far (the next offset to fetch).
     pub fn offset(&self) -> u32 {
         self.offset
@@ -194,7 +203,7 @@ impl Block2Client {
             let tag = Token::new(tag).map_err(|_| Error::BadOption { number: 4 })?;
             match self.etag {
                 Some(old) if old != tag => {
-                    *self = Block2Client::new(self.szx);
+                    self.restart();
                     return Err(Error::EtagChanged);
                 }
                 _ => self.etag = Some(tag),

@@ -144,3 +144,15 @@ pub(crate) fn fnv1a(mut h: u64, data: &[u8]) -> u64 {
 
 /// FNV-1a offset basis.
 pub(crate) const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// 32-bit FNV-1a (transfer keys: cheap on 32-bit cores).
+pub(crate) fn fnv1a32(mut h: u32, data: &[u8]) -> u32 {
+    for b in data {
+        h ^= *b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// 32-bit FNV-1a offset basis.
+pub(crate) const FNV32_BASIS: u32 = 0x811c_9dc5;
