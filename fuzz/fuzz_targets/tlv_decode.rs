@@ -11,13 +11,26 @@ fn walk(records: Records<'_>, input: &[u8], depth: usize) -> Result<usize, Error
     let mut n = 0;
     for rec in records {
         let r = rec?;
-        assert!(depth <= 2, "nesting deeper than instance > multiple > instance");
+        assert!(
+            depth <= 2,
+            "nesting deeper than instance > multiple > instance"
+        );
         n += 1;
         let v = r.value().as_ptr_range();
         assert!(range.start <= v.start && v.end <= range.end);
-        assert_eq!(input.get(r.value_offset()..r.value_offset() + r.len()), Some(r.value()));
+        assert_eq!(
+            input.get(r.value_offset()..r.value_offset() + r.len()),
+            Some(r.value())
+        );
         assert_eq!(r.encoded_len(), r.value_offset() - r.offset() + r.len());
-        let _ = (r.as_i64(), r.as_u64(), r.as_f64(), r.as_bool(), r.as_objlnk(), r.as_time());
+        let _ = (
+            r.as_i64(),
+            r.as_u64(),
+            r.as_f64(),
+            r.as_bool(),
+            r.as_objlnk(),
+            r.as_time(),
+        );
         if let Ok(s) = r.as_str() {
             assert_eq!(s.as_bytes(), r.value());
         }
@@ -49,7 +62,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(validated.is_ok());
             let bytes = Node::to_vec(&nodes).unwrap();
             assert_eq!(Node::parse_all(&bytes).unwrap(), nodes);
-            assert!(bytes.len() <= data.len(), "smallest headers never grow a payload");
+            assert!(
+                bytes.len() <= data.len(),
+                "smallest headers never grow a payload"
+            );
         }
         Err(e) => assert_eq!(validated, Err(e)),
     }

@@ -57,7 +57,10 @@ struct Model {
 impl Model {
     fn push(&mut self, node: Node) {
         match self.open.last_mut() {
-            Some(Node { content: Content::Children(c), .. }) => c.push(node),
+            Some(Node {
+                content: Content::Children(c),
+                ..
+            }) => c.push(node),
             _ => self.top.push(node),
         }
     }
@@ -66,7 +69,10 @@ impl Model {
 fuzz_target!(|input: Input| {
     let mut buf = vec![0u8; usize::from(input.capacity)];
     let mut w = Writer::new(&mut buf);
-    let mut model = Model { top: Vec::new(), open: Vec::new() };
+    let mut model = Model {
+        top: Vec::new(),
+        open: Vec::new(),
+    };
     for op in &input.ops {
         let before = (w.len(), w.depth());
         let result = match op {
@@ -78,14 +84,21 @@ fuzz_target!(|input: Input| {
             Op::Raw(kind, id, bytes) => w.record(Kind::from_bits(*kind), *id, bytes),
         };
         if result.is_err() {
-            assert_eq!((w.len(), w.depth()), before, "a failed {op:?} changed the writer");
+            assert_eq!(
+                (w.len(), w.depth()),
+                before,
+                "a failed {op:?} changed the writer"
+            );
             continue;
         }
         match op {
             Op::Instance(id) => model.open.push(Node::instance(*id, Vec::new())),
             Op::Multiple(id) => model.open.push(Node::multiple(*id, Vec::new())),
             Op::End => {
-                let done = model.open.pop().expect("writer closed a container the model lacks");
+                let done = model
+                    .open
+                    .pop()
+                    .expect("writer closed a container the model lacks");
                 model.push(done);
             }
             Op::Resource(id, v) => model.push(Node::resource(*id, value(v))),
