@@ -112,7 +112,17 @@ impl Client {
             self.socket.set_read_timeout(Some(wait)).map_err(io_err)?;
             let (n, from) = match self.socket.recv_from(resp) {
                 Ok(x) => x,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                // Timeouts, and ICMP errors (peer not up yet): the retransmission timer decides.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock
+                            | ErrorKind::TimedOut
+                            | ErrorKind::ConnectionRefused
+                            | ErrorKind::ConnectionReset
+                            | ErrorKind::Interrupted
+                    ) =>
+                {
                     continue;
                 }
                 Err(e) => return Err(io_err(e)),
@@ -458,7 +468,17 @@ impl FileServer {
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     continue;
                 }
-                Err(e) if e.kind() == ErrorKind::ConnectionReset => continue,
+                // ICMP errors from earlier sends to peers that went away.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::ConnectionReset
+                            | ErrorKind::ConnectionRefused
+                            | ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
                 Err(e) => return Err(io_err(e)),
             };
             if let Some(k) = self.handle(peer, buf.get(..n).unwrap_or(&[]), &mut out) {
