@@ -71,17 +71,13 @@ impl Node {
     /// Decodes a whole payload into owned trees (checking the structure like
     /// [`validate`](crate::validate)).
     pub fn parse_all(payload: &[u8]) -> Result<Vec<Node>, Error> {
-        Records::new(payload).map(|r| Node::from_tlv(&r?)).collect()
+        collect(Records::new(payload))
     }
 
     /// Copies a decoded record, and its nested records, into an owned tree.
     pub fn from_tlv(tlv: &Tlv<'_>) -> Result<Node, Error> {
         let content = if tlv.is_container() {
-            Content::Children(
-                tlv.children()
-                    .map(|c| Node::from_tlv(&c?))
-                    .collect::<Result<_, _>>()?,
-            )
+            Content::Children(collect(tlv.children())?)
         } else {
             Content::Value(tlv.value().to_vec())
         };
@@ -204,6 +200,16 @@ impl Node {
             Content::Children(children) => children.iter().for_each(|c| c.put(buf)),
         }
     }
+}
+
+/// Copies `records` into owned nodes, sizing the vector first (a header-only pass is cheaper
+/// than growing it).
+fn collect(records: Records<'_>) -> Result<Vec<Node>, Error> {
+    let mut nodes = Vec::with_capacity(records.clone().take_while(Result::is_ok).count());
+    for r in records {
+        nodes.push(Node::from_tlv(&r?)?);
+    }
+    Ok(nodes)
 }
 
 /// Writes the smallest record header for (`kind`, `id`, `value_len`) into a [`BufMut`].
