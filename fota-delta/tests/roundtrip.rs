@@ -122,3 +122,68 @@ fn wrong_old_image_writes_nothing() {
         Err(Error::Finished)
     );
 }
+
+#[test]
+fn progress_callback_reaches_the_end() {
+    let old = sample(30_000, 11);
+    let new = edited(&old);
+    let mut seen = Vec::new();
+    let mut cb = |done: u64, total: u64| seen.push((done, total));
+    let patch = diff_with(
+        &old,
+        &new,
+        DiffOptions {
+            interval_log2: 0,
+            progress: Some(&mut cb),
+        },
+    );
+    assert_eq!(seen.last(), Some(&(new.len() as u64, new.len() as u64)));
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+    let h = fota_delta::Header::parse(patch[..fota_delta::HEADER_LEN].try_into().unwrap()).unwrap();
+    assert_eq!(
+        (h.old_size as usize, h.new_size as usize, h.interval_log2),
+        (old.len(), new.len(), 0)
+    );
+    assert_eq!(apply(&old, &patch).unwrap(), new);
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any edit script round-trips through diff and the streaming patcher, in any chunking,
+        /// with or without checkpoint blocks.
+        #[test]
+        fn diff_then_patch_is_identity(
+            seed in any::<u32>(),
+            len in 0usize..6000,
+            edits in proptest::collection::vec((any::<u16>(), any::<u8>(), 0u8..4), 0..12),
+            chunk in 1usize..300,
+            blocks in any::<bool>(),
+        ) {
+            let old = sample(len, seed);
+            let mut new = old.clone();
+            for (at, byte, kind) in edits {
+                let at = usize::from(at) % (new.len() + 1);
+                match kind {
+                    0 if at < new.len() => new[at] = byte,
+                    1 => new.insert(at, byte),
+                    2 if at < new.len() => { new.remove(at); }
+                    _ => new.splice(at..at, std::iter::repeat_n(byte, 40)).for_each(drop),
+                }
+            }
+            let interval_log2 = if blocks { 12 } else { 0 };
+            let patch = diff_with(&old, &new, DiffOptions { interval_log2, progress: None });
+            let mut p = Patcher::new();
+            let mut out = Vec::new();
+            for c in patch.chunks(chunk) {
+                p.feed(c, &mut old.as_slice(), &mut out).unwrap();
+            }
+            p.finish(&mut old.as_slice(), &mut out).unwrap();
+            prop_assert_eq!(out, new);
+        }
+    }
+}
