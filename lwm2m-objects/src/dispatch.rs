@@ -17,13 +17,16 @@ use crate::text::{self, Writer};
 /// The value bytes are laid out here rather than through the encoder's typed values: its float
 /// width choice compares floats, which costs soft-float code on a Cortex-M. Floats are always
 /// written in 8 bytes, which every reader accepts.
-fn put(w: &mut lwm2m_tlv::Writer<'_>, instance: bool, id: u16, value: Value<'_>) -> Outcome<()> {
+///
+/// The value is borrowed: moving a `Value` out of its `Result` makes the compiler copy the
+/// payload with a `memcpy` call on a Cortex-M.
+fn put(w: &mut lwm2m_tlv::Writer<'_>, instance: bool, id: u16, value: &Value<'_>) -> Outcome<()> {
     let kind = if instance {
         Kind::ResourceInstance
     } else {
         Kind::Resource
     };
-    let (scratch, len) = match value {
+    let (scratch, len) = match *value {
         Value::Integer(v) | Value::Time(v) => (v.to_be_bytes(), lwm2m_tlv::int_len(v)),
         Value::Unsigned(v) => (v.to_be_bytes(), lwm2m_tlv::uint_len(v)),
         Value::Float(v) => (v.to_bits().to_be_bytes(), 8),
@@ -300,13 +303,12 @@ fn read(
             } else {
                 CONTENT_FORMAT_TEXT
             });
-            let value = obj.read(instance, r.id(), ri)?;
+            let read = obj.read(instance, r.id(), ri);
+            let value = read.as_ref().map_err(|e| *e)?;
             let len = if is_tlv(format) {
                 let mut w = lwm2m_tlv::Writer::new(out);
-                match ri {
-                    Some(_) => put(&mut w, true, riid, value)?,
-                    None => put(&mut w, false, r.id(), value)?,
-                }
+                let id = if ri.is_some() { riid } else { r.id() };
+                put(&mut w, ri.is_some(), id, value)?;
                 w.finish().map_err(overflow)?
             } else {
                 write_plain(value, format, out)?
@@ -359,7 +361,7 @@ fn write_instance(
             write_multiple(w, obj, instance, r)?;
         } else {
             match obj.read(instance, r.id(), None) {
-                Ok(v) => put(w, false, r.id(), v)?,
+                Ok(ref v) => put(w, false, r.id(), v)?,
                 // An optional resource without a value is left out of an instance read.
                 Err(ResponseCode::NotFound) => {}
                 Err(e) => return Err(e),
@@ -378,16 +380,16 @@ fn write_multiple(
     w.begin_multiple(r.id()).map_err(overflow)?;
     let mut next = obj.next_resource_instance(instance, r.id(), None);
     while let Some(riid) = next {
-        let v = obj.read(instance, r.id(), Some(riid))?;
-        put(w, true, riid, v)?;
+        let read = obj.read(instance, r.id(), Some(riid));
+        put(w, true, riid, read.as_ref().map_err(|e| *e)?)?;
         next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
     }
     w.end().map_err(overflow)
 }
 
-fn write_plain(value: Value<'_>, format: u16, out: &mut [u8]) -> Outcome<usize> {
+fn write_plain(value: &Value<'_>, format: u16, out: &mut [u8]) -> Outcome<usize> {
     if format == CONTENT_FORMAT_OPAQUE {
-        return match value {
+        return match *value {
             Value::Opaque(bytes) => {
                 let mut w = Writer::new(out);
                 w.put(bytes).map_err(overflow)?;
@@ -400,7 +402,7 @@ fn write_plain(value: Value<'_>, format: u16, out: &mut [u8]) -> Outcome<usize> 
         return Err(ResponseCode::NotAcceptable);
     }
     let mut w = Writer::new(out);
-    match value {
+    match *value {
         Value::Integer(v) | Value::Time(v) => w.put_i64(v),
         Value::Unsigned(v) => w.put_u64(v),
         #[cfg(feature = "float-text")]
@@ -521,7 +523,7 @@ fn tlv_value<'p>(r: &ResourceDef, tlv: &Tlv<'p>) -> Outcome<Value<'p>> {
         ResourceType::String => Value::String(tlv.as_str().map_err(bad)?),
         ResourceType::Integer => Value::Integer(tlv.as_i64().map_err(bad)?),
         ResourceType::UnsignedInteger => Value::Unsigned(tlv.as_u64().map_err(bad)?),
-        ResourceType::Float => Value::Float(tlv.as_f64().map_err(bad)?),
+        ResourceType::Float => Value::Float(tlv_float(tlv.as_opaque().map_err(bad)?)?),
         ResourceType::Boolean => Value::Boolean(tlv.as_bool().map_err(bad)?),
         ResourceType::Opaque => Value::Opaque(tlv.as_opaque().map_err(bad)?),
         ResourceType::Time => Value::Time(tlv.as_time().map_err(bad)?),
@@ -533,6 +535,48 @@ fn tlv_value<'p>(r: &ResourceDef, tlv: &Tlv<'p>) -> Outcome<Value<'p>> {
         ResourceType::None => return Err(ResponseCode::BadRequest),
     };
     checked(r, value)
+}
+
+/// A TLV Float value (4 or 8 bytes, big-endian), widened in integer code: the soft-float
+/// `f32` to `f64` conversion costs a Cortex-M 138 bytes of compiler-builtins.
+fn tlv_float(bytes: &[u8]) -> Outcome<f64> {
+    if let Ok(b) = <[u8; 8]>::try_from(bytes) {
+        return Ok(f64::from_be_bytes(b));
+    }
+    let b = <[u8; 4]>::try_from(bytes).map_err(bad)?;
+    let bits = u32::from_be_bytes(b);
+    let sign = u64::from(bits >> 31) << 63;
+    let exp = (bits >> 23) & 0xFF;
+    let mantissa = u64::from(bits & 0x7F_FFFF);
+    let wide = match exp {
+        0 if mantissa == 0 => 0,
+        // Subnormal f32: normalise (the value is mantissa * 2^-149).
+        0 => {
+            let top = 63 - mantissa.leading_zeros();
+            (u64::from(top) + 874) << 52 | (mantissa << (52 - top)) & ((1 << 52) - 1)
+        }
+        // Infinity and NaN (payload kept).
+        0xFF => 0x7FF0_0000_0000_0000 | mantissa << 29,
+        _ => (u64::from(exp) + 896) << 52 | mantissa << 29,
+    };
+    Ok(f64::from_bits(sign | wide))
+}
+
+/// `v` as the nearest `f64` at or toward zero (exact for every range bound a table holds),
+/// in integer code: the soft-float conversion costs a Cortex-M 92 bytes of compiler-builtins.
+fn int_to_f64(v: i64) -> f64 {
+    let magnitude = v.unsigned_abs();
+    if magnitude == 0 {
+        return 0.0;
+    }
+    let sign = u64::from(v < 0) << 63;
+    let top = 63 - magnitude.leading_zeros();
+    let mantissa = if top <= 52 {
+        magnitude << (52 - top)
+    } else {
+        magnitude >> (top - 52)
+    };
+    f64::from_bits(sign | (u64::from(top) + 1023) << 52 | mantissa & ((1 << 52) - 1))
 }
 
 /// Decodes one value of resource `r` from a plain-text or opaque payload.
@@ -590,7 +634,8 @@ fn checked<'p>(r: &ResourceDef, value: Value<'p>) -> Outcome<Value<'p>> {
         Value::Unsigned(v) => i64::try_from(v).is_ok_and(|v| range.contains(v)),
         // total_cmp is integer code (no soft-float compares) and puts NaN outside any range.
         Value::Float(v) => {
-            v.total_cmp(&(range.min as f64)).is_ge() && v.total_cmp(&(range.max as f64)).is_le()
+            v.total_cmp(&int_to_f64(range.min)).is_ge()
+                && v.total_cmp(&int_to_f64(range.max)).is_le()
         }
         Value::String(s) | Value::CoreLnk(s) => range.contains(s.len() as i64),
         Value::Opaque(b) => range.contains(b.len() as i64),
@@ -671,9 +716,10 @@ fn write(
                 if r.is_multiple() && riid.is_none() {
                     return Err(ResponseCode::UnsupportedContentFormat);
                 }
-                let value = plain_value(r, format, req.payload)?;
+                let decoded = plain_value(r, format, req.payload);
+                let value = decoded.as_ref().map_err(|e| *e)?;
                 ensure_instance(obj, bootstrap, instance)?;
-                obj.write(instance, r.id(), riid, value)
+                obj.write(instance, r.id(), riid, *value)
             }
         }
         None => {
@@ -719,7 +765,7 @@ fn bootstrap_object(obj: &mut dyn ObjectHandler, def: &ObjectDef, payload: &[u8]
             if pass == Pass::Apply {
                 ensure_instance(obj, true, tlv.id())?;
             }
-            for_each_resource(obj, def, pass, tlv.id(), tlv.children(), true)?;
+            for_each_resource(obj, def, pass, tlv.id(), tlv.value(), true)?;
         }
     }
     Ok(())
@@ -727,20 +773,23 @@ fn bootstrap_object(obj: &mut dyn ObjectHandler, def: &ObjectDef, payload: &[u8]
 
 /// The resource records of a Write or Create payload for `instance`: either bare resource
 /// records or one object instance record with that id.
-fn instance_records(payload: &[u8], instance: u16) -> Outcome<lwm2m_tlv::Records<'_>> {
+///
+/// The records are returned as their bytes: a `Records` moved out of a `Result` costs a
+/// `memcpy` call on a Cortex-M. Records nested wrongly inside the instance are refused by
+/// [`for_each_resource`] (4.00) just as the decoder's nesting check would.
+fn instance_records(payload: &[u8], instance: u16) -> Outcome<&[u8]> {
     let mut top = lwm2m_tlv::decode(payload);
-    let Some(item) = top.clone().next() else {
-        return Ok(top);
+    let Some(item) = top.next() else {
+        return Ok(payload);
     };
     let tlv = record(&item)?;
     if tlv.kind() != Kind::ObjectInstance {
-        return Ok(top);
+        return Ok(payload);
     }
-    top.next();
     if tlv.id() != instance || top.next().is_some() {
         return Err(ResponseCode::BadRequest);
     }
-    Ok(tlv.children())
+    Ok(tlv.value())
 }
 
 /// Checks or writes the resource records of `instance`. `any` (Create, Bootstrap-Write) lets
@@ -750,10 +799,10 @@ fn for_each_resource(
     def: &ObjectDef,
     pass: Pass,
     instance: u16,
-    records: lwm2m_tlv::Records<'_>,
+    records: &[u8],
     any: bool,
 ) -> Outcome<()> {
-    for item in records {
+    for item in lwm2m_tlv::decode(records) {
         let tlv = record(&item)?;
         if !matches!(tlv.kind(), Kind::Resource | Kind::MultipleResource) {
             return Err(ResponseCode::BadRequest);
@@ -784,29 +833,34 @@ fn apply_resource(
         Kind::MultipleResource if r.is_multiple() => {
             for item in tlv.children() {
                 let child = record(&item)?;
-                let value = tlv_value(r, child)?;
-                if pass == Pass::Apply {
-                    obj.write(instance, r.id(), Some(child.id()), value)?;
-                }
+                apply_value(obj, pass, instance, r, Some(child.id()), child)?;
             }
             Ok(())
         }
-        Kind::Resource if !r.is_multiple() => {
-            let value = tlv_value(r, tlv)?;
-            if pass == Pass::Apply {
-                obj.write(instance, r.id(), None, value)?;
-            }
-            Ok(())
-        }
+        Kind::Resource if !r.is_multiple() => apply_value(obj, pass, instance, r, None, tlv),
         Kind::ResourceInstance if r.is_multiple() => {
-            let value = tlv_value(r, tlv)?;
-            if pass == Pass::Apply {
-                obj.write(instance, r.id(), Some(tlv.id()), value)?;
-            }
-            Ok(())
+            apply_value(obj, pass, instance, r, Some(tlv.id()), tlv)
         }
         _ => Err(ResponseCode::BadRequest),
     }
+}
+
+/// Checks or writes one value record.
+fn apply_value(
+    obj: &mut dyn ObjectHandler,
+    pass: Pass,
+    instance: u16,
+    r: &ResourceDef,
+    resource_instance: Option<u16>,
+    tlv: &Tlv<'_>,
+) -> Outcome<()> {
+    // Borrowed out of its `Result`, then copied whole: a moved-out payload costs a `memcpy`.
+    let decoded = tlv_value(r, tlv);
+    let value = decoded.as_ref().map_err(|e| *e)?;
+    if pass == Pass::Apply {
+        obj.write(instance, r.id(), resource_instance, *value)?;
+    }
+    Ok(())
 }
 
 fn create(obj: &mut dyn ObjectHandler, def: &ObjectDef, req: &Request<'_>) -> Outcome<Response> {
@@ -838,7 +892,7 @@ fn create(obj: &mut dyn ObjectHandler, def: &ObjectDef, req: &Request<'_>) -> Ou
         return Err(ResponseCode::BadRequest);
     }
     let records = instance_records(req.payload, instance)?;
-    for_each_resource(obj, def, Pass::Check, instance, records.clone(), true)?;
+    for_each_resource(obj, def, Pass::Check, instance, records, true)?;
     obj.create(instance)?;
     for_each_resource(obj, def, Pass::Apply, instance, records, true)?;
     Ok(Response {
@@ -860,4 +914,66 @@ fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
         next = bounded_next(next, obj.next_instance(next));
     }
     (candidate <= crate::path::MAX_ID).then_some(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_widening_matches_the_hardware_conversion() {
+        let samples = [
+            0.0f32,
+            -0.0,
+            1.0,
+            -1.5,
+            f32::MIN_POSITIVE,
+            f32::from_bits(1),
+            -f32::from_bits(0x0040_0001),
+            f32::MAX,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            3.402_823e38,
+            1e-40,
+        ];
+        for f in samples {
+            let got = tlv_float(&f.to_be_bytes()).unwrap();
+            assert_eq!(got.to_bits(), f64::from(f).to_bits(), "{f:e}");
+        }
+        assert!(tlv_float(&f32::NAN.to_be_bytes()).unwrap().is_nan());
+        assert_eq!(tlv_float(&(-2.25f64).to_be_bytes()), Ok(-2.25));
+        assert_eq!(tlv_float(&[0; 3]), Err(ResponseCode::BadRequest));
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..10_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let f = f32::from_bits(seed as u32);
+            let got = tlv_float(&f.to_be_bytes()).unwrap();
+            if f.is_nan() {
+                assert!(got.is_nan());
+            } else {
+                assert_eq!(got.to_bits(), f64::from(f).to_bits(), "{f:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn integer_to_float_is_exact_for_table_bounds() {
+        for v in [
+            0i64,
+            1,
+            -1,
+            255,
+            65534,
+            65535,
+            -128,
+            i64::from(i32::MIN),
+            1 << 53,
+        ] {
+            assert_eq!(int_to_f64(v), v as f64, "{v}");
+        }
+        assert_eq!(int_to_f64(i64::MAX), 9_223_372_036_854_774_784.0);
+        assert_eq!(int_to_f64(i64::MIN), i64::MIN as f64);
+    }
 }
