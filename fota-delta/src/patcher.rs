@@ -482,20 +482,11 @@ impl Patcher {
                 }
                 Phase::Failed => return Err(Error::Finished),
             };
-            if avail == 0 || (avail < need && !last) {
-                if last && self.phase == Phase::Header {
-                    return Err(Error::Truncated {
-                        patch_offset: self.patch_offset,
-                    });
-                }
-                if last && avail == 0 && self.phase != Phase::Done {
-                    // Nothing left to decode: a block start or record needs more.
-                    return Err(Error::Truncated {
-                        patch_offset: self.patch_offset,
-                    });
-                }
+            if !last && avail < need {
                 return Ok(());
             }
+            // In the last call every phase decodes what is left: a symbol that needs input
+            // that is not there sets `starved`, reported as truncation.
             if self.phase == Phase::Header {
                 if avail < HEADER_LEN {
                     return Err(Error::Truncated {
