@@ -289,6 +289,19 @@ pub struct Patcher {
     resumed: bool,
 }
 
+impl core::fmt::Debug for Patcher {
+    /// A summary (phase and offsets), not the model's 10 KiB of probabilities.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Patcher")
+            .field("phase", &self.phase)
+            .field("patch_offset", &self.patch_offset)
+            .field("new_offset", &self.new_offset)
+            .field("new_size", &self.header().map(|h| h.new_size))
+            .field("checkpoint", &self.last_checkpoint.map(|c| c.patch_offset))
+            .finish()
+    }
+}
+
 impl Default for Patcher {
     fn default() -> Self {
         Self::new()

@@ -187,3 +187,13 @@ mod props {
         }
     }
 }
+
+#[test]
+fn patcher_debug_is_a_summary() {
+    let p = Patcher::new();
+    let s = format!("{p:?}");
+    assert!(
+        s.starts_with("Patcher {") && s.contains("patch_offset: 0") && s.len() < 200,
+        "{s}"
+    );
+}
