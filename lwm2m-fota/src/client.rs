@@ -198,14 +198,16 @@ fn decimal(v: i64, out: &mut [u8; 20]) -> usize {
     let mut tmp = [0u8; 20];
     let mut n = 0;
     let neg = v < 0;
-    let mut u = v.unsigned_abs();
+    // Every value the objects report fits 32 bits: 32-bit division is one instruction on
+    // Cortex-M, 64-bit division pulls in almost a kilobyte of compiler builtins.
+    let mut u = u32::try_from(v.unsigned_abs()).unwrap_or(u32::MAX);
     loop {
         if let Some(slot) = tmp.get_mut(n) {
             *slot = b'0' + (u % 10) as u8;
         }
         n += 1;
         u /= 10;
-        if u == 0 || n >= 19 {
+        if u == 0 || n >= 10 {
             break;
         }
     }
@@ -355,8 +357,12 @@ impl<P: Platform> Client<P> {
     fn push_event(&mut self, e: Event) {
         if let Some(slot) = self.events.iter_mut().find(|s| s.is_none()) {
             *slot = Some(e);
-        } else if let Some(last) = self.events.last_mut() {
-            *last = Some(e);
+        } else {
+            // Full: drop the oldest, so the newest (a Reboot, say) is never lost.
+            self.events.rotate_left(1);
+            if let Some(last) = self.events.last_mut() {
+                *last = Some(e);
+            }
         }
     }
 
@@ -405,8 +411,9 @@ impl<P: Platform> Client<P> {
     }
 
     fn timeout(&mut self) -> u64 {
-        let base = u64::from(self.cfg.ack_timeout_ms);
-        base + (u64::from(self.platform.random()) % (base / 2 + 1))
+        // RFC 7252: a random duration between ACK_TIMEOUT and ACK_TIMEOUT * 1.5 (32-bit math).
+        let base = self.cfg.ack_timeout_ms;
+        u64::from(base) + u64::from(self.platform.random() % (base / 2 + 1))
     }
 
     /// When [`Client::poll_transmit`] should be called next (absolute ms).
@@ -1236,8 +1243,9 @@ impl<P: Platform> Client<P> {
             self.set_state(State::Idle, UpdateResult::InvalidUri);
             return code::CHANGED;
         };
-        let valid =
-            uri.len() <= MAX_URI && s.bytes().all(|b| b.is_ascii_graphic()) && s.contains("://");
+        let valid = uri.len() <= MAX_URI
+            && s.bytes().all(|b| b.is_ascii_graphic())
+            && uri.windows(3).any(|w| w == b"://");
         if !valid {
             self.set_state(State::Idle, UpdateResult::InvalidUri);
             return code::CHANGED;
@@ -1415,4 +1423,279 @@ fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
         put(b">", &mut n)?;
     }
     Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Ram {
+        record: Option<Record>,
+        staged: [u8; 4096],
+        len: u32,
+        installed: bool,
+    }
+
+    impl Platform for Ram {
+        fn load_record(&mut self) -> Option<Record> {
+            self.record.clone()
+        }
+        fn store_record(&mut self, record: &Record) -> bool {
+            self.record = Some(record.clone());
+            true
+        }
+        fn begin_package(&mut self, _: Option<u32>) -> Result<(), UpdateResult> {
+            self.len = 0;
+            Ok(())
+        }
+        fn write_package(&mut self, offset: u32, data: &[u8]) -> Result<(), UpdateResult> {
+            assert_eq!(offset, self.len, "strictly sequential, never twice");
+            let end = offset as usize + data.len();
+            self.staged
+                .get_mut(offset as usize..end)
+                .ok_or(UpdateResult::NotEnoughFlash)?
+                .copy_from_slice(data);
+            self.len = end as u32;
+            Ok(())
+        }
+        fn finish_package(&mut self, _: u32) -> Result<(), UpdateResult> {
+            Ok(())
+        }
+        fn verify(&mut self) -> Result<(), UpdateResult> {
+            Ok(())
+        }
+        fn install(&mut self) -> Result<(), UpdateResult> {
+            self.installed = true;
+            Ok(())
+        }
+        fn firmware_version(&mut self, out: &mut [u8]) -> usize {
+            out[..3].copy_from_slice(b"1.0");
+            3
+        }
+        fn device_info(&mut self) -> DeviceInfo {
+            DeviceInfo {
+                battery: 50,
+                free_memory_kib: 10,
+                signal_dbm: -80,
+            }
+        }
+        fn capacity(&self) -> u32 {
+            4096
+        }
+        fn random(&mut self) -> u32 {
+            7
+        }
+    }
+
+    fn client() -> Client<Ram> {
+        let ram = Ram {
+            record: None,
+            staged: [0; 4096],
+            len: 0,
+            installed: false,
+        };
+        Client::new(ram, Config::new("t").unwrap(), 0)
+    }
+
+    fn put_block(
+        c: &mut Client<Ram>,
+        mid: u16,
+        num: u32,
+        more: bool,
+        data: &[u8],
+    ) -> (u8, Option<Block>) {
+        let mut req = [0u8; 1200];
+        let n = Builder::new(&mut req, coap::CON, code::PUT, mid, &[1])
+            .path(opt::URI_PATH, "5/0/0")
+            .uint(opt::CONTENT_FORMAT, 42)
+            .uint(opt::BLOCK1, Block { num, more, szx: 2 }.value())
+            .payload(data)
+            .unwrap();
+        let mut out = [0u8; 256];
+        let tx = c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
+        let m = Message::parse(&out[..tx.len]).unwrap();
+        (m.code, m.block(opt::BLOCK1))
+    }
+
+    fn get(c: &mut Client<Ram>, path: &str, accept: Option<u32>) -> ([u8; 256], usize, u8) {
+        let mut req = [0u8; 64];
+        let mut b = Builder::new(&mut req, coap::CON, code::GET, 9, &[2]).path(opt::URI_PATH, path);
+        if let Some(a) = accept {
+            b = b.uint(opt::ACCEPT, a);
+        }
+        let n = b.finish().unwrap();
+        let mut out = [0u8; 256];
+        let tx = c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
+        let m = Message::parse(&out[..tx.len]).unwrap();
+        let mut body = [0u8; 256];
+        body[..m.payload.len()].copy_from_slice(m.payload);
+        (body, m.payload.len(), m.code)
+    }
+
+    #[test]
+    fn registers_with_the_link_payload() {
+        let mut c = client();
+        let mut buf = [0u8; 256];
+        let tx = c.poll_transmit(0, &mut buf).unwrap();
+        let m = Message::parse(&buf[..tx.len]).unwrap();
+        assert_eq!(m.code, code::POST);
+        let q = m.options().filter(|o| o.0 == opt::URI_QUERY).count();
+        assert_eq!(q, 4);
+        assert!(m.payload.starts_with(b"</>;rt=\"oma.lwm2m\""));
+    }
+
+    #[test]
+    fn block1_push_with_duplicates_and_gaps() {
+        let mut c = client();
+        assert_eq!(put_block(&mut c, 1, 0, true, &[1; 64]).0, code::CONTINUE);
+        // A retransmission (same MID) and a duplicate block (new MID) are acknowledged, not stored.
+        assert_eq!(put_block(&mut c, 1, 0, true, &[1; 64]).0, code::CONTINUE);
+        assert_eq!(put_block(&mut c, 2, 0, true, &[1; 64]).0, code::CONTINUE);
+        assert_eq!(c.transferred(), 64);
+        // A gap.
+        assert_eq!(put_block(&mut c, 3, 2, true, &[3; 64]).0, code::INCOMPLETE);
+        assert_eq!(put_block(&mut c, 4, 1, true, &[2; 64]).0, code::CONTINUE);
+        assert_eq!(c.state(), State::Downloading);
+        let (resp, b1) = put_block(&mut c, 5, 2, false, &[3; 10]);
+        assert_eq!(resp, code::CHANGED);
+        assert_eq!(
+            b1,
+            Some(Block {
+                num: 2,
+                more: false,
+                szx: 2
+            })
+        );
+        assert_eq!((c.state(), c.transferred()), (State::Downloaded, 138));
+        let (body, n, _) = get(&mut c, "5/0/26500", None);
+        assert_eq!(&body[..n], b"138");
+    }
+
+    #[test]
+    fn tlv_reads_and_execute_rules() {
+        let mut c = client();
+        let (body, n, code_) = get(&mut c, "5/0/3", Some(11542));
+        assert_eq!((code_, &body[..n]), (code::CONTENT, &[0xc1, 3, 0][..]));
+        let mut req = [0u8; 64];
+        let n = Builder::new(&mut req, coap::CON, code::POST, 20, &[3])
+            .path(opt::URI_PATH, "5/0/2")
+            .finish()
+            .unwrap();
+        let mut out = [0u8; 64];
+        let tx = c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
+        assert_eq!(
+            Message::parse(&out[..tx.len]).unwrap().code,
+            code::METHOD_NOT_ALLOWED
+        );
+        let (_, _, code_) = get(&mut c, "7/0/1", None);
+        assert_eq!(code_, code::NOT_FOUND);
+        let (body, n, _) = get(&mut c, "5/0", None);
+        let (kind, id, _, _) = tlv::read(&body[..n]).unwrap();
+        assert_eq!((kind, id), (Kind::Resource, 1));
+    }
+
+    #[test]
+    fn update_reboots_and_reconciles() {
+        let mut c = client();
+        put_block(&mut c, 1, 0, false, &[9; 20]);
+        assert_eq!(c.state(), State::Downloaded);
+        let mut req = [0u8; 64];
+        let n = Builder::new(&mut req, coap::CON, code::POST, 20, &[3])
+            .path(opt::URI_PATH, "5/0/2")
+            .finish()
+            .unwrap();
+        let mut out = [0u8; 64];
+        c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
+        assert_eq!(c.poll_transmit(1, &mut out), None);
+        let events: [Option<Event>; 8] = core::array::from_fn(|_| c.poll_event());
+        assert!(events.contains(&Some(Event::Reboot)));
+        // The same version runs after the reboot: the update failed (Result 8).
+        let p = c.into_platform();
+        assert!(p.installed);
+        let c = Client::new(p, Config::new("t").unwrap(), 0);
+        assert_eq!(
+            (c.state(), c.result()),
+            (State::Idle, UpdateResult::UpdateFailed)
+        );
+    }
+
+    #[test]
+    fn package_uri_validation() {
+        let mut c = client();
+        for (uri, want) in [
+            ("http://x/fw", UpdateResult::UnsupportedProtocol),
+            ("coaps://x/fw", UpdateResult::UnsupportedProtocol),
+            ("not a uri", UpdateResult::InvalidUri),
+        ] {
+            assert_eq!(c.write_uri(0, uri.as_bytes()), code::CHANGED);
+            assert_eq!((c.state(), c.result()), (State::Idle, want), "{uri}");
+        }
+        c.write_uri(0, b"coap://127.0.0.1:5683/fw");
+        assert_eq!(c.state(), State::Downloading);
+        assert_eq!(c.package_uri(), Some("coap://127.0.0.1:5683/fw"));
+        c.write_uri(0, b"");
+        assert_eq!(
+            (c.state(), c.result()),
+            (State::Idle, UpdateResult::Initial)
+        );
+    }
+
+    #[test]
+    fn client_state_is_small() {
+        let size = core::mem::size_of::<Client<()>>();
+        assert!(size <= 1024, "{size} bytes");
+    }
+
+    impl Platform for () {
+        fn load_record(&mut self) -> Option<Record> {
+            None
+        }
+        fn store_record(&mut self, _: &Record) -> bool {
+            true
+        }
+        fn begin_package(&mut self, _: Option<u32>) -> Result<(), UpdateResult> {
+            Ok(())
+        }
+        fn write_package(&mut self, _: u32, _: &[u8]) -> Result<(), UpdateResult> {
+            Ok(())
+        }
+        fn finish_package(&mut self, _: u32) -> Result<(), UpdateResult> {
+            Ok(())
+        }
+        fn verify(&mut self) -> Result<(), UpdateResult> {
+            Ok(())
+        }
+        fn install(&mut self) -> Result<(), UpdateResult> {
+            Ok(())
+        }
+        fn firmware_version(&mut self, _: &mut [u8]) -> usize {
+            0
+        }
+        fn device_info(&mut self) -> DeviceInfo {
+            DeviceInfo {
+                battery: 0,
+                free_memory_kib: 0,
+                signal_dbm: 0,
+            }
+        }
+        fn capacity(&self) -> u32 {
+            0
+        }
+        fn random(&mut self) -> u32 {
+            0
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn arbitrary_datagrams_never_panic(datagrams in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..80), 1..20)) {
+            let mut c = client();
+            let mut out = [0u8; 1280];
+            for d in &datagrams {
+                let _ = c.handle(0, Peer::Server, d, &mut out);
+                let _ = c.poll_transmit(10, &mut out);
+            }
+        }
+    }
 }

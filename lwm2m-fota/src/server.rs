@@ -203,6 +203,8 @@ pub struct Totals {
     pub bytes_on_air: u64,
     /// Bytes a full-image update of every device would have sent.
     pub full_image_bytes: u64,
+    /// Size of the package being sent (a delta or the full image).
+    pub package_bytes: u64,
 }
 
 impl Totals {
@@ -316,6 +318,7 @@ impl Server {
             t.bytes_on_air += d.status.bytes_on_air;
         }
         t.full_image_bytes = self.cfg.full_image_len * t.devices as u64;
+        t.package_bytes = self.cfg.package.len() as u64;
         t
     }
 

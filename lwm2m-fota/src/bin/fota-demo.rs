@@ -44,6 +44,9 @@ struct Args {
     /// Size in bytes of the generated old image.
     #[arg(long, default_value_t = 96 * 1024)]
     image_size: usize,
+    /// Send the full new image instead of a fota-delta patch.
+    #[arg(long)]
+    full_image: bool,
     /// Print the summary as one JSON object (no progress bars).
     #[arg(long)]
     json: bool,
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         new: args.new,
         image_size: args.image_size,
         seed: args.seed,
+        delta: !args.full_image,
         deadline: Duration::from_secs(120 + args.devices as u64 / 2),
         ..DemoOptions::default()
     };
@@ -83,8 +87,17 @@ fn main() -> ExitCode {
     };
     if !args.json {
         println!(
-            "fota-demo: {} devices, {}% loss, {:?} mode, {} power cuts, {} byte image, on 127.0.0.1",
-            opts.devices, opts.loss, args.mode, opts.power_cuts, package_len
+            "fota-demo: {} devices, {}% loss, {:?} mode, {} power cuts, {} byte image ({}), on 127.0.0.1",
+            opts.devices,
+            opts.loss,
+            args.mode,
+            opts.power_cuts,
+            package_len,
+            if opts.delta {
+                "sent as a delta"
+            } else {
+                "sent in full"
+            }
         );
     }
     let multi = MultiProgress::with_draw_target(if args.json {
@@ -105,7 +118,9 @@ fn main() -> ExitCode {
         b
     });
     let result = demo::run(&opts, |status, totals| {
+        let package_len = totals.package_bytes.max(1);
         if let Some(b) = &total_bar {
+            b.set_length(package_len * opts.devices as u64);
             b.set_position(status.iter().map(|d| d.progress).sum());
             b.set_message(format!(
                 "{}/{} registered, {} updated, {} failed, {} retries",
@@ -120,6 +135,7 @@ fn main() -> ExitCode {
                 b.set_prefix(d.endpoint.clone());
                 b
             });
+            bar.set_length(package_len);
             bar.set_position(d.progress.min(package_len));
             let msg = match &d.outcome {
                 Some(Outcome::Updated) => format!("updated to {}", d.version),
