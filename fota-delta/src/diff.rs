@@ -302,7 +302,7 @@ pub(crate) fn encode(old: &[u8], new: &[u8], recs: &[Record], interval_log2: u8)
         for i in 0..r.diff as usize {
             let o = old[old_pos as usize + i];
             let n = new[new_pos + i];
-            model.delta(&mut enc, (new_pos + i) as u32, n.wrapping_sub(o));
+            model.delta(&mut enc, (new_pos + i) as u32, o, n.wrapping_sub(o));
             model.saw_new(n);
         }
         new_pos += r.diff as usize;
@@ -378,7 +378,8 @@ pub mod raw {
         /// Codes the delta bytes turning `old` into `new` (same lengths).
         pub fn deltas(&mut self, old: &[u8], new: &[u8]) -> &mut Self {
             for (&o, &n) in old.iter().zip(new) {
-                self.model.delta(&mut self.enc, self.at, n.wrapping_sub(o));
+                self.model
+                    .delta(&mut self.enc, self.at, o, n.wrapping_sub(o));
                 self.model.saw_new(n);
                 self.at = self.at.wrapping_add(1);
             }

@@ -599,7 +599,7 @@ impl Patcher {
                                 return Ok(());
                             }
                             let o = self.old.get(old, self.old_pos, self.header.old_size)?;
-                            let d = self.model.delta(&mut dec, self.new_offset, 0);
+                            let d = self.model.delta(&mut dec, self.new_offset, o, 0);
                             if dec.starved {
                                 return Ok(());
                             }

@@ -295,7 +295,7 @@ pub(crate) struct Model {
     disp: IntModel,
     disp_zero: [u16; 2],
     disp_sign: [u16; 2],
-    delta_zero: [u16; 64],
+    delta_zero: [u16; 128],
     delta: [[u16; 256]; 8],
     lit: [[u16; 256]; 8],
     last_disp_nonzero: bool,
@@ -311,7 +311,7 @@ impl Model {
         disp: IntModel::NEW,
         disp_zero: [0; 2],
         disp_sign: [0; 2],
-        delta_zero: [0; 64],
+        delta_zero: [0; 128],
         delta: [[0; 256]; 8],
         lit: [[0; 256]; 8],
         last_disp_nonzero: false,
@@ -350,14 +350,21 @@ impl Model {
         }
     }
 
-    /// Codes one delta byte (new minus old) at new-image offset `at`.
+    /// Codes one delta byte (new minus old) at new-image offset `at`, over old byte `old`.
+    ///
+    /// Whether it is zero depends on the position in the 32-bit word, on the two previous
+    /// deltas and on the old byte (its top bits, and whether it is zero: padding and small
+    /// constants change less than addresses).
     #[inline]
-    pub(crate) fn delta<C: Coder>(&mut self, c: &mut C, at: u32, d: u8) -> u8 {
+    pub(crate) fn delta<C: Coder>(&mut self, c: &mut C, at: u32, old: u8, d: u8) -> u8 {
         let pos = (at & 3) as usize;
-        let ctx =
-            pos | usize::from(self.prev_delta != 0) << 2 | usize::from(self.prev2_delta != 0) << 3;
+        let ctx = pos
+            | usize::from(self.prev_delta != 0) << 2
+            | usize::from(self.prev2_delta != 0) << 3
+            | usize::from(old >> 6) << 4
+            | usize::from(old == 0) << 6;
         let nz = c.bit(
-            &mut self.delta_zero[ctx % 64],
+            &mut self.delta_zero[ctx % 128],
             u32::from(d != 0),
             DELTA_SHIFT,
         );
