@@ -200,7 +200,9 @@ impl Block2Client {
         }
         let block = resp.block2()?;
         if let Some(tag) = resp.etag() {
-            let tag = Token::new(tag).map_err(|_| Error::BadOption { number: 4 })?;
+            let Ok(tag) = Token::new(tag) else {
+                return Err(Error::BadOption { number: 4 });
+            };
             match self.etag {
                 Some(old) if old != tag => {
                     self.restart();
@@ -211,35 +213,32 @@ impl Block2Client {
         }
         if let Some(s) = resp.size2()? {
             self.size2 = Some(s);
-            if s > sink.capacity() {
-                return Err(Error::TooLarge {
-                    capacity: sink.capacity(),
-                });
+            let capacity = sink.capacity();
+            if s > capacity {
+                return Err(Error::TooLarge { capacity });
             }
         }
         let payload = resp.payload();
-        let len = u32::try_from(payload.len()).map_err(|_| Error::BufferTooSmall)?;
-        let (start, more) = match block {
+        let len = payload.len() as u32; // a datagram is far below 4 GiB
+        let (start, more, szx) = match block {
             Some(b) => {
-                if b.more && len != b.size() || len > b.size() {
+                if len > b.size() || b.more && len != b.size() {
                     return Err(Error::BlockPayload { num: b.num });
                 }
-                (b.offset(), b.more)
+                (b.offset(), b.more, b.szx)
             }
             // No Block2: the whole body in one response.
-            None => (0, false),
+            None => (0, false, self.szx),
         };
-        let end = start.checked_add(len).ok_or(Error::BlockNumber)?;
+        let end = start.saturating_add(len);
         if more && end <= self.offset {
             // The server answered with smaller blocks from the start of the block we asked
             // for: adopt its size and ask again for the block holding our offset.
-            return match block {
-                Some(b) if b.szx < self.szx => {
-                    self.szx = b.szx;
-                    Ok(Block2Event::Continue)
-                }
-                _ => Err(Error::Unexpected),
-            };
+            if szx < self.szx {
+                self.szx = szx;
+                return Ok(Block2Event::Continue);
+            }
+            return Err(Error::Unexpected);
         }
         if start > self.offset || end < self.offset {
             return Err(Error::Unexpected);
@@ -253,11 +252,7 @@ impl Block2Client {
             sink.write(self.offset, data)?;
         }
         self.offset = end;
-        if let Some(b) = block
-            && b.szx < self.szx
-        {
-            self.szx = b.szx;
-        }
+        self.szx = self.szx.min(szx);
         if more {
             Ok(Block2Event::Continue)
         } else {

@@ -106,6 +106,14 @@ struct InFlight {
     acked: bool,
 }
 
+/// xorshift32: cheap and good enough for jitter, first Message IDs and token uniqueness.
+fn xorshift(mut x: u32) -> u32 {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    x
+}
+
 /// What a timeout means for the exchange in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutAction {
@@ -150,29 +158,23 @@ impl Reliability {
     /// A message layer with `params`; `seed` randomises the first Message ID, tokens and the
     /// random factor (use a hardware random number or a boot counter).
     pub fn new(params: TransmissionParams, seed: u32) -> Self {
-        let mut r = Reliability {
+        let rng = xorshift(seed | 1);
+        Reliability {
             params,
             est: Estimator {
                 rto: params.ack_timeout_ms,
                 strong: None,
                 weak: None,
             },
-            rng: seed | 1,
-            next_mid: 0,
+            rng,
+            next_mid: rng as u16,
             in_flight: None,
-        };
-        r.next_mid = r.random() as u16;
-        r
+        }
     }
 
     fn random(&mut self) -> u32 {
-        // xorshift32: cheap and good enough for jitter and token uniqueness.
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.rng = x;
-        x
+        self.rng = xorshift(self.rng);
+        self.rng
     }
 
     /// The parameters in use.
@@ -313,14 +315,14 @@ impl Reliability {
                     f.deadline = now.saturating_add(self.params.separate_response_ms as u64);
                     return Incoming::EmptyAck;
                 }
-                if msg.token() != f.token.as_slice() {
+                if msg.token_value() != f.token {
                     return Incoming::Unrelated;
                 }
                 self.in_flight = None;
                 return Incoming::Response { ack_needed: false };
             }
             MessageType::Confirmable | MessageType::NonConfirmable
-                if msg.code().is_response() && msg.token() == f.token.as_slice() =>
+                if msg.code().is_response() && msg.token_value() == f.token =>
             {
                 self.in_flight = None;
                 return Incoming::Response {
@@ -448,7 +450,7 @@ impl<P: PartialEq + Copy, const E: usize, const R: usize> DedupCache<P, E, R> {
                     .and_then(|r| r.get_mut(..response.len()));
                 let len = match dst {
                     Some(d) => {
-                        d.copy_from_slice(response);
+                        crate::msg::copy_bytes(d, response);
                         response.len() as u16
                     }
                     None => 0,
