@@ -97,8 +97,10 @@ mod full {
         let mut out = [0u8; 128];
 
         let input = crate::input(32);
-        let path_text = core::str::from_utf8(input.get(..8).unwrap_or(&[])).unwrap_or("/5/0/1");
-        let path = Path::parse(path_text).unwrap_or(Path::ROOT);
+        // The Uri-Path segments as a CoAP layer hands them over (none to four of them).
+        let depth = usize::from(input.first().copied().unwrap_or(0) >> 5);
+        let segments = input.get(1..9).unwrap_or(&[]).chunks(2).take(depth);
+        let path = Path::from_segments(segments).unwrap_or(Path::ROOT);
         let format = core::hint::black_box(Some(lwm2m_objects::CONTENT_FORMAT_TLV));
         // One call site, as in a device's request loop; the operation comes from the input.
         const OPS: [Operation; 7] = [

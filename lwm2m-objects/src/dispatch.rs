@@ -8,7 +8,7 @@ use crate::handler::{
     ObjectHandler, Operation, Request, Response, ResponseCode, Value,
 };
 use crate::link::{CONTENT_FORMAT_LINK, LinkWriter};
-use crate::model::{ObjectDef, ResourceDef, ResourceType};
+use crate::model::{ObjectDef, Range, ResourceDef, ResourceType};
 use crate::path::Path;
 use crate::text::{self, Writer};
 
@@ -520,7 +520,7 @@ fn count_instances(obj: &dyn ObjectHandler, instance: u16, rid: u16) -> u64 {
 /// Decodes one value of resource `r` from a TLV record.
 fn tlv_value<'p>(r: &ResourceDef, tlv: &Tlv<'p>) -> Outcome<Value<'p>> {
     let value = match r.kind() {
-        ResourceType::String => Value::String(tlv.as_str().map_err(bad)?),
+        ResourceType::String => Value::String(utf8(tlv.as_opaque().map_err(bad)?)?),
         ResourceType::Integer => Value::Integer(tlv.as_i64().map_err(bad)?),
         ResourceType::UnsignedInteger => Value::Unsigned(tlv.as_u64().map_err(bad)?),
         ResourceType::Float => Value::Float(tlv_float(tlv.as_opaque().map_err(bad)?)?),
@@ -531,7 +531,7 @@ fn tlv_value<'p>(r: &ResourceDef, tlv: &Tlv<'p>) -> Outcome<Value<'p>> {
             let link = tlv.as_objlnk().map_err(bad)?;
             Value::ObjLnk(link.object_id, link.instance_id)
         }
-        ResourceType::Corelnk => Value::CoreLnk(tlv.as_corelnk().map_err(bad)?),
+        ResourceType::Corelnk => Value::CoreLnk(utf8(tlv.as_opaque().map_err(bad)?)?),
         ResourceType::None => return Err(ResponseCode::BadRequest),
     };
     checked(r, value)
@@ -547,36 +547,45 @@ fn tlv_float(bytes: &[u8]) -> Outcome<f64> {
     let bits = u32::from_be_bytes(b);
     let sign = u64::from(bits >> 31) << 63;
     let exp = (bits >> 23) & 0xFF;
-    let mantissa = u64::from(bits & 0x7F_FFFF);
+    let mantissa = bits & 0x7F_FFFF;
     let wide = match exp {
         0 if mantissa == 0 => 0,
         // Subnormal f32: normalise (the value is mantissa * 2^-149).
-        0 => {
-            let top = 63 - mantissa.leading_zeros();
-            (u64::from(top) + 874) << 52 | (mantissa << (52 - top)) & ((1 << 52) - 1)
-        }
+        0 => normalised(mantissa, 874),
         // Infinity and NaN (payload kept).
-        0xFF => 0x7FF0_0000_0000_0000 | mantissa << 29,
-        _ => (u64::from(exp) + 896) << 52 | mantissa << 29,
+        0xFF => 0x7FF0_0000_0000_0000 | u64::from(mantissa) << 29,
+        _ => u64::from(exp + 896) << 52 | u64::from(mantissa) << 29,
     };
     Ok(f64::from_bits(sign | wide))
 }
 
-/// `v` as the nearest `f64` at or toward zero (exact for every range bound a table holds),
-/// in integer code: the soft-float conversion costs a Cortex-M 92 bytes of compiler-builtins.
-fn int_to_f64(v: i64) -> f64 {
+/// The exponent and fraction fields of an `f64` worth `m * 2^(bias - 1023)` (`m` not zero),
+/// with 32-bit shifts only (a variable 64-bit shift is a compiler-builtins call on a Cortex-M).
+fn normalised(m: u32, bias: u32) -> u64 {
+    let zeros = m.leading_zeros();
+    // The bits after the leading one, left-aligned.
+    let fraction = (m << zeros) << 1;
+    u64::from(31 - zeros + bias) << 52 | u64::from(fraction) << 20
+}
+
+/// `v` as an `f64`, exactly, in integer code: the soft-float conversion costs a Cortex-M 92
+/// bytes of compiler-builtins.
+fn int_to_f64(v: i32) -> f64 {
     let magnitude = v.unsigned_abs();
     if magnitude == 0 {
         return 0.0;
     }
-    let sign = u64::from(v < 0) << 63;
-    let top = 63 - magnitude.leading_zeros();
-    let mantissa = if top <= 52 {
-        magnitude << (52 - top)
-    } else {
-        magnitude >> (top - 52)
-    };
-    f64::from_bits(sign | (u64::from(top) + 1023) << 52 | mantissa & ((1 << 52) - 1))
+    f64::from_bits(u64::from(v < 0) << 63 | normalised(magnitude, 1023))
+}
+
+/// `bytes` as a string if they are UTF-8 (4.00 if not).
+fn utf8(bytes: &[u8]) -> Outcome<&str> {
+    let mut chunks = bytes.utf8_chunks();
+    match chunks.next() {
+        None => Ok(""),
+        Some(chunk) if chunk.invalid().is_empty() => Ok(chunk.valid()),
+        Some(_) => Err(ResponseCode::BadRequest),
+    }
 }
 
 /// Decodes one value of resource `r` from a plain-text or opaque payload.
@@ -590,7 +599,7 @@ fn plain_value<'p>(r: &ResourceDef, format: u16, payload: &'p [u8]) -> Outcome<V
     if format != CONTENT_FORMAT_TEXT {
         return Err(ResponseCode::UnsupportedContentFormat);
     }
-    let string = || core::str::from_utf8(payload).map_err(bad);
+    let string = || utf8(payload);
     let value = match r.kind() {
         ResourceType::String => Value::String(string()?),
         ResourceType::Corelnk => Value::CoreLnk(string()?),
@@ -626,16 +635,19 @@ fn plain_value<'p>(r: &ResourceDef, format: u16, payload: &'p [u8]) -> Outcome<V
 
 /// Checks a value against the resource's range (of the value, or of the length in bytes).
 fn checked<'p>(r: &ResourceDef, value: Value<'p>) -> Outcome<Value<'p>> {
-    let Some(range) = r.range() else {
+    let Some((min, max)) = r.bounds() else {
         return Ok(value);
+    };
+    let range = Range {
+        min: i64::from(min),
+        max: i64::from(max),
     };
     let ok = match value {
         Value::Integer(v) | Value::Time(v) => range.contains(v),
         Value::Unsigned(v) => i64::try_from(v).is_ok_and(|v| range.contains(v)),
         // total_cmp is integer code (no soft-float compares) and puts NaN outside any range.
         Value::Float(v) => {
-            v.total_cmp(&int_to_f64(range.min)).is_ge()
-                && v.total_cmp(&int_to_f64(range.max)).is_le()
+            v.total_cmp(&int_to_f64(min)).is_ge() && v.total_cmp(&int_to_f64(max)).is_le()
         }
         Value::String(s) | Value::CoreLnk(s) => range.contains(s.len() as i64),
         Value::Opaque(b) => range.contains(b.len() as i64),
@@ -683,35 +695,24 @@ fn write(
             }
             let riid = path.resource_instance();
             if is_tlv(format) {
-                for pass in [Pass::Check, Pass::Apply] {
-                    if pass == Pass::Apply {
-                        ensure_instance(obj, bootstrap, instance)?;
-                        if riid.is_none() && r.is_multiple() {
-                            obj.clear(instance, r.id())?;
-                        }
-                    }
-                    let mut count = 0usize;
-                    for item in lwm2m_tlv::decode(req.payload) {
-                        let tlv = record(&item)?;
-                        count += 1;
-                        if count > 1 {
-                            return Err(ResponseCode::BadRequest);
-                        }
-                        let expected = match riid {
-                            Some(ri) => (Kind::ResourceInstance, ri),
-                            None if r.is_multiple() => (Kind::MultipleResource, r.id()),
-                            None => (Kind::Resource, r.id()),
-                        };
-                        if (tlv.kind(), tlv.id()) != expected {
-                            return Err(ResponseCode::BadRequest);
-                        }
-                        apply_resource(obj, pass, instance, r, tlv)?;
-                    }
-                    if count == 0 {
-                        return Err(ResponseCode::BadRequest);
-                    }
+                // Exactly one record, of the target's kind and id.
+                let mut records = lwm2m_tlv::decode(req.payload);
+                let first = records.next();
+                let tlv = record(first.as_ref().ok_or(ResponseCode::BadRequest)?)?;
+                let expected = match riid {
+                    Some(ri) => (Kind::ResourceInstance, ri),
+                    None if r.is_multiple() => (Kind::MultipleResource, r.id()),
+                    None => (Kind::Resource, r.id()),
+                };
+                if records.next().is_some() || (tlv.kind(), tlv.id()) != expected {
+                    return Err(ResponseCode::BadRequest);
                 }
-                Ok(())
+                apply_resource(obj, Pass::Check, instance, r, tlv)?;
+                ensure_instance(obj, bootstrap, instance)?;
+                if riid.is_none() && r.is_multiple() {
+                    obj.clear(instance, r.id())?;
+                }
+                apply_resource(obj, Pass::Apply, instance, r, tlv)
             } else {
                 if r.is_multiple() && riid.is_none() {
                     return Err(ResponseCode::UnsupportedContentFormat);
@@ -726,22 +727,18 @@ fn write(
             if !is_tlv(format) {
                 return Err(ResponseCode::UnsupportedContentFormat);
             }
-            for pass in [Pass::Check, Pass::Apply] {
-                if pass == Pass::Apply {
-                    ensure_instance(obj, bootstrap, instance)?;
-                }
-                if pass == Pass::Apply && replace {
-                    // Replace: writable resources absent from the payload lose their values.
-                    for r in def.resources() {
-                        if r.operations().writable() && obj.has_resource(instance, r.id()) {
-                            obj.clear(instance, r.id())?;
-                        }
+            let records = instance_records(req.payload, instance)?;
+            for_each_resource(obj, def, Pass::Check, instance, records, bootstrap)?;
+            ensure_instance(obj, bootstrap, instance)?;
+            if replace {
+                // Replace: writable resources absent from the payload lose their values.
+                for r in def.resources() {
+                    if r.operations().writable() && obj.has_resource(instance, r.id()) {
+                        obj.clear(instance, r.id())?;
                     }
                 }
-                let records = instance_records(req.payload, instance)?;
-                for_each_resource(obj, def, pass, instance, records, bootstrap)?;
             }
-            Ok(())
+            for_each_resource(obj, def, Pass::Apply, instance, records, bootstrap)
         }
     }
 }
@@ -959,21 +956,58 @@ mod tests {
     }
 
     #[test]
-    fn integer_to_float_is_exact_for_table_bounds() {
+    fn utf8_agrees_with_core() {
+        let samples: [&[u8]; 9] = [
+            b"",
+            b"coap://[::1]/fw",
+            "\u{e9}t\u{e9} \u{1f600}".as_bytes(),
+            b"\xff",
+            b"ok\xc3",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"a\x80b",
+            b"\xe2\x82",
+        ];
+        for bytes in samples {
+            assert_eq!(
+                utf8(bytes).ok(),
+                core::str::from_utf8(bytes).ok(),
+                "{bytes:?}"
+            );
+        }
+        let mut seed = 0x9e37_79b9u32;
+        for _ in 0..20_000 {
+            let mut bytes = [0u8; 6];
+            for b in bytes.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                *b = [b'a', 0x80, 0xbf, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xff][(seed % 9) as usize]
+                    .wrapping_add((seed >> 8) as u8 % 2);
+            }
+            assert_eq!(
+                utf8(&bytes).ok(),
+                core::str::from_utf8(&bytes).ok(),
+                "{bytes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn integer_to_float_is_exact() {
         for v in [
-            0i64,
+            0,
             1,
             -1,
             255,
             65534,
             65535,
             -128,
-            i64::from(i32::MIN),
-            1 << 53,
+            i32::MIN,
+            i32::MAX,
+            1 << 30,
         ] {
-            assert_eq!(int_to_f64(v), v as f64, "{v}");
+            assert_eq!(int_to_f64(v).to_bits(), f64::from(v).to_bits(), "{v}");
         }
-        assert_eq!(int_to_f64(i64::MAX), 9_223_372_036_854_774_784.0);
-        assert_eq!(int_to_f64(i64::MIN), i64::MIN as f64);
     }
 }

@@ -317,6 +317,15 @@ impl ResourceDef {
         }
     }
 
+    /// The range bounds as the table stores them.
+    pub(crate) const fn bounds(&self) -> Option<(i32, i32)> {
+        if self.flags & RANGED != 0 {
+            Some((self.min, self.max))
+        } else {
+            None
+        }
+    }
+
     /// The units, or the empty string (always without the `names` feature).
     pub const fn units(&self) -> &'static str {
         #[cfg(feature = "names")]

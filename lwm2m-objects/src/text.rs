@@ -31,25 +31,32 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// Decimal digits by repeated subtraction of powers of ten: a 64-bit division would pull
-    /// in almost a kilobyte of compiler-builtins on a Cortex-M.
+    /// Decimal digits by long division of four 16-bit limbs with 32-bit divisions (one
+    /// instruction on a Cortex-M3): a 64-bit division would pull in almost a kilobyte of
+    /// compiler-builtins.
     pub(crate) fn put_u64(&mut self, value: u64) -> Result<(), Error> {
-        let mut v = value;
-        let mut started = false;
-        let mut power: u64 = 10_000_000_000_000_000_000;
-        while power > 0 {
-            let mut digit = b'0';
-            while v >= power {
-                v -= power;
-                digit += 1;
+        let (high, low) = ((value >> 32) as u32, value as u32);
+        let mut limbs = [high >> 16, high & 0xFFFF, low >> 16, low & 0xFFFF];
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            let mut rem = 0u32;
+            let mut rest = 0u32;
+            for limb in limbs.iter_mut() {
+                let cur = rem << 16 | *limb;
+                *limb = cur / 10;
+                rem = cur % 10;
+                rest |= *limb;
             }
-            if digit != b'0' || started || power == 1 {
-                started = true;
-                self.put(&[digit])?;
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + rem as u8;
             }
-            power = next_lower_power(power);
+            if rest == 0 || at == 0 {
+                break;
+            }
         }
-        Ok(())
+        self.put(digits.get(at..).unwrap_or(&[]))
     }
 
     pub(crate) fn put_i64(&mut self, value: i64) -> Result<(), Error> {
@@ -110,18 +117,6 @@ impl<'a> Writer<'a> {
         }
         Ok(())
     }
-}
-
-/// `power / 10` for a power of ten, without a division.
-fn next_lower_power(power: u64) -> u64 {
-    let mut lower: u64 = 1;
-    if power <= 1 {
-        return 0;
-    }
-    while lower.saturating_mul(10) < power {
-        lower *= 10;
-    }
-    lower
 }
 
 /// Copies `src` into the start of `dst` (callers pass equal lengths).
