@@ -61,9 +61,33 @@ fn writer(f: &mut Flash, l: &Layout, img: &[u8], chunk: usize) {
     w.flush(f).unwrap();
 }
 
+/// Median times of raw and writer runs taken alternately (round by round), so that a loaded
+/// machine slows both alike; printed as the ratio the goal is about.
+fn interleaved_ratio(f: &mut Flash, l: &Layout, img: &[u8], chunk: usize) {
+    let (mut raw_t, mut writer_t) = (Vec::new(), Vec::new());
+    for _ in 0..301 {
+        let t = std::time::Instant::now();
+        raw(f, l.staging().offset, black_box(img), chunk);
+        raw_t.push(t.elapsed());
+        let t = std::time::Instant::now();
+        writer(f, l, black_box(img), chunk);
+        writer_t.push(t.elapsed());
+    }
+    raw_t.sort();
+    writer_t.sort();
+    let (r, w) = (raw_t[150], writer_t[150]);
+    eprintln!(
+        "interleaved medians, {chunk}-byte chunks: raw {r:?}, slot writer {w:?}, ratio {:.2}",
+        w.as_secs_f64() / r.as_secs_f64()
+    );
+}
+
 fn throughput(c: &mut Criterion) {
     let (mut f, l) = setup();
     let img = image();
+    for chunk in [1024usize, 64] {
+        interleaved_ratio(&mut f, &l, &img, chunk);
+    }
     let mut g = c.benchmark_group("storage/write-256KiB");
     g.throughput(Throughput::Bytes(img.len() as u64));
     for chunk in [1024usize, 64] {

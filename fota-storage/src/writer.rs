@@ -93,6 +93,7 @@ impl SlotWriter {
     }
 
     /// Appends `data`.
+    #[inline]
     pub fn write<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<(), Error> {
         let pos = self.position();
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
@@ -110,6 +111,10 @@ impl SlotWriter {
             return Err(Error::InvalidState);
         }
         let w = self.write as usize;
+        // Fast path: whole words and nothing buffered go straight to flash.
+        if self.buf_len == 0 && data.len().is_multiple_of(w) {
+            return self.program(flash, data);
+        }
         let mut rest = data;
         if self.buf_len > 0 {
             let have = self.buf_len as usize;
@@ -131,7 +136,9 @@ impl SlotWriter {
         if !aligned.is_empty() {
             self.program(flash, aligned)?;
         }
-        if let Some(dst) = self.buf.get_mut(..tail.len()) {
+        if !tail.is_empty()
+            && let Some(dst) = self.buf.get_mut(..tail.len())
+        {
             dst.copy_from_slice(tail);
             self.buf_len += tail.len() as u32;
         }
@@ -168,6 +175,7 @@ impl SlotWriter {
     }
 
     /// Programs whole words at the flushed position, erasing sectors first as needed.
+    #[inline]
     fn program<F: NorFlash>(&mut self, flash: &mut F, words: &[u8]) -> Result<(), Error> {
         let len = words.len() as u32;
         let end = self.flushed + len;
