@@ -41,7 +41,7 @@ fn raw(f: &mut Flash, base: u32, img: &[u8], chunk: usize) {
         let end = at + c.len() as u32;
         // Erase every sector this chunk reaches first.
         let mut s = at.div_ceil(SECTOR as u32) * SECTOR as u32;
-        if at % SECTOR as u32 == 0 {
+        if at.is_multiple_of(SECTOR as u32) {
             s = at;
         }
         while s < end {
