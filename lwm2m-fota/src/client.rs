@@ -133,6 +133,7 @@ impl Config {
 enum Out {
     Register,
     Update,
+    Deregister,
     Notify(u8),
     Pull(u32),
 }
@@ -176,6 +177,7 @@ pub struct Client<P: Platform> {
     location: [u8; 24],
     location_len: u8,
     registered: bool,
+    deregister: bool,
     next_register: u64,
     next_update: u64,
     reg_failures: u8,
@@ -296,6 +298,7 @@ impl<P: Platform> Client<P> {
             location: [0; 24],
             location_len: 0,
             registered: false,
+            deregister: false,
             next_register: now,
             next_update: u64::MAX,
             reg_failures: 0,
@@ -425,10 +428,11 @@ impl<P: Platform> Client<P> {
         match &self.inflight[0] {
             Some(f) => t = t.min(f.deadline),
             None => {
-                t = t.min(if self.registered {
-                    self.next_update
-                } else {
-                    self.next_register
+                t = t.min(match (self.registered, self.deregister) {
+                    (true, true) => 0,
+                    (true, false) => self.next_update,
+                    (false, true) => u64::MAX,
+                    (false, false) => self.next_register,
                 });
                 if self.registered && self.observations.iter().flatten().any(|o| o.dirty) {
                     t = 0;
@@ -443,6 +447,11 @@ impl<P: Platform> Client<P> {
             None => {}
         }
         t
+    }
+
+    /// Deregisters (DELETE of the registration) at the next poll and registers no more.
+    pub fn deregister(&mut self) {
+        self.deregister = true;
     }
 
     /// Asks for a registration update at the next poll (e.g. after a change).
@@ -481,7 +490,9 @@ impl<P: Platform> Client<P> {
         }
         let mut kind = None;
         if self.inflight[0].is_none() {
-            kind = if !self.registered {
+            kind = if self.deregister {
+                self.registered.then_some(Out::Deregister)
+            } else if !self.registered {
                 (now >= self.next_register).then_some(Out::Register)
             } else if now >= self.next_update {
                 Some(Out::Update)
@@ -530,6 +541,7 @@ impl<P: Platform> Client<P> {
 
     fn exchange_failed(&mut self, now: u64, kind: Out) {
         match kind {
+            Out::Deregister => self.registered = false,
             Out::Register | Out::Update => {
                 self.registered = false;
                 self.reg_failures = self.reg_failures.saturating_add(1);
@@ -581,10 +593,15 @@ impl<P: Platform> Client<P> {
                     len,
                 })
             }
-            Out::Update => {
+            Out::Update | Out::Deregister => {
                 let loc = self.location;
                 let loc = core::str::from_utf8(loc.get(..usize::from(self.location_len))?).ok()?;
-                let len = Builder::new(buf, coap::CON, code::POST, mid, token)
+                let c = if kind == Out::Update {
+                    code::POST
+                } else {
+                    code::DELETE
+                };
+                let len = Builder::new(buf, coap::CON, c, mid, token)
                     .path(opt::URI_PATH, loc)
                     .finish()
                     .ok()?;
@@ -799,6 +816,7 @@ impl<P: Platform> Client<P> {
                     self.exchange_failed(now, Out::Register);
                 }
             }
+            Out::Deregister => self.registered = false,
             Out::Update => {
                 if msg.code == code::CHANGED {
                     self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
@@ -1638,6 +1656,32 @@ mod tests {
             (c.state(), c.result()),
             (State::Idle, UpdateResult::Initial)
         );
+    }
+
+    #[test]
+    fn registration_update_and_deregistration() {
+        let mut c = client();
+        let mut buf = [0u8; 256];
+        let tx = c.poll_transmit(0, &mut buf).unwrap();
+        let reg = Message::parse(&buf[..tx.len]).unwrap();
+        let (mid, token) = (reg.mid, [buf[4], buf[5], buf[6], buf[7]]);
+        let mut resp = [0u8; 64];
+        let n = Builder::new(&mut resp, coap::ACK, code::CREATED, mid, &token)
+            .path(opt::LOCATION_PATH, "rd/7")
+            .finish()
+            .unwrap();
+        assert_eq!(c.handle(1, Peer::Server, &resp[..n], &mut buf), None);
+        assert!(c.is_registered());
+        // Half the lifetime later: an update of /rd/7.
+        assert_eq!(c.poll_transmit(1000, &mut buf), None);
+        let tx = c.poll_transmit(150_001, &mut buf).unwrap();
+        let up = Message::parse(&buf[..tx.len]).unwrap();
+        assert_eq!(up.code, code::POST);
+        assert_eq!(up.options().filter(|o| o.0 == opt::URI_PATH).count(), 2);
+        c.inflight = [None; 2];
+        c.deregister();
+        let tx = c.poll_transmit(150_002, &mut buf).unwrap();
+        assert_eq!(Message::parse(&buf[..tx.len]).unwrap().code, code::DELETE);
     }
 
     #[test]

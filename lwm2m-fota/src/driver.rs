@@ -80,6 +80,19 @@ impl DeviceRunner {
         Ok(())
     }
 
+    /// Deregisters and runs until the server answers or `within` passes.
+    pub fn deregister(&mut self, within: Duration) -> Result<(), Error> {
+        let Some(c) = self.client.as_mut() else {
+            return Ok(());
+        };
+        c.deregister();
+        let start = Instant::now();
+        while self.client.as_ref().is_some_and(|c| c.is_registered()) && start.elapsed() < within {
+            self.step(Duration::from_millis(50))?;
+        }
+        Ok(())
+    }
+
     /// Discards every datagram waiting on the socket (they arrived while the power was off).
     pub fn drain(&mut self) {
         let _ = self.socket.set_nonblocking(true);

@@ -81,6 +81,9 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
         if args.exit_after > 0 && start.elapsed() >= Duration::from_secs(args.exit_after) {
+            runner
+                .deregister(Duration::from_secs(2))
+                .map_err(|e| e.to_string())?;
             return Ok(());
         }
     }
