@@ -203,7 +203,7 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                     (Some(i), Some(r), None) => (i, r),
                     _ => return Err(ResponseCode::MethodNotAllowed),
                 };
-                if !r.operations().executable() {
+                if !r.executable() {
                     return Err(ResponseCode::MethodNotAllowed);
                 }
                 obj.execute(instance, r.id(), req.payload)?;
@@ -293,7 +293,7 @@ fn read(
 ) -> Outcome<Response> {
     let instance = path.instance();
     if let (Some(instance), Some(r)) = (instance, res) {
-        if !r.operations().readable() {
+        if !r.readable() {
             return Err(ResponseCode::MethodNotAllowed);
         }
         // One value: plain text, opaque or TLV.
@@ -360,7 +360,7 @@ fn write_instance(
     instance: u16,
 ) -> Outcome<()> {
     for r in def.resources() {
-        if !r.operations().readable() || !obj.has_resource(instance, r.id()) {
+        if !r.readable() || !obj.has_resource(instance, r.id()) {
             continue;
         }
         if r.is_multiple() {
@@ -717,7 +717,7 @@ fn write(
             let allowed = if bootstrap {
                 r.kind() != ResourceType::None
             } else {
-                replace && r.operations().writable()
+                replace && r.writable()
             };
             if !allowed {
                 return Err(ResponseCode::MethodNotAllowed);
@@ -763,7 +763,7 @@ fn write(
             if replace {
                 // Replace: writable resources absent from the payload lose their values.
                 for r in def.resources() {
-                    if r.operations().writable() && obj.has_resource(instance, r.id()) {
+                    if r.writable() && obj.has_resource(instance, r.id()) {
                         obj.clear(instance, r.id())?;
                     }
                 }
@@ -838,7 +838,7 @@ fn for_each_resource(
         let allowed = if any {
             r.kind() != ResourceType::None
         } else {
-            r.operations().writable()
+            r.writable()
         };
         if !allowed {
             return Err(ResponseCode::MethodNotAllowed);

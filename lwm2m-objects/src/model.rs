@@ -317,6 +317,21 @@ impl ResourceDef {
         }
     }
 
+    /// Whether a Read is allowed (straight from the flags).
+    pub(crate) const fn readable(&self) -> bool {
+        matches!(self.flags & OPS, 1 | 3)
+    }
+
+    /// Whether a Write is allowed (straight from the flags).
+    pub(crate) const fn writable(&self) -> bool {
+        matches!(self.flags & OPS, 2 | 3)
+    }
+
+    /// Whether an Execute is allowed (straight from the flags).
+    pub(crate) const fn executable(&self) -> bool {
+        self.flags & OPS == 4
+    }
+
     /// The range bounds as the table stores them.
     pub(crate) const fn bounds(&self) -> Option<(i32, i32)> {
         if self.flags & RANGED != 0 {
