@@ -36,6 +36,15 @@ pub fn boot<F: NorFlash>(
 ) -> Result<BootOutcome, Error> {
     let mut journal = Journal::mount(flash, layout)?;
     let rec = journal.boot();
+    let active = matches!(
+        rec.state,
+        BootState::Pending | BootState::Swapping | BootState::Testing | BootState::Reverting
+    );
+    if active && rec.image_size > layout.max_image_size() {
+        // Never written by `Storage`; refuse to move sectors outside the slots.
+        journal.set_boot(flash, BootRecord::IDLE)?;
+        return Ok(BootOutcome::Unchanged);
+    }
     let sectors = rec.image_size.div_ceil(layout.erase_size());
     let steps = 2 * sectors;
     match rec.state {

@@ -382,3 +382,30 @@ fn read_size_4_is_honoured() {
     f.0.read(0, &mut got).unwrap();
     assert_eq!(got, new);
 }
+
+#[test]
+fn boot_ignores_a_record_larger_than_the_slot() {
+    use fota_storage::{BootRecord, Journal};
+    let mut f = Flash::new(37);
+    let l = layout(&f);
+    let old = image(4000, 1);
+    f.as_bytes_mut()[..old.len()].copy_from_slice(&old);
+    let mut j = Journal::mount(&mut f, &l).unwrap();
+    let rec = BootRecord {
+        state: BootState::Pending,
+        step: 0,
+        image_size: 16 * 1024 + 1,
+        version: 1,
+    };
+    j.set_boot(&mut f, rec).unwrap();
+    let before = f.as_bytes()[..33 * 1024].to_vec();
+    assert_eq!(
+        boot(&mut f, &l, &mut [0; 64]).unwrap(),
+        BootOutcome::Unchanged
+    );
+    assert_eq!(&f.as_bytes()[..33 * 1024], &before[..]);
+    assert_eq!(
+        Journal::mount(&mut f, &l).unwrap().boot().state,
+        BootState::Idle
+    );
+}
