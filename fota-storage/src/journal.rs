@@ -4,19 +4,23 @@
 //! # On flash
 //!
 //! The state area is split into banks of whole sectors. A bank holds records, each starting at a
-//! `WRITE_SIZE`-aligned offset and written with one flash write:
+//! `WRITE_SIZE`-aligned offset:
 //!
 //! ```text
 //! kind u8 | 0x00 | payload length u16 LE | sequence u32 LE | payload | CRC-32 LE of all before | 0xFF padding
 //! ```
 //!
-//! Reading a bank stops at the first record that does not check; the bytes after it must be
-//! erased for the bank to take more records, otherwise (a torn write) the next record starts a
-//! fresh bank. A written word is never programmed again. When the current bank is full or torn,
-//! the next bank in the ring is erased and gets a snapshot of the live state (anti-rollback
-//! counter, package identity, progress, boot record) before new records. Mounting reads all
-//! banks and keeps, per kind, the record with the highest sequence number (the largest value for
-//! the anti-rollback counter), so a cut during the snapshot or a torn erase loses nothing.
+//! A record is written front to back in 32-byte pieces; a cut between them leaves a record whose
+//! CRC fails. Reading a bank stops at the first record that does not check; the bytes after it
+//! must be erased for the bank to take more records, otherwise (a torn write) the next record
+//! starts a fresh bank. A written word is never programmed again. When the current bank is full
+//! or torn, the next bank in the ring is erased and gets a snapshot of the live state
+//! (anti-rollback counter, package identity, progress, boot record) and then a seal record. A
+//! bank whose snapshot has no seal is an interrupted rotation: the rotation is redone before
+//! anything else is appended, so the previous bank (which still holds the state) is erased only
+//! once a complete snapshot exists elsewhere. Mounting reads all banks and keeps, per kind, the
+//! record with the highest sequence number (the largest value for the anti-rollback counter);
+//! progress counts only for the download session of the newest identity record.
 
 use embedded_storage::nor_flash::NorFlash;
 
