@@ -17,6 +17,8 @@ pub const MAX_ID: u16 = 65534;
 /// assert_eq!(&buf[..n], b"/5/0/1");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+// Word-aligned (12 bytes): a 10-byte, 2-aligned copy is a `memcpy` call on a Cortex-M.
+#[repr(align(4))]
 pub struct Path {
     len: u8,
     ids: [u16; 4],
