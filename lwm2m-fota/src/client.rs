@@ -9,6 +9,7 @@ use crate::coap::{self, Block, Builder, Message, code, format, opt};
 use crate::record::{Delivery, MAX_URI, MAX_VERSION, Record};
 use crate::tlv::{self, Kind};
 use crate::{State, UpdateResult};
+use lwm2m_tlv::Writer;
 
 /// Where a datagram goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -703,26 +704,10 @@ impl<P: Platform> Client<P> {
 
     /// Renders one resource as text or TLV into `out`: (content format, length).
     fn render(&self, v: &Value, res: u16, tlv_fmt: bool, out: &mut [u8]) -> Option<(u16, usize)> {
-        let mut ib = [0u8; 8];
         if tlv_fmt {
-            let end = match v {
-                Value::Int(i) => {
-                    tlv::write(out, 0, Kind::Resource, res, tlv::int_bytes(*i, &mut ib))?
-                }
-                Value::Bytes(b, n) => tlv::write(out, 0, Kind::Resource, res, b.get(..*n)?)?,
-                Value::Multi(i) => {
-                    let mut inner = [0u8; 16];
-                    let n = tlv::write(
-                        &mut inner,
-                        0,
-                        Kind::ResourceInstance,
-                        0,
-                        tlv::int_bytes(*i, &mut ib),
-                    )?;
-                    tlv::write(out, 0, Kind::Multiple, res, inner.get(..n)?)?
-                }
-            };
-            Some((format::TLV, end))
+            let mut w = Writer::new(out);
+            put_tlv(&mut w, v, res)?;
+            Some((format::TLV, w.finish().ok()?))
         } else {
             match v {
                 Value::Int(i) | Value::Multi(i) => {
@@ -1151,24 +1136,22 @@ impl<P: Platform> Client<P> {
         if !matches!(accept, None | Some(format::TLV) | Some(1542)) {
             return self.reply(buf, ty, mid, msg, code::NOT_ACCEPTABLE, None, &[], None);
         }
-        // Instance (or object: wrapped in an instance TLV) read in TLV.
-        let start = if depth == 1 { 4 } else { 0 };
-        let mut end = start;
+        // Instance (or object: wrapped in an instance TLV) read in TLV, written by lwm2m-tlv.
+        let mut w = Writer::new(&mut body);
+        if depth == 1 {
+            w.begin_instance(0).ok()?;
+        }
         for &r in list {
             let Some(v) = self.read_value(obj, r) else {
                 continue;
             };
-            let mut one = [0u8; MAX_URI + 8];
-            let (_, n) = self.render(&v, r, true, &mut one)?;
-            body.get_mut(end..end + n)?.copy_from_slice(one.get(..n)?);
-            end += n;
+            put_tlv(&mut w, &v, r)?;
         }
-        let mut out = &body[start..end];
-        let mut wrapped = [0u8; 512];
         if depth == 1 {
-            let n = tlv::write(&mut wrapped, 0, Kind::Instance, 0, out)?;
-            out = wrapped.get(..n)?;
+            w.end().ok()?;
         }
+        let n = w.finish().ok()?;
+        let out = body.get(..n)?;
         self.reply(
             buf,
             ty,
@@ -1383,6 +1366,19 @@ impl<P: Platform> Client<P> {
             &[],
             b1.map(|v| (opt::BLOCK1, v)),
         )
+    }
+}
+
+/// Writes one resource value as TLV (lwm2m-tlv picks the shortest header and integer forms).
+fn put_tlv(w: &mut Writer<'_>, v: &Value, res: u16) -> Option<()> {
+    match v {
+        Value::Int(i) => w.resource_i64(res, *i).ok(),
+        Value::Bytes(b, n) => w.record(lwm2m_tlv::Kind::Resource, res, b.get(..*n)?).ok(),
+        Value::Multi(i) => {
+            w.begin_multiple(res).ok()?;
+            w.resource_instance_i64(0, *i).ok()?;
+            w.end().ok()
+        }
     }
 }
 
@@ -1607,6 +1603,16 @@ mod tests {
         );
         let (_, _, code_) = get(&mut c, "7/0/1", None);
         assert_eq!(code_, code::NOT_FOUND);
+        // Instance reads decode with the workspace TLV codec and match their paths.
+        let (body, n, _) = get(&mut c, "3/0", Some(11542));
+        let resources = lwm2m_tlv::check_path(&body[..n], lwm2m_tlv::Path::Instance(3, 0)).unwrap();
+        assert_eq!(resources.count(), OBJ3.len());
+        let (body, n, _) = get(&mut c, "5", Some(11542));
+        let instance = lwm2m_tlv::decode(&body[..n]).next().unwrap().unwrap();
+        assert_eq!(
+            (instance.kind(), instance.id()),
+            (lwm2m_tlv::Kind::ObjectInstance, 0)
+        );
         let (body, n, _) = get(&mut c, "5/0", None);
         let (kind, id, _, _) = tlv::read(&body[..n]).unwrap();
         assert_eq!((kind, id), (Kind::Resource, 1));

@@ -1,6 +1,6 @@
-//! The small part of LwM2M TLV (content format 11542) the client core writes: resources with
-//! integer, string or opaque values, multiple resources and object instances. Thin adapter until
-//! `lwm2m-tlv`'s encoder is composed in.
+//! The small part of LwM2M TLV (content format 11542) the client core reads (single-resource
+//! writes such as a Package URI) plus a minimal writer used by tests; the device's TLV answers are
+//! written with `lwm2m-tlv`'s `Writer`.
 
 /// Record kinds (type bits 7-6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
