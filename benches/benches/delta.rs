@@ -44,16 +44,27 @@ fn corpus() -> Vec<Pair> {
 }
 
 fn has(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn debian_bsdiff(pair: &Pair, patch: &Path) {
-    let st = Command::new("bsdiff").arg(pair.dir.join("old.bin")).arg(pair.dir.join("new.bin")).arg(patch).status();
+    let st = Command::new("bsdiff")
+        .arg(pair.dir.join("old.bin"))
+        .arg(pair.dir.join("new.bin"))
+        .arg(patch)
+        .status();
     assert!(st.unwrap().success());
 }
 
 fn debian_bspatch(pair: &Pair, patch: &Path, out: &Path) {
-    let st = Command::new("bspatch").arg(pair.dir.join("old.bin")).arg(out).arg(patch).status();
+    let st = Command::new("bspatch")
+        .arg(pair.dir.join("old.bin"))
+        .arg(out)
+        .arg(patch)
+        .status();
     assert!(st.unwrap().success());
 }
 
@@ -70,13 +81,18 @@ fn ours_apply(old: &[u8], patch: &[u8]) -> Vec<u8> {
 
 fn qbsdiff_diff(old: &[u8], new: &[u8]) -> Vec<u8> {
     let mut patch = Vec::new();
-    qbsdiff::Bsdiff::new(old, new).compare(Cursor::new(&mut patch)).unwrap();
+    qbsdiff::Bsdiff::new(old, new)
+        .compare(Cursor::new(&mut patch))
+        .unwrap();
     patch
 }
 
 fn qbsdiff_apply(old: &[u8], patch: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    qbsdiff::Bspatch::new(patch).unwrap().apply(old, Cursor::new(&mut out)).unwrap();
+    qbsdiff::Bspatch::new(patch)
+        .unwrap()
+        .apply(old, Cursor::new(&mut out))
+        .unwrap();
     out
 }
 
@@ -94,7 +110,9 @@ fn delta(c: &mut Criterion) {
     std::fs::create_dir_all(&tmp).unwrap();
 
     // Sizes (and one timed diff per tool) first, all in this run.
-    println!("\n| pair | fota-delta native | Debian bsdiff | qbsdiff | native / Debian | one-shot diff time native / qbsdiff / Debian |");
+    println!(
+        "\n| pair | fota-delta native | Debian bsdiff | qbsdiff | native / Debian | one-shot diff time native / qbsdiff / Debian |"
+    );
     println!("|---|---:|---:|---:|---:|---|");
     let mut patches = Vec::new();
     for pair in &pairs {
@@ -109,12 +127,20 @@ fn delta(c: &mut Criterion) {
         } else {
             (0, None)
         };
-        let ratio = if deb_len > 0 { format!("{:.3}", ours.len() as f64 / deb_len as f64) } else { "–".into() };
+        let ratio = if deb_len > 0 {
+            format!("{:.3}", ours.len() as f64 / deb_len as f64)
+        } else {
+            "–".into()
+        };
         println!(
             "| {} | {} | {} | {} | {} | {:.2?} / {:.2?} / {} |",
             pair.name,
             ours.len(),
-            if debian { deb_len.to_string() } else { "–".into() },
+            if debian {
+                deb_len.to_string()
+            } else {
+                "–".into()
+            },
             qb.len(),
             ratio,
             t_ours,
@@ -125,28 +151,44 @@ fn delta(c: &mut Criterion) {
     }
 
     let mut g = c.benchmark_group("delta/diff");
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
     for pair in &pairs {
         if pair.new.len() > 2_000_000 && !full {
             continue;
         }
-        g.bench_function(BenchmarkId::new("fota-delta", &pair.name), |b| b.iter(|| fota_delta::diff(&pair.old, &pair.new)));
-        g.bench_function(BenchmarkId::new("qbsdiff", &pair.name), |b| b.iter(|| qbsdiff_diff(&pair.old, &pair.new)));
+        g.bench_function(BenchmarkId::new("fota-delta", &pair.name), |b| {
+            b.iter(|| fota_delta::diff(&pair.old, &pair.new))
+        });
+        g.bench_function(BenchmarkId::new("qbsdiff", &pair.name), |b| {
+            b.iter(|| qbsdiff_diff(&pair.old, &pair.new))
+        });
         if debian {
             let out = tmp.join("bench.bsdiff");
-            g.bench_function(BenchmarkId::new("debian-bsdiff", &pair.name), |b| b.iter(|| debian_bsdiff(pair, &out)));
+            g.bench_function(BenchmarkId::new("debian-bsdiff", &pair.name), |b| {
+                b.iter(|| debian_bsdiff(pair, &out))
+            });
         }
     }
     g.finish();
 
     let mut g = c.benchmark_group("delta/apply");
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
     for (pair, (ours, qb, deb)) in pairs.iter().zip(&patches) {
-        g.bench_function(BenchmarkId::new("fota-delta", &pair.name), |b| b.iter(|| ours_apply(&pair.old, ours)));
-        g.bench_function(BenchmarkId::new("qbsdiff", &pair.name), |b| b.iter(|| qbsdiff_apply(&pair.old, qb)));
+        g.bench_function(BenchmarkId::new("fota-delta", &pair.name), |b| {
+            b.iter(|| ours_apply(&pair.old, ours))
+        });
+        g.bench_function(BenchmarkId::new("qbsdiff", &pair.name), |b| {
+            b.iter(|| qbsdiff_apply(&pair.old, qb))
+        });
         if debian {
             let out = tmp.join("bench.out");
-            g.bench_function(BenchmarkId::new("debian-bspatch", &pair.name), |b| b.iter(|| debian_bspatch(pair, deb, &out)));
+            g.bench_function(BenchmarkId::new("debian-bspatch", &pair.name), |b| {
+                b.iter(|| debian_bspatch(pair, deb, &out))
+            });
         }
     }
     g.finish();
