@@ -244,7 +244,7 @@ struct Device {
 #[derive(Debug)]
 pub struct Server {
     cfg: ServerConfig,
-    etag: [u8; 8],
+    block2: coap_block::Block2Server,
     package_path: String,
     local: SocketAddr,
     devices: BTreeMap<String, Device>,
@@ -264,12 +264,13 @@ impl Server {
     /// A server whose socket is `local`.
     pub fn new(cfg: ServerConfig, local: SocketAddr) -> Self {
         let digest = Sha256::digest(&cfg.package);
-        let mut etag = [0u8; 8];
-        etag.copy_from_slice(&digest[..8]);
         let package_path = format!("fw/{}", hex::encode(&digest[..4]));
+        // An 8-byte ETag from the first bytes of the package's SHA-256 (a content hash).
+        let etag = coap_block::Token::new(&digest[..8]).unwrap_or_default();
+        let block2 = coap_block::Block2Server::new(6, etag, Some(cf::OCTETS));
         Server {
             cfg,
-            etag,
+            block2,
             package_path,
             local,
             devices: BTreeMap::new(),
@@ -359,7 +360,7 @@ impl Server {
                 self.send(from, resp);
                 return;
             }
-            let resp = self.request(now, from, &msg);
+            let resp = self.request(now, from, &msg, data);
             if let Some(resp) = resp {
                 if msg.ty == coap::CON {
                     if self.answered.len() > 65536 {
@@ -438,7 +439,13 @@ impl Server {
         }
     }
 
-    fn request(&mut self, now: Instant, from: SocketAddr, msg: &Message<'_>) -> Option<Vec<u8>> {
+    fn request(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        raw: &[u8],
+    ) -> Option<Vec<u8>> {
         let mut path = Vec::new();
         let mut query = Vec::new();
         for (n, v) in msg.options() {
@@ -461,7 +468,7 @@ impl Server {
         };
         let joined = path.join("/");
         if msg.code == code::GET && joined == self.package_path {
-            return self.serve_block(from, msg, ty, mid);
+            return self.serve_block(from, raw, mid);
         }
         if path.first().map(String::as_str) != Some("rd") {
             return simple(&mut buf, code::NOT_FOUND);
@@ -560,49 +567,26 @@ impl Server {
         location
     }
 
-    fn serve_block(
-        &mut self,
-        from: SocketAddr,
-        msg: &Message<'_>,
-        ty: u8,
-        mid: u16,
-    ) -> Option<Vec<u8>> {
-        let want = msg.block(opt::BLOCK2).unwrap_or(Block {
-            num: 0,
-            more: false,
-            szx: 6,
-        });
-        let szx = want.szx.min(6);
-        let size = 16usize << szx;
-        let offset = (want.num as usize).checked_mul(16usize << want.szx)?;
-        let total = self.cfg.package.len();
-        let mut buf = vec![0u8; size + 64];
-        if offset > total || (offset == total && total > 0) {
-            let n = Builder::new(&mut buf, ty, code::BAD_REQUEST, mid, msg.token)
-                .finish()
+    /// Hosts the package through `coap-block`'s Block2 server: any NUM/SZX, content-hash ETag
+    /// and Size2 on every block.
+    fn serve_block(&mut self, from: SocketAddr, raw: &[u8], mid: u16) -> Option<Vec<u8>> {
+        let req = coap_block::Message::parse(raw).ok()?;
+        let mut buf = vec![0u8; 1024 + 128];
+        let reply =
+            coap_block::MessageBuilder::response_to(&mut buf, &req, coap_block::Code::CONTENT, mid)
                 .ok()?;
-            buf.truncate(n);
-            return Some(buf);
-        }
-        let end = (offset + size).min(total);
-        let block = Block {
-            num: (offset / size) as u32,
-            more: end < total,
-            szx,
-        };
-        let n = Builder::new(&mut buf, ty, code::CONTENT, mid, msg.token)
-            .option(opt::ETAG, &self.etag)
-            .uint(opt::CONTENT_FORMAT, u32::from(cf::OCTETS))
-            .uint(opt::BLOCK2, block.value())
-            .uint(opt::SIZE2, total as u32)
-            .payload(&self.cfg.package[offset..end])
-            .ok()?;
+        let mut source: &[u8] = &self.cfg.package;
+        let n = self.block2.respond(&req, &mut source, reply).ok()?;
         buf.truncate(n);
-        if let Some(ep) = self.by_addr.get(&from)
+        if let Ok(m) = Message::parse(&buf)
+            && m.code == code::CONTENT
+            && let Some(ep) = self.by_addr.get(&from)
             && let Some(d) = self.devices.get_mut(ep)
         {
-            d.status.progress = d.status.progress.max(end as u64);
-            d.status.package_bytes_served += (end - offset) as u64;
+            let offset = m.block(opt::BLOCK2).and_then(Block::offset).unwrap_or(0);
+            let end = u64::from(offset) + m.payload.len() as u64;
+            d.status.progress = d.status.progress.max(end);
+            d.status.package_bytes_served += m.payload.len() as u64;
         }
         Some(buf)
     }
