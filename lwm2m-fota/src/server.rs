@@ -256,8 +256,30 @@ pub struct Server {
     out: Vec<(SocketAddr, Vec<u8>)>,
 }
 
-fn text_int(payload: &[u8]) -> Option<i64> {
-    std::str::from_utf8(payload).ok()?.trim().parse().ok()
+/// The single resource value of a read or notification: TLV (decoded with `lwm2m-tlv`, the
+/// resource record's value) or text/plain.
+fn resource_value<'a>(msg: &Message<'a>) -> &'a [u8] {
+    if msg.uint_option(opt::CONTENT_FORMAT) == Some(u32::from(cf::TLV))
+        && let Some(Ok(rec)) = lwm2m_tlv::decode(msg.payload).next()
+        && rec.kind() == lwm2m_tlv::Kind::Resource
+    {
+        return rec.value();
+    }
+    msg.payload
+}
+
+/// An integer resource from a read or notification (TLV or text/plain).
+fn text_int(msg: &Message<'_>) -> Option<i64> {
+    if msg.uint_option(opt::CONTENT_FORMAT) == Some(u32::from(cf::TLV)) {
+        let rec = lwm2m_tlv::decode(msg.payload).next()?.ok()?;
+        return rec.as_i64().ok();
+    }
+    std::str::from_utf8(msg.payload).ok()?.trim().parse().ok()
+}
+
+/// A string resource from a read or notification (TLV or text/plain).
+fn text_str(msg: &Message<'_>) -> String {
+    String::from_utf8_lossy(resource_value(msg)).into_owned()
 }
 
 impl Server {
@@ -429,9 +451,9 @@ impl Server {
             return;
         };
         match i {
-            0 => d.status.state = text_int(msg.payload),
-            1 => d.status.result = text_int(msg.payload),
-            _ => d.status.version = String::from_utf8_lossy(msg.payload).into_owned(),
+            0 => d.status.state = text_int(msg),
+            1 => d.status.result = text_int(msg),
+            _ => d.status.version = text_str(msg),
         }
         if matches!(d.step, Step::WaitDownload(_) | Step::WaitUpdate(_)) {
             d.step = Step::ReadState;
@@ -633,7 +655,11 @@ impl Server {
             if observe {
                 b = b.uint(opt::OBSERVE, 0);
             }
-            b.path(opt::URI_PATH, path).finish().ok()
+            // TLV: what every LwM2M 1.0+ client answers.
+            b.path(opt::URI_PATH, path)
+                .uint(opt::ACCEPT, u32::from(cf::TLV))
+                .finish()
+                .ok()
         });
         if observe
             && let Some(d) = self.devices.get_mut(ep)
@@ -770,7 +796,7 @@ impl Server {
         };
         let ok =
             msg.code == code::CONTENT || msg.code == code::CHANGED || msg.code == code::CONTINUE;
-        let value = text_int(msg.payload);
+        let value = text_int(msg);
         let pre = self.cfg.preconditions;
         let target = self.cfg.target_version.clone();
         let step = d.step.clone();
@@ -779,7 +805,7 @@ impl Server {
                 match i {
                     0 => d.status.state = value,
                     1 => d.status.result = value,
-                    _ => d.status.version = String::from_utf8_lossy(msg.payload).into_owned(),
+                    _ => d.status.version = text_str(msg),
                 }
                 d.step = if i < 2 {
                     Step::Observe(i + 1)
@@ -789,7 +815,7 @@ impl Server {
             }
             Step::ReadVersion => {
                 if ok {
-                    d.status.version = String::from_utf8_lossy(msg.payload).into_owned();
+                    d.status.version = text_str(msg);
                 }
                 d.step = if d.status.version == target {
                     Step::ReadResult
