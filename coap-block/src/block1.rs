@@ -121,8 +121,11 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
                 _ => {}
             }
         }
-        let (block, blockwise) = match block1.map(|v| Block::decode(v, 27)) {
-            Some(Ok(b)) => (b, true),
+        let (block, blockwise) = match block1 {
+            Some(v) => match Block::decode(v, 27) {
+                Ok(b) => (b, true),
+                Err(_) => return reject(reply, Code::BAD_OPTION),
+            },
             None => (
                 Block {
                     num: 0,
@@ -131,12 +134,13 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
                 },
                 false,
             ),
-            Some(Err(_)) => return reject(reply, Code::BAD_OPTION),
         };
-        let size1 = match size1.map(|v| decode_uint(v, 60)) {
-            Some(Ok(v)) => Some(v),
+        let size1 = match size1 {
+            Some(v) => match decode_uint(v, 60) {
+                Ok(v) => Some(v),
+                Err(_) => return reject(reply, Code::BAD_OPTION),
+            },
             None => None,
-            Some(Err(_)) => return reject(reply, Code::BAD_OPTION),
         };
         if blockwise && (len > block.size() || block.more && len != block.size()) {
             return reject(reply, Code::BAD_REQUEST);

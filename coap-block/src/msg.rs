@@ -283,9 +283,11 @@ pub fn decode_uint(value: &[u8], number: u16) -> Result<u32, Error> {
     Ok(v)
 }
 
-/// Decodes one option header at `pos`; returns (number, value start, value end).
-/// `Ok(None)` at the payload marker.
-fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<(u16, usize, usize)>, Error> {
+/// One decoded option: number, value, offset just past the value.
+type RawOption<'a> = (u16, &'a [u8], usize);
+
+/// Decodes one option header at `pos`; `Ok(None)` at the payload marker.
+fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<RawOption<'_>>, Error> {
     // Errors are built only on their (cold) paths: eager `ok_or(Error::..)` costs code size.
     let Some(&first) = buf.get(pos) else {
         return Err(Error::Truncated { offset: pos });
@@ -319,10 +321,10 @@ fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<(u16, usize
         return Err(Error::OptionNumber { offset: pos });
     }
     let end = p + len;
-    if end > buf.len() {
+    let Some(value) = buf.get(p..end) else {
         return Err(Error::Truncated { offset: buf.len() });
-    }
-    Ok(Some((number as u16, p, end)))
+    };
+    Ok(Some((number as u16, value, end)))
 }
 
 /// A checked, zero-copy view of a CoAP message over UDP (RFC 7252 §3).
@@ -332,6 +334,8 @@ fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<(u16, usize
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
     buf: &'a [u8],
+    /// End of the token (4 + TKL).
+    options_start: usize,
     options_end: usize,
     payload_start: usize,
 }
@@ -350,7 +354,8 @@ impl<'a> Message<'a> {
         if tkl > 8 {
             return Err(Error::TokenLength(tkl));
         }
-        let mut pos = 4 + tkl as usize;
+        let options_start = 4 + tkl as usize;
+        let mut pos = options_start;
         if pos > buf.len() {
             return Err(Error::Truncated { offset: buf.len() });
         }
@@ -370,6 +375,7 @@ impl<'a> Message<'a> {
                     }
                     return Ok(Message {
                         buf,
+                        options_start,
                         options_end: pos,
                         payload_start: pos + 1,
                     });
@@ -378,6 +384,7 @@ impl<'a> Message<'a> {
         }
         Ok(Message {
             buf,
+            options_start,
             options_end: pos,
             payload_start: pos,
         })
@@ -404,12 +411,18 @@ impl<'a> Message<'a> {
     }
     /// Token bytes (0..=8).
     pub fn token(&self) -> &'a [u8] {
-        let tkl = self.buf.first().map_or(0, |b| b & 15) as usize;
-        self.buf.get(4..4 + tkl).unwrap_or(&[])
+        self.buf.get(4..self.options_start).unwrap_or(&[])
     }
     /// Token by value.
     pub fn token_value(&self) -> Token {
-        Token::new(self.token()).unwrap_or_default()
+        // `parse` checked the length (0..=8); built in place, no `Result` to unwrap.
+        let bytes = self.token();
+        let mut t = Token::EMPTY;
+        if bytes.len() <= 8 {
+            copy_bytes(&mut t.bytes, bytes);
+            t.len = bytes.len() as u8;
+        }
+        t
     }
     /// Payload (empty when there is none).
     pub fn payload(&self) -> &'a [u8] {
@@ -417,10 +430,9 @@ impl<'a> Message<'a> {
     }
     /// All options in order (repeatable options appear once per instance).
     pub fn options(&self) -> Options<'a> {
-        let tkl = self.buf.first().map_or(0, |b| b & 15) as usize;
         Options {
             buf: self.buf.get(..self.options_end).unwrap_or(&[]),
-            pos: 4 + tkl,
+            pos: self.options_start,
             number: 0,
         }
     }
@@ -545,12 +557,12 @@ impl<'a> Iterator for Options<'a> {
             return None;
         }
         match decode_option(self.buf, self.pos, self.number) {
-            Ok(Some((n, start, end))) => {
+            Ok(Some((n, value, end))) => {
                 self.number = n;
                 self.pos = end;
                 Some(CoapOption {
                     number: OptionNumber(n),
-                    value: self.buf.get(start..end).unwrap_or(&[]),
+                    value,
                 })
             }
             _ => {
