@@ -1240,19 +1240,16 @@ impl<P: Platform> Client<P> {
             self.pull_at = now;
             return code::CHANGED;
         }
-        let Ok(s) = core::str::from_utf8(uri) else {
-            self.set_state(State::Idle, UpdateResult::InvalidUri);
-            return code::CHANGED;
-        };
-        let valid = uri.len() <= MAX_URI
-            && s.bytes().all(|b| b.is_ascii_graphic())
-            && uri.windows(3).any(|w| w == b"://");
-        if !valid {
-            self.set_state(State::Idle, UpdateResult::InvalidUri);
+        // RFC 3986 syntax and the scheme checked by fota-fsm (Result 7 or 9); this device pulls
+        // over plain CoAP only and stores at most MAX_URI bytes.
+        let checked = fota_fsm::check_uri(uri, fota_fsm::ProtocolSupport::COAP);
+        if let Err(fota_fsm::UriError::UnsupportedProtocol) = checked {
+            self.set_state(State::Idle, UpdateResult::UnsupportedProtocol);
             return code::CHANGED;
         }
-        if uri_path(s).is_none() {
-            self.set_state(State::Idle, UpdateResult::UnsupportedProtocol);
+        let usable = core::str::from_utf8(uri).ok().and_then(uri_path).is_some();
+        if checked.is_err() || uri.len() > MAX_URI || !usable {
+            self.set_state(State::Idle, UpdateResult::InvalidUri);
             return code::CHANGED;
         }
         self.rec.uri = [0; MAX_URI];
