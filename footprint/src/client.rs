@@ -4,9 +4,9 @@
 //! flash and verification are stubs: crypto and the flash driver are measured as their own
 //! components.
 
+use lwm2m_fota::UpdateResult;
 use lwm2m_fota::client::{Client, Config, DeviceInfo, Platform};
 use lwm2m_fota::record::Record;
-use lwm2m_fota::UpdateResult;
 
 /// A device with no real flash: it only counts what it is asked to store.
 struct StubPlatform {
@@ -24,7 +24,11 @@ impl Platform for StubPlatform {
     }
     fn begin_package(&mut self, size: Option<u32>) -> Result<(), UpdateResult> {
         self.stored = 0;
-        if size.unwrap_or(0) > 1 << 20 { Err(UpdateResult::NotEnoughFlash) } else { Ok(()) }
+        if size.unwrap_or(0) > 1 << 20 {
+            Err(UpdateResult::NotEnoughFlash)
+        } else {
+            Ok(())
+        }
     }
     fn write_package(&mut self, offset: u32, data: &[u8]) -> Result<(), UpdateResult> {
         crate::keep(data);
@@ -32,10 +36,18 @@ impl Platform for StubPlatform {
         Ok(())
     }
     fn finish_package(&mut self, len: u32) -> Result<(), UpdateResult> {
-        if len == self.stored { Ok(()) } else { Err(UpdateResult::IntegrityFailure) }
+        if len == self.stored {
+            Ok(())
+        } else {
+            Err(UpdateResult::IntegrityFailure)
+        }
     }
     fn verify(&mut self) -> Result<(), UpdateResult> {
-        if self.stored > 0 { Ok(()) } else { Err(UpdateResult::IntegrityFailure) }
+        if self.stored > 0 {
+            Ok(())
+        } else {
+            Err(UpdateResult::IntegrityFailure)
+        }
     }
     fn install(&mut self) -> Result<(), UpdateResult> {
         Ok(())
@@ -47,7 +59,11 @@ impl Platform for StubPlatform {
         n
     }
     fn device_info(&mut self) -> DeviceInfo {
-        DeviceInfo { battery: 80, free_memory_kib: 16, signal_dbm: -90 }
+        DeviceInfo {
+            battery: 80,
+            free_memory_kib: 16,
+            signal_dbm: -90,
+        }
     }
     fn capacity(&self) -> u32 {
         256 * 1024
@@ -60,9 +76,15 @@ impl Platform for StubPlatform {
 /// Boots the client, registers, and feeds it opaque datagrams from server and package host.
 pub fn probe() {
     let data = crate::input(256);
-    let record = Record::decode(crate::input(lwm2m_fota::record::RECORD_LEN).try_into().unwrap_or(&[0; 224]));
+    let record = Record::decode(
+        crate::input(lwm2m_fota::record::RECORD_LEN)
+            .try_into()
+            .unwrap_or(&[0; 224]),
+    );
     let platform = StubPlatform { record, stored: 0 };
-    let Some(cfg) = Config::new("probe") else { return };
+    let Some(cfg) = Config::new("probe") else {
+        return;
+    };
     let mut client = Client::new(platform, cfg, 0);
     let mut buf = [0u8; 1152];
     let now = u64::from(data.first().copied().unwrap_or(0));
