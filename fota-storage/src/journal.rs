@@ -26,7 +26,7 @@ use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
 use crate::layout::{self, Layout, Region};
-use crate::{ERASED_BYTE, MAX_WRITE_SIZE, crc32_update};
+use crate::{ERASED, ERASED_BYTE, MAX_WRITE_SIZE, crc32_update};
 
 /// Largest checkpoint blob a progress record holds.
 pub const CHECKPOINT_MAX: usize = 128;
@@ -237,18 +237,29 @@ struct Log {
     seq: u32,
 }
 
-/// Location and sequence number of the newest record of one kind.
-#[derive(Clone, Copy)]
-struct Found {
-    seq: u32,
-    at: u32,
-    len: usize,
-}
+/// Largest payload per kind (`KIND_IDENTITY..=KIND_SEAL`).
+const KIND_MAX: [u16; 5] = [
+    PAYLOAD_MAX as u16,
+    8 + CHECKPOINT_MAX as u16,
+    BOOT_LEN as u16,
+    4,
+    0,
+];
 
-fn newer(best: &mut Option<Found>, f: Found) {
-    if best.is_none_or(|b| f.seq > b.seq) {
-        *best = Some(f);
+/// CRC-32 register after a record followed by its own (inverted, little-endian) CRC.
+const CRC_RESIDUE: u32 = 0xDEBB_20E3;
+
+/// A whole record (largest payload), rounded up to the largest write granule.
+const RECORD_BUF: usize =
+    (HEADER + PAYLOAD_MAX + CRC_LEN).div_ceil(MAX_WRITE_SIZE) * MAX_WRITE_SIZE;
+
+/// Whether a record with `seq` is newer than the newest of its kind so far (and makes it so).
+fn newer(best: &mut Option<u32>, seq: u32) -> bool {
+    let n = best.is_none_or(|b| seq > b);
+    if n {
+        *best = Some(seq);
     }
+    n
 }
 
 impl Journal {
@@ -274,77 +285,77 @@ impl Journal {
             boot: BootRecord::IDLE,
             min_version: 0,
         };
-        let (mut ident, mut prog, mut boot) = (None, None, None);
+        // Sequence numbers of the newest identity, progress and boot records, whose contents
+        // are taken as they are found; the session the newest progress record belongs to.
+        let mut best = [None; 3];
+        let mut prog_session = 0;
+        // Newest record of all: (seq, bank); its bank's end and seal.
         let mut newest: Option<(u32, u32)> = None;
         let mut cur_end = 0;
         let mut cur_sealed = false;
+        let bank = j.log.bank;
+        let mut rec = [0u8; RECORD_BUF];
         for b in 0..j.log.banks {
-            let base = j.log.area.offset + b * j.log.bank;
+            let base = j.log.area.offset + b * bank;
             let mut p = 0u32;
-            let mut holds_newest = false;
             let mut sealed = false;
-            let mut hdr = [0u8; HEADER];
-            loop {
-                if p as usize + HEADER + CRC_LEN > j.log.bank as usize {
-                    break;
-                }
-                layout::read(flash, base + p, &mut hdr)?;
+            while p + (HEADER + CRC_LEN) as u32 <= bank {
+                let (hdr, rest) = rec.split_at_mut(HEADER);
+                layout::read(flash, base + p, hdr)?;
                 let kind = hdr[0];
                 let len = u16::from_le_bytes([hdr[2], hdr[3]]) as usize;
-                let seq = le32(&hdr, 4);
-                let max = match kind {
-                    KIND_IDENTITY => PAYLOAD_MAX,
-                    KIND_PROGRESS => 8 + CHECKPOINT_MAX,
-                    KIND_BOOT => BOOT_LEN,
-                    KIND_MIN_VERSION => 4,
-                    KIND_SEAL => 0,
-                    _ => usize::MAX,
-                };
-                let total = (HEADER + len + CRC_LEN) as u32;
-                if max == usize::MAX || hdr[1] != 0 || len > max || total > j.log.bank - p {
+                let seq = le32(hdr, 4);
+                let k = kind.wrapping_sub(KIND_IDENTITY) as usize;
+                let total = (len + HEADER + CRC_LEN) as u32;
+                let fits = KIND_MAX.get(k).is_some_and(|&m| len <= m as usize);
+                if !fits || hdr[1] != 0 || total > bank - p {
                     break;
                 }
-                let mut crc = crc32_update(0xFFFF_FFFF, &hdr);
-                let mut first4 = 0;
-                let mut chunk = [0u8; 32];
-                let mut done = 0usize;
-                while done < len {
-                    let n = (len - done).min(chunk.len());
-                    let c = chunk.get_mut(..n).ok_or(Error::InvalidState)?;
-                    layout::read(flash, base + p + (HEADER + done) as u32, c)?;
-                    crc = crc32_update(crc, c);
-                    if done == 0 {
-                        first4 = le32(c, 0);
-                    }
-                    done += n;
-                }
-                let mut stored = [0u8; CRC_LEN];
-                layout::read(flash, base + p + (HEADER + len) as u32, &mut stored)?;
-                if u32::from_le_bytes(stored) != !crc {
+                let tail = rest.get_mut(..len + CRC_LEN).unwrap_or_default();
+                layout::read(flash, base + p + HEADER as u32, tail)?;
+                // A good record followed by its CRC leaves the residue.
+                let r = rec.get(..total as usize).unwrap_or_default();
+                if crc32_update(0xFFFF_FFFF, r) != CRC_RESIDUE {
                     break;
                 }
-                let f = Found {
-                    seq,
-                    at: base + p + HEADER as u32,
-                    len,
-                };
+                let payload = r.get(HEADER..HEADER + len).unwrap_or_default();
+                let after = |at: usize| payload.get(at..).unwrap_or_default();
+                let is_newer = best.get_mut(k).is_some_and(|s| newer(s, seq));
                 match kind {
-                    KIND_IDENTITY => newer(&mut ident, f),
-                    KIND_PROGRESS => newer(&mut prog, f),
-                    KIND_BOOT => newer(&mut boot, f),
-                    KIND_MIN_VERSION => j.min_version = j.min_version.max(first4),
-                    _ => sealed = true,
+                    KIND_IDENTITY if is_newer => {
+                        j.session = le32(payload, 0);
+                        // An empty identity (a reset) or a stale layout: no download to resume.
+                        j.identity_len = match PackageIdentity::decode(after(4)) {
+                            Some(_) => copy(&mut j.identity, after(4)),
+                            None => 0,
+                        };
+                    }
+                    KIND_PROGRESS if is_newer => {
+                        prog_session = le32(payload, 0);
+                        j.durable = le32(payload, 4);
+                        j.checkpoint_len = copy(&mut j.checkpoint, after(8));
+                    }
+                    KIND_BOOT if is_newer => {
+                        j.boot = BootRecord::decode(payload).unwrap_or(BootRecord::IDLE);
+                    }
+                    KIND_MIN_VERSION => j.min_version = j.min_version.max(le32(payload, 0)),
+                    KIND_SEAL => sealed = true,
+                    _ => {}
                 }
                 if newest.is_none_or(|(s, _)| seq > s) {
                     newest = Some((seq, b));
-                    holds_newest = true;
                 }
                 p += total.div_ceil(j.log.write) * j.log.write;
             }
-            if holds_newest && newest.is_some_and(|(_, nb)| nb == b) {
+            if newest.is_some_and(|(_, nb)| nb == b) {
                 cur_end = p;
                 cur_sealed = sealed;
             }
+        }
+        // Progress counts only for the download session of the newest identity.
+        if prog_session != j.session || j.identity_len == 0 {
+            j.durable = 0;
+            j.checkpoint_len = 0;
         }
         match newest {
             Some((seq, b)) if cur_sealed => {
@@ -366,44 +377,17 @@ impl Journal {
                 j.log.clean = false;
             }
         }
-        if let Some(f) = ident {
-            let mut buf = [0u8; PAYLOAD_MAX];
-            let b = buf.get_mut(..f.len).ok_or(Error::InvalidState)?;
-            layout::read(flash, f.at, b)?;
-            if b.len() >= 4 && PackageIdentity::decode(b.get(4..).unwrap_or(&[])).is_some() {
-                j.session = le32(b, 0);
-                j.identity_len = b.len() - 4;
-                j.identity
-                    .get_mut(..j.identity_len)
-                    .ok_or(Error::InvalidState)?
-                    .copy_from_slice(b.get(4..).unwrap_or(&[]));
-            } else {
-                // An empty identity (a reset) or a stale layout: no download to resume.
-                j.session = le32(b, 0);
-            }
-        }
-        if let Some(f) = prog {
-            let mut buf = [0u8; 8 + CHECKPOINT_MAX];
-            let b = buf.get_mut(..f.len).ok_or(Error::InvalidState)?;
-            layout::read(flash, f.at, b)?;
-            if b.len() >= 8 && le32(b, 0) == j.session && j.identity_len > 0 {
-                j.durable = le32(b, 4);
-                j.checkpoint_len = b.len() - 8;
-                j.checkpoint
-                    .get_mut(..j.checkpoint_len)
-                    .ok_or(Error::InvalidState)?
-                    .copy_from_slice(b.get(8..).unwrap_or(&[]));
-            }
-        }
-        if let Some(f) = boot {
-            let mut b = [0u8; BOOT_LEN];
-            layout::read(flash, f.at, &mut b)?;
-            if let Some(r) = BootRecord::decode(&b) {
-                j.boot = r;
-            }
-        }
         Ok(j)
     }
+}
+
+/// Copies as much of `src` as fits into `dst`; returns the bytes copied.
+fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = src.len().min(dst.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    n
 }
 
 impl Log {
@@ -600,8 +584,8 @@ impl Log {
         total.div_ceil(self.write) * self.write
     }
 
-    /// Writes one record at the append point (which must have room), streamed through a
-    /// small buffer: a cut between its writes leaves a record whose CRC fails.
+    /// Writes one record at the append point (which must have room), assembled in RAM and
+    /// written in `MAX_WRITE_SIZE` pieces: a cut between them leaves a record whose CRC fails.
     fn put<F: NorFlash>(&mut self, flash: &mut F, kind: u8, parts: &[&[u8]]) -> Result<(), Error> {
         let mut len = 0usize;
         for p in parts {
@@ -614,62 +598,36 @@ impl Log {
                 max: PAYLOAD_MAX as u32,
             });
         }
-        let mut out = Out {
-            buf: [ERASED_BYTE; MAX_WRITE_SIZE],
-            n: 0,
-            at: self.area.offset + self.cur_bank * self.bank + self.cur_off,
-            crc: 0xFFFF_FFFF,
-        };
+        let mut rec = [0; RECORD_BUF];
+        // Zeroed as a whole (memclr4, which every image has), not around the header.
+        let rec = core::hint::black_box(&mut rec);
         let seq = self.seq;
+        let l = (len as u16).to_le_bytes();
+        let s = seq.to_le_bytes();
+        let mut at = HEADER;
+        for p in parts {
+            at += copy(rec.get_mut(at..).unwrap_or_default(), p);
+        }
+        copy(rec, &[kind, 0, l[0], l[1], s[0], s[1], s[2], s[3]]);
+        let crc = !crc32_update(0xFFFF_FFFF, rec.get(..at).unwrap_or_default());
+        let at = at + copy(rec.get_mut(at..).unwrap_or_default(), &crc.to_le_bytes());
+        // Padding up to the write granule (copied: an 0xFF memset is not in every image).
+        copy(rec.get_mut(at..).unwrap_or_default(), &ERASED);
+        let at = self.area.offset + self.cur_bank * self.bank + self.cur_off;
         // Whatever happens to these writes, their words are used: never program them again.
         self.cur_off += padded;
         self.seq = seq.wrapping_add(1);
         self.clean = false;
-        let l = (len as u16).to_le_bytes();
-        let s = seq.to_le_bytes();
-        out.push(flash, &[kind, 0, l[0], l[1], s[0], s[1], s[2], s[3]], true)?;
-        for p in parts {
-            out.push(flash, p, true)?;
-        }
-        let crc = !out.crc;
-        out.push(flash, &crc.to_le_bytes(), false)?;
-        let w = self.write as usize;
-        let n = out.n.div_ceil(w) * w;
-        if n > 0 {
-            for b in out.buf.iter_mut().skip(out.n) {
-                *b = ERASED_BYTE;
+        let mut done = 0;
+        for piece in rec.chunks(MAX_WRITE_SIZE) {
+            if done >= padded {
+                break;
             }
-            layout::write(flash, out.at, out.buf.get(..n).unwrap_or(&[]))?;
+            let n = (padded - done).min(MAX_WRITE_SIZE as u32) as usize;
+            layout::write(flash, at + done, piece.get(..n).unwrap_or_default())?;
+            done += n as u32;
         }
         self.clean = true;
-        Ok(())
-    }
-}
-
-/// A record on its way to flash: `MAX_WRITE_SIZE` bytes at a time.
-struct Out {
-    buf: [u8; MAX_WRITE_SIZE],
-    n: usize,
-    at: u32,
-    crc: u32,
-}
-
-impl Out {
-    fn push<F: NorFlash>(&mut self, flash: &mut F, bytes: &[u8], crc: bool) -> Result<(), Error> {
-        if crc {
-            self.crc = crc32_update(self.crc, bytes);
-        }
-        for &b in bytes {
-            if let Some(slot) = self.buf.get_mut(self.n) {
-                *slot = b;
-            }
-            self.n += 1;
-            if self.n == MAX_WRITE_SIZE {
-                layout::write(flash, self.at, &self.buf)?;
-                self.at += MAX_WRITE_SIZE as u32;
-                self.n = 0;
-            }
-        }
         Ok(())
     }
 }

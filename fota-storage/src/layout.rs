@@ -25,7 +25,7 @@ impl Region {
         self.offset.saturating_add(self.size)
     }
 
-    fn overlaps(&self, other: &Region) -> bool {
+    const fn overlaps(&self, other: &Region) -> bool {
         self.offset < other.end() && other.offset < self.end()
     }
 }
@@ -67,8 +67,46 @@ impl Layout {
         )
     }
 
-    /// Like [`Layout::new`] with the geometry given as numbers (for tools and tests).
-    pub fn with_geometry(
+    /// Like [`Layout::new`] for a flash whose capacity is known when the firmware is built:
+    /// usable in a `const`, so a fixed flash map is checked at compile time and costs no code.
+    ///
+    /// ```
+    /// # #[cfg(feature = "alloc")] {
+    /// use fota_storage::sim::SimFlash;
+    /// use fota_storage::{Layout, Region};
+    ///
+    /// const LAYOUT: Layout = match Layout::for_flash::<SimFlash<8, 4096>>(
+    ///     19 * 4096,
+    ///     Region::new(0, 0x8000),
+    ///     Region::new(0x8000, 0x9000),
+    ///     Region::new(0x11000, 0x2000),
+    /// ) {
+    ///     Ok(layout) => layout,
+    ///     Err(_) => panic!("bad flash layout"),
+    /// };
+    /// assert_eq!(LAYOUT.banks(), 2);
+    /// # }
+    /// ```
+    pub const fn for_flash<F: NorFlash>(
+        capacity: usize,
+        active: Region,
+        staging: Region,
+        state: Region,
+    ) -> Result<Self, Error> {
+        Self::with_geometry(
+            F::ERASE_SIZE,
+            F::WRITE_SIZE,
+            F::READ_SIZE,
+            capacity,
+            active,
+            staging,
+            state,
+        )
+    }
+
+    /// Like [`Layout::new`] with the geometry given as numbers (for tools and tests; usable
+    /// in a `const`).
+    pub const fn with_geometry(
         erase_size: usize,
         write_size: usize,
         read_size: usize,
@@ -77,7 +115,9 @@ impl Layout {
         staging: Region,
         state: Region,
     ) -> Result<Self, Error> {
-        let ok_size = |s: usize| s != 0 && s.is_power_of_two();
+        const fn ok_size(s: usize) -> bool {
+            s != 0 && s.is_power_of_two()
+        }
         if !ok_size(erase_size)
             || !ok_size(write_size)
             || !ok_size(read_size)
@@ -90,33 +130,45 @@ impl Layout {
             return Err(Error::Geometry);
         }
         let erase = erase_size as u32;
-        let capacity = u32::try_from(capacity).unwrap_or(u32::MAX);
+        let capacity = if capacity > u32::MAX as usize {
+            u32::MAX
+        } else {
+            capacity as u32
+        };
         let regions = [
             (RegionKind::Active, active),
             (RegionKind::Staging, staging),
             (RegionKind::State, state),
         ];
-        for (i, (kind, r)) in regions.iter().enumerate() {
+        let mut i = 0;
+        while i < regions.len() {
+            let (kind, r) = regions[i];
             if r.offset % erase != 0 || r.size % erase != 0 || r.size == 0 {
                 return Err(Error::Misaligned {
-                    region: *kind,
+                    region: kind,
                     offset: r.offset,
                     size: r.size,
                     align: erase,
                 });
             }
-            let inside = r.offset.checked_add(r.size).is_some_and(|e| e <= capacity);
-            let overlap = regions
-                .iter()
-                .enumerate()
-                .any(|(j, (_, o))| j != i && r.overlaps(o));
+            let inside = match r.offset.checked_add(r.size) {
+                Some(e) => e <= capacity,
+                None => false,
+            };
+            let mut overlap = false;
+            let mut j = 0;
+            while j < regions.len() {
+                overlap |= j != i && r.overlaps(&regions[j].1);
+                j += 1;
+            }
             if !inside || overlap {
                 return Err(Error::BadRegion {
-                    region: *kind,
+                    region: kind,
                     offset: r.offset,
                     size: r.size,
                 });
             }
+            i += 1;
         }
         if staging.size < active.size.saturating_add(erase) {
             return Err(Error::BadRegion {
@@ -144,53 +196,53 @@ impl Layout {
     }
 
     /// The slot the device boots from.
-    pub fn active(&self) -> Region {
+    pub const fn active(&self) -> Region {
         self.active
     }
 
     /// The slot downloads are written to (one sector larger than the active slot).
-    pub fn staging(&self) -> Region {
+    pub const fn staging(&self) -> Region {
         self.staging
     }
 
     /// The state area.
-    pub fn state(&self) -> Region {
+    pub const fn state(&self) -> Region {
         self.state
     }
 
     /// Largest image the device can install: the active slot's size.
-    pub fn max_image_size(&self) -> u32 {
+    pub const fn max_image_size(&self) -> u32 {
         self.active.size
     }
 
     /// Erase sector size of the flash.
-    pub fn erase_size(&self) -> u32 {
+    pub const fn erase_size(&self) -> u32 {
         self.erase_size
     }
 
     /// Write granule of the flash.
-    pub fn write_size(&self) -> u32 {
+    pub const fn write_size(&self) -> u32 {
         self.write_size
     }
 
     /// Read granule of the flash.
-    pub fn read_size(&self) -> u32 {
+    pub const fn read_size(&self) -> u32 {
         self.read_size
     }
 
     /// Size of one journal bank (a whole number of sectors, at least
     /// [`MIN_BANK_SIZE`](crate::MIN_BANK_SIZE)).
-    pub fn bank_size(&self) -> u32 {
+    pub const fn bank_size(&self) -> u32 {
         bank_size(self.erase_size)
     }
 
     /// Number of journal banks in the state area.
-    pub fn banks(&self) -> u32 {
+    pub const fn banks(&self) -> u32 {
         self.state.size / self.bank_size()
     }
 }
 
-fn bank_size(erase: u32) -> u32 {
+const fn bank_size(erase: u32) -> u32 {
     let min = crate::MIN_BANK_SIZE as u32;
     if erase >= min {
         erase

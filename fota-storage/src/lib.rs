@@ -82,6 +82,9 @@ pub const ERASED_BYTE: u8 = 0xFF;
 /// Largest flash write (and read) granule supported.
 pub const MAX_WRITE_SIZE: usize = 32;
 
+/// An erased word of the largest granule: padding is copied from here.
+pub(crate) const ERASED: [u8; MAX_WRITE_SIZE] = [ERASED_BYTE; MAX_WRITE_SIZE];
+
 /// Smallest journal bank: banks are whole sectors, at least this large.
 pub const MIN_BANK_SIZE: usize = 1024;
 

@@ -5,7 +5,7 @@ use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
 use crate::layout::{self, Layout, Region};
-use crate::{ERASED_BYTE, MAX_WRITE_SIZE};
+use crate::{ERASED, MAX_WRITE_SIZE};
 
 /// Writes an image into a slot front to back.
 ///
@@ -43,7 +43,8 @@ impl SlotWriter {
             capacity: capacity.min(slot.size),
             flushed: 0,
             erased_to: 0,
-            buf: [ERASED_BYTE; MAX_WRITE_SIZE],
+            // Its contents matter only up to `buf_len`.
+            buf: [0; MAX_WRITE_SIZE],
             buf_len: 0,
             closed: false,
         }
@@ -110,37 +111,30 @@ impl SlotWriter {
         if self.closed {
             return Err(Error::InvalidState);
         }
+        // Whole words go straight from `data` to flash (all of it when nothing is buffered
+        // and it is a whole number of words); a partial word fills the buffer.
         let w = self.write as usize;
-        // Fast path: whole words and nothing buffered go straight to flash.
-        if self.buf_len == 0 && data.len().is_multiple_of(w) {
-            return self.program(flash, data);
-        }
         let mut rest = data;
-        if self.buf_len > 0 {
+        while !rest.is_empty() {
             let have = self.buf_len as usize;
-            let take = (w - have).min(rest.len());
-            let (head, tail) = rest.split_at(take);
-            if let Some(dst) = self.buf.get_mut(have..have + take) {
-                dst.copy_from_slice(head);
+            if have == 0 && rest.len() >= w {
+                let (aligned, tail) = rest.split_at(rest.len() - rest.len() % w);
+                self.program(flash, aligned)?;
+                rest = tail;
+            } else {
+                let take = (w - have).min(rest.len());
+                let (head, tail) = rest.split_at(take);
+                if let Some(dst) = self.buf.get_mut(have..have + take) {
+                    dst.copy_from_slice(head);
+                }
+                self.buf_len += take as u32;
+                rest = tail;
+                if self.buf_len == self.write {
+                    let word = self.buf;
+                    self.program(flash, word.get(..w).unwrap_or_default())?;
+                    self.buf_len = 0;
+                }
             }
-            self.buf_len += take as u32;
-            rest = tail;
-            if self.buf_len == self.write {
-                let word = self.buf;
-                self.program(flash, word.get(..w).unwrap_or(&[]))?;
-                self.buf_len = 0;
-            }
-        }
-        let bulk = rest.len() - rest.len() % w;
-        let (aligned, tail) = rest.split_at(bulk);
-        if !aligned.is_empty() {
-            self.program(flash, aligned)?;
-        }
-        if !tail.is_empty()
-            && let Some(dst) = self.buf.get_mut(..tail.len())
-        {
-            dst.copy_from_slice(tail);
-            self.buf_len += tail.len() as u32;
         }
         Ok(())
     }
@@ -151,8 +145,9 @@ impl SlotWriter {
         if self.buf_len > 0 {
             let n = self.buf_len;
             let mut word = self.buf;
-            for b in word.iter_mut().skip(n as usize) {
-                *b = ERASED_BYTE;
+            // A copy, not a fill: memcpy is in every image already, an 0xFF memset is not.
+            if let Some(pad) = word.get_mut(n as usize..) {
+                pad.copy_from_slice(ERASED.get(n as usize..).unwrap_or_default());
             }
             self.program(flash, word.get(..self.write as usize).unwrap_or(&[]))?;
             // Only the real bytes count; the padding is never read back.
