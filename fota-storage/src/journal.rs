@@ -480,14 +480,12 @@ impl Journal {
         durable: u32,
         checkpoint: &[u8],
     ) -> Result<(), Error> {
-        let dst = self
-            .checkpoint
-            .get(..checkpoint.len())
-            .ok_or(Error::TooLarge {
+        if checkpoint.len() > CHECKPOINT_MAX {
+            return Err(Error::TooLarge {
                 len: checkpoint.len() as u32,
                 max: CHECKPOINT_MAX as u32,
-            })?;
-        let _ = dst;
+            });
+        }
         if self.identity_len == 0 {
             return Err(Error::InvalidState);
         }
@@ -499,10 +497,7 @@ impl Journal {
         ];
         self.log.put(flash, KIND_PROGRESS, &parts)?;
         self.durable = durable;
-        self.checkpoint_len = checkpoint.len();
-        if let Some(d) = self.checkpoint.get_mut(..checkpoint.len()) {
-            d.copy_from_slice(checkpoint);
-        }
+        self.checkpoint_len = copy(&mut self.checkpoint, checkpoint);
         Ok(())
     }
 
