@@ -211,7 +211,7 @@ fn store(dst: &mut [u8; PKG_FIELD_CAP], len: &mut u8, src: &[u8]) -> bool {
         changed |= *d != b;
         *d = b;
     }
-    *len = src.len().min(PKG_FIELD_CAP) as u8;
+    *len = src.len().min(dst.len()) as u8;
     changed
 }
 

@@ -187,9 +187,11 @@ impl FirmwareUpdate {
         self.identity = word(O_IDENTITY);
         self.name_len = r[O_NAME];
         self.pkg_version_len = r[O_PKG_VERSION];
-        for i in 0..PKG_FIELD_CAP {
-            self.name[i] = r[O_NAME + 1 + i];
-            self.pkg_version[i] = r[O_PKG_VERSION + 1 + i];
+        // Zipped rather than indexed: without `pkg-info` the fields are empty.
+        let fields = self.name.iter_mut().zip(self.pkg_version.iter_mut());
+        for (i, (name, version)) in fields.enumerate() {
+            *name = r[O_NAME + 1 + i];
+            *version = r[O_PKG_VERSION + 1 + i];
         }
         self.seq = u16::from_le_bytes([r[O_SEQ], r[O_SEQ + 1]]);
     }
