@@ -308,7 +308,7 @@ impl Journal {
                 let k = kind.wrapping_sub(KIND_IDENTITY) as usize;
                 let total = (len + HEADER + CRC_LEN) as u32;
                 let fits = KIND_MAX.get(k).is_some_and(|&m| len <= m as usize);
-                if !fits || hdr[1] != 0 || total > bank - p {
+                if !fits || len > PAYLOAD_MAX || hdr[1] != 0 || total > bank - p {
                     break;
                 }
                 let tail = rest.get_mut(..len + CRC_LEN).unwrap_or_default();
@@ -320,32 +320,35 @@ impl Journal {
                 }
                 let payload = r.get(HEADER..HEADER + len).unwrap_or_default();
                 let after = |at: usize| payload.get(at..).unwrap_or_default();
+                // Identity, progress and anti-rollback records start with a u32.
+                let first = le32(payload, 0);
                 let is_newer = best.get_mut(k).is_some_and(|s| newer(s, seq));
                 match kind {
                     KIND_IDENTITY if is_newer => {
-                        j.session = le32(payload, 0);
+                        j.session = first;
                         // An empty identity (a reset) or a stale layout: no download to resume.
-                        j.identity_len = match PackageIdentity::decode(after(4)) {
-                            Some(_) => copy(&mut j.identity, after(4)),
+                        let id = after(4);
+                        j.identity_len = match PackageIdentity::decode(id) {
+                            Some(_) => copy(&mut j.identity, id),
                             None => 0,
                         };
                     }
                     KIND_PROGRESS if is_newer => {
-                        prog_session = le32(payload, 0);
+                        prog_session = first;
                         j.durable = le32(payload, 4);
                         j.checkpoint_len = copy(&mut j.checkpoint, after(8));
                     }
                     KIND_BOOT if is_newer => {
                         j.boot = BootRecord::decode(payload).unwrap_or(BootRecord::IDLE);
                     }
-                    KIND_MIN_VERSION => j.min_version = j.min_version.max(le32(payload, 0)),
+                    KIND_MIN_VERSION => j.min_version = j.min_version.max(first),
                     KIND_SEAL => sealed = true,
                     _ => {}
                 }
                 if newest.is_none_or(|(s, _)| seq > s) {
                     newest = Some((seq, b));
                 }
-                p += total.div_ceil(j.log.write) * j.log.write;
+                p += j.log.round(total);
             }
             if newest.is_some_and(|(_, nb)| nb == b) {
                 cur_end = p;
@@ -368,7 +371,7 @@ impl Journal {
                 // A rotation into bank `b` was cut before its seal: its records are copies of
                 // state the previous bank still holds. Redo that rotation at the next append.
                 j.log.seq = seq.wrapping_add(1);
-                j.log.cur_bank = (b + j.log.banks - 1) % j.log.banks;
+                j.log.cur_bank = b.checked_sub(1).unwrap_or(j.log.banks - 1);
                 j.log.clean = false;
             }
             None => {
@@ -542,7 +545,10 @@ impl Journal {
     /// Moves to the next bank: erase it, then write a snapshot of the live state and a seal.
     fn rotate<F: NorFlash>(&mut self, flash: &mut F) -> Result<(), Error> {
         let log = &mut self.log;
-        let next = (log.cur_bank + 1) % log.banks;
+        let next = match log.cur_bank + 1 {
+            n if n < log.banks => n,
+            _ => 0,
+        };
         let from = log.area.offset + next * log.bank;
         log.clean = false;
         log.cur_bank = next;
@@ -576,7 +582,13 @@ impl Journal {
 impl Log {
     fn padded(&self, len: usize) -> u32 {
         let total = (HEADER + len + CRC_LEN) as u32;
-        total.div_ceil(self.write) * self.write
+        self.round(total)
+    }
+
+    /// `n` rounded up to the write granule (a power of two: no division).
+    fn round(&self, n: u32) -> u32 {
+        let m = self.write - 1;
+        (n + m) & !m
     }
 
     /// Writes one record at the append point (which must have room), assembled in RAM and
@@ -601,13 +613,16 @@ impl Log {
         let s = seq.to_le_bytes();
         let mut at = HEADER;
         for p in parts {
-            at += copy(rec.get_mut(at..).unwrap_or_default(), p);
+            copy(rec.get_mut(at..).unwrap_or_default(), p);
+            at += p.len();
         }
         copy(rec, &[kind, 0, l[0], l[1], s[0], s[1], s[2], s[3]]);
-        let crc = !crc32_update(0xFFFF_FFFF, rec.get(..at).unwrap_or_default());
-        let at = at + copy(rec.get_mut(at..).unwrap_or_default(), &crc.to_le_bytes());
+        // The parts fill exactly `len` bytes (checked above to fit).
+        let end = HEADER + len;
+        let crc = !crc32_update(0xFFFF_FFFF, rec.get(..end).unwrap_or_default());
+        copy(rec.get_mut(end..).unwrap_or_default(), &crc.to_le_bytes());
         // Padding up to the write granule (copied: an 0xFF memset is not in every image).
-        copy(rec.get_mut(at..).unwrap_or_default(), &ERASED);
+        copy(rec.get_mut(end + CRC_LEN..).unwrap_or_default(), &ERASED);
         let at = self.area.offset + self.cur_bank * self.bank + self.cur_off;
         // Whatever happens to these writes, their words are used: never program them again.
         self.cur_off += padded;
