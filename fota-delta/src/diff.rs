@@ -298,7 +298,7 @@ pub(crate) fn encode(old: &[u8], new: &[u8], recs: &[Record], interval_log2: u8)
             };
             pending.push(rest);
         }
-        model.record(&mut enc, r);
+        model.record(&mut enc, &r);
         for i in 0..r.diff as usize {
             let o = old[old_pos as usize + i];
             let n = new[new_pos + i];
@@ -372,7 +372,7 @@ pub mod raw {
         }
         /// Codes a record.
         pub fn record(&mut self, r: Record) -> &mut Self {
-            self.model.record(&mut self.enc, r);
+            self.model.record(&mut self.enc, &r);
             self
         }
         /// Codes the delta bytes turning `old` into `new` (same lengths).

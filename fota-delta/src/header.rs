@@ -46,6 +46,21 @@ fn u32_at(b: &[u8; HEADER_LEN], at: usize) -> u32 {
 impl Header {
     /// Parses and validates a header.
     pub fn parse(b: &[u8; HEADER_LEN]) -> Result<Header, Error> {
+        let mut h = Header {
+            old_size: 0,
+            new_size: 0,
+            interval_log2: 0,
+            old_sha256: [0; 32],
+            new_sha256: [0; 32],
+        };
+        h.read(b)?;
+        Ok(h)
+    }
+
+    /// Validates `b` and then overwrites `self` with it (in place: no header-sized moves on the
+    /// device path); on error `self` is unchanged.
+    #[inline(never)]
+    pub(crate) fn read(&mut self, b: &[u8; HEADER_LEN]) -> Result<(), Error> {
         if b[..6] != MAGIC[..] {
             return Err(Error::BadMagic);
         }
@@ -63,19 +78,19 @@ impl Header {
             return Err(Error::BadHeader { offset: at as u32 });
         }
         // Byte loops rather than `copy_from_slice`: keeps `memcpy` out of device builds.
-        let mut old_sha256 = [0u8; 32];
-        let mut new_sha256 = [0u8; 32];
-        for (i, (o, n)) in old_sha256.iter_mut().zip(new_sha256.iter_mut()).enumerate() {
+        for (i, (o, n)) in self
+            .old_sha256
+            .iter_mut()
+            .zip(self.new_sha256.iter_mut())
+            .enumerate()
+        {
             *o = b[20 + i];
             *n = b[52 + i];
         }
-        Ok(Header {
-            old_size: u32_at(b, 8),
-            new_size: u32_at(b, 12),
-            interval_log2,
-            old_sha256,
-            new_sha256,
-        })
+        self.old_size = u32_at(b, 8);
+        self.new_size = u32_at(b, 12);
+        self.interval_log2 = interval_log2;
+        Ok(())
     }
 
     /// Serialises the header.
@@ -105,8 +120,8 @@ impl Header {
         if self.interval_log2 == 0 || self.interval_log2 >= 32 {
             return to_end;
         }
-        let size = 1u64 << self.interval_log2;
-        let next = (u64::from(new_offset) / size + 1) * size;
-        to_end.min((next - u64::from(new_offset)).min(u64::from(u32::MAX)) as u32)
+        // In u32: 64-bit shifts and divisions are libcalls on Cortex-M.
+        let size = 1u32 << self.interval_log2;
+        to_end.min(size - (new_offset & (size - 1)))
     }
 }

@@ -60,6 +60,12 @@ impl NewImage for std::vec::Vec<u8> {
 }
 
 const IN_BUF: usize = RING;
+/// What the decoder passes as the record to code (ignored): a constant, not a zeroed temporary.
+const NO_RECORD: Record = Record {
+    diff: 0,
+    extra: 0,
+    seek: 0,
+};
 const OLD_BUF: usize = 64;
 const OUT_BUF: usize = 128;
 /// Largest RAM the patcher may take; asserted at compile time.
@@ -103,7 +109,7 @@ pub struct Progress {
 pub struct Checkpoint {
     patch_offset: u32,
     new_offset: u32,
-    old_pos: i64,
+    old_pos: Wide,
     old_size: u32,
     new_size: u32,
     interval_log2: u8,
@@ -118,6 +124,24 @@ fn check32(b: &[u8]) -> u32 {
         h = (h ^ u32::from(x)).wrapping_mul(0x0100_0193);
     }
     h
+}
+
+/// Little-endian word into `b` at `at` (bytes past the end are dropped).
+#[inline(never)]
+fn put_u32(b: &mut [u8], at: usize, v: u32) {
+    for (i, x) in v.to_le_bytes().iter().enumerate() {
+        if let Some(slot) = b.get_mut(at + i) {
+            *slot = *x;
+        }
+    }
+}
+
+/// Little-endian word from `b` at `at` (zeros past the end).
+#[inline(never)]
+fn get_u32(b: &[u8], at: usize) -> u32 {
+    (0..4).rev().fold(0, |acc, i| {
+        acc << 8 | u32::from(b.get(at + i).copied().unwrap_or(0))
+    })
 }
 
 impl Checkpoint {
@@ -135,45 +159,52 @@ impl Checkpoint {
     pub fn to_bytes(&self) -> [u8; CHECKPOINT_LEN] {
         let mut b = [0u8; CHECKPOINT_LEN];
         b[0] = 1;
-        b[1..5].copy_from_slice(&self.patch_offset.to_le_bytes());
-        b[5..9].copy_from_slice(&self.new_offset.to_le_bytes());
-        b[9..17].copy_from_slice(&self.old_pos.to_le_bytes());
-        b[17..21].copy_from_slice(&self.old_size.to_le_bytes());
-        b[21..25].copy_from_slice(&self.new_size.to_le_bytes());
+        let words = [
+            self.patch_offset,
+            self.new_offset,
+            self.old_pos.0[0],
+            self.old_pos.0[1],
+            self.old_size,
+            self.new_size,
+        ];
+        for (i, w) in words.iter().enumerate() {
+            put_u32(&mut b, 1 + 4 * i, *w);
+        }
         b[25] = self.interval_log2;
         for (i, w) in self.sha_state.iter().enumerate() {
-            b[26 + 4 * i..30 + 4 * i].copy_from_slice(&w.to_le_bytes());
+            put_u32(&mut b, 26 + 4 * i, *w);
         }
-        b[58..90].copy_from_slice(&self.new_sha256);
-        let c = check32(&b[..90]);
-        b[90..94].copy_from_slice(&c.to_le_bytes());
+        for (d, s) in b[58..90].iter_mut().zip(&self.new_sha256) {
+            *d = *s;
+        }
+        let check = check32(&b[..90]);
+        put_u32(&mut b, 90, check);
         b
     }
 
     /// Parses a checkpoint written by [`Checkpoint::to_bytes`].
     pub fn from_bytes(b: &[u8]) -> Result<Checkpoint, Error> {
-        let b: &[u8; CHECKPOINT_LEN] = b.try_into().map_err(|_| Error::BadCheckpoint)?;
-        let u32_at = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-        if b[0] != 1 || u32_at(90) != check32(&b[..90]) {
+        if b.len() != CHECKPOINT_LEN
+            || b.first() != Some(&1)
+            || get_u32(b, 90) != check32(b.get(..90).unwrap_or(b))
+        {
             return Err(Error::BadCheckpoint);
         }
-        let mut old = [0u8; 8];
-        old.copy_from_slice(&b[9..17]);
         let mut sha_state = [0u32; 8];
         for (i, w) in sha_state.iter_mut().enumerate() {
-            *w = u32_at(26 + 4 * i);
+            *w = get_u32(b, 26 + 4 * i);
         }
         let mut new_sha256 = [0u8; 32];
-        for (i, x) in new_sha256.iter_mut().enumerate() {
-            *x = b[58 + i];
+        for (d, s) in new_sha256.iter_mut().zip(b.iter().skip(58)) {
+            *d = *s;
         }
         let cp = Checkpoint {
-            patch_offset: u32_at(1),
-            new_offset: u32_at(5),
-            old_pos: i64::from_le_bytes(old),
-            old_size: u32_at(17),
-            new_size: u32_at(21),
-            interval_log2: b[25],
+            patch_offset: get_u32(b, 1),
+            new_offset: get_u32(b, 5),
+            old_pos: Wide([get_u32(b, 9), get_u32(b, 13)]),
+            old_size: get_u32(b, 17),
+            new_size: get_u32(b, 21),
+            interval_log2: b.get(25).copied().unwrap_or(0),
             sha_state,
             new_sha256,
         };
@@ -182,7 +213,7 @@ impl Checkpoint {
         if !interval_ok
             || cp.new_offset >= cp.new_size
             || cp.new_offset.trailing_zeros() < u32::from(cp.interval_log2)
-            || cp.old_pos.unsigned_abs() > SEEK_LIMIT as u64
+            || cp.old_pos.get().unsigned_abs() > SEEK_LIMIT as u64
             || (cp.patch_offset as usize) < HEADER_LEN
         {
             return Err(Error::BadCheckpoint);
@@ -191,26 +222,45 @@ impl Checkpoint {
     }
 }
 
+/// A signed 64-bit value kept as two words, so that the patcher is only 4-byte aligned: on
+/// Cortex-M that keeps the 8-byte `memclr8`/`memcpy8` helpers (330 bytes) out of the image.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Wide([u32; 2]);
+
+impl Wide {
+    const ZERO: Wide = Wide([0, 0]);
+
+    #[inline]
+    const fn new(v: i64) -> Wide {
+        Wide([v as u32, (v >> 32) as u32])
+    }
+
+    #[inline]
+    const fn get(self) -> i64 {
+        ((self.0[1] as u64) << 32 | self.0[0] as u64) as i64
+    }
+}
+
 /// A window of the old image.
 struct OldCache {
     buf: [u8; OLD_BUF],
-    at: i64,
+    at: u32,
     len: usize,
 }
 
 impl OldCache {
     fn get<O: OldImage + ?Sized>(&mut self, src: &mut O, pos: i64, size: u32) -> Result<u8, Error> {
-        let rel = pos.wrapping_sub(self.at);
+        let rel = pos.wrapping_sub(i64::from(self.at));
         if rel < 0 || rel >= self.len as i64 {
             let offset = u32::try_from(pos).map_err(|_| Error::TooLarge)?;
             let len = (size.saturating_sub(offset) as usize).min(OLD_BUF);
             let buf = self.buf.get_mut(..len).ok_or(Error::TooLarge)?;
             src.read_at(offset, buf)
                 .map_err(|_| Error::OldRead { offset })?;
-            self.at = pos;
+            self.at = offset;
             self.len = len;
         }
-        let rel = pos.wrapping_sub(self.at) as usize;
+        let rel = pos.wrapping_sub(i64::from(self.at)) as usize;
         self.buf
             .get(rel)
             .copied()
@@ -279,13 +329,15 @@ pub struct Patcher {
     rc: RcState,
     model: Model,
     new_offset: u32,
-    old_pos: i64,
+    old_pos: Wide,
     diff_left: u32,
     extra_left: u32,
-    seek: i64,
+    seek: Wide,
     old: OldCache,
     out: Output,
     last_checkpoint: Option<Checkpoint>,
+    /// Set when a checkpoint is taken; `feed` clears it (cheaper than comparing checkpoints).
+    new_checkpoint: bool,
     resumed: bool,
 }
 
@@ -327,10 +379,10 @@ impl Patcher {
             rc: RcState { range: 0, code: 0 },
             model: Model::NEW,
             new_offset: 0,
-            old_pos: 0,
+            old_pos: Wide::ZERO,
             diff_left: 0,
             extra_left: 0,
-            seek: 0,
+            seek: Wide::ZERO,
             old: OldCache {
                 buf: [0; OLD_BUF],
                 at: 0,
@@ -343,6 +395,7 @@ impl Patcher {
                 written: 0,
             },
             last_checkpoint: None,
+            new_checkpoint: false,
             resumed: false,
         }
     }
@@ -363,7 +416,7 @@ impl Patcher {
         p.patch_offset = cp.patch_offset;
         p.new_offset = cp.new_offset;
         p.old_pos = cp.old_pos;
-        p.out.sha = Sha::from_mid(cp.sha_state, u64::from(cp.new_offset));
+        p.out.sha = Sha::from_mid(cp.sha_state, cp.new_offset);
         p.out.written = cp.new_offset;
         p.last_checkpoint = Some(*cp);
         p.resumed = true;
@@ -399,7 +452,7 @@ impl Patcher {
         if self.phase == Phase::Failed {
             return Err(Error::Finished);
         }
-        let before = self.last_checkpoint;
+        self.new_checkpoint = false;
         let mut rest = chunk;
         loop {
             // Copy into the ring byte by byte: no memmove/memcpy pulled in on bare metal.
@@ -422,7 +475,7 @@ impl Patcher {
         Ok(Progress {
             new_written: self.out.written,
             new_size: self.header().map(|h| h.new_size),
-            checkpoint: if self.last_checkpoint != before {
+            checkpoint: if self.new_checkpoint {
                 self.last_checkpoint
             } else {
                 None
@@ -506,11 +559,14 @@ impl Patcher {
                         patch_offset: self.patch_offset,
                     });
                 }
-                let mut hb = [0u8; HEADER_LEN];
-                for (i, b) in hb.iter_mut().enumerate() {
+                // Gathered in the (still empty) output buffer, parsed in place.
+                let hb = &mut self.out.buf;
+                for (i, b) in hb.iter_mut().take(HEADER_LEN).enumerate() {
                     *b = self.inbuf[(self.in_start + i) % IN_BUF];
                 }
-                self.header = Header::parse(&hb)?;
+                if let Some(hb) = hb.first_chunk::<HEADER_LEN>() {
+                    self.header.read(hb)?;
+                }
                 self.in_start = (self.in_start + HEADER_LEN) % IN_BUF;
                 self.in_len -= HEADER_LEN;
                 self.patch_offset = HEADER_LEN as u32;
@@ -555,14 +611,14 @@ impl Patcher {
                                 patch_offset: self.patch_offset,
                             });
                         }
-                        self.model = Model::NEW;
+                        self.model.reset();
                         self.phase = Phase::Record;
                     }
                     Phase::Record => {
                         if !margin(&dec, MAX_RECORD_BYTES) {
                             return Ok(());
                         }
-                        let r = self.model.record(&mut dec, Record::default());
+                        let r = self.model.record(&mut dec, &NO_RECORD);
                         if dec.starved {
                             return Ok(());
                         }
@@ -577,20 +633,21 @@ impl Patcher {
                                 len: total,
                             });
                         }
-                        let end = self.old_pos.checked_add(r.diff as i64);
+                        let old_pos = self.old_pos.get();
+                        let end = old_pos.checked_add(r.diff as i64);
                         if r.diff > 0
-                            && (self.old_pos < 0
+                            && (old_pos < 0
                                 || end.is_none_or(|e| e > i64::from(self.header.old_size)))
                         {
                             return Err(Error::OldOutOfBounds {
-                                old_offset: self.old_pos,
+                                old_offset: old_pos,
                                 len: r.diff,
                                 new_offset: at,
                             });
                         }
                         self.diff_left = r.diff as u32;
                         self.extra_left = r.extra as u32;
-                        self.seek = r.seek;
+                        self.seek = Wide::new(r.seek);
                         self.phase = Phase::Diff;
                     }
                     Phase::Diff => {
@@ -598,7 +655,9 @@ impl Patcher {
                             if !margin(&dec, MAX_BYTE_BYTES) {
                                 return Ok(());
                             }
-                            let o = self.old.get(old, self.old_pos, self.header.old_size)?;
+                            let o = self
+                                .old
+                                .get(old, self.old_pos.get(), self.header.old_size)?;
                             let d = self.model.delta(&mut dec, self.new_offset, o, 0);
                             if dec.starved {
                                 return Ok(());
@@ -606,7 +665,7 @@ impl Patcher {
                             let b = o.wrapping_add(d);
                             self.model.saw_new(b);
                             self.out.push(old, new, b)?;
-                            self.old_pos += 1;
+                            self.old_pos = Wide::new(self.old_pos.get() + 1);
                             self.new_offset += 1;
                             self.diff_left -= 1;
                         }
@@ -628,11 +687,12 @@ impl Patcher {
                         // The record ends: move in the old image, maybe end the block.
                         let pos = self
                             .old_pos
-                            .checked_add(self.seek)
+                            .get()
+                            .checked_add(self.seek.get())
                             .filter(|p| p.unsigned_abs() <= SEEK_LIMIT as u64);
-                        self.old_pos = pos.ok_or(Error::SeekOutOfRange {
+                        self.old_pos = Wide::new(pos.ok_or(Error::SeekOutOfRange {
                             new_offset: self.new_offset,
-                        })?;
+                        })?);
                         if self.header.is_block_end(self.new_offset) {
                             dec.normalize();
                             if dec.starved {
@@ -668,6 +728,7 @@ impl Patcher {
                 self.end_image(old)?;
             } else {
                 self.phase = Phase::BlockStart;
+                self.new_checkpoint = true;
                 self.last_checkpoint = Some(Checkpoint {
                     patch_offset: self.patch_offset,
                     new_offset: self.new_offset,
@@ -689,8 +750,7 @@ impl Patcher {
     }
 
     fn end_image<O: OldImage + ?Sized>(&mut self, old: &mut O) -> Result<(), Error> {
-        let sha = core::mem::replace(&mut self.out.sha, Sha::new());
-        if !sha.matches(old, &self.header.new_sha256) {
+        if !self.out.sha.matches(old, &self.header.new_sha256) {
             return Err(Error::NewDigestMismatch);
         }
         Ok(())

@@ -256,12 +256,15 @@ impl IntModel {
             return u64::from(n);
         }
         let mant = &mut self.mant[(n as usize) % 48];
+        // The wanted bit is taken from the 32-bit halves: a variable 64-bit shift is a libcall
+        // on Cortex-M.
+        let (lo, hi) = (v as u32, (v >> 32) as u32);
         let mut r = 1u64;
         let mut m = 1usize;
         let mut i = n - 1;
         while i > 0 {
             i -= 1;
-            let want = ((v >> i) & 1) as u32;
+            let want = if i >= 32 { hi >> (i - 32) } else { lo >> i } & 1;
             let b = if m < 4 {
                 let b = c.bit(&mut mant[m % 4], want, INT_SHIFT);
                 m = (m << 1) | b as usize;
@@ -320,9 +323,15 @@ impl Model {
         prev_byte: 0,
     };
 
+    /// Back to the initial model, in place (no 10 KiB temporary).
+    #[inline(never)]
+    pub(crate) fn reset(&mut self) {
+        *self = Model::NEW;
+    }
+
     /// Codes a record. The seek is carried as the change of displacement (`seek - extra`), which
     /// is zero or repeats when code moved as a block.
-    pub(crate) fn record<C: Coder>(&mut self, c: &mut C, r: Record) -> Record {
+    pub(crate) fn record<C: Coder>(&mut self, c: &mut C, r: &Record) -> Record {
         let diff = self.diff_len.code(c, r.diff);
         let extra = self.extra_len.code(c, r.extra);
         let want = r.seek.wrapping_sub(r.extra as i64);

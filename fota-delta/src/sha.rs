@@ -27,7 +27,7 @@ pub(crate) struct Sha {
     pub(crate) state: [u32; 8],
     buf: [u8; 64],
     fill: usize,
-    pub(crate) len: u64,
+    pub(crate) len: u32,
 }
 
 impl Sha {
@@ -41,7 +41,7 @@ impl Sha {
     }
 
     /// Restores a state taken at a 64-byte boundary.
-    pub(crate) const fn from_mid(state: [u32; 8], len: u64) -> Self {
+    pub(crate) const fn from_mid(state: [u32; 8], len: u32) -> Self {
         Sha {
             state,
             buf: [0; 64],
@@ -55,7 +55,7 @@ impl Sha {
     }
 
     pub(crate) fn update<O: OldImage + ?Sized>(&mut self, c: &mut O, data: &[u8]) {
-        self.len = self.len.wrapping_add(data.len() as u64);
+        self.len = self.len.wrapping_add(data.len() as u32);
         let mut data = data;
         // Whole blocks straight from the input when nothing is pending (the common case: the
         // patcher hashes 64- and 128-byte buffers).
@@ -78,24 +78,34 @@ impl Sha {
         }
     }
 
-    /// Ends the digest and compares it with `want` (without `memcmp`).
-    pub(crate) fn matches<O: OldImage + ?Sized>(self, c: &mut O, want: &[u8; 32]) -> bool {
-        let got = self.finish(c);
-        got.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    }
-
-    pub(crate) fn finish<O: OldImage + ?Sized>(mut self, c: &mut O) -> [u8; 32] {
-        let bits = self.len.wrapping_mul(8);
-        self.update(c, &[0x80]);
-        while self.fill != 56 {
-            self.update(c, &[0]);
-        }
+    /// Appends the padding and the bit length, in one `update`.
+    fn pad<O: OldImage + ?Sized>(&mut self, c: &mut O) {
+        let bits = u64::from(self.len) << 3;
+        let mut pad = [0u8; 72];
+        pad[0] = 0x80;
+        // 0x80, zeros up to 56 mod 64, then the length: 9 to 72 bytes.
+        let n = 1 + (55usize.wrapping_sub(self.fill) % 64);
         for (i, b) in bits.to_be_bytes().iter().enumerate() {
-            if let Some(slot) = self.buf.get_mut(56 + i) {
+            if let Some(slot) = pad.get_mut(n + i) {
                 *slot = *b;
             }
         }
-        self.block(c);
+        self.update(c, pad.get(..n + 8).unwrap_or(&pad));
+    }
+
+    /// Ends the digest and compares it with `want` (word by word, without `memcmp`).
+    pub(crate) fn matches<O: OldImage + ?Sized>(&mut self, c: &mut O, want: &[u8; 32]) -> bool {
+        self.pad(c);
+        let mut diff = 0;
+        for (w, b) in self.state.iter().zip(want.chunks_exact(4)) {
+            diff |= w ^ b.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x));
+        }
+        diff == 0
+    }
+
+    #[cfg(test)]
+    pub(crate) fn finish<O: OldImage + ?Sized>(&mut self, c: &mut O) -> [u8; 32] {
+        self.pad(c);
         let mut out = [0u8; 32];
         for (i, b) in out.iter_mut().enumerate() {
             *b = (self.state[i / 4 % 8] >> (24 - 8 * (i % 4))) as u8;
