@@ -289,8 +289,10 @@ impl Journal {
         // are taken as they are found; the session the newest progress record belongs to.
         let mut best = [None; 3];
         let mut prog_session = 0;
-        // Newest record of all: (seq, bank); its bank's end and seal.
-        let mut newest: Option<(u32, u32)> = None;
+        // Sequence number of the newest record of all; its bank's end and seal.
+        let mut newest = None;
+        // The bank holding it (`u32::MAX`: none yet).
+        let mut newest_bank = u32::MAX;
         let mut cur_end = 0;
         let mut cur_sealed = false;
         let bank = j.log.bank;
@@ -345,12 +347,12 @@ impl Journal {
                     KIND_SEAL => sealed = true,
                     _ => {}
                 }
-                if newest.is_none_or(|(s, _)| seq > s) {
-                    newest = Some((seq, b));
+                if newer(&mut newest, seq) {
+                    newest_bank = b;
                 }
                 p += j.log.round(total);
             }
-            if newest.is_some_and(|(_, nb)| nb == b) {
+            if newest_bank == b {
                 cur_end = p;
                 cur_sealed = sealed;
             }
@@ -361,17 +363,17 @@ impl Journal {
             j.checkpoint_len = 0;
         }
         match newest {
-            Some((seq, b)) if cur_sealed => {
+            Some(seq) if cur_sealed => {
                 j.log.seq = seq.wrapping_add(1);
-                j.log.cur_bank = b;
+                j.log.cur_bank = newest_bank;
                 j.log.cur_off = cur_end;
                 j.log.clean = j.log.erased_from(flash, cur_end)?;
             }
-            Some((seq, b)) => {
-                // A rotation into bank `b` was cut before its seal: its records are copies of
+            Some(seq) => {
+                // A rotation into that bank was cut before its seal: its records are copies of
                 // state the previous bank still holds. Redo that rotation at the next append.
                 j.log.seq = seq.wrapping_add(1);
-                j.log.cur_bank = b.checked_sub(1).unwrap_or(j.log.banks - 1);
+                j.log.cur_bank = newest_bank.checked_sub(1).unwrap_or(j.log.banks - 1);
                 j.log.clean = false;
             }
             None => {
