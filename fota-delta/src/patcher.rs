@@ -406,17 +406,17 @@ impl Patcher {
     pub fn resume(cp: &Checkpoint) -> Self {
         let mut p = Self::new();
         p.phase = Phase::BlockStart;
-        p.header = Header {
-            old_size: cp.old_size,
-            new_size: cp.new_size,
-            interval_log2: cp.interval_log2,
-            old_sha256: [0; 32],
-            new_sha256: cp.new_sha256,
-        };
+        // Field by field, in place: no header or SHA temporaries to zero and move.
+        p.header.old_size = cp.old_size;
+        p.header.new_size = cp.new_size;
+        p.header.interval_log2 = cp.interval_log2;
+        p.header.new_sha256 = cp.new_sha256;
         p.patch_offset = cp.patch_offset;
         p.new_offset = cp.new_offset;
         p.old_pos = cp.old_pos;
-        p.out.sha = Sha::from_mid(cp.sha_state, cp.new_offset);
+        // Checkpoints fall on 64-byte boundaries: no partial SHA block is pending.
+        p.out.sha.state = cp.sha_state;
+        p.out.sha.len = cp.new_offset;
         p.out.written = cp.new_offset;
         p.last_checkpoint = Some(*cp);
         p.resumed = true;

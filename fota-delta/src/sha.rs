@@ -40,16 +40,6 @@ impl Sha {
         }
     }
 
-    /// Restores a state taken at a 64-byte boundary.
-    pub(crate) const fn from_mid(state: [u32; 8], len: u32) -> Self {
-        Sha {
-            state,
-            buf: [0; 64],
-            fill: 0,
-            len,
-        }
-    }
-
     fn block<O: OldImage + ?Sized>(&mut self, c: &mut O) {
         c.sha256_compress(&mut self.state, &self.buf);
     }
