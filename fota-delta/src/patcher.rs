@@ -249,31 +249,32 @@ struct OldCache {
 }
 
 impl OldCache {
-    fn get<O: OldImage + ?Sized>(&mut self, src: &mut O, pos: i64, size: u32) -> Result<u8, Error> {
-        let rel = pos.wrapping_sub(i64::from(self.at));
-        if rel < 0 || rel >= self.len as i64 {
-            let offset = u32::try_from(pos).map_err(|_| Error::TooLarge)?;
-            let len = (size.saturating_sub(offset) as usize).min(OLD_BUF);
+    /// The old byte at `pos`, which the record check put inside the old image.
+    fn get<O: OldImage + ?Sized>(&mut self, src: &mut O, pos: u32, size: u32) -> Result<u8, Error> {
+        let mut rel = pos.wrapping_sub(self.at) as usize;
+        if rel >= self.len {
+            let len = (size.saturating_sub(pos) as usize).min(OLD_BUF);
             let buf = self.buf.get_mut(..len).ok_or(Error::TooLarge)?;
-            src.read_at(offset, buf)
-                .map_err(|_| Error::OldRead { offset })?;
-            self.at = offset;
+            src.read_at(pos, buf)
+                .map_err(|_| Error::OldRead { offset: pos })?;
+            self.at = pos;
             self.len = len;
+            rel = 0;
         }
-        let rel = pos.wrapping_sub(i64::from(self.at)) as usize;
         self.buf
             .get(rel)
             .copied()
-            .ok_or(Error::OldRead { offset: pos as u32 })
+            .ok_or(Error::OldRead { offset: pos })
     }
 }
 
 /// New-image bytes on their way to the sink, and their running digest.
+#[repr(C)]
 struct Output {
     buf: [u8; OUT_BUF],
     len: usize,
-    sha: Sha,
     written: u32,
+    sha: Sha,
 }
 
 impl Output {
@@ -319,6 +320,9 @@ impl Output {
 /// is in, it hashes the whole old image and refuses to write anything if the digest differs. Call
 /// [`Patcher::finish`] after the last chunk: it decodes what is still buffered and checks the new
 /// image's digest. Any error is final (later calls return [`Error::Finished`]).
+// `repr(C)` with the one non-zero initial field (the SHA state, inside `out`) last: `new` is
+// then a single memory clear plus a 32-byte copy.
+#[repr(C)]
 pub struct Patcher {
     phase: Phase,
     header: Header,
@@ -334,11 +338,11 @@ pub struct Patcher {
     extra_left: u32,
     seek: Wide,
     old: OldCache,
-    out: Output,
     last_checkpoint: Option<Checkpoint>,
     /// Set when a checkpoint is taken; `feed` clears it (cheaper than comparing checkpoints).
     new_checkpoint: bool,
     resumed: bool,
+    out: Output,
 }
 
 impl core::fmt::Debug for Patcher {
@@ -633,11 +637,12 @@ impl Patcher {
                                 len: total,
                             });
                         }
+                        // No overflow: `diff` fits in u32 (checked above) and `old_pos` stays
+                        // within ±SEEK_LIMIT.
                         let old_pos = self.old_pos.get();
-                        let end = old_pos.checked_add(r.diff as i64);
                         if r.diff > 0
                             && (old_pos < 0
-                                || end.is_none_or(|e| e > i64::from(self.header.old_size)))
+                                || old_pos + r.diff as i64 > i64::from(self.header.old_size))
                         {
                             return Err(Error::OldOutOfBounds {
                                 old_offset: old_pos,
@@ -655,9 +660,12 @@ impl Patcher {
                             if !margin(&dec, MAX_BYTE_BYTES) {
                                 return Ok(());
                             }
-                            let o = self
-                                .old
-                                .get(old, self.old_pos.get(), self.header.old_size)?;
+                            // In range: the record check put the diff inside the old image.
+                            let o = self.old.get(
+                                old,
+                                self.old_pos.get() as u32,
+                                self.header.old_size,
+                            )?;
                             let d = self.model.delta(&mut dec, self.new_offset, o, 0);
                             if dec.starved {
                                 return Ok(());
@@ -685,14 +693,15 @@ impl Patcher {
                             self.extra_left -= 1;
                         }
                         // The record ends: move in the old image, maybe end the block.
-                        let pos = self
-                            .old_pos
-                            .get()
-                            .checked_add(self.seek.get())
-                            .filter(|p| p.unsigned_abs() <= SEEK_LIMIT as u64);
-                        self.old_pos = Wide::new(pos.ok_or(Error::SeekOutOfRange {
-                            new_offset: self.new_offset,
-                        })?);
+                        // Cannot wrap: |seek| <= 2^62 + 2^32 (the extra length was checked
+                        // against the block) and |old_pos| <= SEEK_LIMIT = 2^33.
+                        let pos = self.old_pos.get().wrapping_add(self.seek.get());
+                        if pos.unsigned_abs() > SEEK_LIMIT as u64 {
+                            return Err(Error::SeekOutOfRange {
+                                new_offset: self.new_offset,
+                            });
+                        }
+                        self.old_pos = Wide::new(pos);
                         if self.header.is_block_end(self.new_offset) {
                             dec.normalize();
                             if dec.starved {

@@ -23,11 +23,13 @@ const H0: [u32; 8] = [
 
 /// Streaming SHA-256.
 #[derive(Clone)]
+#[repr(C)]
 pub(crate) struct Sha {
-    pub(crate) state: [u32; 8],
     buf: [u8; 64],
     fill: usize,
     pub(crate) len: u32,
+    /// Last: the only non-zero initial field (see `Patcher`).
+    pub(crate) state: [u32; 8],
 }
 
 impl Sha {
