@@ -84,8 +84,8 @@ enum Phase {
     Header,
     BlockStart,
     Record,
-    Diff,
-    Extra,
+    /// The diff and then the extra bytes of a record.
+    Data,
     Done,
     Failed,
 }
@@ -541,7 +541,7 @@ impl Patcher {
                 Phase::Header => HEADER_LEN,
                 Phase::BlockStart => INIT_BYTES,
                 Phase::Record => MAX_RECORD_BYTES,
-                Phase::Diff | Phase::Extra => MAX_BYTE_BYTES,
+                Phase::Data => MAX_BYTE_BYTES,
                 Phase::Done => {
                     if avail > 0 {
                         return Err(Error::TrailingData {
@@ -653,44 +653,42 @@ impl Patcher {
                         self.diff_left = r.diff as u32;
                         self.extra_left = r.extra as u32;
                         self.seek = Wide::new(r.seek);
-                        self.phase = Phase::Diff;
+                        self.phase = Phase::Data;
                     }
-                    Phase::Diff => {
-                        while self.diff_left > 0 {
+                    Phase::Data => {
+                        // Diff bytes, then extra bytes: one loop, one copy of the output path.
+                        loop {
+                            let in_diff = self.diff_left > 0;
+                            if !in_diff && self.extra_left == 0 {
+                                break;
+                            }
                             if !margin(&dec, MAX_BYTE_BYTES) {
                                 return Ok(());
                             }
-                            // In range: the record check put the diff inside the old image.
-                            let o = self.old.get(
-                                old,
-                                self.old_pos.get() as u32,
-                                self.header.old_size,
-                            )?;
-                            let d = self.model.delta(&mut dec, self.new_offset, o, 0);
+                            let b = if in_diff {
+                                // In range: the record check put the diff inside the old image.
+                                let o = self.old.get(
+                                    old,
+                                    self.old_pos.get() as u32,
+                                    self.header.old_size,
+                                )?;
+                                let d = self.model.delta(&mut dec, self.new_offset, o, 0);
+                                o.wrapping_add(d)
+                            } else {
+                                self.model.literal(&mut dec, 0)
+                            };
                             if dec.starved {
                                 return Ok(());
                             }
-                            let b = o.wrapping_add(d);
-                            self.model.saw_new(b);
-                            self.out.push(old, new, b)?;
-                            self.old_pos = Wide::new(self.old_pos.get() + 1);
-                            self.new_offset += 1;
-                            self.diff_left -= 1;
-                        }
-                        self.phase = Phase::Extra;
-                    }
-                    Phase::Extra => {
-                        while self.extra_left > 0 {
-                            if !margin(&dec, MAX_BYTE_BYTES) {
-                                return Ok(());
-                            }
-                            let b = self.model.literal(&mut dec, 0);
-                            if dec.starved {
-                                return Ok(());
+                            if in_diff {
+                                self.model.saw_new(b);
+                                self.old_pos = Wide::new(self.old_pos.get() + 1);
+                                self.diff_left -= 1;
+                            } else {
+                                self.extra_left -= 1;
                             }
                             self.out.push(old, new, b)?;
                             self.new_offset += 1;
-                            self.extra_left -= 1;
                         }
                         // The record ends: move in the old image, maybe end the block.
                         // Cannot wrap: |seek| <= 2^62 + 2^32 (the extra length was checked
