@@ -5,7 +5,7 @@
 //! datagrams with [`Client::handle`], poll with [`Client::poll_transmit`] and [`Client::poll_event`],
 //! sleep until [`Client::poll_timeout`].
 
-use crate::coap::{self, Block, Builder, Message, code, format, opt};
+use crate::coap::{Block, Builder, Code, Message, MessageType, OptionNumber, format};
 use crate::record::{Delivery, MAX_URI, MAX_VERSION, Record};
 use crate::tlv::{self, Kind};
 use crate::{State, UpdateResult};
@@ -161,6 +161,7 @@ struct Observation {
 #[derive(Debug, Clone, Copy, Default)]
 struct Recent {
     mid: u16,
+    /// The answer's code (`Code` has no `Default`).
     code: u8,
     block1: Option<u32>,
     valid: bool,
@@ -580,13 +581,13 @@ impl<P: Platform> Client<P> {
                 let mut l = [0u8; 24];
                 l.get_mut(..3)?.copy_from_slice(b"lt=");
                 l.get_mut(3..3 + n)?.copy_from_slice(lt.get(..n)?);
-                let len = Builder::new(buf, coap::CON, code::POST, mid, token)
-                    .option(opt::URI_PATH, b"rd")
-                    .uint(opt::CONTENT_FORMAT, u32::from(format::LINK))
-                    .option(opt::URI_QUERY, q.get(..ql)?)
-                    .option(opt::URI_QUERY, l.get(..3 + n)?)
-                    .option(opt::URI_QUERY, b"lwm2m=1.1")
-                    .option(opt::URI_QUERY, b"b=U")
+                let len = Builder::new(buf, MessageType::Confirmable, Code::POST, mid, token)
+                    .option(OptionNumber::URI_PATH, b"rd")
+                    .uint(OptionNumber::CONTENT_FORMAT, u32::from(format::LINK))
+                    .option(OptionNumber::URI_QUERY, q.get(..ql)?)
+                    .option(OptionNumber::URI_QUERY, l.get(..3 + n)?)
+                    .option(OptionNumber::URI_QUERY, b"lwm2m=1.1")
+                    .option(OptionNumber::URI_QUERY, b"b=U")
                     .payload(b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5/0>")
                     .ok()?;
                 Some(Transmit {
@@ -598,12 +599,12 @@ impl<P: Platform> Client<P> {
                 let loc = self.location;
                 let loc = core::str::from_utf8(loc.get(..usize::from(self.location_len))?).ok()?;
                 let c = if kind == Out::Update {
-                    code::POST
+                    Code::POST
                 } else {
-                    code::DELETE
+                    Code::DELETE
                 };
-                let len = Builder::new(buf, coap::CON, c, mid, token)
-                    .path(opt::URI_PATH, loc)
+                let len = Builder::new(buf, MessageType::Confirmable, c, mid, token)
+                    .path(OptionNumber::URI_PATH, loc)
                     .finish()
                     .ok()?;
                 Some(Transmit {
@@ -619,13 +620,13 @@ impl<P: Platform> Client<P> {
                 let (fmt, n) = self.render(&value, o.path[2], o.tlv, &mut body)?;
                 let len = Builder::new(
                     buf,
-                    coap::CON,
-                    code::CONTENT,
+                    MessageType::Confirmable,
+                    Code::CONTENT,
                     mid,
                     o.token.get(..usize::from(o.token_len))?,
                 )
-                .uint(opt::OBSERVE, self.observe_seq)
-                .uint(opt::CONTENT_FORMAT, u32::from(fmt))
+                .uint(OptionNumber::OBSERVE, self.observe_seq)
+                .uint(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
                 .payload(body.get(..n)?)
                 .ok()?;
                 Some(Transmit {
@@ -637,26 +638,26 @@ impl<P: Platform> Client<P> {
                 let uri = self.rec.uri;
                 let uri = core::str::from_utf8(uri.get(..usize::from(self.rec.uri_len))?).ok()?;
                 let path = uri_path(uri)?;
-                let mut b = Builder::new(buf, coap::CON, code::GET, mid, token);
+                let mut b = Builder::new(buf, MessageType::Confirmable, Code::GET, mid, token);
                 let (p, query) = match path.split_once('?') {
                     Some((p, q)) => (p, Some(q)),
                     None => (path, None),
                 };
-                b = b.path(opt::URI_PATH, p);
+                b = b.path(OptionNumber::URI_PATH, p);
                 if let Some(q) = query {
                     for part in q.split('&') {
-                        b = b.option(opt::URI_QUERY, part.as_bytes());
+                        b = b.option(OptionNumber::URI_QUERY, part.as_bytes());
                     }
                 }
                 let len = b
                     .uint(
-                        opt::BLOCK2,
+                        OptionNumber::BLOCK2,
                         Block {
                             num,
                             more: false,
                             szx: self.rec.szx,
                         }
-                        .value(),
+                        .to_uint(),
                     )
                     .finish()
                     .ok()?;
@@ -733,7 +734,7 @@ impl<P: Platform> Client<P> {
         buf: &mut [u8],
     ) -> Option<Transmit> {
         let msg = Message::parse(datagram).ok()?;
-        if msg.is_request() {
+        if msg.code().is_request() {
             // Requests are answered whoever sends them (the driver replies to the sender):
             // a management tool such as coap-client may act as the server.
             return self.request(now, &msg, buf).map(|t| Transmit { peer, ..t });
@@ -741,22 +742,30 @@ impl<P: Platform> Client<P> {
         // ACK/RST/response to one of our in-flight exchanges.
         let matching = |f: &Option<Inflight>| {
             f.is_some_and(|f| {
-                (msg.ty == coap::ACK || msg.ty == coap::RST) && msg.mid == f.mid
-                    || msg.ty != coap::ACK && msg.token == f.token
+                (msg.message_type() == MessageType::Acknowledgement
+                    || msg.message_type() == MessageType::Reset)
+                    && msg.message_id() == f.mid
+                    || msg.message_type() != MessageType::Acknowledgement && msg.token() == f.token
             })
         };
         let Some(slot) = self.inflight.iter().position(matching) else {
-            if msg.ty == coap::CON {
+            if msg.message_type() == MessageType::Confirmable {
                 // An unknown confirmable response: acknowledge it so the peer stops.
-                let len = Builder::new(buf, coap::ACK, code::EMPTY, msg.mid, &[])
-                    .finish()
-                    .ok()?;
+                let len = Builder::new(
+                    buf,
+                    MessageType::Acknowledgement,
+                    Code::EMPTY,
+                    msg.message_id(),
+                    &[],
+                )
+                .finish()
+                .ok()?;
                 return Some(Transmit { peer, len });
             }
             return None;
         };
         let f = self.inflight.get_mut(slot)?.take()?;
-        if msg.ty == coap::ACK && msg.code == code::EMPTY {
+        if msg.message_type() == MessageType::Acknowledgement && msg.code() == Code::EMPTY {
             // Separate response follows (keep waiting) — or an ACK to a notification.
             if !matches!(f.kind, Out::Notify(_)) {
                 let mut f = f;
@@ -766,20 +775,26 @@ impl<P: Platform> Client<P> {
             }
             return None;
         }
-        let ack = if msg.ty == coap::CON {
-            Builder::new(buf, coap::ACK, code::EMPTY, msg.mid, &[])
-                .finish()
-                .ok()
+        let ack = if msg.message_type() == MessageType::Confirmable {
+            Builder::new(
+                buf,
+                MessageType::Acknowledgement,
+                Code::EMPTY,
+                msg.message_id(),
+                &[],
+            )
+            .finish()
+            .ok()
         } else {
             None
         };
         match f.kind {
             Out::Register => {
-                if msg.code == code::CREATED {
+                if msg.code() == Code::CREATED {
                     let mut loc = [0u8; 24];
                     let mut n = 0usize;
-                    for (num, v) in msg.options() {
-                        if num == opt::LOCATION_PATH && n + v.len() < loc.len() {
+                    for v in msg.location_path() {
+                        if n + v.len() < loc.len() {
                             if n > 0 {
                                 loc[n] = b'/';
                                 n += 1;
@@ -803,7 +818,7 @@ impl<P: Platform> Client<P> {
             }
             Out::Deregister => self.registered = false,
             Out::Update => {
-                if msg.code == code::CHANGED {
+                if msg.code() == Code::CHANGED {
                     self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
                 } else {
                     // 4.04: the server forgot us: register again.
@@ -812,7 +827,7 @@ impl<P: Platform> Client<P> {
                 }
             }
             Out::Notify(i) => {
-                if msg.ty == coap::RST
+                if msg.message_type() == MessageType::Reset
                     && let Some(slot) = self.observations.get_mut(usize::from(i))
                 {
                     *slot = None;
@@ -827,8 +842,8 @@ impl<P: Platform> Client<P> {
         if self.rec.state != State::Downloading || self.rec.delivery != Delivery::Pull {
             return;
         }
-        if msg.code != code::CONTENT {
-            let r = if msg.code == code::NOT_FOUND {
+        if msg.code() != Code::CONTENT {
+            let r = if msg.code() == Code::NOT_FOUND {
                 UpdateResult::InvalidUri
             } else {
                 UpdateResult::ConnectionLost
@@ -837,12 +852,12 @@ impl<P: Platform> Client<P> {
             return;
         }
         self.pull_failures = 0;
-        let block = msg.block(opt::BLOCK2).unwrap_or(Block {
+        let block = msg.block2().ok().flatten().unwrap_or(Block {
             num: 0,
             more: false,
             szx: self.rec.szx,
         });
-        let etag = msg.option(opt::ETAG).unwrap_or(&[]);
+        let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
         let etag = etag.get(..etag.len().min(8)).unwrap_or(&[]);
         if self.rec.transferred > 0 && self.rec.etag() != etag {
             // The package changed under us: start over, never stitch two versions.
@@ -864,11 +879,11 @@ impl<P: Platform> Client<P> {
         if block.szx < self.rec.szx {
             self.rec.szx = block.szx;
         }
-        if block.offset() != Some(self.rec.transferred) {
+        if block.offset() != self.rec.transferred {
             self.pull_at = now;
             return;
         }
-        let data = msg.payload;
+        let data = msg.payload();
         if let Err(r) = self.platform.write_package(self.rec.transferred, data) {
             self.set_state(State::Idle, r);
             return;
@@ -922,24 +937,24 @@ impl<P: Platform> Client<P> {
     }
 
     fn request(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8]) -> Option<Transmit> {
-        let (ty, mid) = if msg.ty == coap::CON {
-            (coap::ACK, msg.mid)
+        let (ty, mid) = if msg.message_type() == MessageType::Confirmable {
+            (MessageType::Acknowledgement, msg.message_id())
         } else {
-            (coap::NON, self.next_mid())
+            (MessageType::NonConfirmable, self.next_mid())
         };
         // De-duplication: a repeated confirmable write/execute gets the same answer, not a redo.
-        if msg.ty == coap::CON
-            && msg.code != code::GET
+        if msg.message_type() == MessageType::Confirmable
+            && msg.code() != Code::GET
             && let Some(r) = self
                 .recent
                 .iter()
-                .find(|r| r.valid && r.mid == msg.mid)
+                .find(|r| r.valid && r.mid == msg.message_id())
                 .copied()
         {
             {
-                let mut b = Builder::new(buf, ty, r.code, mid, msg.token);
+                let mut b = Builder::new(buf, ty, Code(r.code), mid, msg.token());
                 if let Some(b1) = r.block1 {
-                    b = b.uint(opt::BLOCK1, b1);
+                    b = b.uint(OptionNumber::BLOCK1, b1);
                 }
                 let len = b.finish().ok()?;
                 return Some(Transmit {
@@ -950,20 +965,21 @@ impl<P: Platform> Client<P> {
         }
         let mut path = [0u16; 4];
         let mut depth = 0usize;
-        for (n, v) in msg.options() {
-            if n == opt::URI_PATH {
+        for o in msg.options() {
+            if o.number == OptionNumber::URI_PATH {
+                let v = o.value;
                 let seg = core::str::from_utf8(v)
                     .ok()
                     .and_then(|s| s.parse::<u16>().ok());
                 match (seg, path.get_mut(depth)) {
                     (Some(id), Some(slot)) => *slot = id,
-                    _ => return self.reply(buf, ty, mid, msg, code::NOT_FOUND, None, &[], None),
+                    _ => return self.reply(buf, ty, mid, msg, Code::NOT_FOUND, None, &[], None),
                 }
                 depth += 1;
             }
         }
-        if msg.unknown_critical().is_some() {
-            return self.reply(buf, ty, mid, msg, code::BAD_OPTION, None, &[], None);
+        if msg.unknown_critical_option().is_some() {
+            return self.reply(buf, ty, mid, msg, Code::BAD_OPTION, None, &[], None);
         }
         let [obj, inst, res, _] = path;
         let known_obj = matches!(obj, 0 | 1 | 3 | 4 | 5);
@@ -973,43 +989,43 @@ impl<P: Platform> Client<P> {
             || (depth >= 2 && inst != 0)
             || (depth == 3 && !exists(obj, res))
         {
-            return self.reply(buf, ty, mid, msg, code::NOT_FOUND, None, &[], None);
+            return self.reply(buf, ty, mid, msg, Code::NOT_FOUND, None, &[], None);
         }
-        match msg.code {
-            code::GET => self.read(now, msg, buf, ty, mid, obj, depth, res),
-            code::PUT => self.write(now, msg, buf, ty, mid, obj, depth, res),
-            code::POST if depth == 3 => {
+        match msg.code() {
+            Code::GET => self.read(now, msg, buf, ty, mid, obj, depth, res),
+            Code::PUT => self.write(now, msg, buf, ty, mid, obj, depth, res),
+            Code::POST if depth == 3 => {
                 let c = match (obj, res) {
                     (5, 2) => {
                         if self.rec.state == State::Downloaded {
                             self.set_state(State::Updating, UpdateResult::Initial);
                             self.execute_pending = true;
-                            code::CHANGED
+                            Code::CHANGED
                         } else {
-                            code::METHOD_NOT_ALLOWED
+                            Code::METHOD_NOT_ALLOWED
                         }
                     }
                     (1, 8) => {
                         self.next_update = now;
-                        code::CHANGED
+                        Code::CHANGED
                     }
-                    _ => code::METHOD_NOT_ALLOWED,
+                    _ => Code::METHOD_NOT_ALLOWED,
                 };
                 self.remember(msg, c, None);
                 self.reply(buf, ty, mid, msg, c, None, &[], None)
             }
-            _ => self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None),
+            _ => self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None),
         }
     }
 
-    fn remember(&mut self, msg: &Message<'_>, c: u8, block1: Option<u32>) {
-        if msg.ty != coap::CON {
+    fn remember(&mut self, msg: &Message<'_>, c: Code, block1: Option<u32>) {
+        if msg.message_type() != MessageType::Confirmable {
             return;
         }
         if let Some(slot) = self.recent.get_mut(self.recent_pos % RECENT) {
             *slot = Recent {
-                mid: msg.mid,
-                code: c,
+                mid: msg.message_id(),
+                code: c.0,
                 block1,
                 valid: true,
             };
@@ -1021,22 +1037,22 @@ impl<P: Platform> Client<P> {
     fn reply(
         &self,
         buf: &mut [u8],
-        ty: u8,
+        ty: MessageType,
         mid: u16,
         msg: &Message<'_>,
-        c: u8,
+        c: Code,
         fmt: Option<u16>,
         payload: &[u8],
-        extra: Option<(u16, u32)>,
+        extra: Option<(OptionNumber, u32)>,
     ) -> Option<Transmit> {
-        let mut b = Builder::new(buf, ty, c, mid, msg.token);
-        if let Some((n, v)) = extra.filter(|e| e.0 < opt::CONTENT_FORMAT) {
+        let mut b = Builder::new(buf, ty, c, mid, msg.token());
+        if let Some((n, v)) = extra.filter(|e| e.0 < OptionNumber::CONTENT_FORMAT) {
             b = b.uint(n, v);
         }
         if let Some(f) = fmt {
-            b = b.uint(opt::CONTENT_FORMAT, u32::from(f));
+            b = b.uint(OptionNumber::CONTENT_FORMAT, u32::from(f));
         }
-        if let Some((n, v)) = extra.filter(|e| e.0 > opt::CONTENT_FORMAT) {
+        if let Some((n, v)) = extra.filter(|e| e.0 > OptionNumber::CONTENT_FORMAT) {
             b = b.uint(n, v);
         }
         let len = b.payload(payload).ok()?;
@@ -1052,13 +1068,17 @@ impl<P: Platform> Client<P> {
         _now: u64,
         msg: &Message<'_>,
         buf: &mut [u8],
-        ty: u8,
+        ty: MessageType,
         mid: u16,
         obj: u16,
         depth: usize,
         res: u16,
     ) -> Option<Transmit> {
-        let accept = msg.uint_option(opt::ACCEPT).map(|a| a as u16);
+        let accept = msg
+            .uint_option(OptionNumber::ACCEPT)
+            .ok()
+            .flatten()
+            .map(|a| a as u16);
         let mut body = [0u8; 512];
         if accept == Some(format::LINK) {
             // Discover.
@@ -1068,35 +1088,37 @@ impl<P: Platform> Client<P> {
                 ty,
                 mid,
                 msg,
-                code::CONTENT,
+                Code::CONTENT,
                 Some(format::LINK),
                 body.get(..n)?,
                 None,
             );
         }
         let Some(list) = readable(obj) else {
-            return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+            return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
         };
         let mut observe = None;
         if depth == 3 {
             if !list.contains(&res) {
-                return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+                return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
             }
             let tlv_fmt = match accept {
                 None | Some(format::TEXT) => false,
                 Some(format::TLV) | Some(1542) => true,
                 Some(_) => {
-                    return self.reply(buf, ty, mid, msg, code::NOT_ACCEPTABLE, None, &[], None);
+                    return self.reply(buf, ty, mid, msg, Code::NOT_ACCEPTABLE, None, &[], None);
                 }
             };
             let path = [obj, 0, res];
-            match msg.uint_option(opt::OBSERVE) {
+            match msg.uint_option(OptionNumber::OBSERVE).ok().flatten() {
                 Some(0) if OBSERVABLE.contains(&path) => {
                     let mut token = [0u8; 8];
-                    token.get_mut(..msg.token.len())?.copy_from_slice(msg.token);
+                    token
+                        .get_mut(..msg.token().len())?
+                        .copy_from_slice(msg.token());
                     let o = Observation {
                         token,
-                        token_len: msg.token.len() as u8,
+                        token_len: msg.token().len() as u8,
                         path,
                         tlv: tlv_fmt,
                         dirty: false,
@@ -1108,7 +1130,7 @@ impl<P: Platform> Client<P> {
                     let slot = slot.or_else(|| self.observations.iter().position(|s| s.is_none()));
                     if let Some(Some(s)) = slot.map(|i| self.observations.get_mut(i)) {
                         *s = Some(o);
-                        observe = Some((opt::OBSERVE, self.observe_seq));
+                        observe = Some((OptionNumber::OBSERVE, self.observe_seq));
                     }
                 }
                 Some(1) => {
@@ -1127,14 +1149,14 @@ impl<P: Platform> Client<P> {
                 ty,
                 mid,
                 msg,
-                code::CONTENT,
+                Code::CONTENT,
                 Some(fmt),
                 body.get(..n)?,
                 observe,
             );
         }
         if !matches!(accept, None | Some(format::TLV) | Some(1542)) {
-            return self.reply(buf, ty, mid, msg, code::NOT_ACCEPTABLE, None, &[], None);
+            return self.reply(buf, ty, mid, msg, Code::NOT_ACCEPTABLE, None, &[], None);
         }
         // Instance (or object: wrapped in an instance TLV) read in TLV, written by lwm2m-tlv.
         let mut w = Writer::new(&mut body);
@@ -1157,7 +1179,7 @@ impl<P: Platform> Client<P> {
             ty,
             mid,
             msg,
-            code::CONTENT,
+            Code::CONTENT,
             Some(format::TLV),
             out,
             None,
@@ -1170,29 +1192,44 @@ impl<P: Platform> Client<P> {
         now: u64,
         msg: &Message<'_>,
         buf: &mut [u8],
-        ty: u8,
+        ty: MessageType,
         mid: u16,
         obj: u16,
         depth: usize,
         res: u16,
     ) -> Option<Transmit> {
         if depth != 3 {
-            return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+            return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
         }
-        let fmt = msg.uint_option(opt::CONTENT_FORMAT).map(|f| f as u16);
+        let fmt = msg
+            .uint_option(OptionNumber::CONTENT_FORMAT)
+            .ok()
+            .flatten()
+            .map(|f| f as u16);
         let value: &[u8] = match fmt {
-            Some(format::TLV) | Some(1542) if msg.block(opt::BLOCK1).is_none() => {
-                match tlv::read(msg.payload) {
+            Some(format::TLV) | Some(1542) if msg.block1().ok().flatten().is_none() => {
+                match tlv::read(msg.payload()) {
                     Some((Kind::Resource, id, v, used))
-                        if id == res && used == msg.payload.len() =>
+                        if id == res && used == msg.payload().len() =>
                     {
                         v
                     }
-                    _ => return self.reply(buf, ty, mid, msg, code::BAD_REQUEST, None, &[], None),
+                    _ => return self.reply(buf, ty, mid, msg, Code::BAD_REQUEST, None, &[], None),
                 }
             }
-            None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload,
-            _ => return self.reply(buf, ty, mid, msg, code::UNSUPPORTED_FORMAT, None, &[], None),
+            None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload(),
+            _ => {
+                return self.reply(
+                    buf,
+                    ty,
+                    mid,
+                    msg,
+                    Code::UNSUPPORTED_CONTENT_FORMAT,
+                    None,
+                    &[],
+                    None,
+                );
+            }
         };
         match (obj, res) {
             (5, 0) => self.write_package(now, msg, buf, ty, mid, value),
@@ -1210,27 +1247,27 @@ impl<P: Platform> Client<P> {
                     Some(lt) if lt > 0 => {
                         self.cfg.lifetime = lt;
                         self.next_update = now;
-                        code::CHANGED
+                        Code::CHANGED
                     }
-                    _ => code::BAD_REQUEST,
+                    _ => Code::BAD_REQUEST,
                 };
                 self.remember(msg, c, None);
                 self.reply(buf, ty, mid, msg, c, None, &[], None)
             }
-            _ => self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None),
+            _ => self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None),
         }
     }
 
-    fn write_uri(&mut self, now: u64, uri: &[u8]) -> u8 {
+    fn write_uri(&mut self, now: u64, uri: &[u8]) -> Code {
         if self.rec.state == State::Updating {
-            return code::METHOD_NOT_ALLOWED;
+            return Code::METHOD_NOT_ALLOWED;
         }
         if uri.is_empty() {
             // Reset: cancel any download.
             self.rec.uri_len = 0;
             self.rec.transferred = 0;
             self.set_state(State::Idle, UpdateResult::Initial);
-            return code::CHANGED;
+            return Code::CHANGED;
         }
         if self.rec.state == State::Downloading
             && self.rec.delivery == Delivery::Pull
@@ -1238,19 +1275,19 @@ impl<P: Platform> Client<P> {
         {
             // The same package again: keep the offset and go on.
             self.pull_at = now;
-            return code::CHANGED;
+            return Code::CHANGED;
         }
         // RFC 3986 syntax and the scheme checked by fota-fsm (Result 7 or 9); this device pulls
         // over plain CoAP only and stores at most MAX_URI bytes.
         let checked = fota_fsm::check_uri(uri, fota_fsm::ProtocolSupport::COAP);
         if let Err(fota_fsm::UriError::UnsupportedProtocol) = checked {
             self.set_state(State::Idle, UpdateResult::UnsupportedProtocol);
-            return code::CHANGED;
+            return Code::CHANGED;
         }
         let usable = core::str::from_utf8(uri).ok().and_then(uri_path).is_some();
         if checked.is_err() || uri.len() > MAX_URI || !usable {
             self.set_state(State::Idle, UpdateResult::InvalidUri);
-            return code::CHANGED;
+            return Code::CHANGED;
         }
         self.rec.uri = [0; MAX_URI];
         if let Some(d) = self.rec.uri.get_mut(..uri.len()) {
@@ -1261,7 +1298,7 @@ impl<P: Platform> Client<P> {
             Ok(()) => self.pull_at = now,
             Err(r) => self.set_state(State::Idle, r),
         }
-        code::CHANGED
+        Code::CHANGED
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1270,24 +1307,24 @@ impl<P: Platform> Client<P> {
         _now: u64,
         msg: &Message<'_>,
         buf: &mut [u8],
-        ty: u8,
+        ty: MessageType,
         mid: u16,
         data: &[u8],
     ) -> Option<Transmit> {
-        let block = msg.block(opt::BLOCK1);
+        let block = msg.block1().ok().flatten();
         let b = block.unwrap_or(Block {
             num: 0,
             more: false,
             szx: 6,
         });
         if self.rec.state == State::Updating {
-            return self.reply(buf, ty, mid, msg, code::METHOD_NOT_ALLOWED, None, &[], None);
+            return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
         }
         if b.num == 0 && !b.more && data == [0] {
             self.rec.transferred = 0;
             self.set_state(State::Idle, UpdateResult::Initial);
-            self.remember(msg, code::CHANGED, None);
-            return self.reply(buf, ty, mid, msg, code::CHANGED, None, &[], None);
+            self.remember(msg, Code::CHANGED, None);
+            return self.reply(buf, ty, mid, msg, Code::CHANGED, None, &[], None);
         }
         let pref = self.cfg.szx.min(6);
         let echo = |more: bool| {
@@ -1296,10 +1333,10 @@ impl<P: Platform> Client<P> {
                 more,
                 szx: b.szx.min(pref),
             }
-            .value()
+            .to_uint()
         };
         if b.num == 0 {
-            let size1 = msg.uint_option(opt::SIZE1);
+            let size1 = msg.uint_option(OptionNumber::SIZE1).ok().flatten();
             if size1.is_some_and(|s| s > self.platform.capacity()) {
                 self.set_state(State::Idle, UpdateResult::NotEnoughFlash);
                 return self.reply(
@@ -1307,50 +1344,57 @@ impl<P: Platform> Client<P> {
                     ty,
                     mid,
                     msg,
-                    code::TOO_LARGE,
+                    Code::REQUEST_ENTITY_TOO_LARGE,
                     None,
                     &[],
-                    Some((opt::SIZE1, self.platform.capacity())),
+                    Some((OptionNumber::SIZE1, self.platform.capacity())),
                 );
             }
             if let Err(r) = self.start_download(Delivery::Push, size1) {
                 self.set_state(State::Idle, r);
-                return self.reply(buf, ty, mid, msg, code::CHANGED, None, &[], None);
+                return self.reply(buf, ty, mid, msg, Code::CHANGED, None, &[], None);
             }
         }
         if self.rec.state != State::Downloading || self.rec.delivery != Delivery::Push {
-            return self.reply(buf, ty, mid, msg, code::INCOMPLETE, None, &[], None);
+            return self.reply(
+                buf,
+                ty,
+                mid,
+                msg,
+                Code::REQUEST_ENTITY_INCOMPLETE,
+                None,
+                &[],
+                None,
+            );
         }
-        let Some(off) = b.offset() else {
-            return self.reply(buf, ty, mid, msg, code::BAD_REQUEST, None, &[], None);
-        };
+        let off = b.offset();
         let end = off.checked_add(data.len() as u32)?;
         if b.more && data.len() as u32 != b.size() {
-            return self.reply(buf, ty, mid, msg, code::BAD_REQUEST, None, &[], None);
+            return self.reply(buf, ty, mid, msg, Code::BAD_REQUEST, None, &[], None);
         }
         let (c, b1) = if off == self.rec.transferred {
             if let Err(r) = self.platform.write_package(off, data) {
                 self.set_state(State::Idle, r);
-                (code::CHANGED, None)
+                (Code::CHANGED, None)
             } else {
                 self.rec.transferred = end;
                 self.persist();
                 if b.more {
-                    (code::CONTINUE, Some(echo(true)))
+                    (Code::CONTINUE, Some(echo(true)))
                 } else {
                     self.download_complete();
-                    (code::CHANGED, block.map(|_| echo(false)))
+                    (Code::CHANGED, block.map(|_| echo(false)))
                 }
             }
         } else if end <= self.rec.transferred && off < self.rec.transferred {
             // A duplicate of a stored block: acknowledge, never write twice.
             if b.more {
-                (code::CONTINUE, Some(echo(true)))
+                (Code::CONTINUE, Some(echo(true)))
             } else {
-                (code::CHANGED, block.map(|_| echo(false)))
+                (Code::CHANGED, block.map(|_| echo(false)))
             }
         } else {
-            (code::INCOMPLETE, None)
+            (Code::REQUEST_ENTITY_INCOMPLETE, None)
         };
         self.remember(msg, c, b1);
         self.reply(
@@ -1361,7 +1405,7 @@ impl<P: Platform> Client<P> {
             c,
             None,
             &[],
-            b1.map(|v| (opt::BLOCK1, v)),
+            b1.map(|v| (OptionNumber::BLOCK1, v)),
         )
     }
 }
@@ -1514,33 +1558,34 @@ mod tests {
         num: u32,
         more: bool,
         data: &[u8],
-    ) -> (u8, Option<Block>) {
+    ) -> (Code, Option<Block>) {
         let mut req = [0u8; 1200];
-        let n = Builder::new(&mut req, coap::CON, code::PUT, mid, &[1])
-            .path(opt::URI_PATH, "5/0/0")
-            .uint(opt::CONTENT_FORMAT, 42)
-            .uint(opt::BLOCK1, Block { num, more, szx: 2 }.value())
+        let n = Builder::new(&mut req, MessageType::Confirmable, Code::PUT, mid, &[1])
+            .path(OptionNumber::URI_PATH, "5/0/0")
+            .uint(OptionNumber::CONTENT_FORMAT, 42)
+            .uint(OptionNumber::BLOCK1, Block { num, more, szx: 2 }.to_uint())
             .payload(data)
             .unwrap();
         let mut out = [0u8; 256];
         let tx = c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
         let m = Message::parse(&out[..tx.len]).unwrap();
-        (m.code, m.block(opt::BLOCK1))
+        (m.code(), m.block1().unwrap())
     }
 
-    fn get(c: &mut Client<Ram>, path: &str, accept: Option<u32>) -> ([u8; 256], usize, u8) {
+    fn get(c: &mut Client<Ram>, path: &str, accept: Option<u32>) -> ([u8; 256], usize, Code) {
         let mut req = [0u8; 64];
-        let mut b = Builder::new(&mut req, coap::CON, code::GET, 9, &[2]).path(opt::URI_PATH, path);
+        let mut b = Builder::new(&mut req, MessageType::Confirmable, Code::GET, 9, &[2])
+            .path(OptionNumber::URI_PATH, path);
         if let Some(a) = accept {
-            b = b.uint(opt::ACCEPT, a);
+            b = b.uint(OptionNumber::ACCEPT, a);
         }
         let n = b.finish().unwrap();
         let mut out = [0u8; 256];
         let tx = c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
         let m = Message::parse(&out[..tx.len]).unwrap();
         let mut body = [0u8; 256];
-        body[..m.payload.len()].copy_from_slice(m.payload);
-        (body, m.payload.len(), m.code)
+        body[..m.payload().len()].copy_from_slice(m.payload());
+        (body, m.payload().len(), m.code())
     }
 
     #[test]
@@ -1549,26 +1594,32 @@ mod tests {
         let mut buf = [0u8; 256];
         let tx = c.poll_transmit(0, &mut buf).unwrap();
         let m = Message::parse(&buf[..tx.len]).unwrap();
-        assert_eq!(m.code, code::POST);
-        let q = m.options().filter(|o| o.0 == opt::URI_QUERY).count();
+        assert_eq!(m.code(), Code::POST);
+        let q = m
+            .options()
+            .filter(|o| o.number == OptionNumber::URI_QUERY)
+            .count();
         assert_eq!(q, 4);
-        assert!(m.payload.starts_with(b"</>;rt=\"oma.lwm2m\""));
+        assert!(m.payload().starts_with(b"</>;rt=\"oma.lwm2m\""));
     }
 
     #[test]
     fn block1_push_with_duplicates_and_gaps() {
         let mut c = client();
-        assert_eq!(put_block(&mut c, 1, 0, true, &[1; 64]).0, code::CONTINUE);
+        assert_eq!(put_block(&mut c, 1, 0, true, &[1; 64]).0, Code::CONTINUE);
         // A retransmission (same MID) and a duplicate block (new MID) are acknowledged, not stored.
-        assert_eq!(put_block(&mut c, 1, 0, true, &[1; 64]).0, code::CONTINUE);
-        assert_eq!(put_block(&mut c, 2, 0, true, &[1; 64]).0, code::CONTINUE);
+        assert_eq!(put_block(&mut c, 1, 0, true, &[1; 64]).0, Code::CONTINUE);
+        assert_eq!(put_block(&mut c, 2, 0, true, &[1; 64]).0, Code::CONTINUE);
         assert_eq!(c.transferred(), 64);
         // A gap.
-        assert_eq!(put_block(&mut c, 3, 2, true, &[3; 64]).0, code::INCOMPLETE);
-        assert_eq!(put_block(&mut c, 4, 1, true, &[2; 64]).0, code::CONTINUE);
+        assert_eq!(
+            put_block(&mut c, 3, 2, true, &[3; 64]).0,
+            Code::REQUEST_ENTITY_INCOMPLETE
+        );
+        assert_eq!(put_block(&mut c, 4, 1, true, &[2; 64]).0, Code::CONTINUE);
         assert_eq!(c.state(), State::Downloading);
         let (resp, b1) = put_block(&mut c, 5, 2, false, &[3; 10]);
-        assert_eq!(resp, code::CHANGED);
+        assert_eq!(resp, Code::CHANGED);
         assert_eq!(
             b1,
             Some(Block {
@@ -1586,20 +1637,20 @@ mod tests {
     fn tlv_reads_and_execute_rules() {
         let mut c = client();
         let (body, n, code_) = get(&mut c, "5/0/3", Some(11542));
-        assert_eq!((code_, &body[..n]), (code::CONTENT, &[0xc1, 3, 0][..]));
+        assert_eq!((code_, &body[..n]), (Code::CONTENT, &[0xc1, 3, 0][..]));
         let mut req = [0u8; 64];
-        let n = Builder::new(&mut req, coap::CON, code::POST, 20, &[3])
-            .path(opt::URI_PATH, "5/0/2")
+        let n = Builder::new(&mut req, MessageType::Confirmable, Code::POST, 20, &[3])
+            .path(OptionNumber::URI_PATH, "5/0/2")
             .finish()
             .unwrap();
         let mut out = [0u8; 64];
         let tx = c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
         assert_eq!(
-            Message::parse(&out[..tx.len]).unwrap().code,
-            code::METHOD_NOT_ALLOWED
+            Message::parse(&out[..tx.len]).unwrap().code(),
+            Code::METHOD_NOT_ALLOWED
         );
         let (_, _, code_) = get(&mut c, "7/0/1", None);
-        assert_eq!(code_, code::NOT_FOUND);
+        assert_eq!(code_, Code::NOT_FOUND);
         // Instance reads decode with the workspace TLV codec and match their paths.
         let (body, n, _) = get(&mut c, "3/0", Some(11542));
         let resources = lwm2m_tlv::check_path(&body[..n], lwm2m_tlv::Path::Instance(3, 0)).unwrap();
@@ -1621,8 +1672,8 @@ mod tests {
         put_block(&mut c, 1, 0, false, &[9; 20]);
         assert_eq!(c.state(), State::Downloaded);
         let mut req = [0u8; 64];
-        let n = Builder::new(&mut req, coap::CON, code::POST, 20, &[3])
-            .path(opt::URI_PATH, "5/0/2")
+        let n = Builder::new(&mut req, MessageType::Confirmable, Code::POST, 20, &[3])
+            .path(OptionNumber::URI_PATH, "5/0/2")
             .finish()
             .unwrap();
         let mut out = [0u8; 64];
@@ -1648,7 +1699,7 @@ mod tests {
             ("coaps://x/fw", UpdateResult::UnsupportedProtocol),
             ("not a uri", UpdateResult::InvalidUri),
         ] {
-            assert_eq!(c.write_uri(0, uri.as_bytes()), code::CHANGED);
+            assert_eq!(c.write_uri(0, uri.as_bytes()), Code::CHANGED);
             assert_eq!((c.state(), c.result()), (State::Idle, want), "{uri}");
         }
         c.write_uri(0, b"coap://127.0.0.1:5683/fw");
@@ -1667,24 +1718,35 @@ mod tests {
         let mut buf = [0u8; 256];
         let tx = c.poll_transmit(0, &mut buf).unwrap();
         let reg = Message::parse(&buf[..tx.len]).unwrap();
-        let (mid, token) = (reg.mid, [buf[4], buf[5], buf[6], buf[7]]);
+        let (mid, token) = (reg.message_id(), [buf[4], buf[5], buf[6], buf[7]]);
         let mut resp = [0u8; 64];
-        let n = Builder::new(&mut resp, coap::ACK, code::CREATED, mid, &token)
-            .path(opt::LOCATION_PATH, "rd/7")
-            .finish()
-            .unwrap();
+        let n = Builder::new(
+            &mut resp,
+            MessageType::Acknowledgement,
+            Code::CREATED,
+            mid,
+            &token,
+        )
+        .path(OptionNumber::LOCATION_PATH, "rd/7")
+        .finish()
+        .unwrap();
         assert_eq!(c.handle(1, Peer::Server, &resp[..n], &mut buf), None);
         assert!(c.is_registered());
         // Half the lifetime later: an update of /rd/7.
         assert_eq!(c.poll_transmit(1000, &mut buf), None);
         let tx = c.poll_transmit(150_001, &mut buf).unwrap();
         let up = Message::parse(&buf[..tx.len]).unwrap();
-        assert_eq!(up.code, code::POST);
-        assert_eq!(up.options().filter(|o| o.0 == opt::URI_PATH).count(), 2);
+        assert_eq!(up.code(), Code::POST);
+        assert_eq!(
+            up.options()
+                .filter(|o| o.number == OptionNumber::URI_PATH)
+                .count(),
+            2
+        );
         c.inflight = [None; 2];
         c.deregister();
         let tx = c.poll_transmit(150_002, &mut buf).unwrap();
-        assert_eq!(Message::parse(&buf[..tx.len]).unwrap().code, code::DELETE);
+        assert_eq!(Message::parse(&buf[..tx.len]).unwrap().code(), Code::DELETE);
     }
 
     #[test]

@@ -121,15 +121,9 @@ impl UpdateResult {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A CoAP message could not be parsed.
-    #[error("malformed CoAP message at byte {at}")]
-    Malformed {
-        /// Byte offset of the problem.
-        at: usize,
-    },
-    /// The output buffer cannot hold the message.
-    #[error("output buffer too small")]
-    BufferTooSmall,
+    /// A CoAP message could not be parsed or built (`coap-block`'s codec).
+    #[error("CoAP: {0}")]
+    Coap(#[from] coap_block::Error),
     /// A firmware image is malformed.
     #[error("bad firmware image: {what}")]
     BadImage {

@@ -9,7 +9,7 @@
 
 use crate::Error;
 use crate::coap::format as cf;
-use crate::coap::{self, Block, Builder, Message, code, opt};
+use crate::coap::{Block, Builder, Code, Message, MessageType, OptionNumber};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, UdpSocket};
@@ -259,22 +259,22 @@ pub struct Server {
 /// The single resource value of a read or notification: TLV (decoded with `lwm2m-tlv`, the
 /// resource record's value) or text/plain.
 fn resource_value<'a>(msg: &Message<'a>) -> &'a [u8] {
-    if msg.uint_option(opt::CONTENT_FORMAT) == Some(u32::from(cf::TLV))
-        && let Some(Ok(rec)) = lwm2m_tlv::decode(msg.payload).next()
+    if msg.uint_option(OptionNumber::CONTENT_FORMAT).ok().flatten() == Some(u32::from(cf::TLV))
+        && let Some(Ok(rec)) = lwm2m_tlv::decode(msg.payload()).next()
         && rec.kind() == lwm2m_tlv::Kind::Resource
     {
         return rec.value();
     }
-    msg.payload
+    msg.payload()
 }
 
 /// An integer resource from a read or notification (TLV or text/plain).
 fn text_int(msg: &Message<'_>) -> Option<i64> {
-    if msg.uint_option(opt::CONTENT_FORMAT) == Some(u32::from(cf::TLV)) {
-        let rec = lwm2m_tlv::decode(msg.payload).next()?.ok()?;
+    if msg.uint_option(OptionNumber::CONTENT_FORMAT).ok().flatten() == Some(u32::from(cf::TLV)) {
+        let rec = lwm2m_tlv::decode(msg.payload()).next()?.ok()?;
         return rec.as_i64().ok();
     }
-    std::str::from_utf8(msg.payload).ok()?.trim().parse().ok()
+    std::str::from_utf8(msg.payload()).ok()?.trim().parse().ok()
 }
 
 /// A string resource from a read or notification (TLV or text/plain).
@@ -374,9 +374,9 @@ impl Server {
         let Ok(msg) = Message::parse(data) else {
             return;
         };
-        if msg.is_request() {
-            if msg.ty == coap::CON
-                && let Some(resp) = self.answered.get(&(from, msg.mid))
+        if msg.code().is_request() {
+            if msg.message_type() == MessageType::Confirmable
+                && let Some(resp) = self.answered.get(&(from, msg.message_id()))
             {
                 let resp = resp.clone();
                 self.send(from, resp);
@@ -384,11 +384,11 @@ impl Server {
             }
             let resp = self.request(now, from, &msg, data);
             if let Some(resp) = resp {
-                if msg.ty == coap::CON {
+                if msg.message_type() == MessageType::Confirmable {
                     if self.answered.len() > 65536 {
                         self.answered.clear();
                     }
-                    self.answered.insert((from, msg.mid), resp.clone());
+                    self.answered.insert((from, msg.message_id()), resp.clone());
                 }
                 self.send(from, resp);
             }
@@ -398,16 +398,16 @@ impl Server {
             return;
         };
         // Observe notifications.
-        if msg.option(opt::OBSERVE).is_some() && msg.code == code::CONTENT {
+        if msg.option(OptionNumber::OBSERVE).is_some() && msg.code() == Code::CONTENT {
             let is_notification = self.devices.get(&ep).is_some_and(|d| {
-                d.observe_tokens.iter().any(|t| t[..] == *msg.token)
+                d.observe_tokens.iter().any(|t| t[..] == *msg.token())
                     && d.inflight
                         .as_ref()
-                        .is_none_or(|f| f.token[..] != *msg.token)
+                        .is_none_or(|f| f.token[..] != *msg.token())
             });
             if is_notification {
-                if msg.ty == coap::CON {
-                    self.send(from, empty_ack(msg.mid));
+                if msg.message_type() == MessageType::Confirmable {
+                    self.send(from, empty_ack(msg.message_id()));
                 }
                 self.notification(now, &ep, &msg);
                 return;
@@ -417,17 +417,19 @@ impl Server {
             return;
         };
         let Some(f) = &d.inflight else { return };
-        let ours = (msg.ty == coap::ACK && msg.mid == f.mid) || msg.token == f.token;
+        let ours = (msg.message_type() == MessageType::Acknowledgement
+            && msg.message_id() == f.mid)
+            || msg.token() == f.token;
         if !ours {
             return;
         }
-        if msg.ty == coap::ACK && msg.code == code::EMPTY {
+        if msg.message_type() == MessageType::Acknowledgement && msg.code() == Code::EMPTY {
             return; // separate response follows
         }
-        if msg.ty == coap::CON {
-            self.send(from, empty_ack(msg.mid));
+        if msg.message_type() == MessageType::Confirmable {
+            self.send(from, empty_ack(msg.message_id()));
         }
-        if msg.ty == coap::RST {
+        if msg.message_type() == MessageType::Reset {
             let Some(d) = self.devices.get_mut(&ep) else {
                 return;
             };
@@ -447,7 +449,7 @@ impl Server {
         let Some(d) = self.devices.get_mut(ep) else {
             return;
         };
-        let Some(i) = d.observe_tokens.iter().position(|t| t[..] == *msg.token) else {
+        let Some(i) = d.observe_tokens.iter().position(|t| t[..] == *msg.token()) else {
             return;
         };
         match i {
@@ -470,49 +472,50 @@ impl Server {
     ) -> Option<Vec<u8>> {
         let mut path = Vec::new();
         let mut query = Vec::new();
-        for (n, v) in msg.options() {
-            match n {
-                opt::URI_PATH => path.push(String::from_utf8_lossy(v).into_owned()),
-                opt::URI_QUERY => query.push(String::from_utf8_lossy(v).into_owned()),
+        for o in msg.options() {
+            let v = o.value;
+            match o.number {
+                OptionNumber::URI_PATH => path.push(String::from_utf8_lossy(v).into_owned()),
+                OptionNumber::URI_QUERY => query.push(String::from_utf8_lossy(v).into_owned()),
                 _ => {}
             }
         }
-        let (ty, mid) = if msg.ty == coap::CON {
-            (coap::ACK, msg.mid)
+        let (ty, mid) = if msg.message_type() == MessageType::Confirmable {
+            (MessageType::Acknowledgement, msg.message_id())
         } else {
-            (coap::NON, self.next_mid())
+            (MessageType::NonConfirmable, self.next_mid())
         };
         let mut buf = vec![0u8; 1400];
-        let simple = |buf: &mut Vec<u8>, c: u8| -> Option<Vec<u8>> {
-            let n = Builder::new(buf, ty, c, mid, msg.token).finish().ok()?;
+        let simple = |buf: &mut Vec<u8>, c: Code| -> Option<Vec<u8>> {
+            let n = Builder::new(buf, ty, c, mid, msg.token()).finish().ok()?;
             buf.truncate(n);
             Some(buf.clone())
         };
         let joined = path.join("/");
-        if msg.code == code::GET && joined == self.package_path {
+        if msg.code() == Code::GET && joined == self.package_path {
             return self.serve_block(from, raw, mid);
         }
         if path.first().map(String::as_str) != Some("rd") {
-            return simple(&mut buf, code::NOT_FOUND);
+            return simple(&mut buf, Code::NOT_FOUND);
         }
-        match (msg.code, path.len()) {
-            (code::POST, 1) => {
+        match (msg.code(), path.len()) {
+            (Code::POST, 1) => {
                 let ep = query
                     .iter()
                     .find_map(|q| q.strip_prefix("ep="))
                     .map(str::to_string);
                 let Some(ep) = ep else {
-                    return simple(&mut buf, code::BAD_REQUEST);
+                    return simple(&mut buf, Code::BAD_REQUEST);
                 };
                 let location = self.register(now, from, &ep);
-                let mut b = Builder::new(&mut buf, ty, code::CREATED, mid, msg.token);
-                b = b.path(opt::LOCATION_PATH, &location);
+                let mut b = Builder::new(&mut buf, ty, Code::CREATED, mid, msg.token());
+                b = b.path(OptionNumber::LOCATION_PATH, &location);
                 let n = b.finish().ok()?;
                 buf.truncate(n);
                 self.drive(now, &ep);
                 Some(buf)
             }
-            (code::POST, 2) | (code::DELETE, 2) => {
+            (Code::POST, 2) | (Code::DELETE, 2) => {
                 let loc = joined;
                 let ep = self
                     .devices
@@ -520,10 +523,10 @@ impl Server {
                     .find(|(_, d)| d.location == loc)
                     .map(|(e, _)| e.clone());
                 let Some(ep) = ep else {
-                    return simple(&mut buf, code::NOT_FOUND);
+                    return simple(&mut buf, Code::NOT_FOUND);
                 };
-                if msg.code == code::DELETE {
-                    return simple(&mut buf, code::DELETED);
+                if msg.code() == Code::DELETE {
+                    return simple(&mut buf, Code::DELETED);
                 }
                 if let Some(d) = self.devices.get_mut(&ep)
                     && d.status.addr != from
@@ -532,9 +535,9 @@ impl Server {
                     d.status.addr = from;
                     self.by_addr.insert(from, ep.clone());
                 }
-                simple(&mut buf, code::CHANGED)
+                simple(&mut buf, Code::CHANGED)
             }
-            _ => simple(&mut buf, code::METHOD_NOT_ALLOWED),
+            _ => simple(&mut buf, Code::METHOD_NOT_ALLOWED),
         }
     }
 
@@ -601,14 +604,14 @@ impl Server {
         let n = self.block2.respond(&req, &mut source, reply).ok()?;
         buf.truncate(n);
         if let Ok(m) = Message::parse(&buf)
-            && m.code == code::CONTENT
+            && m.code() == Code::CONTENT
             && let Some(ep) = self.by_addr.get(&from)
             && let Some(d) = self.devices.get_mut(ep)
         {
-            let offset = m.block(opt::BLOCK2).and_then(Block::offset).unwrap_or(0);
-            let end = u64::from(offset) + m.payload.len() as u64;
+            let offset = m.block2().ok().flatten().map_or(0, |b| b.offset());
+            let end = u64::from(offset) + m.payload().len() as u64;
             d.status.progress = d.status.progress.max(end);
-            d.status.package_bytes_served += m.payload.len() as u64;
+            d.status.package_bytes_served += m.payload().len() as u64;
         }
         Some(buf)
     }
@@ -629,7 +632,13 @@ impl Server {
         self.token = self.token.wrapping_add(1);
         let token = self.token.to_be_bytes();
         let mut buf = vec![0u8; 1500];
-        let Some(n) = build(Builder::new(&mut buf, coap::CON, 0, mid, &token)) else {
+        let Some(n) = build(Builder::new(
+            &mut buf,
+            MessageType::Confirmable,
+            Code::EMPTY,
+            mid,
+            &token,
+        )) else {
             return;
         };
         buf.truncate(n);
@@ -651,13 +660,13 @@ impl Server {
     fn get(&mut self, now: Instant, ep: &str, path: &str, observe: bool) {
         self.send_request(now, ep, |b| {
             let mut b = b;
-            b = set_code(b, code::GET);
+            b = set_code(b, Code::GET);
             if observe {
-                b = b.uint(opt::OBSERVE, 0);
+                b = b.uint(OptionNumber::OBSERVE, 0);
             }
             // TLV: what every LwM2M 1.0+ client answers.
-            b.path(opt::URI_PATH, path)
-                .uint(opt::ACCEPT, u32::from(cf::TLV))
+            b.path(OptionNumber::URI_PATH, path)
+                .uint(OptionNumber::ACCEPT, u32::from(cf::TLV))
                 .finish()
                 .ok()
         });
@@ -715,11 +724,11 @@ impl Server {
                     };
                 }
                 self.send_request(now, ep, |b| {
-                    set_code(b, code::PUT)
-                        .path(opt::URI_PATH, "5/0/0")
-                        .uint(opt::CONTENT_FORMAT, u32::from(cf::OCTETS))
-                        .uint(opt::BLOCK1, block.value())
-                        .uint(opt::SIZE1, total as u32)
+                    set_code(b, Code::PUT)
+                        .path(OptionNumber::URI_PATH, "5/0/0")
+                        .uint(OptionNumber::CONTENT_FORMAT, u32::from(cf::OCTETS))
+                        .uint(OptionNumber::BLOCK1, block.to_uint())
+                        .uint(OptionNumber::SIZE1, total as u32)
                         .payload(&data)
                         .ok()
                 });
@@ -727,9 +736,9 @@ impl Server {
             Step::WriteUri => {
                 let uri = self.package_uri();
                 self.send_request(now, ep, |b| {
-                    set_code(b, code::PUT)
-                        .path(opt::URI_PATH, "5/0/1")
-                        .uint(opt::CONTENT_FORMAT, u32::from(cf::TEXT))
+                    set_code(b, Code::PUT)
+                        .path(OptionNumber::URI_PATH, "5/0/1")
+                        .uint(OptionNumber::CONTENT_FORMAT, u32::from(cf::TEXT))
                         .payload(uri.as_bytes())
                         .ok()
                 });
@@ -739,8 +748,8 @@ impl Server {
                     d.executed = true;
                 }
                 self.send_request(now, ep, |b| {
-                    set_code(b, code::POST)
-                        .path(opt::URI_PATH, "5/0/2")
+                    set_code(b, Code::POST)
+                        .path(OptionNumber::URI_PATH, "5/0/2")
                         .finish()
                         .ok()
                 });
@@ -794,8 +803,9 @@ impl Server {
         let Some(d) = self.devices.get_mut(ep) else {
             return;
         };
-        let ok =
-            msg.code == code::CONTENT || msg.code == code::CHANGED || msg.code == code::CONTINUE;
+        let ok = msg.code() == Code::CONTENT
+            || msg.code() == Code::CHANGED
+            || msg.code() == Code::CONTINUE;
         let value = text_int(msg);
         let pre = self.cfg.preconditions;
         let target = self.cfg.target_version.clone();
@@ -921,9 +931,9 @@ impl Server {
                     sent: 0,
                 };
             }
-            Step::Push { offset, szx, sent } => match msg.code {
-                code::CONTINUE => {
-                    let theirs = msg.block(opt::BLOCK1).map_or(szx, |b| b.szx.min(szx));
+            Step::Push { offset, szx, sent } => match msg.code() {
+                Code::CONTINUE => {
+                    let theirs = msg.block1().ok().flatten().map_or(szx, |b| b.szx.min(szx));
                     let next = offset + sent;
                     d.status.progress = u64::from(next);
                     d.step = Step::Push {
@@ -932,13 +942,17 @@ impl Server {
                         sent: 0,
                     };
                 }
-                code::CHANGED => {
+                Code::CHANGED => {
                     d.status.progress = u64::from(offset + sent);
                     d.step = Step::ReadState;
                 }
-                code::INCOMPLETE => d.step = Step::ReadOffset,
-                code::TOO_LARGE => {
-                    let s = msg.uint_option(opt::SIZE1).unwrap_or(0);
+                Code::REQUEST_ENTITY_INCOMPLETE => d.step = Step::ReadOffset,
+                Code::REQUEST_ENTITY_TOO_LARGE => {
+                    let s = msg
+                        .uint_option(OptionNumber::SIZE1)
+                        .ok()
+                        .flatten()
+                        .unwrap_or(0);
                     return self.finish(
                         ep,
                         Outcome::Failed(format!("package too large: device takes {s} bytes")),
@@ -970,7 +984,7 @@ impl Server {
                 };
             }
             Step::Execute => {
-                d.step = if msg.code == code::CHANGED {
+                d.step = if msg.code() == Code::CHANGED {
                     Step::WaitUpdate(now + self.cfg.update_wait)
                 } else {
                     Step::ReadState
@@ -1029,7 +1043,7 @@ fn empty_ack(mid: u16) -> Vec<u8> {
     vec![0x60, 0, a, b]
 }
 
-fn set_code(b: Builder<'_>, c: u8) -> Builder<'_> {
+fn set_code(b: Builder<'_>, c: Code) -> Builder<'_> {
     b.with_code(c)
 }
 
