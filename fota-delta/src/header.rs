@@ -59,7 +59,6 @@ impl Header {
 
     /// Validates `b` and then overwrites `self` with it (in place: no header-sized moves on the
     /// device path); on error `self` is unchanged.
-    #[inline(never)]
     pub(crate) fn read(&mut self, b: &[u8; HEADER_LEN]) -> Result<(), Error> {
         if b[..6] != MAGIC[..] {
             return Err(Error::BadMagic);

@@ -324,7 +324,6 @@ impl Model {
     };
 
     /// Back to the initial model, in place (no 10 KiB temporary).
-    #[inline(never)]
     pub(crate) fn reset(&mut self) {
         *self = Model::NEW;
     }

@@ -70,19 +70,14 @@ impl Sha {
         }
     }
 
-    /// Appends the padding and the bit length, in one `update`.
+    /// Appends the padding and the bit length.
     fn pad<O: OldImage + ?Sized>(&mut self, c: &mut O) {
         let bits = u64::from(self.len) << 3;
-        let mut pad = [0u8; 72];
-        pad[0] = 0x80;
-        // 0x80, zeros up to 56 mod 64, then the length: 9 to 72 bytes.
-        let n = 1 + (55usize.wrapping_sub(self.fill) % 64);
-        for (i, b) in bits.to_be_bytes().iter().enumerate() {
-            if let Some(slot) = pad.get_mut(n + i) {
-                *slot = *b;
-            }
+        self.update(c, &[0x80]);
+        while self.fill != 56 {
+            self.update(c, &[0]);
         }
-        self.update(c, pad.get(..n + 8).unwrap_or(&pad));
+        self.update(c, &bits.to_be_bytes());
     }
 
     /// Ends the digest and compares it with `want` (word by word, without `memcmp`).
