@@ -596,7 +596,7 @@ impl Patcher {
         N: NewImage + ?Sized,
     {
         let mut dec = Decoder {
-            st: &mut self.rc,
+            st: self.rc,
             ring: &self.inbuf,
             start: self.in_start,
             len: self.in_len,
@@ -714,6 +714,8 @@ impl Patcher {
                 }
             }
         })();
+        // The decoder worked on a copy of the coder state (direct field access in `bit`).
+        self.rc = dec.st;
         let starved = dec.starved;
         let used = dec.pos;
         self.in_start = (self.in_start + used) % IN_BUF;

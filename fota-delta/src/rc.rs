@@ -64,7 +64,7 @@ pub(crate) const RING: usize = 256;
 /// Decoder over `len` bytes of a ring buffer from `start`; reading past them sets `starved`
 /// and yields zeros.
 pub(crate) struct Decoder<'a> {
-    pub(crate) st: &'a mut RcState,
+    pub(crate) st: RcState,
     pub(crate) ring: &'a [u8; RING],
     pub(crate) start: usize,
     pub(crate) len: usize,
