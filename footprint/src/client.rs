@@ -79,7 +79,7 @@ pub fn probe() {
     let record = Record::decode(
         crate::input(lwm2m_fota::record::RECORD_LEN)
             .try_into()
-            .unwrap_or(&[0; 224]),
+            .unwrap_or(&[0; lwm2m_fota::record::RECORD_LEN]),
     );
     let platform = StubPlatform { record, stored: 0 };
     let Some(cfg) = Config::new("probe") else {

@@ -195,6 +195,8 @@ pub struct Client<P: Platform> {
     pull_failures: u8,
     execute_pending: bool,
     events: [Option<Event>; 4],
+    /// Seconds for `fota-fsm` (Last State Change Time), from the last `now` seen.
+    now_s: u32,
 }
 
 /// Writes `v` in decimal into `out`, returns the length.
@@ -277,20 +279,25 @@ impl<P: Platform> Client<P> {
     /// that restarts in Updating reports Result 1 if the new image runs, else 8).
     pub fn new(mut platform: P, cfg: Config, now: u64) -> Self {
         let mut rec = platform.load_record().unwrap_or_default();
+        let now_s = (now / 1000) as u32;
         let mut changed = false;
-        if rec.state == State::Updating {
-            let mut v = [0u8; MAX_VERSION];
-            let n = platform.firmware_version(&mut v);
-            let running = v.get(..n).unwrap_or(&[]);
-            rec.result = if running != rec.old_version() {
-                UpdateResult::Success
-            } else {
-                UpdateResult::UpdateFailed
-            };
-            rec.state = State::Idle;
-            rec.delivery = Delivery::None;
-            rec.transferred = 0;
-            changed = true;
+        match rec.fw.state() {
+            State::Updating => {
+                let mut v = [0u8; MAX_VERSION];
+                let n = platform.firmware_version(&mut v);
+                let running = v.get(..n).unwrap_or(&[]);
+                // fota-fsm reconciles: the new version running gives Result 1, else 8.
+                rec.fw.booted(running != rec.old_version(), now_s);
+                rec.delivery = Delivery::None;
+                changed = true;
+            }
+            State::Downloading => {
+                // fota-fsm reads a reboot mid-download as a lost connection (Idle, Result 4,
+                // job kept); this device resumes the job at once, from /5/0/26500.
+                rec.fw.booted(false, now_s);
+                rec.fw.switch_to_download(now_s);
+            }
+            State::Idle | State::Downloaded => {}
         }
         let seed = platform.random();
         let mut c = Client {
@@ -315,12 +322,13 @@ impl<P: Platform> Client<P> {
             pull_failures: 0,
             execute_pending: false,
             events: [None; 4],
+            now_s,
         };
         if changed {
             c.persist();
             c.push_event(Event::StateChanged {
-                state: c.rec.state,
-                result: c.rec.result,
+                state: c.rec.fw.state(),
+                result: c.rec.fw.update_result(),
             });
         }
         c
@@ -336,15 +344,15 @@ impl<P: Platform> Client<P> {
     }
     /// Current State.
     pub fn state(&self) -> State {
-        self.rec.state
+        self.rec.fw.state()
     }
     /// Current Update Result.
     pub fn result(&self) -> UpdateResult {
-        self.rec.result
+        self.rec.fw.update_result()
     }
     /// Package bytes stored (/5/0/26500).
     pub fn transferred(&self) -> u32 {
-        self.rec.transferred
+        self.rec.fw.transferred_bytes()
     }
     /// Whether the registration is current.
     pub fn is_registered(&self) -> bool {
@@ -391,23 +399,46 @@ impl<P: Platform> Client<P> {
         }
     }
 
-    fn set_state(&mut self, state: State, result: UpdateResult) {
-        let (s0, r0) = (self.rec.state, self.rec.result);
-        self.rec.state = state;
-        self.rec.result = result;
-        if state == State::Idle {
-            self.rec.delivery = Delivery::None;
-        }
-        self.persist();
-        if s0 != state {
+    /// Performs what a `fota-fsm` step asks: Observe marks for the changed State / Result, a
+    /// persisted record when anything changed, an event for the application.
+    fn apply(&mut self, out: fota_fsm::Outcome) {
+        let c = out.changed;
+        if c.contains(3) {
             self.mark([5, 0, 3]);
         }
-        if r0 != result {
+        if c.contains(5) {
             self.mark([5, 0, 5]);
         }
-        if s0 != state || r0 != result {
-            self.push_event(Event::StateChanged { state, result });
+        if !c.is_empty() || !out.actions.is_empty() {
+            self.persist();
         }
+        if c.contains(3) || c.contains(5) {
+            self.push_event(Event::StateChanged {
+                state: self.rec.fw.state(),
+                result: self.rec.fw.update_result(),
+            });
+        }
+    }
+
+    /// A download that cannot go on: `fota-fsm`'s Download Failed (or Integrity Failed) with
+    /// the platform's reason.
+    fn fail(&mut self, r: UpdateResult) {
+        use fota_fsm::DownloadFailure as F;
+        let now = self.now_s;
+        let cause = match r {
+            UpdateResult::IntegrityFailure => {
+                let out = self.rec.fw.integrity_failed(now);
+                return self.apply(out);
+            }
+            UpdateResult::NotEnoughFlash => F::NotEnoughFlash,
+            UpdateResult::OutOfRam => F::OutOfRam,
+            UpdateResult::UnsupportedPackageType => F::UnsupportedPackageType,
+            UpdateResult::InvalidUri => F::InvalidUri,
+            UpdateResult::UnsupportedProtocol => F::UnsupportedProtocol,
+            _ => F::ConnectionLost,
+        };
+        let out = self.rec.fw.download_failed(cause, now);
+        self.apply(out);
     }
 
     fn next_mid(&mut self) -> u16 {
@@ -443,7 +474,9 @@ impl<P: Platform> Client<P> {
         }
         match &self.inflight[1] {
             Some(f) => t = t.min(f.deadline),
-            None if self.rec.state == State::Downloading && self.rec.delivery == Delivery::Pull => {
+            None if self.rec.fw.state() == State::Downloading
+                && self.rec.delivery == Delivery::Pull =>
+            {
                 t = t.min(self.pull_at)
             }
             None => {}
@@ -464,6 +497,7 @@ impl<P: Platform> Client<P> {
     /// Polls for a datagram to send (registration, update, notification, pull request, or a
     /// retransmission). Call until it returns `None`, then again at [`Client::poll_timeout`].
     pub fn poll_transmit(&mut self, now: u64, buf: &mut [u8]) -> Option<Transmit> {
+        self.now_s = (now / 1000) as u32;
         if self.execute_pending {
             self.execute_pending = false;
             self.run_update();
@@ -513,12 +547,12 @@ impl<P: Platform> Client<P> {
         }
         if kind.is_none()
             && self.inflight[1].is_none()
-            && self.rec.state == State::Downloading
+            && self.rec.fw.state() == State::Downloading
             && self.rec.delivery == Delivery::Pull
             && now >= self.pull_at
         {
             let size = 16u32 << self.rec.szx.min(6);
-            kind = Some(Out::Pull(self.rec.transferred / size));
+            kind = Some(Out::Pull(self.rec.fw.transferred_bytes() / size));
         }
         let kind = kind?;
         let slot = usize::from(matches!(kind, Out::Pull(_)));
@@ -559,7 +593,7 @@ impl<P: Platform> Client<P> {
             Out::Pull(_) => {
                 self.pull_failures = self.pull_failures.saturating_add(1);
                 if self.pull_failures >= self.cfg.max_pull_failures {
-                    self.set_state(State::Idle, UpdateResult::ConnectionLost);
+                    self.fail(UpdateResult::ConnectionLost);
                 } else {
                     // Block-level recovery: resume from the last durable offset after a pause.
                     self.pull_at = now.saturating_add(u64::from(self.cfg.ack_timeout_ms));
@@ -572,12 +606,16 @@ impl<P: Platform> Client<P> {
         let mut lt = [0u8; 20];
         match kind {
             Out::Register => {
-                let ep = self.cfg.endpoint();
+                let ep = self
+                    .cfg
+                    .endpoint
+                    .get(..usize::from(self.cfg.endpoint_len))
+                    .unwrap_or(&[]);
                 let n = decimal(i64::from(self.cfg.lifetime), &mut lt);
                 let mut q = [0u8; 40];
                 let ql = 3 + ep.len();
                 q.get_mut(..3)?.copy_from_slice(b"ep=");
-                q.get_mut(3..ql)?.copy_from_slice(ep.as_bytes());
+                q.get_mut(3..ql)?.copy_from_slice(ep);
                 let mut l = [0u8; 24];
                 l.get_mut(..3)?.copy_from_slice(b"lt=");
                 l.get_mut(3..3 + n)?.copy_from_slice(lt.get(..n)?);
@@ -597,7 +635,7 @@ impl<P: Platform> Client<P> {
             }
             Out::Update | Out::Deregister => {
                 let loc = self.location;
-                let loc = core::str::from_utf8(loc.get(..usize::from(self.location_len))?).ok()?;
+                let loc = loc.get(..usize::from(self.location_len))?;
                 let c = if kind == Out::Update {
                     Code::POST
                 } else {
@@ -636,17 +674,16 @@ impl<P: Platform> Client<P> {
             }
             Out::Pull(num) => {
                 let uri = self.rec.uri;
-                let uri = core::str::from_utf8(uri.get(..usize::from(self.rec.uri_len))?).ok()?;
-                let path = uri_path(uri)?;
+                let path = uri_path_bytes(uri.get(..usize::from(self.rec.uri_len))?)?;
                 let mut b = Builder::new(buf, MessageType::Confirmable, Code::GET, mid, token);
-                let (p, query) = match path.split_once('?') {
-                    Some((p, q)) => (p, Some(q)),
+                let (p, query) = match path.iter().position(|c| *c == b'?') {
+                    Some(i) => (path.get(..i)?, path.get(i + 1..)),
                     None => (path, None),
                 };
                 b = b.path(OptionNumber::URI_PATH, p);
                 if let Some(q) = query {
-                    for part in q.split('&') {
-                        b = b.option(OptionNumber::URI_QUERY, part.as_bytes());
+                    for part in q.split(|c| *c == b'&') {
+                        b = b.option(OptionNumber::URI_QUERY, part);
                     }
                 }
                 let len = b
@@ -693,12 +730,12 @@ impl<P: Platform> Client<P> {
             (4, 0) => Value::Int(6),
             (4, 2) => Value::Int(i64::from(info.signal_dbm)),
             (5, 1) => bytes(self.rec.uri()),
-            (5, 3) => Value::Int(self.rec.state as i64),
-            (5, 5) => Value::Int(self.rec.result as i64),
+            (5, 3) => Value::Int(self.rec.fw.state() as i64),
+            (5, 5) => Value::Int(self.rec.fw.update_result() as i64),
             (5, 6) | (5, 7) => bytes(b""),
             (5, 8) => Value::Multi(0),
             (5, 9) => Value::Int(2),
-            (5, 26500) => Value::Int(i64::from(self.rec.transferred)),
+            (5, 26500) => Value::Int(i64::from(self.rec.fw.transferred_bytes())),
             _ => return None,
         })
     }
@@ -733,6 +770,7 @@ impl<P: Platform> Client<P> {
         datagram: &[u8],
         buf: &mut [u8],
     ) -> Option<Transmit> {
+        self.now_s = (now / 1000) as u32;
         let msg = Message::parse(datagram).ok()?;
         if msg.code().is_request() {
             // Requests are answered whoever sends them (the driver replies to the sender):
@@ -839,7 +877,7 @@ impl<P: Platform> Client<P> {
     }
 
     fn pull_response(&mut self, now: u64, num: u32, msg: &Message<'_>) {
-        if self.rec.state != State::Downloading || self.rec.delivery != Delivery::Pull {
+        if self.rec.fw.state() != State::Downloading || self.rec.delivery != Delivery::Pull {
             return;
         }
         if msg.code() != Code::CONTENT {
@@ -848,7 +886,7 @@ impl<P: Platform> Client<P> {
             } else {
                 UpdateResult::ConnectionLost
             };
-            self.set_state(State::Idle, r);
+            self.fail(r);
             return;
         }
         self.pull_failures = 0;
@@ -859,19 +897,25 @@ impl<P: Platform> Client<P> {
         });
         let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
         let etag = etag.get(..etag.len().min(8)).unwrap_or(&[]);
-        if self.rec.transferred > 0 && self.rec.etag() != etag {
-            // The package changed under us: start over, never stitch two versions.
+        if self.rec.fw.transferred_bytes() > 0 && self.rec.etag() != etag {
+            // The package changed under us: start over, never stitch two versions. fota-fsm
+            // has no "restart": drop the job and start a new one on the same URI.
             if let Err(r) = self.platform.begin_package(None) {
-                self.set_state(State::Idle, r);
+                self.fail(r);
                 return;
             }
-            self.rec.transferred = 0;
+            let uri = self.rec.uri;
+            let uri = uri.get(..usize::from(self.rec.uri_len)).unwrap_or(&[]);
+            let out = self.rec.fw.package_reset(self.now_s);
+            self.apply(out);
+            let out = self.rec.fw.package_uri_written(uri, self.now_s);
+            self.apply(out);
             self.rec.etag_len = 0;
             self.persist();
             self.pull_at = now;
             return;
         }
-        if self.rec.transferred == 0 {
+        if self.rec.fw.transferred_bytes() == 0 {
             self.rec.etag[..etag.len()].copy_from_slice(etag);
             self.rec.etag_len = etag.len() as u8;
         }
@@ -879,17 +923,18 @@ impl<P: Platform> Client<P> {
         if block.szx < self.rec.szx {
             self.rec.szx = block.szx;
         }
-        if block.offset() != self.rec.transferred {
+        let transferred = self.rec.fw.transferred_bytes();
+        if block.offset() != transferred {
             self.pull_at = now;
             return;
         }
         let data = msg.payload();
-        if let Err(r) = self.platform.write_package(self.rec.transferred, data) {
-            self.set_state(State::Idle, r);
+        if let Err(r) = self.platform.write_package(transferred, data) {
+            self.fail(r);
             return;
         }
-        self.rec.transferred = self.rec.transferred.saturating_add(data.len() as u32);
-        self.persist();
+        let out = self.rec.fw.chunk_stored(transferred, data.len() as u32);
+        self.apply(out);
         self.pull_at = now;
         if !block.more {
             self.download_complete();
@@ -897,9 +942,19 @@ impl<P: Platform> Client<P> {
     }
 
     fn download_complete(&mut self) {
-        match self.platform.finish_package(self.rec.transferred) {
-            Ok(()) => self.set_state(State::Downloaded, UpdateResult::Initial),
-            Err(r) => self.set_state(State::Idle, r),
+        match self
+            .platform
+            .finish_package(self.rec.fw.transferred_bytes())
+        {
+            Ok(()) => {
+                // The platform accepted the whole package (length, delta applied): fota-fsm's
+                // Verify step passes here; the image itself is verified again at Execute.
+                let out = self.rec.fw.download_finished();
+                self.apply(out);
+                let out = self.rec.fw.integrity_verified(self.now_s);
+                self.apply(out);
+            }
+            Err(r) => self.fail(r),
         }
     }
 
@@ -914,22 +969,30 @@ impl<P: Platform> Client<P> {
         self.rec.old_version = v;
         self.rec.old_version_len = n as u8;
         self.rec.delivery = delivery;
-        self.rec.transferred = 0;
         self.rec.etag_len = 0;
         self.rec.szx = self.cfg.szx.min(6);
         self.pull_failures = 0;
-        self.set_state(State::Downloading, UpdateResult::Initial);
+        self.persist();
         Ok(())
     }
 
     fn run_update(&mut self) {
-        if let Err(r) = self.platform.verify() {
-            // The old firmware keeps running.
-            self.set_state(State::Idle, r);
-            return;
-        }
-        if let Err(r) = self.platform.install() {
-            self.set_state(State::Idle, r);
+        use fota_fsm::UpdateFailure as F;
+        if let Err(r) = self
+            .platform
+            .verify()
+            .and_then(|()| self.platform.install())
+        {
+            // The old firmware keeps running; fota-fsm drops a package that failed its check.
+            let cause = match r {
+                UpdateResult::IntegrityFailure => F::IntegrityFailure,
+                UpdateResult::UnsupportedPackageType => F::UnsupportedPackageType,
+                UpdateResult::NotEnoughFlash => F::NotEnoughFlash,
+                UpdateResult::OutOfRam => F::OutOfRam,
+                _ => F::Failed,
+            };
+            let out = self.rec.fw.update_failed(cause, false, self.now_s);
+            self.apply(out);
             return;
         }
         self.persist();
@@ -968,9 +1031,7 @@ impl<P: Platform> Client<P> {
         for o in msg.options() {
             if o.number == OptionNumber::URI_PATH {
                 let v = o.value;
-                let seg = core::str::from_utf8(v)
-                    .ok()
-                    .and_then(|s| s.parse::<u16>().ok());
+                let seg = parse_u32(v).and_then(|n| u16::try_from(n).ok());
                 match (seg, path.get_mut(depth)) {
                     (Some(id), Some(slot)) => *slot = id,
                     _ => return self.reply(buf, ty, mid, msg, Code::NOT_FOUND, None, &[], None),
@@ -997,8 +1058,10 @@ impl<P: Platform> Client<P> {
             Code::POST if depth == 3 => {
                 let c = match (obj, res) {
                     (5, 2) => {
-                        if self.rec.state == State::Downloaded {
-                            self.set_state(State::Updating, UpdateResult::Initial);
+                        let out = self.rec.fw.execute_update(self.now_s);
+                        if out.code == fota_fsm::ResponseCode::Changed {
+                            // APPLY and REBOOT are done by run_update on the next poll.
+                            self.apply(out);
                             self.execute_pending = true;
                             Code::CHANGED
                         } else {
@@ -1239,9 +1302,7 @@ impl<P: Platform> Client<P> {
                 self.reply(buf, ty, mid, msg, c, None, &[], None)
             }
             (1, 1) => {
-                let lt = core::str::from_utf8(value)
-                    .ok()
-                    .and_then(|s| s.parse::<u32>().ok())
+                let lt = parse_u32(value)
                     .or_else(|| tlv::int(value).and_then(|v| u32::try_from(v).ok()));
                 let c = match lt {
                     Some(lt) if lt > 0 => {
@@ -1259,17 +1320,17 @@ impl<P: Platform> Client<P> {
     }
 
     fn write_uri(&mut self, now: u64, uri: &[u8]) -> Code {
-        if self.rec.state == State::Updating {
+        if self.rec.fw.state() == State::Updating {
             return Code::METHOD_NOT_ALLOWED;
         }
         if uri.is_empty() {
             // Reset: cancel any download.
             self.rec.uri_len = 0;
-            self.rec.transferred = 0;
-            self.set_state(State::Idle, UpdateResult::Initial);
+            let out = self.rec.fw.package_reset(self.now_s);
+            self.apply(out);
             return Code::CHANGED;
         }
-        if self.rec.state == State::Downloading
+        if self.rec.fw.state() == State::Downloading
             && self.rec.delivery == Delivery::Pull
             && uri == self.rec.uri()
         {
@@ -1277,16 +1338,21 @@ impl<P: Platform> Client<P> {
             self.pull_at = now;
             return Code::CHANGED;
         }
-        // RFC 3986 syntax and the scheme checked by fota-fsm (Result 7 or 9); this device pulls
-        // over plain CoAP only and stores at most MAX_URI bytes.
-        let checked = fota_fsm::check_uri(uri, fota_fsm::ProtocolSupport::COAP);
-        if let Err(fota_fsm::UriError::UnsupportedProtocol) = checked {
-            self.set_state(State::Idle, UpdateResult::UnsupportedProtocol);
+        if self.rec.fw.state() != State::Idle {
+            // Another package: the current one is dropped first.
+            let out = self.rec.fw.package_reset(self.now_s);
+            self.apply(out);
+        }
+        // fota-fsm checks RFC 3986 syntax and the scheme (Result 7 or 9) and starts the job;
+        // this device pulls over plain CoAP only and stores at most MAX_URI bytes.
+        let out = self.rec.fw.package_uri_written(uri, self.now_s);
+        self.apply(out);
+        if self.rec.fw.state() != State::Downloading {
             return Code::CHANGED;
         }
-        let usable = core::str::from_utf8(uri).ok().and_then(uri_path).is_some();
-        if checked.is_err() || uri.len() > MAX_URI || !usable {
-            self.set_state(State::Idle, UpdateResult::InvalidUri);
+        let usable = uri_path_bytes(uri).is_some();
+        if uri.len() > MAX_URI || !usable {
+            self.fail(UpdateResult::InvalidUri);
             return Code::CHANGED;
         }
         self.rec.uri = [0; MAX_URI];
@@ -1296,7 +1362,7 @@ impl<P: Platform> Client<P> {
         self.rec.uri_len = uri.len() as u8;
         match self.start_download(Delivery::Pull, None) {
             Ok(()) => self.pull_at = now,
-            Err(r) => self.set_state(State::Idle, r),
+            Err(r) => self.fail(r),
         }
         Code::CHANGED
     }
@@ -1317,12 +1383,12 @@ impl<P: Platform> Client<P> {
             more: false,
             szx: 6,
         });
-        if self.rec.state == State::Updating {
+        if self.rec.fw.state() == State::Updating {
             return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
         }
         if b.num == 0 && !b.more && data == [0] {
-            self.rec.transferred = 0;
-            self.set_state(State::Idle, UpdateResult::Initial);
+            let out = self.rec.fw.package_reset(self.now_s);
+            self.apply(out);
             self.remember(msg, Code::CHANGED, None);
             return self.reply(buf, ty, mid, msg, Code::CHANGED, None, &[], None);
         }
@@ -1337,8 +1403,14 @@ impl<P: Platform> Client<P> {
         };
         if b.num == 0 {
             let size1 = msg.uint_option(OptionNumber::SIZE1).ok().flatten();
+            // fota-fsm: Package written (a new push job), then this device's checks.
+            let out = self.rec.fw.push_started(size1.unwrap_or(0), self.now_s);
+            if out.code != fota_fsm::ResponseCode::Changed {
+                return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
+            }
+            self.apply(out);
             if size1.is_some_and(|s| s > self.platform.capacity()) {
-                self.set_state(State::Idle, UpdateResult::NotEnoughFlash);
+                self.fail(UpdateResult::NotEnoughFlash);
                 return self.reply(
                     buf,
                     ty,
@@ -1351,11 +1423,11 @@ impl<P: Platform> Client<P> {
                 );
             }
             if let Err(r) = self.start_download(Delivery::Push, size1) {
-                self.set_state(State::Idle, r);
+                self.fail(r);
                 return self.reply(buf, ty, mid, msg, Code::CHANGED, None, &[], None);
             }
         }
-        if self.rec.state != State::Downloading || self.rec.delivery != Delivery::Push {
+        if self.rec.fw.state() != State::Downloading || self.rec.delivery != Delivery::Push {
             return self.reply(
                 buf,
                 ty,
@@ -1372,13 +1444,14 @@ impl<P: Platform> Client<P> {
         if b.more && data.len() as u32 != b.size() {
             return self.reply(buf, ty, mid, msg, Code::BAD_REQUEST, None, &[], None);
         }
-        let (c, b1) = if off == self.rec.transferred {
+        let transferred = self.rec.fw.transferred_bytes();
+        let (c, b1) = if off == transferred {
             if let Err(r) = self.platform.write_package(off, data) {
-                self.set_state(State::Idle, r);
+                self.fail(r);
                 (Code::CHANGED, None)
             } else {
-                self.rec.transferred = end;
-                self.persist();
+                let out = self.rec.fw.chunk_stored(off, end - off);
+                self.apply(out);
                 if b.more {
                     (Code::CONTINUE, Some(echo(true)))
                 } else {
@@ -1386,7 +1459,7 @@ impl<P: Platform> Client<P> {
                     (Code::CHANGED, block.map(|_| echo(false)))
                 }
             }
-        } else if end <= self.rec.transferred && off < self.rec.transferred {
+        } else if end <= transferred && off < transferred {
             // A duplicate of a stored block: acknowledge, never write twice.
             if b.more {
                 (Code::CONTINUE, Some(echo(true)))
@@ -1421,6 +1494,26 @@ fn put_tlv(w: &mut Writer<'_>, v: &Value, res: u16) -> Option<()> {
             w.end().ok()
         }
     }
+}
+
+/// A decimal number of 1..=10 digits that fits `u32` (no sign, no spaces).
+fn parse_u32(text: &[u8]) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut n = 0u32;
+    for b in text {
+        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n = n.checked_mul(10)?.checked_add(u32::from(d))?;
+    }
+    Some(n)
+}
+
+/// [`uri_path`] on bytes (the device core avoids `str` searching code).
+fn uri_path_bytes(uri: &[u8]) -> Option<&[u8]> {
+    let rest = uri.strip_prefix(b"coap://")?;
+    let start = rest.iter().position(|b| *b == b'/').unwrap_or(rest.len());
+    rest.get(start..)
 }
 
 /// The path (and query) of a `coap://host[:port]/path` URI; `None` for other schemes.

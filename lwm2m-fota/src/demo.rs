@@ -270,8 +270,8 @@ pub fn run(
             flash_version: String::from_utf8_lossy(dev.version()).into_owned(),
             flash_is_new: flash == new,
             flash_is_old: flash == old,
-            state: rec.state,
-            result: rec.result,
+            state: rec.fw.state(),
+            result: rec.fw.update_result(),
             reboots: reboots.get(i).copied().unwrap_or(0),
         });
     }

@@ -44,78 +44,9 @@ pub mod sim;
 /// Default LwM2M server port over UDP.
 pub const DEFAULT_PORT: u16 = 5683;
 
-/// Firmware Update State (/5/0/3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum State {
-    /// 0: Idle.
-    Idle = 0,
-    /// 1: Downloading.
-    Downloading = 1,
-    /// 2: Downloaded.
-    Downloaded = 2,
-    /// 3: Updating.
-    Updating = 3,
-}
-
-impl State {
-    /// From the resource value.
-    pub fn from_u8(v: u8) -> Option<Self> {
-        Some(match v {
-            0 => State::Idle,
-            1 => State::Downloading,
-            2 => State::Downloaded,
-            3 => State::Updating,
-            _ => return None,
-        })
-    }
-}
-
-/// Update Result (/5/0/5), LwM2M 1.0 codes 0..=9.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum UpdateResult {
-    /// 0: initial value.
-    Initial = 0,
-    /// 1: firmware updated successfully.
-    Success = 1,
-    /// 2: not enough flash for the package.
-    NotEnoughFlash = 2,
-    /// 3: out of RAM during download.
-    OutOfRam = 3,
-    /// 4: connection lost during download.
-    ConnectionLost = 4,
-    /// 5: integrity check failure.
-    IntegrityFailure = 5,
-    /// 6: unsupported package type.
-    UnsupportedPackage = 6,
-    /// 7: invalid URI.
-    InvalidUri = 7,
-    /// 8: firmware update failed.
-    UpdateFailed = 8,
-    /// 9: unsupported protocol.
-    UnsupportedProtocol = 9,
-}
-
-impl UpdateResult {
-    /// From the resource value.
-    pub fn from_u8(v: u8) -> Option<Self> {
-        use UpdateResult::*;
-        Some(match v {
-            0 => Initial,
-            1 => Success,
-            2 => NotEnoughFlash,
-            3 => OutOfRam,
-            4 => ConnectionLost,
-            5 => IntegrityFailure,
-            6 => UnsupportedPackage,
-            7 => InvalidUri,
-            8 => UpdateFailed,
-            9 => UnsupportedProtocol,
-            _ => return None,
-        })
-    }
-}
+/// Firmware Update State (/5/0/3) and Update Result (/5/0/5): `fota-fsm`'s types, whose
+/// [`FirmwareUpdate`](fota_fsm::FirmwareUpdate) drives them in the device core.
+pub use fota_fsm::{State, UpdateResult};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

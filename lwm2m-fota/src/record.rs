@@ -1,17 +1,27 @@
-//! The device's persisted Firmware Update record: a fixed-size, versioned, checksummed byte
-//! record (no alloc) so State, Update Result, the resume offset (/5/0/26500) and the package
-//! identity (URI + ETag) survive a reboot. A torn or foreign record reads as `None`.
+//! The device's persisted Firmware Update record: `fota-fsm`'s own record (State, Update
+//! Result, /5/0/26500, job identity; CRC-32 checked) plus what the client adds for pull and
+//! boot reconciliation (delivery, block size, ETag, Package URI, version before the update),
+//! in one fixed-size checksummed byte record (no alloc). A torn or foreign record reads as
+//! `None`.
 
-use crate::{State, UpdateResult};
+use fota_fsm::{FirmwareUpdate, ObjectVersion};
 
-/// Size of the encoded record in bytes.
-pub const RECORD_LEN: usize = 224;
 /// Longest Package URI the device stores.
 pub const MAX_URI: usize = 128;
 /// Longest firmware version string the device stores.
 pub const MAX_VERSION: usize = 32;
 const MAGIC: [u8; 2] = [0xf0, 0x7a];
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
+const O_ETAG: usize = 7;
+const O_URI: usize = O_ETAG + 8 + 1;
+const O_VERSION: usize = O_URI + MAX_URI + 1;
+const O_FSM: usize = O_VERSION + MAX_VERSION;
+const O_SUM: usize = O_FSM + fota_fsm::RECORD_LEN;
+/// Size of the encoded record in bytes.
+pub const RECORD_LEN: usize = O_SUM + 4;
+
+/// The object 5 configuration of this device: version 1.1, push and pull over plain CoAP.
+pub const FSM_CONFIG: fota_fsm::Config = fota_fsm::Config::new(ObjectVersion::V1_1);
 
 /// How the current package is delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,16 +37,12 @@ pub enum Delivery {
 /// The persisted record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// Firmware Update State (/5/0/3).
-    pub state: State,
-    /// Update Result (/5/0/5).
-    pub result: UpdateResult,
+    /// The Firmware Update machine (State, Update Result, /5/0/26500, job).
+    pub fw: FirmwareUpdate,
     /// How the package arrives.
     pub delivery: Delivery,
     /// Pull block size exponent in use.
     pub szx: u8,
-    /// Package bytes durable in staging (/5/0/26500).
-    pub transferred: u32,
     /// ETag of the pulled package (0..=8 bytes).
     pub etag: [u8; 8],
     /// Length of `etag`.
@@ -54,11 +60,9 @@ pub struct Record {
 impl Default for Record {
     fn default() -> Self {
         Record {
-            state: State::Idle,
-            result: UpdateResult::Initial,
+            fw: FirmwareUpdate::new(FSM_CONFIG),
             delivery: Delivery::None,
             szx: 6,
-            transferred: 0,
             etag: [0; 8],
             etag_len: 0,
             uri: [0; MAX_URI],
@@ -96,47 +100,44 @@ impl Record {
         let mut out = [0u8; RECORD_LEN];
         out[0..2].copy_from_slice(&MAGIC);
         out[2] = FORMAT;
-        out[3] = self.state as u8;
-        out[4] = self.result as u8;
-        out[5] = self.delivery as u8;
-        out[6] = self.szx;
-        out[7] = self.etag_len.min(8);
-        out[8..16].copy_from_slice(&self.etag);
-        out[16..20].copy_from_slice(&self.transferred.to_be_bytes());
-        out[20] = self.uri_len.min(MAX_URI as u8);
-        out[21..21 + MAX_URI].copy_from_slice(&self.uri);
-        out[149] = self.old_version_len.min(MAX_VERSION as u8);
-        out[150..150 + MAX_VERSION].copy_from_slice(&self.old_version);
-        let sum = fnv1a(&out[..RECORD_LEN - 4]);
-        out[RECORD_LEN - 4..].copy_from_slice(&sum.to_be_bytes());
+        out[3] = self.delivery as u8;
+        out[4] = self.szx;
+        out[5] = self.etag_len.min(8);
+        out[O_ETAG..O_ETAG + 8].copy_from_slice(&self.etag);
+        out[O_URI - 1] = self.uri_len.min(MAX_URI as u8);
+        out[O_URI..O_URI + MAX_URI].copy_from_slice(&self.uri);
+        out[O_VERSION - 1] = self.old_version_len.min(MAX_VERSION as u8);
+        out[O_VERSION..O_VERSION + MAX_VERSION].copy_from_slice(&self.old_version);
+        out[O_FSM..O_SUM].copy_from_slice(&self.fw.encode());
+        let sum = fnv1a(&out[..O_SUM]);
+        out[O_SUM..].copy_from_slice(&sum.to_be_bytes());
         out
     }
 
     /// Decodes; `None` for a torn, foreign or inconsistent record.
     pub fn decode(data: &[u8; RECORD_LEN]) -> Option<Self> {
-        let (body, sum) = data.split_at(RECORD_LEN - 4);
+        let (body, sum) = data.split_at(O_SUM);
         if body.get(0..2)? != MAGIC || body[2] != FORMAT || fnv1a(body).to_be_bytes() != *sum {
             return None;
         }
         let mut r = Record {
-            state: State::from_u8(body[3])?,
-            result: UpdateResult::from_u8(body[4])?,
-            delivery: match body[5] {
+            fw: FirmwareUpdate::decode(FSM_CONFIG, body.get(O_FSM..O_SUM)?).ok()?,
+            delivery: match body[3] {
                 0 => Delivery::None,
                 1 => Delivery::Push,
                 2 => Delivery::Pull,
                 _ => return None,
             },
-            szx: body[6].min(6),
-            etag_len: body[7].min(8),
-            transferred: u32::from_be_bytes(body[16..20].try_into().ok()?),
-            uri_len: body[20].min(MAX_URI as u8),
-            old_version_len: body[149].min(MAX_VERSION as u8),
+            szx: body[4].min(6),
+            etag_len: body[5].min(8),
+            uri_len: body[O_URI - 1].min(MAX_URI as u8),
+            old_version_len: body[O_VERSION - 1].min(MAX_VERSION as u8),
             ..Record::default()
         };
-        r.etag.copy_from_slice(&body[8..16]);
-        r.uri.copy_from_slice(&body[21..21 + MAX_URI]);
-        r.old_version.copy_from_slice(&body[150..150 + MAX_VERSION]);
+        r.etag.copy_from_slice(&body[O_ETAG..O_ETAG + 8]);
+        r.uri.copy_from_slice(&body[O_URI..O_URI + MAX_URI]);
+        r.old_version
+            .copy_from_slice(&body[O_VERSION..O_VERSION + MAX_VERSION]);
         Some(r)
     }
 }
@@ -144,18 +145,22 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::State;
 
     #[test]
     fn round_trip_and_torn() {
-        let mut r = Record {
-            state: State::Downloading,
-            transferred: 4096,
-            ..Record::default()
-        };
+        let mut r = Record::default();
+        r.fw.push_started(7, 100);
+        r.fw.chunk_stored(0, 4096);
         r.uri[..5].copy_from_slice(b"coap:");
         r.uri_len = 5;
         let bytes = r.encode();
-        assert_eq!(Record::decode(&bytes), Some(r));
+        let back = Record::decode(&bytes).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(
+            (back.fw.state(), back.fw.transferred_bytes()),
+            (State::Downloading, 4096)
+        );
         for i in 0..RECORD_LEN {
             let mut torn = bytes;
             torn[i] ^= 0x10;

@@ -61,7 +61,7 @@ fn delta_error(e: fota_delta::Error) -> UpdateResult {
         fota_delta::Error::BadMagic
         | fota_delta::Error::UnsupportedVersion { .. }
         | fota_delta::Error::UnsupportedCompression { .. }
-        | fota_delta::Error::BadHeader { .. } => UpdateResult::UnsupportedPackage,
+        | fota_delta::Error::BadHeader { .. } => UpdateResult::UnsupportedPackageType,
         fota_delta::Error::NewWrite { .. } => UpdateResult::NotEnoughFlash,
         _ => UpdateResult::IntegrityFailure,
     }
@@ -299,13 +299,13 @@ impl Platform for SimDevice {
         }
         let mut head = [0u8; image::HEADER_LEN];
         let mut f =
-            File::open(self.dir.join(STAGING)).map_err(|_| UpdateResult::UnsupportedPackage)?;
+            File::open(self.dir.join(STAGING)).map_err(|_| UpdateResult::UnsupportedPackageType)?;
         f.read_exact(&mut head)
-            .map_err(|_| UpdateResult::UnsupportedPackage)?;
+            .map_err(|_| UpdateResult::UnsupportedPackageType)?;
         match image::total_len(&head) {
             Some(n) if n as u64 == image_len => Ok(()),
             Some(_) => Err(UpdateResult::IntegrityFailure),
-            None => Err(UpdateResult::UnsupportedPackage),
+            None => Err(UpdateResult::UnsupportedPackageType),
         }
     }
 
