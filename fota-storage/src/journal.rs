@@ -21,6 +21,11 @@
 //! once a complete snapshot exists elsewhere. Mounting reads all banks and keeps, per kind, the
 //! record with the highest sequence number (the largest value for the anti-rollback counter);
 //! progress counts only for the download session of the newest identity record.
+//!
+//! The anti-rollback counter is the largest anti-rollback record, or the version of the boot
+//! record if that is confirmed. It never moves backwards: a rotation's snapshot writes the
+//! counter with the confirmed version folded in, and a confirmed boot record is replaced only
+//! once an anti-rollback record holds its version.
 
 use embedded_storage::nor_flash::NorFlash;
 
@@ -443,7 +448,9 @@ impl Journal {
         self.boot
     }
 
-    /// The anti-rollback counter: the lowest firmware version the device accepts.
+    /// The anti-rollback counter: the lowest firmware version the device accepts. It never
+    /// decreases: it is the largest value given to [`Journal::raise_min_version`] or recorded as
+    /// the version of a [`BootState::Confirmed`] boot record.
     pub fn min_version(&self) -> u32 {
         if self.boot.state == BootState::Confirmed {
             self.min_version.max(self.boot.version)
@@ -512,6 +519,11 @@ impl Journal {
         flash: &mut F,
         record: BootRecord,
     ) -> Result<(), Error> {
+        // A confirmed version stays the floor once its record is replaced: to flash first.
+        let old = self.boot;
+        if old.state == BootState::Confirmed && old.version > self.min_version {
+            self.put_min_version(flash, old.version)?;
+        }
         self.make_room(flash, BOOT_LEN)?;
         self.log.put(flash, KIND_BOOT, &[&record.encode()])?;
         self.boot = record;
@@ -524,13 +536,20 @@ impl Journal {
         flash: &mut F,
         version: u32,
     ) -> Result<(), Error> {
-        if version <= self.min_version {
+        // Against the counter with the confirmed version folded in, as a rotation stores it.
+        if version <= self.min_version() {
             return Ok(());
         }
+        self.put_min_version(flash, version)
+    }
+
+    /// Appends an anti-rollback record; `version` is at least the counter (`min_version()`).
+    fn put_min_version<F: NorFlash>(&mut self, flash: &mut F, version: u32) -> Result<(), Error> {
         self.make_room(flash, 4)?;
         self.log
             .put(flash, KIND_MIN_VERSION, &[&version.to_le_bytes()])?;
-        self.min_version = version;
+        // A rotation in `make_room` may have folded a confirmed version in: never lower it.
+        self.min_version = self.min_version.max(version);
         Ok(())
     }
 
