@@ -1785,6 +1785,40 @@ mod tests {
     }
 
     #[test]
+    fn reboot_mid_push_resumes_the_fota_fsm_job() {
+        let mut c = client();
+        assert_eq!(put_block(&mut c, 1, 0, true, &[1; 64]).0, Code::CONTINUE);
+        let p = c.into_platform();
+        // The persisted record is fota-fsm's: Downloading with 64 bytes.
+        let rec = p.record.clone().unwrap();
+        assert_eq!(
+            (rec.fw.state(), rec.fw.transferred_bytes()),
+            (State::Downloading, 64)
+        );
+        // Booted reads the cut as a lost connection; the device resumes the job at once.
+        let mut c = Client::new(p, Config::new("t").unwrap(), 5_000);
+        assert_eq!(
+            (c.state(), c.result(), c.transferred()),
+            (State::Downloading, UpdateResult::Initial, 64)
+        );
+        assert_eq!(put_block(&mut c, 2, 1, false, &[2; 10]).0, Code::CHANGED);
+        assert_eq!((c.state(), c.transferred()), (State::Downloaded, 74));
+        // Execute is refused outside Downloaded by fota-fsm (4.05), accepted here.
+        let mut req = [0u8; 64];
+        let n = Builder::new(&mut req, MessageType::Confirmable, Code::POST, 30, &[4])
+            .path(OptionNumber::URI_PATH, "5/0/2")
+            .finish()
+            .unwrap();
+        let mut out = [0u8; 64];
+        let tx = c.handle(6_000, Peer::Server, &req[..n], &mut out).unwrap();
+        assert_eq!(
+            Message::parse(&out[..tx.len]).unwrap().code(),
+            Code::CHANGED
+        );
+        assert_eq!(c.state(), State::Updating);
+    }
+
+    #[test]
     fn package_uri_validation() {
         let mut c = client();
         for (uri, want) in [
