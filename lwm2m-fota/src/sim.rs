@@ -1,36 +1,53 @@
-//! A simulated device for std: its flash is a directory (the active image, the staging slot, the
-//! persisted record, the bootloader's pending mark), so a device "loses power" by dropping its
-//! client and restarts from what is on disk.
+//! A simulated device for std: its flash is one `fota-storage` [`FileFlash`] file (active slot,
+//! staging slot one sector larger, two journal banks) driven by `fota-storage`'s [`Storage`]:
+//! the download goes into the staging slot with its progress (and the delta patcher's
+//! checkpoint) in the journal, Execute marks the verified image pending and the next power-up
+//! runs `fota-storage`'s bootloader swap. A device "loses power" by dropping its client and
+//! restarts from what is in flash. Beside the flash, two files stand for what a real device
+//! keeps in its own small areas: the Firmware Update record and, for a delta, the patch bytes
+//! received since the patcher's last checkpoint (re-fed after a power cut).
 
 use crate::client::{DeviceInfo, Platform};
 use crate::image;
 use crate::record::{RECORD_LEN, Record};
 use crate::{Error, UpdateResult};
 use fota_delta::{Checkpoint, ImageIoError, NewImage, Patcher};
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use fota_storage::boot::{BootOutcome, boot};
+use fota_storage::sim::FileFlash;
+use fota_storage::{Layout, Manifest, PackageIdentity, Region, Storage};
+use std::fs::{self, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::prelude::rust_2024::*;
 use std::vec::Vec;
 #[allow(unused_imports)]
 use std::{format, vec};
 
-const ACTIVE: &str = "active.bin";
-const STAGING: &str = "staging.bin";
+/// The simulated NOR flash: 8-byte program granule, 4 KiB sectors.
+pub type Flash = FileFlash<8, 4096>;
+const SECTOR: u32 = 4096;
+const FLASH: &str = "flash.bin";
 const RECORD: &str = "record.bin";
-const PENDING: &str = "pending";
 const PACKAGE: &str = "package.bin";
-const CHECKPOINT: &str = "patch.checkpoint";
+/// Every push or pull is this one package slot: the journal's identity for resumption.
+const IDENTITY: PackageIdentity<'static> = PackageIdentity::Push {
+    id: b"lwm2m-fota/5/0",
+};
 
 /// A file-backed simulated device.
 pub struct SimDevice {
     dir: PathBuf,
+    storage: Storage<Flash>,
     capacity: u32,
     rng: u64,
     /// Readings reported in /3/0/9, /3/0/10 and /4/0/2.
     pub info: DeviceInfo,
     version: Vec<u8>,
     patcher: Option<Box<Patcher>>,
+    /// The checkpoint last journalled (its new-image offset is at most the durable count).
+    checkpoint: Option<Checkpoint>,
+    /// New-image offset of the patcher's next output byte.
+    patch_out: u32,
     old: Option<Vec<u8>>,
 }
 
@@ -47,12 +64,23 @@ impl core::fmt::Debug for SimDevice {
     }
 }
 
-/// The staging slot as the patcher's sink: appends.
-struct StagingSink(File);
+/// The staging slot as the patcher's sink: `Storage::write_at` from the patcher's new-image
+/// offset, so bytes re-produced after a resume that are already in flash are skipped.
+struct StagingSink<'a> {
+    storage: &'a mut Storage<Flash>,
+    offset: u32,
+}
 
-impl NewImage for StagingSink {
+impl NewImage for StagingSink<'_> {
     fn write(&mut self, data: &[u8]) -> Result<(), ImageIoError> {
-        self.0.write_all(data).map_err(|_| ImageIoError)
+        self.storage
+            .write_at(self.offset, data)
+            .map_err(|_| ImageIoError)?;
+        self.offset = self
+            .offset
+            .checked_add(data.len() as u32)
+            .ok_or(ImageIoError)?;
+        Ok(())
     }
 }
 
@@ -67,29 +95,81 @@ fn delta_error(e: fota_delta::Error) -> UpdateResult {
     }
 }
 
+fn storage_error(e: fota_storage::Error) -> UpdateResult {
+    UpdateResult::from_u8(e.update_result()).unwrap_or(UpdateResult::UpdateFailed)
+}
+
+/// Active, staging (one sector more: the swap's spare) and two journal banks for a flash of
+/// `sectors` sectors.
+fn layout(flash: &Flash, sectors: u32) -> Result<Layout, Error> {
+    let slot = sectors.saturating_sub(3) / 2 * SECTOR;
+    Layout::new(
+        flash,
+        Region::new(0, slot),
+        Region::new(slot, slot + SECTOR),
+        Region::new(2 * slot + SECTOR, 2 * SECTOR),
+    )
+    .map_err(|e| Error::Usage(format!("flash layout: {e}")))
+}
+
 impl SimDevice {
-    /// Creates a device in `dir` running `firmware` (an [`image`] built image).
+    /// Creates a device in `dir` running `firmware` (an [`image`] built image): a new flash
+    /// whose slots hold twice the image (at least 64 KiB), the image in the active slot.
     pub fn create(dir: &Path, firmware: &[u8]) -> Result<Self, Error> {
         fs::create_dir_all(dir).map_err(|e| Error::io(format!("create {}", dir.display()), e))?;
-        fs::write(dir.join(ACTIVE), firmware).map_err(|e| Error::io("write active image", e))?;
-        for f in [STAGING, RECORD, PENDING, PACKAGE, CHECKPOINT] {
+        for f in [FLASH, RECORD, PACKAGE] {
             let _ = fs::remove_file(dir.join(f));
         }
+        let slot = (firmware.len() as u32)
+            .saturating_mul(2)
+            .max(64 * 1024)
+            .div_ceil(SECTOR);
+        let sectors = 2 * slot + 3;
+        let mut flash =
+            Flash::open(&dir.join(FLASH), sectors as usize).map_err(|e| Error::io("flash", e))?;
+        // The factory image: raw flash writes in whole granules (erased padding).
+        let mut padded = firmware.to_vec();
+        padded.resize(firmware.len().div_ceil(8) * 8, 0xff);
+        {
+            use fota_storage::embedded_storage::nor_flash::NorFlash;
+            flash
+                .write(0, &padded)
+                .map_err(|e| Error::Usage(format!("write factory image: {e:?}")))?;
+        }
+        drop(flash);
         Self::open(dir)
     }
 
-    /// Powers the device up from `dir`: runs the simulated bootloader (a pending staged image
-    /// becomes the active one) and reads the running version.
+    /// Whether `dir` already holds a device's flash (else [`SimDevice::create`] one).
+    pub fn is_provisioned(dir: &Path) -> bool {
+        dir.join(FLASH).exists()
+    }
+
+    /// Powers the device up from `dir`: runs `fota-storage`'s bootloader (a pending image is
+    /// swapped in), confirms the image on trial (the simulated firmware always starts), and
+    /// reads the running version.
     pub fn open(dir: &Path) -> Result<Self, Error> {
-        if dir.join(PENDING).exists() {
-            fs::copy(dir.join(STAGING), dir.join(ACTIVE))
-                .map_err(|e| Error::io("bootloader copy", e))?;
-            fs::remove_file(dir.join(PENDING)).map_err(|e| Error::io("bootloader clear", e))?;
+        let path = dir.join(FLASH);
+        let len = fs::metadata(&path)
+            .map_err(|e| Error::io("flash", e))?
+            .len();
+        let sectors = (len / u64::from(SECTOR)) as u32;
+        let mut flash = Flash::open(&path, sectors as usize).map_err(|e| Error::io("flash", e))?;
+        let layout = layout(&flash, sectors)?;
+        let mut buf = vec![0u8; SECTOR as usize];
+        let outcome = boot(&mut flash, &layout, &mut buf)
+            .map_err(|e| Error::Usage(format!("bootloader: {e}")))?;
+        let mut storage =
+            Storage::mount(flash, layout).map_err(|e| Error::Usage(format!("mount: {e}")))?;
+        if outcome == BootOutcome::Trial {
+            storage
+                .confirm()
+                .map_err(|e| Error::Usage(format!("confirm: {e}")))?;
         }
         let mut head = [0u8; image::HEADER_LEN];
-        let mut f = File::open(dir.join(ACTIVE)).map_err(|e| Error::io("open active image", e))?;
-        f.read_exact(&mut head)
-            .map_err(|e| Error::io("read active image", e))?;
+        storage
+            .read_active(0, &mut head)
+            .map_err(|e| Error::Usage(format!("read active image: {e}")))?;
         let version = image::version(&head)
             .ok_or(Error::BadImage {
                 what: "no image header",
@@ -100,9 +180,11 @@ impl SimDevice {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let seed = nanos ^ (dir.as_os_str().len() as u64) << 32 ^ u64::from(std::process::id());
+        let checkpoint = Checkpoint::from_bytes(storage.checkpoint()).ok();
         Ok(SimDevice {
             dir: dir.to_path_buf(),
-            capacity: 4 << 20,
+            capacity: storage.capacity(),
+            storage,
             rng: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
             info: DeviceInfo {
                 battery: 87,
@@ -111,13 +193,15 @@ impl SimDevice {
             },
             version,
             patcher: None,
+            checkpoint,
+            patch_out: 0,
             old: None,
         })
     }
 
-    /// Sets the staging capacity (result 2 beyond it).
+    /// Sets the staging capacity (result 2 beyond it; never more than the slot).
     pub fn with_capacity(mut self, bytes: u32) -> Self {
-        self.capacity = bytes;
+        self.capacity = bytes.min(self.storage.capacity());
         self
     }
 
@@ -126,50 +210,60 @@ impl SimDevice {
         &self.version
     }
 
-    /// The running image, read from flash.
-    pub fn active_image(&self) -> Result<Vec<u8>, Error> {
-        fs::read(self.dir.join(ACTIVE)).map_err(|e| Error::io("read active image", e))
+    /// The running image, read from the active slot.
+    pub fn active_image(&mut self) -> Result<Vec<u8>, Error> {
+        self.read_image(true)
     }
 
-    /// Whether the package being received is a delta patch (from its first bytes in flash).
+    fn read_image(&mut self, active: bool) -> Result<Vec<u8>, Error> {
+        let mut head = [0u8; image::HEADER_LEN];
+        let read = |s: &mut Storage<Flash>, off: u32, buf: &mut [u8]| {
+            if active {
+                s.read_active(off, buf)
+            } else {
+                s.read_staging(off, buf)
+            }
+        };
+        read(&mut self.storage, 0, &mut head)
+            .map_err(|e| Error::Usage(format!("read image: {e}")))?;
+        let len = image::total_len(&head).ok_or(Error::BadImage {
+            what: "no image header",
+        })?;
+        let mut out = vec![0u8; len];
+        read(&mut self.storage, 0, &mut out)
+            .map_err(|e| Error::Usage(format!("read image: {e}")))?;
+        Ok(out)
+    }
+
+    /// Whether the package being received is a delta patch (from its first bytes as kept).
     fn is_delta(&self) -> bool {
-        let mut head = [0u8; 6];
-        File::open(self.dir.join(PACKAGE))
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok()
-            && &head == fota_delta::MAGIC
+        fs::read(self.dir.join(PACKAGE)).is_ok_and(|p| p.starts_with(fota_delta::MAGIC))
     }
 
-    fn old_image(&mut self) -> Result<&[u8], UpdateResult> {
+    /// The old image for the patcher, read through `fota-storage`'s slot reader.
+    fn old_image(&mut self) -> Result<Vec<u8>, UpdateResult> {
         if self.old.is_none() {
-            self.old =
-                Some(fs::read(self.dir.join(ACTIVE)).map_err(|_| UpdateResult::UpdateFailed)?);
+            self.old = Some(
+                self.read_image(true)
+                    .map_err(|_| UpdateResult::UpdateFailed)?,
+            );
         }
-        Ok(self.old.as_deref().unwrap_or(&[]))
+        Ok(self.old.clone().unwrap_or_default())
     }
 
-    /// Brings the patcher to package offset `upto`: after a reboot it resumes from the last
-    /// checkpoint (staging cut back to it) and re-feeds the stored patch bytes since then.
+    /// Brings the patcher to package offset `upto`: after a reboot it resumes from the
+    /// journalled checkpoint and re-feeds the patch bytes received since then.
     fn patcher_at(&mut self, upto: u32) -> Result<(), UpdateResult> {
         if self.patcher.is_some() {
             return Ok(());
         }
-        let cp = fs::read(self.dir.join(CHECKPOINT))
-            .ok()
-            .and_then(|b| Checkpoint::from_bytes(&b).ok());
-        let (patcher, from, new_len) = match cp {
+        let (patcher, from, new_off) = match self.checkpoint {
             Some(cp) if cp.patch_offset() <= upto => {
                 (Patcher::resume(&cp), cp.patch_offset(), cp.new_offset())
             }
             _ => (Patcher::new(), 0, 0),
         };
         let mut patcher = Box::new(patcher);
-        let staging = self
-            .staging(true)
-            .map_err(|_| UpdateResult::NotEnoughFlash)?;
-        staging
-            .set_len(u64::from(new_len))
-            .map_err(|_| UpdateResult::NotEnoughFlash)?;
         let package = if upto == 0 {
             Vec::new()
         } else {
@@ -179,23 +273,32 @@ impl SimDevice {
             .get(from as usize..upto as usize)
             .ok_or(UpdateResult::ConnectionLost)?
             .to_vec();
-        let mut sink = StagingSink(staging);
         let old = self.old_image()?;
-        let mut src: &[u8] = old;
+        let mut src: &[u8] = &old;
+        let mut sink = StagingSink {
+            storage: &mut self.storage,
+            offset: new_off,
+        };
         patcher
             .feed(&redo, &mut src, &mut sink)
             .map_err(delta_error)?;
+        self.patch_out = sink.offset;
         self.patcher = Some(patcher);
         Ok(())
     }
 
-    fn staging(&self, append: bool) -> std::io::Result<File> {
-        OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(append)
-            .truncate(!append)
-            .open(self.dir.join(STAGING))
+    /// Journals the durable staging bytes with the newest checkpoint that lies within them.
+    fn sync(&mut self, fresh: Option<Checkpoint>) -> Result<(), UpdateResult> {
+        if let Some(cp) = fresh
+            && cp.new_offset() <= self.storage.flushed_bytes()
+        {
+            self.checkpoint = Some(cp);
+        }
+        let bytes = self.checkpoint.map(|c| c.to_bytes());
+        self.storage
+            .sync(bytes.as_ref().map_or(&[][..], |b| &b[..]))
+            .map_err(storage_error)?;
+        Ok(())
     }
 }
 
@@ -216,13 +319,11 @@ impl Platform for SimDevice {
         if size.is_some_and(|s| s > self.capacity) {
             return Err(UpdateResult::NotEnoughFlash);
         }
-        for f in [PENDING, PACKAGE, CHECKPOINT] {
-            let _ = fs::remove_file(self.dir.join(f));
-        }
+        let _ = fs::remove_file(self.dir.join(PACKAGE));
         self.patcher = None;
-        self.staging(false)
-            .map(|_| ())
-            .map_err(|_| UpdateResult::NotEnoughFlash)
+        self.checkpoint = None;
+        // A new journal session; staging sectors are erased as the writer reaches them.
+        self.storage.begin(IDENTITY).map_err(storage_error)
     }
 
     fn write_package(&mut self, offset: u32, data: &[u8]) -> Result<(), UpdateResult> {
@@ -232,78 +333,78 @@ impl Platform for SimDevice {
         if end > self.capacity {
             return Err(UpdateResult::NotEnoughFlash);
         }
-        let delta = if offset == 0 {
-            data.starts_with(fota_delta::MAGIC)
-        } else {
-            self.is_delta()
-        };
-        if !delta {
-            let mut f = self
-                .staging(true)
-                .map_err(|_| UpdateResult::NotEnoughFlash)?;
-            // Bytes past `offset` are from a write the record never acknowledged: drop them.
-            f.set_len(u64::from(offset))
-                .map_err(|_| UpdateResult::NotEnoughFlash)?;
-            f.seek(SeekFrom::Start(u64::from(offset)))
-                .map_err(|_| UpdateResult::NotEnoughFlash)?;
-            return f.write_all(data).map_err(|_| UpdateResult::NotEnoughFlash);
+        if self.storage.resume(IDENTITY).is_none() {
+            return Err(UpdateResult::ConnectionLost);
         }
-        // A delta: keep the patch (the resume point) and patch into staging as it arrives.
-        self.patcher_at(offset)?;
+        // The first bytes say whether this is a delta; they are kept to decide after a reboot.
         let mut pkg = OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(false)
             .open(self.dir.join(PACKAGE))
             .map_err(|_| UpdateResult::NotEnoughFlash)?;
+        let delta = if offset == 0 {
+            data.starts_with(fota_delta::MAGIC)
+        } else {
+            self.is_delta()
+        };
+        if !delta {
+            if offset == 0 {
+                pkg.write_all(data.get(..8).unwrap_or(data))
+                    .map_err(|_| UpdateResult::NotEnoughFlash)?;
+            }
+            // Straight into staging; a block already in flash (the record lagged the journal
+            // at a power cut) is skipped by write_at. Blocks are whole write granules, so
+            // each block is durable and journalled before the client counts it.
+            self.storage.write_at(offset, data).map_err(storage_error)?;
+            return self.sync(None);
+        }
+        // A delta: keep the patch bytes (re-fed from the checkpoint after a cut) and patch
+        // into staging as they arrive.
+        self.patcher_at(offset)?;
         pkg.set_len(u64::from(offset))
             .map_err(|_| UpdateResult::NotEnoughFlash)?;
         pkg.seek(SeekFrom::Start(u64::from(offset)))
             .map_err(|_| UpdateResult::NotEnoughFlash)?;
         pkg.write_all(data)
             .map_err(|_| UpdateResult::NotEnoughFlash)?;
-        let staging = self
-            .staging(true)
-            .map_err(|_| UpdateResult::NotEnoughFlash)?;
-        let mut sink = StagingSink(staging);
         let mut patcher = self.patcher.take().ok_or(UpdateResult::UpdateFailed)?;
         let old = self.old_image()?;
-        let mut src: &[u8] = old;
-        let progress = patcher
-            .feed(data, &mut src, &mut sink)
-            .map_err(delta_error)?;
-        if let Some(cp) = progress.checkpoint {
-            let tmp = self.dir.join("checkpoint.tmp");
-            let _ = fs::write(&tmp, cp.to_bytes())
-                .and_then(|()| fs::rename(&tmp, self.dir.join(CHECKPOINT)));
-        }
+        let mut src: &[u8] = &old;
+        let progress = {
+            let mut sink = StagingSink {
+                storage: &mut self.storage,
+                offset: self.patch_out,
+            };
+            let p = patcher
+                .feed(data, &mut src, &mut sink)
+                .map_err(delta_error)?;
+            self.patch_out = sink.offset;
+            p
+        };
         self.patcher = Some(patcher);
-        Ok(())
+        self.sync(progress.checkpoint)
     }
 
     fn finish_package(&mut self, len: u32) -> Result<(), UpdateResult> {
-        let mut image_len = u64::from(len);
         if self.is_delta() {
             self.patcher_at(len)?;
-            let staging = self
-                .staging(true)
-                .map_err(|_| UpdateResult::NotEnoughFlash)?;
-            let mut sink = StagingSink(staging);
             let mut patcher = self.patcher.take().ok_or(UpdateResult::UpdateFailed)?;
             let old = self.old_image()?;
-            let mut src: &[u8] = old;
+            let mut src: &[u8] = &old;
+            let mut sink = StagingSink {
+                storage: &mut self.storage,
+                offset: self.patch_out,
+            };
             patcher.finish(&mut src, &mut sink).map_err(delta_error)?;
-            image_len = fs::metadata(self.dir.join(STAGING))
-                .map_err(|_| UpdateResult::IntegrityFailure)?
-                .len();
         }
+        let image_len = self.storage.finish().map_err(storage_error)?;
         let mut head = [0u8; image::HEADER_LEN];
-        let mut f =
-            File::open(self.dir.join(STAGING)).map_err(|_| UpdateResult::UnsupportedPackageType)?;
-        f.read_exact(&mut head)
+        self.storage
+            .read_staging(0, &mut head)
             .map_err(|_| UpdateResult::UnsupportedPackageType)?;
         match image::total_len(&head) {
-            Some(n) if n as u64 == image_len => Ok(()),
+            Some(n) if n as u64 == u64::from(image_len) => Ok(()),
             Some(_) => Err(UpdateResult::IntegrityFailure),
             None => Err(UpdateResult::UnsupportedPackageType),
         }
@@ -311,8 +412,9 @@ impl Platform for SimDevice {
 
     fn verify(&mut self) -> Result<(), UpdateResult> {
         // Hash what is in flash, not what was received.
-        let staged =
-            fs::read(self.dir.join(STAGING)).map_err(|_| UpdateResult::IntegrityFailure)?;
+        let staged = self
+            .read_image(false)
+            .map_err(|_| UpdateResult::IntegrityFailure)?;
         if image::verify(&staged) {
             Ok(())
         } else {
@@ -321,7 +423,22 @@ impl Platform for SimDevice {
     }
 
     fn install(&mut self) -> Result<(), UpdateResult> {
-        fs::write(self.dir.join(PENDING), b"1").map_err(|_| UpdateResult::UpdateFailed)
+        // fota-storage verifies the staging slot against a manifest (size, SHA-256 read back
+        // from flash) and marks it pending; its bootloader swaps it in at the next power-up.
+        // The image format has no manifest of its own: the one here describes the verified
+        // image (version 0: this demo has no anti-rollback counter).
+        let len = self.storage.stored_bytes();
+        let digest = self.storage.staging_digest(len).map_err(storage_error)?;
+        let manifest = Manifest {
+            version: 0,
+            image_size: len,
+            payload_size: len,
+            digest,
+            base: None,
+            delta: false,
+            class: b"",
+        };
+        self.storage.mark_pending(&manifest).map_err(storage_error)
     }
 
     fn firmware_version(&mut self, out: &mut [u8]) -> usize {

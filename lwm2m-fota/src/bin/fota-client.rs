@@ -52,7 +52,7 @@ fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("resolve {auth}: {e}"))?
         .next()
         .ok_or(format!("resolve {auth}: no address"))?;
-    if !args.flash.join("active.bin").exists() {
+    if !SimDevice::is_provisioned(&args.flash) {
         let img = image::build("1.0.0", &image::generate_body(1, 64 * 1024));
         SimDevice::create(&args.flash, &img).map_err(|e| e.to_string())?;
     }
