@@ -2,6 +2,12 @@
 
 use crate::{DataType, Error, Kind, ObjLnk};
 
+/// Whether the compact code paths run: always on bare metal (smallest code), and on hosts with
+/// the internal `compact` feature so that the test suite can run them (`cargo test -p lwm2m-tlv
+/// --features compact`). Both paths are always compiled; the other one is dead code removed by
+/// the optimiser, and unit tests compare the two on many inputs.
+pub(crate) const COMPACT: bool = cfg!(any(target_os = "none", feature = "compact"));
+
 /// One decoded TLV record: a checked view whose value borrows from the input.
 ///
 /// A `Tlv` only exists once its header has been read and its value lies inside the input and
@@ -121,10 +127,11 @@ impl<'a> Tlv<'a> {
     #[inline]
     fn integer(&self, ty: DataType, signed: bool) -> Result<u64, Error> {
         let v = self.scalar()?;
-        #[cfg(not(target_os = "none"))]
-        let value = int_branchy(v, signed);
-        #[cfg(target_os = "none")]
-        let value = int_compact(v, signed);
+        let value = if COMPACT {
+            int_compact(v, signed)
+        } else {
+            int_branchy(v, signed)
+        };
         value.ok_or_else(|| self.length_error(ty))
     }
 
@@ -208,7 +215,6 @@ impl<'a> Tlv<'a> {
 }
 
 /// A 1, 2, 4 or 8-byte big-endian integer with one loop: the smallest code (bare metal).
-#[cfg_attr(not(target_os = "none"), allow(dead_code))]
 #[inline]
 fn int_compact(v: &[u8], signed: bool) -> Option<u64> {
     if !matches!(v.len(), 1 | 2 | 4 | 8) {
@@ -220,7 +226,6 @@ fn int_compact(v: &[u8], signed: bool) -> Option<u64> {
 }
 
 /// A 1, 2, 4 or 8-byte big-endian integer with one branch per width: the fast path on hosts.
-#[cfg(any(test, not(target_os = "none")))]
 #[inline(always)]
 fn int_branchy(v: &[u8], signed: bool) -> Option<u64> {
     Some(match *v {
@@ -246,7 +251,6 @@ struct Header {
 
 /// Reads a header with loops over the field widths: the smallest code (used on bare metal,
 /// and on hosts for the last few bytes of an input). `None` when the input ends inside it.
-#[cfg_attr(not(target_os = "none"), allow(dead_code))]
 #[inline]
 fn header_compact(rest: &[u8]) -> Option<Header> {
     let &ty = rest.first()?;
@@ -280,7 +284,6 @@ fn header_compact(rest: &[u8]) -> Option<Header> {
 /// Reads a header from one 8-byte big-endian load with shifts and masks, no loop or branch
 /// per form: the fast path on hosts. `None` when fewer than 8 bytes are left (a header has
 /// at most 6, so the load always covers it).
-#[cfg(any(test, not(target_os = "none")))]
 #[inline(always)]
 fn header_wide(rest: &[u8]) -> Option<Header> {
     let word = u64::from_be_bytes(*rest.first_chunk::<8>()?);
@@ -305,7 +308,6 @@ fn header_wide(rest: &[u8]) -> Option<Header> {
 
 /// Reads the commonest header on its own: 8-bit id and the length in the type byte (short
 /// values such as integers and booleans). `None` for any other form.
-#[cfg(any(test, not(target_os = "none")))]
 #[inline(always)]
 fn header_short(rest: &[u8]) -> Option<Header> {
     match *rest {
@@ -323,12 +325,22 @@ fn header_short(rest: &[u8]) -> Option<Header> {
 /// Returns the record and its encoded length.
 #[inline(always)]
 fn parse(rest: &[u8], offset: usize) -> Result<(Tlv<'_>, usize), Error> {
-    #[cfg(not(target_os = "none"))]
-    let header = header_short(rest)
-        .or_else(|| header_wide(rest))
-        .or_else(|| header_compact(rest));
-    #[cfg(target_os = "none")]
-    let header = header_compact(rest);
+    parse_as::<COMPACT>(rest, offset)
+}
+
+/// [`parse`] through the compact (`true`) or the host (`false`) header readers.
+#[inline(always)]
+fn parse_as<const COMPACT_PATH: bool>(
+    rest: &[u8],
+    offset: usize,
+) -> Result<(Tlv<'_>, usize), Error> {
+    let header = if COMPACT_PATH {
+        header_compact(rest)
+    } else {
+        header_short(rest)
+            .or_else(|| header_wide(rest))
+            .or_else(|| header_compact(rest))
+    };
     let Some(Header {
         ty,
         id,
@@ -489,6 +501,38 @@ mod tests {
                 for cut in 0..8 {
                     assert_eq!(header_wide(&bytes[..cut]), None);
                 }
+            }
+        }
+    }
+
+    /// The compact and host record parsers give the same record or the same error on random
+    /// inputs of every length up to 16 bytes (values fit often: short lengths are common).
+    #[test]
+    fn compact_and_host_parsers_agree() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..4_000u32 {
+            let mut bytes = [0u8; 16];
+            bytes[..8].copy_from_slice(&next().to_be_bytes());
+            bytes[8..].copy_from_slice(&next().to_be_bytes());
+            // Every type byte, and short length fields so that values often fit.
+            bytes[0] = round as u8;
+            if round & 0x100 != 0 {
+                bytes[1] &= 0x07;
+                bytes[2] &= 0x07;
+            }
+            for len in 0..=bytes.len() {
+                let data = &bytes[..len];
+                assert_eq!(
+                    parse_as::<true>(data, 7),
+                    parse_as::<false>(data, 7),
+                    "{data:02x?}"
+                );
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The encoder: [`Writer`] over a caller buffer, typed [`Value`]s and exact lengths.
 
+use crate::decode::COMPACT;
 use crate::{Error, Kind, ObjLnk};
 
 /// Largest value length a TLV header can express (24-bit length field).
@@ -608,22 +609,22 @@ impl<'b, B: ?Sized + Sink> Writer<'b, B> {
 }
 
 /// Copies `src` into the start of `dst` (as much as fits), without a panicking path.
-#[cfg(not(target_os = "none"))]
 #[inline]
 fn copy(dst: &mut [u8], src: &[u8]) {
-    let n = dst.len().min(src.len());
-    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
-        d.copy_from_slice(s);
+    if COMPACT {
+        copy_bytes(dst, src);
+    } else {
+        let n = dst.len().min(src.len());
+        if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+            d.copy_from_slice(s);
+        }
     }
 }
 
-/// Copies `src` into the start of `dst` (as much as fits), without a panicking path.
-///
-/// On bare metal a byte loop the optimiser cannot turn into a `memcpy` call: the
+/// [`copy`] on bare metal: a byte loop the optimiser cannot turn into a `memcpy` call: the
 /// compiler-builtins `memcpy` is larger than this whole codec, and device values are short.
-#[cfg(target_os = "none")]
 #[inline]
-fn copy(dst: &mut [u8], src: &[u8]) {
+fn copy_bytes(dst: &mut [u8], src: &[u8]) {
     // Checked indexing inside the loop keeps it from being recognised as a `memcpy`.
     for (i, s) in src.iter().enumerate() {
         if let Some(d) = dst.get_mut(i) {
@@ -633,24 +634,53 @@ fn copy(dst: &mut [u8], src: &[u8]) {
 }
 
 /// Moves `len` bytes at `from` down to `to` (`to < from`) inside `region`.
-#[cfg(not(target_os = "none"))]
 #[inline]
 fn move_down(region: &mut [u8], from: usize, to: usize, len: usize) {
-    if from.checked_add(len).is_some_and(|end| end <= region.len()) {
+    if COMPACT {
+        move_down_bytes(region, from, to, len);
+    } else if from.checked_add(len).is_some_and(|end| end <= region.len()) {
         region.copy_within(from..from + len, to);
     }
 }
 
-/// Moves `len` bytes at `from` down to `to` (`to < from`) inside `region`; a byte loop on bare
-/// metal (see [`copy`]).
-#[cfg(target_os = "none")]
+/// [`move_down`] on bare metal: a byte loop (see [`copy_bytes`]).
 #[inline]
-fn move_down(region: &mut [u8], from: usize, to: usize, len: usize) {
+fn move_down_bytes(region: &mut [u8], from: usize, to: usize, len: usize) {
     for i in 0..len {
         if let Some(b) = region.get(from + i).copied()
             && let Some(d) = region.get_mut(to + i)
         {
             *d = b;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bare-metal byte loops do what the host `copy_from_slice`/`copy_within` do.
+    #[test]
+    fn byte_loops_agree_with_slice_copies() {
+        let src: [u8; 12] = core::array::from_fn(|i| 0xa0 + i as u8);
+        for dst_len in 0..=12 {
+            for src_len in 0..=12 {
+                let (mut a, mut b) = ([0u8; 12], [0u8; 12]);
+                copy_bytes(&mut a[..dst_len], &src[..src_len]);
+                let n = dst_len.min(src_len);
+                b[..n].copy_from_slice(&src[..n]);
+                assert_eq!(a, b, "{dst_len} {src_len}");
+            }
+        }
+        for from in 0..=12 {
+            for to in 0..from {
+                for len in 0..=12 - from {
+                    let (mut a, mut b) = (src, src);
+                    move_down_bytes(&mut a, from, to, len);
+                    b.copy_within(from..from + len, to);
+                    assert_eq!(a, b, "{from} {to} {len}");
+                }
+            }
         }
     }
 }
