@@ -27,8 +27,7 @@ impl<'a> Tlv<'a> {
     /// Offsets in the record and in errors count from the start of `data`. Nested records are
     /// not checked here: iterate [`Tlv::children`] (or use [`validate`]) for that.
     pub fn parse(data: &'a [u8]) -> Result<(Tlv<'a>, &'a [u8]), Error> {
-        let (tlv, end) = parse(data, 0)?;
-        Ok((tlv, data.get(end..).unwrap_or(&[])))
+        parse(data, 0)
     }
 
     /// The record's kind.
@@ -306,8 +305,9 @@ fn header_wide(rest: &[u8]) -> Option<Header> {
     })
 }
 
-/// Reads the commonest header on its own: 8-bit id and the length in the type byte (short
-/// values such as integers and booleans). `None` for any other form.
+/// Reads the two commonest headers on their own: 8-bit id and the length in the type byte
+/// (short values such as integers and booleans) or in one length byte (strings up to 255
+/// bytes). `None` for any other form.
 #[inline(always)]
 fn header_short(rest: &[u8]) -> Option<Header> {
     match *rest {
@@ -317,6 +317,12 @@ fn header_short(rest: &[u8]) -> Option<Header> {
             header: 2,
             len: usize::from(ty & 7),
         }),
+        [ty, id, len, ..] if ty & 0x38 == 0x08 => Some(Header {
+            ty,
+            id: u16::from(id),
+            header: 3,
+            len: usize::from(len),
+        }),
         _ => None,
     }
 }
@@ -324,7 +330,7 @@ fn header_short(rest: &[u8]) -> Option<Header> {
 /// Reads the record at the start of `rest`, which sits at `offset` in the payload.
 /// Returns the record and its encoded length.
 #[inline(always)]
-fn parse(rest: &[u8], offset: usize) -> Result<(Tlv<'_>, usize), Error> {
+fn parse(rest: &[u8], offset: usize) -> Result<(Tlv<'_>, &[u8]), Error> {
     parse_as::<COMPACT>(rest, offset)
 }
 
@@ -333,7 +339,7 @@ fn parse(rest: &[u8], offset: usize) -> Result<(Tlv<'_>, usize), Error> {
 fn parse_as<const COMPACT_PATH: bool>(
     rest: &[u8],
     offset: usize,
-) -> Result<(Tlv<'_>, usize), Error> {
+) -> Result<(Tlv<'_>, &[u8]), Error> {
     let header = if COMPACT_PATH {
         header_compact(rest)
     } else {
@@ -350,12 +356,12 @@ fn parse_as<const COMPACT_PATH: bool>(
     else {
         return Err(Error::TruncatedHeader { offset });
     };
-    let end = header + len;
-    let Some(value) = rest.get(header..end) else {
+    // One split gives the value and the bytes after it: no second bounds check for those.
+    let Some((value, after)) = rest.get(header..).and_then(|r| r.split_at_checked(len)) else {
         return Err(Error::ValueOverrun {
             offset,
             len,
-            available: rest.len() - header,
+            available: rest.len().saturating_sub(header),
         });
     };
     Ok((
@@ -366,7 +372,7 @@ fn parse_as<const COMPACT_PATH: bool>(
             offset,
             value_offset: offset + header,
         },
-        end,
+        after,
     ))
 }
 
@@ -424,15 +430,15 @@ impl<'a> Iterator for Records<'a> {
             return None;
         }
         let result = match parse(self.rest, self.offset) {
-            Ok((tlv, end)) => match self.parent {
+            Ok((tlv, after)) => match self.parent {
                 Some(parent) if !parent.may_contain(tlv.kind) => Err(Error::BadNesting {
                     offset: tlv.offset,
                     parent,
                     kind: tlv.kind,
                 }),
                 _ => {
-                    self.rest = self.rest.get(end..).unwrap_or(&[]);
-                    self.offset += end;
+                    self.rest = after;
+                    self.offset = tlv.value_offset + tlv.value.len();
                     return Some(Ok(tlv));
                 }
             },
@@ -498,6 +504,12 @@ mod tests {
                     assert_eq!(Some(short), header_compact(&bytes), "{bytes:02x?}");
                 }
                 assert_eq!(header_short(&bytes[..2]).is_some(), ty & 0x38 == 0);
+                assert_eq!(header_short(&bytes[..3]).is_some(), ty & 0x30 == 0);
+                for cut in 0..8 {
+                    if let Some(short) = header_short(&bytes[..cut]) {
+                        assert_eq!(Some(short), header_compact(&bytes[..cut]), "{bytes:02x?}");
+                    }
+                }
                 for cut in 0..8 {
                     assert_eq!(header_wide(&bytes[..cut]), None);
                 }
