@@ -52,7 +52,10 @@ impl BlockSink for CheckSink {
     }
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Error> {
         assert!(self.begun, "write before begin or resume");
-        assert_eq!(offset, self.next, "writes are contiguous and never repeated");
+        assert_eq!(
+            offset, self.next,
+            "writes are contiguous and never repeated"
+        );
         let end = offset as u64 + data.len() as u64;
         assert!(end <= CAPACITY as u64, "write beyond capacity");
         self.next = end as u32;
@@ -65,7 +68,10 @@ impl BlockSink for CheckSink {
 
 fuzz_target!(|input: Input| {
     let mut rx: Block1Receiver<u8> = Block1Receiver::new(input.preferred_szx);
-    let mut sink = CheckSink { next: 0, begun: false };
+    let mut sink = CheckSink {
+        next: 0,
+        begun: false,
+    };
     let mut req = [0u8; 1400];
     let mut out = [0u8; 64];
     let payload = [0x5au8; 1100];
@@ -89,11 +95,29 @@ fuzz_target!(|input: Input| {
                 req[..n].copy_from_slice(&bytes[..n]);
                 (0u8, n)
             }
-            Step::Put { peer, num, more, szx, len, tag, size1, other_path, con } => {
-                let ty = if *con { MessageType::Confirmable } else { MessageType::NonConfirmable };
+            Step::Put {
+                peer,
+                num,
+                more,
+                szx,
+                len,
+                tag,
+                size1,
+                other_path,
+                con,
+            } => {
+                let ty = if *con {
+                    MessageType::Confirmable
+                } else {
+                    MessageType::NonConfirmable
+                };
                 let mut b = MessageBuilder::new(&mut req, ty, Code::PUT, mid, &[i as u8]).unwrap();
                 b.path(if *other_path { "5/0/1" } else { "5/0/0" }).unwrap();
-                let block = Block { num: *num as u32 & 0xfffff, more: *more, szx: szx % 7 };
+                let block = Block {
+                    num: *num as u32 & 0xfffff,
+                    more: *more,
+                    szx: szx % 7,
+                };
                 b.block(OptionNumber::BLOCK1, block).unwrap();
                 if let Some(s) = size1 {
                     b.uint_option(OptionNumber::SIZE1, *s).unwrap();
@@ -105,14 +129,19 @@ fuzz_target!(|input: Input| {
                 (*peer % 3, b.payload(&payload[..len]).unwrap())
             }
         };
-        let Ok(m) = Message::parse(&req[..n]) else { continue };
+        let Ok(m) = Message::parse(&req[..n]) else {
+            continue;
+        };
         let Ok(mut reply) = MessageBuilder::response_to(&mut out, &m, Code::EMPTY, 1) else {
             continue;
         };
         let before = sink.next;
         match rx.handle(peer, &m, &mut sink, &mut reply) {
             Ok(Block1Event::Duplicate) | Ok(Block1Event::Rejected(_)) => {
-                assert_eq!(sink.next, before, "nothing written for a duplicate or a rejection");
+                assert_eq!(
+                    sink.next, before,
+                    "nothing written for a duplicate or a rejection"
+                );
             }
             Ok(Block1Event::Stored { offset, len }) => assert_eq!(sink.next, offset + len),
             Ok(Block1Event::Complete { total }) => assert_eq!(sink.next, total),

@@ -15,8 +15,20 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(inside(m.token()) && inside(m.payload()));
     assert!(m.token().len() <= 8);
-    let _ = (m.block1(), m.block2(), m.size1(), m.size2(), m.content_format(), m.accept());
-    let _ = (m.observe(), m.etag(), m.request_tag(), m.unknown_critical_option());
+    let _ = (
+        m.block1(),
+        m.block2(),
+        m.size1(),
+        m.size2(),
+        m.content_format(),
+        m.accept(),
+    );
+    let _ = (
+        m.observe(),
+        m.etag(),
+        m.request_tag(),
+        m.unknown_critical_option(),
+    );
     let _ = m.path_is("5/0/0");
     let mut prev = 0u16;
     let mut count = 0usize;
@@ -27,11 +39,20 @@ fuzz_target!(|data: &[u8]| {
         let _ = o.uint();
         count += 1;
     }
-    assert_eq!(Token::new(m.token()).map(|t| t.as_slice().len()), Ok(m.token().len()));
+    assert_eq!(
+        Token::new(m.token()).map(|t| t.as_slice().len()),
+        Ok(m.token().len())
+    );
 
     let mut buf = vec![0u8; data.len() + 16];
-    let mut b = MessageBuilder::new(&mut buf, m.message_type(), m.code(), m.message_id(), m.token())
-        .expect("header fits");
+    let mut b = MessageBuilder::new(
+        &mut buf,
+        m.message_type(),
+        m.code(),
+        m.message_id(),
+        m.token(),
+    )
+    .expect("header fits");
     for o in m.options() {
         b.option(o.number, o.value).expect("options fit");
     }

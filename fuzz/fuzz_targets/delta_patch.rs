@@ -9,12 +9,16 @@ use libfuzzer_sys::fuzz_target;
 
 /// The fixed old image (seeds are patches against it).
 fn old_image() -> Vec<u8> {
-    (0..4096u32).map(|i| (i.wrapping_mul(31) % 253) as u8).collect()
+    (0..4096u32)
+        .map(|i| (i.wrapping_mul(31) % 253) as u8)
+        .collect()
 }
 
 fuzz_target!(|data: &[u8]| {
     let old = old_image();
-    let Some((&chunk, patch)) = data.split_first() else { return };
+    let Some((&chunk, patch)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(chunk).max(1);
     let mut p = Patcher::new();
     let mut out = Vec::new();

@@ -31,7 +31,11 @@ impl ObjectHandler for Obj {
         self.def
     }
     fn next_instance(&self, after: Option<u16>) -> Option<u16> {
-        self.instances.iter().copied().filter(|&i| after.is_none_or(|a| i > a)).min()
+        self.instances
+            .iter()
+            .copied()
+            .filter(|&i| after.is_none_or(|a| i > a))
+            .min()
     }
     fn next_resource_instance(&self, i: u16, r: u16, after: Option<u16>) -> Option<u16> {
         self.values
@@ -40,15 +44,17 @@ impl ObjectHandler for Obj {
             .find(|&ri| after.is_none_or(|a| ri > a))
     }
     fn read(&self, i: u16, r: u16, ri: Option<u16>) -> Result<Value<'_>, ResponseCode> {
-        Ok(match self.values.get(&(i, r, ri)).ok_or(ResponseCode::NotFound)? {
-            Owned::Int(v) => Value::Integer(*v),
-            Owned::Uint(v) => Value::Unsigned(*v),
-            Owned::Float(v) => Value::Float(f64::from_bits(*v)),
-            Owned::Bool(v) => Value::Boolean(*v),
-            Owned::Bytes(v) => Value::Opaque(v),
-            Owned::Str(v) => Value::String(v),
-            Owned::Link(o, i) => Value::ObjLnk(*o, *i),
-        })
+        Ok(
+            match self.values.get(&(i, r, ri)).ok_or(ResponseCode::NotFound)? {
+                Owned::Int(v) => Value::Integer(*v),
+                Owned::Uint(v) => Value::Unsigned(*v),
+                Owned::Float(v) => Value::Float(f64::from_bits(*v)),
+                Owned::Bool(v) => Value::Boolean(*v),
+                Owned::Bytes(v) => Value::Opaque(v),
+                Owned::Str(v) => Value::String(v),
+                Owned::Link(o, i) => Value::ObjLnk(*o, *i),
+            },
+        )
     }
     fn write(&mut self, i: u16, r: u16, ri: Option<u16>, v: Value<'_>) -> Result<(), ResponseCode> {
         let owned = match v {
@@ -81,8 +87,16 @@ impl ObjectHandler for Obj {
     }
 }
 
-fn obj(def: &'static ObjectDef, instances: &[u16], values: &[((u16, u16, Option<u16>), Owned)]) -> Obj {
-    Obj { def, instances: instances.to_vec(), values: values.iter().cloned().collect() }
+fn obj(
+    def: &'static ObjectDef,
+    instances: &[u16],
+    values: &[((u16, u16, Option<u16>), Owned)],
+) -> Obj {
+    Obj {
+        def,
+        instances: instances.to_vec(),
+        values: values.iter().cloned().collect(),
+    }
 }
 
 const OPS: [Operation; 8] = [
@@ -108,23 +122,59 @@ fn format(selector: u8) -> Option<u16> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let [op, content, accept, out_len, rest @ ..] = data else { return };
+    let [op, content, accept, out_len, rest @ ..] = data else {
+        return;
+    };
     // The path is the text up to the first newline; the payload follows it.
     let split = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-    let Ok(path) = Path::parse(&String::from_utf8_lossy(&rest[..split])) else { return };
+    let Ok(path) = Path::parse(&String::from_utf8_lossy(&rest[..split])) else {
+        return;
+    };
     let payload = rest.get(split + 1..).unwrap_or(&[]);
 
     let mut objects = vec![
-        obj(&SECURITY, &[0], &[((0, 0, None), Owned::Str("coap://s".into()))]),
-        obj(&SERVER, &[0], &[((0, 1, None), Owned::Int(300)), ((0, 6, None), Owned::Bool(false))]),
-        obj(&ACCESS_CONTROL, &[0, 3], &[((0, 2, Some(1)), Owned::Int(7))]),
-        obj(&DEVICE, &[0], &[((0, 6, Some(0)), Owned::Int(1)), ((0, 0, None), Owned::Str("ACME".into()))]),
-        obj(&FIRMWARE_UPDATE_V1_2_OPERATOR, &[0], &[((0, 1, None), Owned::Str(String::new()))]),
-        obj(&LOCATION, &[0], &[((0, 0, None), Owned::Float(45.5f64.to_bits()))]),
+        obj(
+            &SECURITY,
+            &[0],
+            &[((0, 0, None), Owned::Str("coap://s".into()))],
+        ),
+        obj(
+            &SERVER,
+            &[0],
+            &[
+                ((0, 1, None), Owned::Int(300)),
+                ((0, 6, None), Owned::Bool(false)),
+            ],
+        ),
+        obj(
+            &ACCESS_CONTROL,
+            &[0, 3],
+            &[((0, 2, Some(1)), Owned::Int(7))],
+        ),
+        obj(
+            &DEVICE,
+            &[0],
+            &[
+                ((0, 6, Some(0)), Owned::Int(1)),
+                ((0, 0, None), Owned::Str("ACME".into())),
+            ],
+        ),
+        obj(
+            &FIRMWARE_UPDATE_V1_2_OPERATOR,
+            &[0],
+            &[((0, 1, None), Owned::Str(String::new()))],
+        ),
+        obj(
+            &LOCATION,
+            &[0],
+            &[((0, 0, None), Owned::Float(45.5f64.to_bits()))],
+        ),
     ];
     let before = objects.clone();
-    let mut handlers: Vec<&mut dyn ObjectHandler> =
-        objects.iter_mut().map(|o| o as &mut dyn ObjectHandler).collect();
+    let mut handlers: Vec<&mut dyn ObjectHandler> = objects
+        .iter_mut()
+        .map(|o| o as &mut dyn ObjectHandler)
+        .collect();
     let mut dispatcher = Dispatcher::new(&mut handlers);
     let mut out = vec![0u8; usize::from(*out_len) * 4];
     let req = Request::new(OPS[usize::from(*op % 8)], path)
