@@ -15,86 +15,19 @@ pub const SECURITY: ObjectDef = ObjectDef::new(
     "LWM2M Security",
     "urn:oma:lwm2m:oma:0",
     &[
-        ResourceDef::new(
-            0,
-            "LWM2M  Server URI",
-            Operations::None,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(
-            1,
-            "Bootstrap-Server",
-            Operations::None,
-            ResourceType::Boolean,
-        )
-        .mandatory(),
-        ResourceDef::new(2, "Security Mode", Operations::None, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 4),
-        ResourceDef::new(
-            3,
-            "Public Key or Identity",
-            Operations::None,
-            ResourceType::Opaque,
-        )
-        .mandatory(),
-        ResourceDef::new(
-            4,
-            "Server Public Key",
-            Operations::None,
-            ResourceType::Opaque,
-        )
-        .mandatory(),
-        ResourceDef::new(5, "Secret Key", Operations::None, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            6,
-            "SMS Security Mode",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_range(0, 255),
-        ResourceDef::new(
-            7,
-            "SMS Binding Key Parameters",
-            Operations::None,
-            ResourceType::Opaque,
-        )
-        .with_range(6, 6),
-        ResourceDef::new(
-            8,
-            "SMS Binding Secret Key(s)",
-            Operations::None,
-            ResourceType::Opaque,
-        ),
-        ResourceDef::new(
-            9,
-            "LwM2M Server SMS Number",
-            Operations::None,
-            ResourceType::String,
-        ),
-        ResourceDef::new(
-            10,
-            "Short Server ID",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_range(1, 65534),
-        ResourceDef::new(
-            11,
-            "Client Hold Off Time",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            12,
-            "Bootstrap-Server Account Timeout",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
+        rows::R0_0,
+        rows::R0_1,
+        rows::R0_2,
+        rows::R0_3,
+        rows::R0_4,
+        rows::R0_5,
+        rows::R0_6,
+        rows::R0_7,
+        rows::R0_8,
+        rows::R0_9,
+        rows::R0_10,
+        rows::R0_11,
+        rows::R0_12,
     ],
 )
 .multiple()
@@ -114,46 +47,14 @@ pub const SERVER: ObjectDef = ObjectDef::new(
         )
         .mandatory()
         .with_range(1, 65535),
-        ResourceDef::new(1, "Lifetime", Operations::ReadWrite, ResourceType::Integer)
-            .mandatory()
-            .with_units("s"),
-        ResourceDef::new(
-            2,
-            "Default Minimum Period",
-            Operations::ReadWrite,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            3,
-            "Default Maximum Period",
-            Operations::ReadWrite,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(4, "Disable", Operations::Execute, ResourceType::None),
-        ResourceDef::new(
-            5,
-            "Disable Timeout",
-            Operations::ReadWrite,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            6,
-            "Notification Storing When Disabled or Offline",
-            Operations::ReadWrite,
-            ResourceType::Boolean,
-        )
-        .mandatory(),
-        ResourceDef::new(7, "Binding", Operations::ReadWrite, ResourceType::String).mandatory(),
-        ResourceDef::new(
-            8,
-            "Registration Update Trigger",
-            Operations::Execute,
-            ResourceType::None,
-        )
-        .mandatory(),
+        rows::R1_1,
+        rows::R1_2,
+        rows::R1_3,
+        rows::R1_4,
+        rows::R1_5,
+        rows::R1_6,
+        rows::R1_7,
+        rows::R1_8,
     ],
 )
 .multiple()
@@ -195,25 +96,13 @@ pub const DEVICE: ObjectDef = ObjectDef::new(
     "Device",
     "urn:oma:lwm2m:oma:3",
     &[
-        ResourceDef::new(0, "Manufacturer", Operations::Read, ResourceType::String),
-        ResourceDef::new(1, "Model Number", Operations::Read, ResourceType::String),
-        ResourceDef::new(2, "Serial Number", Operations::Read, ResourceType::String),
-        ResourceDef::new(
-            3,
-            "Firmware Version",
-            Operations::Read,
-            ResourceType::String,
-        ),
-        ResourceDef::new(4, "Reboot", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(5, "Factory Reset", Operations::Execute, ResourceType::None),
-        ResourceDef::new(
-            6,
-            "Available Power Sources",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 7),
+        rows::R3_0,
+        rows::R3_1,
+        rows::R3_2,
+        rows::R3_3,
+        rows::R3_4,
+        rows::R3_5,
+        rows::R3_6,
         ResourceDef::new(
             7,
             "Power Source Voltage",
@@ -230,63 +119,21 @@ pub const DEVICE: ObjectDef = ObjectDef::new(
         )
         .multiple()
         .with_units("mA"),
-        ResourceDef::new(9, "Battery Level", Operations::Read, ResourceType::Integer)
-            .with_range(0, 100)
-            .with_units("%"),
+        rows::R3_9,
         ResourceDef::new(10, "Memory Free", Operations::Read, ResourceType::Integer)
             .with_units("KB"),
-        ResourceDef::new(11, "Error Code", Operations::Read, ResourceType::Integer)
-            .multiple()
-            .mandatory()
-            .with_range(0, 8),
-        ResourceDef::new(
-            12,
-            "Reset Error Code",
-            Operations::Execute,
-            ResourceType::None,
-        ),
-        ResourceDef::new(
-            13,
-            "Current Time",
-            Operations::ReadWrite,
-            ResourceType::Time,
-        ),
-        ResourceDef::new(
-            14,
-            "UTC Offset",
-            Operations::ReadWrite,
-            ResourceType::String,
-        ),
-        ResourceDef::new(15, "Timezone", Operations::ReadWrite, ResourceType::String),
-        ResourceDef::new(
-            16,
-            "Supported Binding and Modes",
-            Operations::Read,
-            ResourceType::String,
-        )
-        .mandatory(),
-        ResourceDef::new(17, "Device Type", Operations::Read, ResourceType::String),
-        ResourceDef::new(
-            18,
-            "Hardware Version",
-            Operations::Read,
-            ResourceType::String,
-        ),
-        ResourceDef::new(
-            19,
-            "Software Version",
-            Operations::Read,
-            ResourceType::String,
-        ),
-        ResourceDef::new(
-            20,
-            "Battery Status",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .with_range(0, 6),
-        ResourceDef::new(21, "Memory Total", Operations::Read, ResourceType::Integer),
-        ResourceDef::new(22, "ExtDevInfo", Operations::Read, ResourceType::Objlnk).multiple(),
+        rows::R3_11,
+        rows::R3_12,
+        rows::R3_13,
+        rows::R3_14,
+        rows::R3_15,
+        rows::R3_16,
+        rows::R3_17,
+        rows::R3_18,
+        rows::R3_19,
+        rows::R3_20,
+        rows::R3_21,
+        rows::R3_22,
     ],
 )
 .mandatory();
@@ -351,41 +198,15 @@ pub const FIRMWARE_UPDATE_V1_0: ObjectDef = ObjectDef::new(
     "Firmware Update",
     "urn:oma:lwm2m:oma:5",
     &[
-        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            1,
-            "Package URI",
-            Operations::ReadWrite,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3),
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 9),
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255),
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255),
-        ResourceDef::new(
-            8,
-            "Firmware Update Protocol Support",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 5),
-        ResourceDef::new(
-            9,
-            "Firmware Update Delivery Method",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .mandatory()
-        .with_range(0, 2),
+        rows::R5_0,
+        rows::R5_1,
+        rows::R5_2,
+        rows::R5_3,
+        rows::R5_5,
+        rows::R5_6,
+        rows::R5_7,
+        rows::R5_8,
+        rows::R5_9,
     ],
 );
 
@@ -395,53 +216,17 @@ pub const FIRMWARE_UPDATE_V1_0_OPERATOR: ObjectDef = ObjectDef::new(
     "Firmware Update",
     "urn:oma:lwm2m:oma:5",
     &[
-        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            1,
-            "Package URI",
-            Operations::ReadWrite,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3),
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 9),
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255),
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255),
-        ResourceDef::new(
-            8,
-            "Firmware Update Protocol Support",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 5),
-        ResourceDef::new(
-            9,
-            "Firmware Update Delivery Method",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .mandatory()
-        .with_range(0, 2),
-        ResourceDef::new(
-            26500,
-            "Transferred Bytes",
-            Operations::Read,
-            ResourceType::Integer,
-        ),
-        ResourceDef::new(
-            26501,
-            "Switch to Download State",
-            Operations::Execute,
-            ResourceType::None,
-        ),
+        rows::R5_0,
+        rows::R5_1,
+        rows::R5_2,
+        rows::R5_3,
+        rows::R5_5,
+        rows::R5_6,
+        rows::R5_7,
+        rows::R5_8,
+        rows::R5_9,
+        rows::R5_26500,
+        rows::R5_26501,
     ],
 );
 
@@ -451,57 +236,19 @@ pub const FIRMWARE_UPDATE_V1_1: ObjectDef = ObjectDef::new(
     "Firmware Update",
     "urn:oma:lwm2m:oma:5:1.1",
     &[
-        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            1,
-            "Package URI",
-            Operations::ReadWrite,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3),
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 11),
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255),
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255),
-        ResourceDef::new(
-            8,
-            "Firmware Update Protocol Support",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 5),
-        ResourceDef::new(
-            9,
-            "Firmware Update Delivery Method",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .mandatory()
-        .with_range(0, 2),
-        ResourceDef::new(10, "Cancel", Operations::Execute, ResourceType::None),
-        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer)
-            .with_range(0, 2),
-        ResourceDef::new(
-            12,
-            "Last State Change Time",
-            Operations::Read,
-            ResourceType::Time,
-        ),
-        ResourceDef::new(
-            13,
-            "Maximum Defer Period",
-            Operations::ReadWrite,
-            ResourceType::UnsignedInteger,
-        )
-        .with_units("s"),
+        rows::R5_0,
+        rows::R5_1,
+        rows::R5_2,
+        rows::R5_3,
+        rows::R5_5_B,
+        rows::R5_6,
+        rows::R5_7,
+        rows::R5_8,
+        rows::R5_9,
+        rows::R5_10,
+        rows::R5_11,
+        rows::R5_12,
+        rows::R5_13,
     ],
 )
 .with_version(1, 1)
@@ -513,69 +260,21 @@ pub const FIRMWARE_UPDATE_V1_1_OPERATOR: ObjectDef = ObjectDef::new(
     "Firmware Update",
     "urn:oma:lwm2m:oma:5:1.1",
     &[
-        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            1,
-            "Package URI",
-            Operations::ReadWrite,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3),
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 11),
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255),
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255),
-        ResourceDef::new(
-            8,
-            "Firmware Update Protocol Support",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 5),
-        ResourceDef::new(
-            9,
-            "Firmware Update Delivery Method",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .mandatory()
-        .with_range(0, 2),
-        ResourceDef::new(10, "Cancel", Operations::Execute, ResourceType::None),
-        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer)
-            .with_range(0, 2),
-        ResourceDef::new(
-            12,
-            "Last State Change Time",
-            Operations::Read,
-            ResourceType::Time,
-        ),
-        ResourceDef::new(
-            13,
-            "Maximum Defer Period",
-            Operations::ReadWrite,
-            ResourceType::UnsignedInteger,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            26500,
-            "Transferred Bytes",
-            Operations::Read,
-            ResourceType::Integer,
-        ),
-        ResourceDef::new(
-            26501,
-            "Switch to Download State",
-            Operations::Execute,
-            ResourceType::None,
-        ),
+        rows::R5_0,
+        rows::R5_1,
+        rows::R5_2,
+        rows::R5_3,
+        rows::R5_5_B,
+        rows::R5_6,
+        rows::R5_7,
+        rows::R5_8,
+        rows::R5_9,
+        rows::R5_10,
+        rows::R5_11,
+        rows::R5_12,
+        rows::R5_13,
+        rows::R5_26500,
+        rows::R5_26501,
     ],
 )
 .with_version(1, 1)
@@ -587,63 +286,20 @@ pub const FIRMWARE_UPDATE_V1_2: ObjectDef = ObjectDef::new(
     "Firmware Update",
     "urn:oma:lwm2m:oma:5:1.2",
     &[
-        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            1,
-            "Package URI",
-            Operations::ReadWrite,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3),
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 11),
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255),
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255),
-        ResourceDef::new(
-            8,
-            "Firmware Update Protocol Support",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 5),
-        ResourceDef::new(
-            9,
-            "Firmware Update Delivery Method",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .mandatory()
-        .with_range(0, 2),
-        ResourceDef::new(10, "Cancel", Operations::Execute, ResourceType::None),
-        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer)
-            .with_range(0, 2),
-        ResourceDef::new(
-            12,
-            "Last State Change Time",
-            Operations::Read,
-            ResourceType::Time,
-        ),
-        ResourceDef::new(
-            13,
-            "Maximum Defer Period",
-            Operations::ReadWrite,
-            ResourceType::UnsignedInteger,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            14,
-            "Automatic Upgrade at Download",
-            Operations::ReadWrite,
-            ResourceType::Boolean,
-        ),
+        rows::R5_0,
+        rows::R5_1,
+        rows::R5_2,
+        rows::R5_3,
+        rows::R5_5_B,
+        rows::R5_6,
+        rows::R5_7,
+        rows::R5_8,
+        rows::R5_9,
+        rows::R5_10,
+        rows::R5_11,
+        rows::R5_12,
+        rows::R5_13,
+        rows::R5_14,
     ],
 )
 .with_version(1, 2)
@@ -655,75 +311,22 @@ pub const FIRMWARE_UPDATE_V1_2_OPERATOR: ObjectDef = ObjectDef::new(
     "Firmware Update",
     "urn:oma:lwm2m:oma:5:1.2",
     &[
-        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            1,
-            "Package URI",
-            Operations::ReadWrite,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3),
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 11),
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255),
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255),
-        ResourceDef::new(
-            8,
-            "Firmware Update Protocol Support",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 5),
-        ResourceDef::new(
-            9,
-            "Firmware Update Delivery Method",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .mandatory()
-        .with_range(0, 2),
-        ResourceDef::new(10, "Cancel", Operations::Execute, ResourceType::None),
-        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer)
-            .with_range(0, 2),
-        ResourceDef::new(
-            12,
-            "Last State Change Time",
-            Operations::Read,
-            ResourceType::Time,
-        ),
-        ResourceDef::new(
-            13,
-            "Maximum Defer Period",
-            Operations::ReadWrite,
-            ResourceType::UnsignedInteger,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            14,
-            "Automatic Upgrade at Download",
-            Operations::ReadWrite,
-            ResourceType::Boolean,
-        ),
-        ResourceDef::new(
-            26500,
-            "Transferred Bytes",
-            Operations::Read,
-            ResourceType::Integer,
-        ),
-        ResourceDef::new(
-            26501,
-            "Switch to Download State",
-            Operations::Execute,
-            ResourceType::None,
-        ),
+        rows::R5_0,
+        rows::R5_1,
+        rows::R5_2,
+        rows::R5_3,
+        rows::R5_5_B,
+        rows::R5_6,
+        rows::R5_7,
+        rows::R5_8,
+        rows::R5_9,
+        rows::R5_10,
+        rows::R5_11,
+        rows::R5_12,
+        rows::R5_13,
+        rows::R5_14,
+        rows::R5_26500,
+        rows::R5_26501,
     ],
 )
 .with_version(1, 2)
@@ -791,57 +394,21 @@ pub const ADVANCED_FIRMWARE_UPDATE: ObjectDef = ObjectDef::new(
     "Advanced Firmware Update",
     "urn:oma:lwm2m:oma:33629",
     &[
-        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            1,
-            "Package URI",
-            Operations::ReadWrite,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3),
+        rows::R5_0,
+        rows::R5_1,
+        rows::R5_2,
+        rows::R5_3,
         ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
             .mandatory()
             .with_range(0, 13),
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255),
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255),
-        ResourceDef::new(
-            8,
-            "Firmware Update Protocol Support",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 5),
-        ResourceDef::new(
-            9,
-            "Firmware Update Delivery Method",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .mandatory()
-        .with_range(0, 2),
-        ResourceDef::new(10, "Cancel", Operations::Execute, ResourceType::None),
-        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer)
-            .with_range(0, 2),
-        ResourceDef::new(
-            12,
-            "Last State Change Time",
-            Operations::Read,
-            ResourceType::Time,
-        ),
-        ResourceDef::new(
-            13,
-            "Maximum Defer Period",
-            Operations::ReadWrite,
-            ResourceType::UnsignedInteger,
-        )
-        .with_units("s"),
+        rows::R5_6,
+        rows::R5_7,
+        rows::R5_8,
+        rows::R5_9,
+        rows::R5_10,
+        rows::R5_11,
+        rows::R5_12,
+        rows::R5_13,
         ResourceDef::new(14, "Component Name", Operations::Read, ResourceType::String).mandatory(),
         ResourceDef::new(
             15,
@@ -875,86 +442,19 @@ pub const SECURITY_V1_1: ObjectDef = ObjectDef::new(
     "LWM2M Security",
     "urn:oma:lwm2m:oma:0:1.1",
     &[
-        ResourceDef::new(
-            0,
-            "LWM2M  Server URI",
-            Operations::None,
-            ResourceType::String,
-        )
-        .mandatory()
-        .with_range(0, 255),
-        ResourceDef::new(
-            1,
-            "Bootstrap-Server",
-            Operations::None,
-            ResourceType::Boolean,
-        )
-        .mandatory(),
-        ResourceDef::new(2, "Security Mode", Operations::None, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 4),
-        ResourceDef::new(
-            3,
-            "Public Key or Identity",
-            Operations::None,
-            ResourceType::Opaque,
-        )
-        .mandatory(),
-        ResourceDef::new(
-            4,
-            "Server Public Key",
-            Operations::None,
-            ResourceType::Opaque,
-        )
-        .mandatory(),
-        ResourceDef::new(5, "Secret Key", Operations::None, ResourceType::Opaque).mandatory(),
-        ResourceDef::new(
-            6,
-            "SMS Security Mode",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_range(0, 255),
-        ResourceDef::new(
-            7,
-            "SMS Binding Key Parameters",
-            Operations::None,
-            ResourceType::Opaque,
-        )
-        .with_range(6, 6),
-        ResourceDef::new(
-            8,
-            "SMS Binding Secret Key(s)",
-            Operations::None,
-            ResourceType::Opaque,
-        ),
-        ResourceDef::new(
-            9,
-            "LwM2M Server SMS Number",
-            Operations::None,
-            ResourceType::String,
-        ),
-        ResourceDef::new(
-            10,
-            "Short Server ID",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_range(1, 65534),
-        ResourceDef::new(
-            11,
-            "Client Hold Off Time",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            12,
-            "Bootstrap-Server Account Timeout",
-            Operations::None,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
+        rows::R0_0,
+        rows::R0_1,
+        rows::R0_2,
+        rows::R0_3,
+        rows::R0_4,
+        rows::R0_5,
+        rows::R0_6,
+        rows::R0_7,
+        rows::R0_8,
+        rows::R0_9,
+        rows::R0_10,
+        rows::R0_11,
+        rows::R0_12,
         ResourceDef::new(
             13,
             "Matching Type",
@@ -1006,46 +506,14 @@ pub const SERVER_V1_1: ObjectDef = ObjectDef::new(
         )
         .mandatory()
         .with_range(1, 65534),
-        ResourceDef::new(1, "Lifetime", Operations::ReadWrite, ResourceType::Integer)
-            .mandatory()
-            .with_units("s"),
-        ResourceDef::new(
-            2,
-            "Default Minimum Period",
-            Operations::ReadWrite,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            3,
-            "Default Maximum Period",
-            Operations::ReadWrite,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(4, "Disable", Operations::Execute, ResourceType::None),
-        ResourceDef::new(
-            5,
-            "Disable Timeout",
-            Operations::ReadWrite,
-            ResourceType::Integer,
-        )
-        .with_units("s"),
-        ResourceDef::new(
-            6,
-            "Notification Storing When Disabled or Offline",
-            Operations::ReadWrite,
-            ResourceType::Boolean,
-        )
-        .mandatory(),
-        ResourceDef::new(7, "Binding", Operations::ReadWrite, ResourceType::String).mandatory(),
-        ResourceDef::new(
-            8,
-            "Registration Update Trigger",
-            Operations::Execute,
-            ResourceType::None,
-        )
-        .mandatory(),
+        rows::R1_1,
+        rows::R1_2,
+        rows::R1_3,
+        rows::R1_4,
+        rows::R1_5,
+        rows::R1_6,
+        rows::R1_7,
+        rows::R1_8,
         ResourceDef::new(
             9,
             "Bootstrap-Request Trigger",
@@ -1142,25 +610,13 @@ pub const DEVICE_V1_1: ObjectDef = ObjectDef::new(
     "Device",
     "urn:oma:lwm2m:oma:3:1.1",
     &[
-        ResourceDef::new(0, "Manufacturer", Operations::Read, ResourceType::String),
-        ResourceDef::new(1, "Model Number", Operations::Read, ResourceType::String),
-        ResourceDef::new(2, "Serial Number", Operations::Read, ResourceType::String),
-        ResourceDef::new(
-            3,
-            "Firmware Version",
-            Operations::Read,
-            ResourceType::String,
-        ),
-        ResourceDef::new(4, "Reboot", Operations::Execute, ResourceType::None).mandatory(),
-        ResourceDef::new(5, "Factory Reset", Operations::Execute, ResourceType::None),
-        ResourceDef::new(
-            6,
-            "Available Power Sources",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .multiple()
-        .with_range(0, 7),
+        rows::R3_0,
+        rows::R3_1,
+        rows::R3_2,
+        rows::R3_3,
+        rows::R3_4,
+        rows::R3_5,
+        rows::R3_6,
         ResourceDef::new(
             7,
             "Power Source Voltage",
@@ -1175,62 +631,20 @@ pub const DEVICE_V1_1: ObjectDef = ObjectDef::new(
             ResourceType::Integer,
         )
         .multiple(),
-        ResourceDef::new(9, "Battery Level", Operations::Read, ResourceType::Integer)
-            .with_range(0, 100)
-            .with_units("%"),
+        rows::R3_9,
         ResourceDef::new(10, "Memory Free", Operations::Read, ResourceType::Integer),
-        ResourceDef::new(11, "Error Code", Operations::Read, ResourceType::Integer)
-            .multiple()
-            .mandatory()
-            .with_range(0, 8),
-        ResourceDef::new(
-            12,
-            "Reset Error Code",
-            Operations::Execute,
-            ResourceType::None,
-        ),
-        ResourceDef::new(
-            13,
-            "Current Time",
-            Operations::ReadWrite,
-            ResourceType::Time,
-        ),
-        ResourceDef::new(
-            14,
-            "UTC Offset",
-            Operations::ReadWrite,
-            ResourceType::String,
-        ),
-        ResourceDef::new(15, "Timezone", Operations::ReadWrite, ResourceType::String),
-        ResourceDef::new(
-            16,
-            "Supported Binding and Modes",
-            Operations::Read,
-            ResourceType::String,
-        )
-        .mandatory(),
-        ResourceDef::new(17, "Device Type", Operations::Read, ResourceType::String),
-        ResourceDef::new(
-            18,
-            "Hardware Version",
-            Operations::Read,
-            ResourceType::String,
-        ),
-        ResourceDef::new(
-            19,
-            "Software Version",
-            Operations::Read,
-            ResourceType::String,
-        ),
-        ResourceDef::new(
-            20,
-            "Battery Status",
-            Operations::Read,
-            ResourceType::Integer,
-        )
-        .with_range(0, 6),
-        ResourceDef::new(21, "Memory Total", Operations::Read, ResourceType::Integer),
-        ResourceDef::new(22, "ExtDevInfo", Operations::Read, ResourceType::Objlnk).multiple(),
+        rows::R3_11,
+        rows::R3_12,
+        rows::R3_13,
+        rows::R3_14,
+        rows::R3_15,
+        rows::R3_16,
+        rows::R3_17,
+        rows::R3_18,
+        rows::R3_19,
+        rows::R3_20,
+        rows::R3_21,
+        rows::R3_22,
     ],
 )
 .with_version(1, 1)
@@ -1286,4 +700,416 @@ pub mod firmware_update {
     pub const TRANSFERRED_BYTES: u16 = 26500;
     /// Switch to Download State (E): operator extension.
     pub const SWITCH_TO_DOWNLOAD_STATE: u16 = 26501;
+}
+
+/// Resource rows that several object versions share, written once.
+mod rows {
+    use crate::model::{Operations, ResourceDef, ResourceType};
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_0: ResourceDef = ResourceDef::new(
+        0,
+        "LWM2M  Server URI",
+        Operations::None,
+        ResourceType::String,
+    )
+    .mandatory()
+    .with_range(0, 255);
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_1: ResourceDef = ResourceDef::new(
+        1,
+        "Bootstrap-Server",
+        Operations::None,
+        ResourceType::Boolean,
+    )
+    .mandatory();
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_10: ResourceDef = ResourceDef::new(
+        10,
+        "Short Server ID",
+        Operations::None,
+        ResourceType::Integer,
+    )
+    .with_range(1, 65534);
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_11: ResourceDef = ResourceDef::new(
+        11,
+        "Client Hold Off Time",
+        Operations::None,
+        ResourceType::Integer,
+    )
+    .with_units("s");
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_12: ResourceDef = ResourceDef::new(
+        12,
+        "Bootstrap-Server Account Timeout",
+        Operations::None,
+        ResourceType::Integer,
+    )
+    .with_units("s");
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_2: ResourceDef =
+        ResourceDef::new(2, "Security Mode", Operations::None, ResourceType::Integer)
+            .mandatory()
+            .with_range(0, 4);
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_3: ResourceDef = ResourceDef::new(
+        3,
+        "Public Key or Identity",
+        Operations::None,
+        ResourceType::Opaque,
+    )
+    .mandatory();
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_4: ResourceDef = ResourceDef::new(
+        4,
+        "Server Public Key",
+        Operations::None,
+        ResourceType::Opaque,
+    )
+    .mandatory();
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_5: ResourceDef =
+        ResourceDef::new(5, "Secret Key", Operations::None, ResourceType::Opaque).mandatory();
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_6: ResourceDef = ResourceDef::new(
+        6,
+        "SMS Security Mode",
+        Operations::None,
+        ResourceType::Integer,
+    )
+    .with_range(0, 255);
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_7: ResourceDef = ResourceDef::new(
+        7,
+        "SMS Binding Key Parameters",
+        Operations::None,
+        ResourceType::Opaque,
+    )
+    .with_range(6, 6);
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_8: ResourceDef = ResourceDef::new(
+        8,
+        "SMS Binding Secret Key(s)",
+        Operations::None,
+        ResourceType::Opaque,
+    );
+
+    /// In SECURITY, SECURITY_V1_1.
+    pub(super) const R0_9: ResourceDef = ResourceDef::new(
+        9,
+        "LwM2M Server SMS Number",
+        Operations::None,
+        ResourceType::String,
+    );
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_1: ResourceDef =
+        ResourceDef::new(1, "Lifetime", Operations::ReadWrite, ResourceType::Integer)
+            .mandatory()
+            .with_units("s");
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_2: ResourceDef = ResourceDef::new(
+        2,
+        "Default Minimum Period",
+        Operations::ReadWrite,
+        ResourceType::Integer,
+    )
+    .with_units("s");
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_3: ResourceDef = ResourceDef::new(
+        3,
+        "Default Maximum Period",
+        Operations::ReadWrite,
+        ResourceType::Integer,
+    )
+    .with_units("s");
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_4: ResourceDef =
+        ResourceDef::new(4, "Disable", Operations::Execute, ResourceType::None);
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_5: ResourceDef = ResourceDef::new(
+        5,
+        "Disable Timeout",
+        Operations::ReadWrite,
+        ResourceType::Integer,
+    )
+    .with_units("s");
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_6: ResourceDef = ResourceDef::new(
+        6,
+        "Notification Storing When Disabled or Offline",
+        Operations::ReadWrite,
+        ResourceType::Boolean,
+    )
+    .mandatory();
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_7: ResourceDef =
+        ResourceDef::new(7, "Binding", Operations::ReadWrite, ResourceType::String).mandatory();
+
+    /// In SERVER, SERVER_V1_1.
+    pub(super) const R1_8: ResourceDef = ResourceDef::new(
+        8,
+        "Registration Update Trigger",
+        Operations::Execute,
+        ResourceType::None,
+    )
+    .mandatory();
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_0: ResourceDef =
+        ResourceDef::new(0, "Manufacturer", Operations::Read, ResourceType::String);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_1: ResourceDef =
+        ResourceDef::new(1, "Model Number", Operations::Read, ResourceType::String);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_11: ResourceDef =
+        ResourceDef::new(11, "Error Code", Operations::Read, ResourceType::Integer)
+            .multiple()
+            .mandatory()
+            .with_range(0, 8);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_12: ResourceDef = ResourceDef::new(
+        12,
+        "Reset Error Code",
+        Operations::Execute,
+        ResourceType::None,
+    );
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_13: ResourceDef = ResourceDef::new(
+        13,
+        "Current Time",
+        Operations::ReadWrite,
+        ResourceType::Time,
+    );
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_14: ResourceDef = ResourceDef::new(
+        14,
+        "UTC Offset",
+        Operations::ReadWrite,
+        ResourceType::String,
+    );
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_15: ResourceDef =
+        ResourceDef::new(15, "Timezone", Operations::ReadWrite, ResourceType::String);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_16: ResourceDef = ResourceDef::new(
+        16,
+        "Supported Binding and Modes",
+        Operations::Read,
+        ResourceType::String,
+    )
+    .mandatory();
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_17: ResourceDef =
+        ResourceDef::new(17, "Device Type", Operations::Read, ResourceType::String);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_18: ResourceDef = ResourceDef::new(
+        18,
+        "Hardware Version",
+        Operations::Read,
+        ResourceType::String,
+    );
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_19: ResourceDef = ResourceDef::new(
+        19,
+        "Software Version",
+        Operations::Read,
+        ResourceType::String,
+    );
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_2: ResourceDef =
+        ResourceDef::new(2, "Serial Number", Operations::Read, ResourceType::String);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_20: ResourceDef = ResourceDef::new(
+        20,
+        "Battery Status",
+        Operations::Read,
+        ResourceType::Integer,
+    )
+    .with_range(0, 6);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_21: ResourceDef =
+        ResourceDef::new(21, "Memory Total", Operations::Read, ResourceType::Integer);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_22: ResourceDef =
+        ResourceDef::new(22, "ExtDevInfo", Operations::Read, ResourceType::Objlnk).multiple();
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_3: ResourceDef = ResourceDef::new(
+        3,
+        "Firmware Version",
+        Operations::Read,
+        ResourceType::String,
+    );
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_4: ResourceDef =
+        ResourceDef::new(4, "Reboot", Operations::Execute, ResourceType::None).mandatory();
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_5: ResourceDef =
+        ResourceDef::new(5, "Factory Reset", Operations::Execute, ResourceType::None);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_6: ResourceDef = ResourceDef::new(
+        6,
+        "Available Power Sources",
+        Operations::Read,
+        ResourceType::Integer,
+    )
+    .multiple()
+    .with_range(0, 7);
+
+    /// In DEVICE, DEVICE_V1_1.
+    pub(super) const R3_9: ResourceDef =
+        ResourceDef::new(9, "Battery Level", Operations::Read, ResourceType::Integer)
+            .with_range(0, 100)
+            .with_units("%");
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_0: ResourceDef =
+        ResourceDef::new(0, "Package", Operations::Write, ResourceType::Opaque).mandatory();
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_1: ResourceDef = ResourceDef::new(
+        1,
+        "Package URI",
+        Operations::ReadWrite,
+        ResourceType::String,
+    )
+    .mandatory()
+    .with_range(0, 255);
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_10: ResourceDef =
+        ResourceDef::new(10, "Cancel", Operations::Execute, ResourceType::None);
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_11: ResourceDef =
+        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer)
+            .with_range(0, 2);
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_12: ResourceDef = ResourceDef::new(
+        12,
+        "Last State Change Time",
+        Operations::Read,
+        ResourceType::Time,
+    );
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_13: ResourceDef = ResourceDef::new(
+        13,
+        "Maximum Defer Period",
+        Operations::ReadWrite,
+        ResourceType::UnsignedInteger,
+    )
+    .with_units("s");
+
+    /// In FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_14: ResourceDef = ResourceDef::new(
+        14,
+        "Automatic Upgrade at Download",
+        Operations::ReadWrite,
+        ResourceType::Boolean,
+    );
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_2: ResourceDef =
+        ResourceDef::new(2, "Update", Operations::Execute, ResourceType::None).mandatory();
+
+    /// In FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_26500: ResourceDef = ResourceDef::new(
+        26500,
+        "Transferred Bytes",
+        Operations::Read,
+        ResourceType::Integer,
+    );
+
+    /// In FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_26501: ResourceDef = ResourceDef::new(
+        26501,
+        "Switch to Download State",
+        Operations::Execute,
+        ResourceType::None,
+    );
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_3: ResourceDef =
+        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
+            .mandatory()
+            .with_range(0, 3);
+
+    /// In FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR.
+    pub(super) const R5_5: ResourceDef =
+        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
+            .mandatory()
+            .with_range(0, 9);
+
+    /// In FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_5_B: ResourceDef =
+        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
+            .mandatory()
+            .with_range(0, 11);
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_6: ResourceDef =
+        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255);
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_7: ResourceDef =
+        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
+            .with_range(0, 255);
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_8: ResourceDef = ResourceDef::new(
+        8,
+        "Firmware Update Protocol Support",
+        Operations::Read,
+        ResourceType::Integer,
+    )
+    .multiple()
+    .with_range(0, 5);
+
+    /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
+    pub(super) const R5_9: ResourceDef = ResourceDef::new(
+        9,
+        "Firmware Update Delivery Method",
+        Operations::Read,
+        ResourceType::Integer,
+    )
+    .mandatory()
+    .with_range(0, 2);
 }
