@@ -45,10 +45,12 @@ pub fn probe() {
     let mut p = Patcher::new();
     let mut r = Ok(());
     for block in crate::input(256).chunks(64) {
-        match p.feed(block, &mut old, &mut sink) {
-            Ok(progress) => {
-                if let Some(cp) = progress.checkpoint {
-                    crate::keep(cp.to_bytes());
+        match p.push(block, &mut old, &mut sink) {
+            Ok(passed) => {
+                // A checkpoint boundary was passed: its bytes go to the journal.
+                let mut cp = [0u8; fota_delta::CHECKPOINT_LEN];
+                if passed && p.write_checkpoint(&mut cp) {
+                    crate::keep(&cp);
                 }
             }
             Err(e) => {
@@ -63,7 +65,7 @@ pub fn probe() {
     crate::keep(r.is_ok());
     if let Ok(cp) = Checkpoint::from_bytes(crate::input(fota_delta::CHECKPOINT_LEN)) {
         let mut q = Patcher::resume(&cp);
-        crate::keep(q.feed(crate::input(32), &mut old, &mut sink).is_ok());
+        crate::keep(q.push(crate::input(32), &mut old, &mut sink).is_ok());
     }
     crate::keep(sink.0);
     crate::keep(fota_delta::PATCHER_RAM);

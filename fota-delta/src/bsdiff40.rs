@@ -126,7 +126,7 @@ pub fn apply_limited(old: &[u8], patch: &[u8], max_new_size: u64) -> Result<Vec<
     let oldsize = old.len() as i64;
     let mut out: Vec<u8> = Vec::with_capacity(n.min(1 << 24) as usize);
     let (mut oldpos, mut newpos) = (0i64, 0i64);
-    let mut index = 0u64;
+    let mut index = 0u32;
     let mut buf = vec![0u8; 1 << 16];
     while newpos < newsize {
         let mut t = [0u8; 24];
@@ -180,7 +180,7 @@ pub fn apply_limited(old: &[u8], patch: &[u8], max_new_size: u64) -> Result<Vec<
         oldpos = oldpos
             .checked_add(seek)
             .ok_or(Error::Bsdiff40Integer { index })?;
-        index += 1;
+        index = index.saturating_add(1);
     }
     Ok(out)
 }

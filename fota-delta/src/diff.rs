@@ -393,6 +393,10 @@ pub(crate) fn encode(old: &[u8], new: &[u8], recs: &[Record], interval_log2: u8)
             };
             pending.push(rest);
         }
+        // The device keeps the old position modulo 2^32: code the displacement change as its
+        // smallest representative (the same value for every image under 2 GiB).
+        let disp = r.seek.wrapping_sub(r.extra as i64) as i32;
+        r.seek = i64::from(disp) + r.extra as i64;
         model.record(&mut enc, &r);
         for i in 0..r.diff as usize {
             let o = old[old_pos as usize + i];
@@ -406,7 +410,7 @@ pub(crate) fn encode(old: &[u8], new: &[u8], recs: &[Record], interval_log2: u8)
             model.literal(&mut enc, b);
         }
         new_pos += r.extra as usize;
-        old_pos += r.seek;
+        old_pos = (old_pos + r.seek) & 0xFFFF_FFFF;
         if header.is_block_end(new_pos as u32) {
             out.extend_from_slice(&core::mem::replace(&mut enc, Encoder::new()).flush());
             model = Model::NEW;

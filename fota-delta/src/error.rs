@@ -47,23 +47,15 @@ pub enum Error {
         new_offset: u32,
     },
     /// A control record writes past the end of the new image or across a checkpoint block.
-    #[error("control record of {len} bytes at new byte {new_offset} overruns the image or block")]
+    #[error("control record at new byte {new_offset} overruns the image or block")]
     NewOverrun {
-        /// Offset in the new image.
+        /// Offset in the new image where the record starts.
         new_offset: u32,
-        /// Length the record asked for (saturated).
-        len: u64,
     },
     /// A control record reads the old image outside its bounds.
-    #[error(
-        "old image read of {len} bytes at {old_offset} is out of bounds (new byte {new_offset})"
-    )]
+    #[error("control record at new byte {new_offset} reads the old image out of bounds")]
     OldOutOfBounds {
-        /// Old-image offset the record asked for (may be negative).
-        old_offset: i64,
-        /// Number of bytes asked for.
-        len: u64,
-        /// Offset in the new image.
+        /// Offset in the new image where the record starts.
         new_offset: u32,
     },
     /// A seek moves the old-image position beyond any meaningful range.
@@ -111,8 +103,8 @@ pub enum Error {
     /// A BSDIFF40 integer is negative where it must not be, or "negative zero".
     #[error("invalid BSDIFF40 integer at control entry {index}")]
     Bsdiff40Integer {
-        /// Index of the control triple.
-        index: u64,
+        /// Index of the control triple (saturated).
+        index: u32,
     },
     /// A BSDIFF40 bzip2 stream is corrupt or too short.
     #[error("corrupt or short bzip2 stream in BSDIFF40 patch")]

@@ -2,9 +2,7 @@
 
 use crate::Error;
 use crate::header::{HEADER_LEN, Header};
-use crate::rc::{
-    Decoder, INIT_BYTES, MAX_BYTE_BYTES, MAX_RECORD_BYTES, Model, RING, RcState, Record,
-};
+use crate::rc::{Decoder, INIT_BYTES, MAX_BYTE_BYTES, MAX_RECORD_BYTES, Model, RING, RcState};
 use crate::sha::Sha;
 
 /// Failure reported by an [`OldImage`] or [`NewImage`] implementation (flash error, say). The
@@ -60,12 +58,6 @@ impl NewImage for std::vec::Vec<u8> {
 }
 
 const IN_BUF: usize = RING;
-/// What the decoder passes as the record to code (ignored): a constant, not a zeroed temporary.
-const NO_RECORD: Record = Record {
-    diff: 0,
-    extra: 0,
-    seek: 0,
-};
 const OLD_BUF: usize = 64;
 const OUT_BUF: usize = 128;
 /// Largest RAM the patcher may take; asserted at compile time.
@@ -75,9 +67,6 @@ pub const PATCHER_RAM: usize = core::mem::size_of::<Patcher>();
 const _: () = assert!(PATCHER_RAM <= PATCHER_RAM_LIMIT);
 /// Bytes of an encoded [`Checkpoint`].
 pub const CHECKPOINT_LEN: usize = 94;
-
-/// Bound on the old-image position between records: beyond this no later record could be valid.
-const SEEK_LIMIT: i64 = 1 << 33;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Phase {
@@ -104,18 +93,13 @@ pub struct Progress {
 
 /// Resumable state at a block boundary: everything needed to continue from byte
 /// [`Checkpoint::patch_offset`] of the patch, with the sink positioned at
-/// [`Checkpoint::new_offset`]. Encodes to [`CHECKPOINT_LEN`] bytes.
+/// [`Checkpoint::new_offset`]. It is its [`CHECKPOINT_LEN`] encoded bytes, validated.
+///
+/// Layout (little-endian): version 1 (1 byte), patch offset, new offset, old position (u32 and
+/// a zero word), old size, new size (u32 each), checkpoint interval log2 (1), SHA-256 mid-state
+/// of the new image (8 × u32), SHA-256 of the new image (32), FNV-1a check of the rest (u32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpoint {
-    patch_offset: u32,
-    new_offset: u32,
-    old_pos: Wide,
-    old_size: u32,
-    new_size: u32,
-    interval_log2: u8,
-    sha_state: [u32; 8],
-    new_sha256: [u8; 32],
-}
+pub struct Checkpoint([u8; CHECKPOINT_LEN]);
 
 fn check32(b: &[u8]) -> u32 {
     // FNV-1a: catches torn or stale checkpoint records, not an adversary.
@@ -144,101 +128,61 @@ fn get_u32(b: &[u8], at: usize) -> u32 {
     })
 }
 
+/// Offsets of the checkpoint fields.
+const CP_PATCH: usize = 1;
+const CP_NEW: usize = 5;
+const CP_OLD_POS: usize = 9;
+const CP_OLD_SIZE: usize = 17;
+const CP_NEW_SIZE: usize = 21;
+const CP_INTERVAL: usize = 25;
+const CP_SHA_STATE: usize = 26;
+const CP_NEW_SHA: usize = 58;
+const CP_CHECK: usize = 90;
+
 impl Checkpoint {
     /// Patch offset to resume feeding from.
     pub fn patch_offset(&self) -> u32 {
-        self.patch_offset
+        get_u32(&self.0, CP_PATCH)
     }
 
     /// New-image bytes already written and covered by this checkpoint.
     pub fn new_offset(&self) -> u32 {
-        self.new_offset
+        get_u32(&self.0, CP_NEW)
     }
 
-    /// Serialises the checkpoint (with a check value).
+    /// The encoded checkpoint (with its check value), to store as it is.
     pub fn to_bytes(&self) -> [u8; CHECKPOINT_LEN] {
-        let mut b = [0u8; CHECKPOINT_LEN];
-        b[0] = 1;
-        let words = [
-            self.patch_offset,
-            self.new_offset,
-            self.old_pos.0[0],
-            self.old_pos.0[1],
-            self.old_size,
-            self.new_size,
-        ];
-        for (i, w) in words.iter().enumerate() {
-            put_u32(&mut b, 1 + 4 * i, *w);
-        }
-        b[25] = self.interval_log2;
-        for (i, w) in self.sha_state.iter().enumerate() {
-            put_u32(&mut b, 26 + 4 * i, *w);
-        }
-        for (d, s) in b[58..90].iter_mut().zip(&self.new_sha256) {
-            *d = *s;
-        }
-        let check = check32(&b[..90]);
-        put_u32(&mut b, 90, check);
-        b
+        self.0
     }
 
-    /// Parses a checkpoint written by [`Checkpoint::to_bytes`].
+    /// Parses a checkpoint written by [`Checkpoint::to_bytes`] or
+    /// [`Patcher::write_checkpoint`].
     pub fn from_bytes(b: &[u8]) -> Result<Checkpoint, Error> {
-        if b.len() != CHECKPOINT_LEN
-            || b.first() != Some(&1)
-            || get_u32(b, 90) != check32(b.get(..90).unwrap_or(b))
+        let b: &[u8; CHECKPOINT_LEN] = b.try_into().map_err(|_| Error::BadCheckpoint)?;
+        let interval = b[CP_INTERVAL];
+        let new_offset = get_u32(b, CP_NEW);
+        if b[0] != 1
+            || get_u32(b, CP_CHECK) != check32(&b[..CP_CHECK])
+            || !(crate::header::MIN_INTERVAL_LOG2..=crate::header::MAX_INTERVAL_LOG2)
+                .contains(&interval)
+            || new_offset >= get_u32(b, CP_NEW_SIZE)
+            || new_offset.trailing_zeros() < u32::from(interval)
+            || (get_u32(b, CP_PATCH) as usize) < HEADER_LEN
         {
             return Err(Error::BadCheckpoint);
         }
-        let mut sha_state = [0u32; 8];
-        for (i, w) in sha_state.iter_mut().enumerate() {
-            *w = get_u32(b, 26 + 4 * i);
-        }
-        let mut new_sha256 = [0u8; 32];
-        for (d, s) in new_sha256.iter_mut().zip(b.iter().skip(58)) {
-            *d = *s;
-        }
-        let cp = Checkpoint {
-            patch_offset: get_u32(b, 1),
-            new_offset: get_u32(b, 5),
-            old_pos: Wide([get_u32(b, 9), get_u32(b, 13)]),
-            old_size: get_u32(b, 17),
-            new_size: get_u32(b, 21),
-            interval_log2: b.get(25).copied().unwrap_or(0),
-            sha_state,
-            new_sha256,
-        };
-        let interval_ok = (crate::header::MIN_INTERVAL_LOG2..=crate::header::MAX_INTERVAL_LOG2)
-            .contains(&cp.interval_log2);
-        if !interval_ok
-            || cp.new_offset >= cp.new_size
-            || cp.new_offset.trailing_zeros() < u32::from(cp.interval_log2)
-            || cp.old_pos.get().unsigned_abs() > SEEK_LIMIT as u64
-            || (cp.patch_offset as usize) < HEADER_LEN
-        {
-            return Err(Error::BadCheckpoint);
-        }
-        Ok(cp)
+        Ok(Checkpoint(*b))
     }
 }
 
-/// A signed 64-bit value kept as two words, so that the patcher is only 4-byte aligned: on
-/// Cortex-M that keeps the 8-byte `memclr8`/`memcpy8` helpers (330 bytes) out of the image.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct Wide([u32; 2]);
-
-impl Wide {
-    const ZERO: Wide = Wide([0, 0]);
-
-    #[inline]
-    const fn new(v: i64) -> Wide {
-        Wide([v as u32, (v >> 32) as u32])
-    }
-
-    #[inline]
-    const fn get(self) -> i64 {
-        ((self.0[1] as u64) << 32 | self.0[0] as u64) as i64
-    }
+/// What a checkpoint holds besides the header: taken at each block boundary.
+#[derive(Clone, Copy)]
+struct Snapshot {
+    /// Zero when no checkpoint was passed (a real one is past the header).
+    patch_offset: u32,
+    new_offset: u32,
+    old_pos: u32,
+    sha_state: [u32; 8],
 }
 
 /// A window of the old image.
@@ -320,29 +264,29 @@ impl Output {
 /// is in, it hashes the whole old image and refuses to write anything if the digest differs. Call
 /// [`Patcher::finish`] after the last chunk: it decodes what is still buffered and checks the new
 /// image's digest. Any error is final (later calls return [`Error::Finished`]).
-// `repr(C)` with the one non-zero initial field (the SHA state, inside `out`) last: `new` is
-// then a single memory clear plus a 32-byte copy.
+// `repr(C)`, scalars first and the 10 KiB model last: every other field is then within reach
+// of a load's immediate offset on Thumb-2 (no address arithmetic per access).
 #[repr(C)]
 pub struct Patcher {
     phase: Phase,
-    header: Header,
-    inbuf: [u8; IN_BUF],
+    /// Set when a checkpoint is taken; `push` clears it.
+    new_checkpoint: bool,
     in_start: usize,
     in_len: usize,
     patch_offset: u32,
     rc: RcState,
-    model: Model,
     new_offset: u32,
-    old_pos: Wide,
+    /// Position in the old image, modulo 2^32 (every diff read is checked against the size).
+    old_pos: u32,
     diff_left: u32,
     extra_left: u32,
-    seek: Wide,
+    seek: u32,
+    checkpoint: Snapshot,
+    header: Header,
     old: OldCache,
-    last_checkpoint: Option<Checkpoint>,
-    /// Set when a checkpoint is taken; `feed` clears it (cheaper than comparing checkpoints).
-    new_checkpoint: bool,
-    resumed: bool,
     out: Output,
+    inbuf: [u8; IN_BUF],
+    model: Model,
 }
 
 impl core::fmt::Debug for Patcher {
@@ -353,7 +297,10 @@ impl core::fmt::Debug for Patcher {
             .field("patch_offset", &self.patch_offset)
             .field("new_offset", &self.new_offset)
             .field("new_size", &self.header().map(|h| h.new_size))
-            .field("checkpoint", &self.last_checkpoint.map(|c| c.patch_offset))
+            .field(
+                "checkpoint",
+                &(self.checkpoint.patch_offset != 0).then_some(self.checkpoint.patch_offset),
+            )
             .finish()
     }
 }
@@ -383,10 +330,10 @@ impl Patcher {
             rc: RcState { range: 0, code: 0 },
             model: Model::NEW,
             new_offset: 0,
-            old_pos: Wide::ZERO,
+            old_pos: 0,
             diff_left: 0,
             extra_left: 0,
-            seek: Wide::ZERO,
+            seek: 0,
             old: OldCache {
                 buf: [0; OLD_BUF],
                 at: 0,
@@ -398,9 +345,13 @@ impl Patcher {
                 sha: Sha::new(),
                 written: 0,
             },
-            last_checkpoint: None,
+            checkpoint: Snapshot {
+                patch_offset: 0,
+                new_offset: 0,
+                old_pos: 0,
+                sha_state: [0; 8],
+            },
             new_checkpoint: false,
-            resumed: false,
         }
     }
 
@@ -409,21 +360,30 @@ impl Patcher {
     /// The old image was verified before the checkpoint was taken and is not hashed again.
     pub fn resume(cp: &Checkpoint) -> Self {
         let mut p = Self::new();
+        let b = &cp.0;
         p.phase = Phase::BlockStart;
         // Field by field, in place: no header or SHA temporaries to zero and move.
-        p.header.old_size = cp.old_size;
-        p.header.new_size = cp.new_size;
-        p.header.interval_log2 = cp.interval_log2;
-        p.header.new_sha256 = cp.new_sha256;
-        p.patch_offset = cp.patch_offset;
-        p.new_offset = cp.new_offset;
-        p.old_pos = cp.old_pos;
+        p.header.old_size = get_u32(b, CP_OLD_SIZE);
+        p.header.new_size = get_u32(b, CP_NEW_SIZE);
+        p.header.interval_log2 = b[CP_INTERVAL];
+        for (i, d) in p.header.new_sha256.iter_mut().enumerate() {
+            *d = b[(CP_NEW_SHA + i) % CHECKPOINT_LEN];
+        }
+        for (i, w) in p.out.sha.state.iter_mut().enumerate() {
+            *w = get_u32(b, CP_SHA_STATE + 4 * i);
+        }
+        p.patch_offset = get_u32(b, CP_PATCH);
+        p.new_offset = get_u32(b, CP_NEW);
+        p.old_pos = get_u32(b, CP_OLD_POS);
         // Checkpoints fall on 64-byte boundaries: no partial SHA block is pending.
-        p.out.sha.state = cp.sha_state;
-        p.out.sha.len = cp.new_offset;
-        p.out.written = cp.new_offset;
-        p.last_checkpoint = Some(*cp);
-        p.resumed = true;
+        p.out.sha.len = p.new_offset;
+        p.out.written = p.new_offset;
+        p.checkpoint = Snapshot {
+            patch_offset: p.patch_offset,
+            new_offset: p.new_offset,
+            old_pos: p.old_pos,
+            sha_state: p.out.sha.state,
+        };
         p
     }
 
@@ -437,9 +397,46 @@ impl Patcher {
         self.patch_offset
     }
 
-    /// The latest checkpoint passed, if any.
+    /// New-image bytes handed to the sink so far.
+    pub fn new_written(&self) -> u32 {
+        self.out.written
+    }
+
+    /// The latest checkpoint passed (or resumed from), if any.
     pub fn checkpoint(&self) -> Option<Checkpoint> {
-        self.last_checkpoint
+        let mut b = [0u8; CHECKPOINT_LEN];
+        self.write_checkpoint(&mut b).then_some(Checkpoint(b))
+    }
+
+    /// Encodes the latest checkpoint passed (or resumed from) into `out`, the bytes
+    /// [`Checkpoint::from_bytes`] reads; false (and `out` untouched) when there is none yet.
+    /// The lean alternative to [`Patcher::checkpoint`] for devices: no checkpoint value moves.
+    pub fn write_checkpoint(&self, out: &mut [u8; CHECKPOINT_LEN]) -> bool {
+        let s = &self.checkpoint;
+        if s.patch_offset == 0 {
+            return false;
+        }
+        let h = &self.header;
+        out[0] = 1;
+        let words = [
+            s.patch_offset,
+            s.new_offset,
+            s.old_pos,
+            0,
+            h.old_size,
+            h.new_size,
+        ];
+        for (i, w) in words.iter().chain(&s.sha_state).enumerate() {
+            // The interval byte sits between the sizes and the SHA state.
+            put_u32(out, CP_PATCH + 4 * i + usize::from(i >= 6), *w);
+        }
+        out[CP_INTERVAL] = h.interval_log2;
+        for (i, b) in h.new_sha256.iter().enumerate() {
+            out[(CP_NEW_SHA + i) % CHECKPOINT_LEN] = *b;
+        }
+        let check = check32(&out[..CP_CHECK]);
+        put_u32(out, CP_CHECK, check);
+        true
     }
 
     /// True once the whole new image was written and verified.
@@ -449,6 +446,22 @@ impl Patcher {
 
     /// Feeds the next chunk of the patch (any size, including empty). All of `chunk` is taken.
     pub fn feed<O, N>(&mut self, chunk: &[u8], old: &mut O, new: &mut N) -> Result<Progress, Error>
+    where
+        O: OldImage + ?Sized,
+        N: NewImage + ?Sized,
+    {
+        let passed = self.push(chunk, old, new)?;
+        Ok(Progress {
+            new_written: self.out.written,
+            new_size: self.header().map(|h| h.new_size),
+            checkpoint: if passed { self.checkpoint() } else { None },
+        })
+    }
+
+    /// [`Patcher::feed`] without the [`Progress`] value: returns true when a checkpoint boundary
+    /// was passed during this call; then store [`Patcher::write_checkpoint`]'s bytes (after the
+    /// sink has made the written bytes durable). The smallest device code path.
+    pub fn push<O, N>(&mut self, chunk: &[u8], old: &mut O, new: &mut N) -> Result<bool, Error>
     where
         O: OldImage + ?Sized,
         N: NewImage + ?Sized,
@@ -476,15 +489,7 @@ impl Patcher {
                 break;
             }
         }
-        Ok(Progress {
-            new_written: self.out.written,
-            new_size: self.header().map(|h| h.new_size),
-            checkpoint: if self.new_checkpoint {
-                self.last_checkpoint
-            } else {
-                None
-            },
-        })
+        Ok(self.new_checkpoint)
     }
 
     /// Ends the patch: decodes the buffered rest, checks that the stream ends exactly there and
@@ -622,37 +627,30 @@ impl Patcher {
                         if !margin(&dec, MAX_RECORD_BYTES) {
                             return Ok(());
                         }
-                        let r = self.model.record(&mut dec, &NO_RECORD);
+                        let r = self.model.decode_record(&mut dec);
                         if dec.starved {
                             return Ok(());
                         }
                         let at = self.new_offset;
-                        let total = r.diff.saturating_add(r.extra);
+                        let total = u64::from(r.diff) + u64::from(r.extra);
                         if total == 0 {
                             return Err(Error::EmptyRecord { new_offset: at });
                         }
                         if total > u64::from(self.header.block_left(at)) {
-                            return Err(Error::NewOverrun {
-                                new_offset: at,
-                                len: total,
-                            });
+                            return Err(Error::NewOverrun { new_offset: at });
                         }
-                        // No overflow: `diff` fits in u32 (checked above) and `old_pos` stays
-                        // within ±SEEK_LIMIT.
-                        let old_pos = self.old_pos.get();
                         if r.diff > 0
-                            && (old_pos < 0
-                                || old_pos + r.diff as i64 > i64::from(self.header.old_size))
+                            && u64::from(self.old_pos) + u64::from(r.diff)
+                                > u64::from(self.header.old_size)
                         {
-                            return Err(Error::OldOutOfBounds {
-                                old_offset: old_pos,
-                                len: r.diff,
-                                new_offset: at,
-                            });
+                            return Err(Error::OldOutOfBounds { new_offset: at });
                         }
-                        self.diff_left = r.diff as u32;
-                        self.extra_left = r.extra as u32;
-                        self.seek = Wide::new(r.seek);
+                        if r.bad_seek {
+                            return Err(Error::SeekOutOfRange { new_offset: at });
+                        }
+                        self.diff_left = r.diff;
+                        self.extra_left = r.extra;
+                        self.seek = r.seek;
                         self.phase = Phase::Data;
                     }
                     Phase::Data => {
@@ -667,11 +665,7 @@ impl Patcher {
                             }
                             let b = if in_diff {
                                 // In range: the record check put the diff inside the old image.
-                                let o = self.old.get(
-                                    old,
-                                    self.old_pos.get() as u32,
-                                    self.header.old_size,
-                                )?;
+                                let o = self.old.get(old, self.old_pos, self.header.old_size)?;
                                 let d = self.model.delta(&mut dec, self.new_offset, o, 0);
                                 o.wrapping_add(d)
                             } else {
@@ -682,7 +676,7 @@ impl Patcher {
                             }
                             if in_diff {
                                 self.model.saw_new(b);
-                                self.old_pos = Wide::new(self.old_pos.get() + 1);
+                                self.old_pos = self.old_pos.wrapping_add(1);
                                 self.diff_left -= 1;
                             } else {
                                 self.extra_left -= 1;
@@ -690,16 +684,9 @@ impl Patcher {
                             self.out.push(old, new, b)?;
                             self.new_offset += 1;
                         }
-                        // The record ends: move in the old image, maybe end the block.
-                        // Cannot wrap: |seek| <= 2^62 + 2^32 (the extra length was checked
-                        // against the block) and |old_pos| <= SEEK_LIMIT = 2^33.
-                        let pos = self.old_pos.get().wrapping_add(self.seek.get());
-                        if pos.unsigned_abs() > SEEK_LIMIT as u64 {
-                            return Err(Error::SeekOutOfRange {
-                                new_offset: self.new_offset,
-                            });
-                        }
-                        self.old_pos = Wide::new(pos);
+                        // The record ends: move in the old image (modulo 2^32), maybe end
+                        // the block.
+                        self.old_pos = self.old_pos.wrapping_add(self.seek);
                         if self.header.is_block_end(self.new_offset) {
                             dec.normalize();
                             if dec.starved {
@@ -738,16 +725,12 @@ impl Patcher {
             } else {
                 self.phase = Phase::BlockStart;
                 self.new_checkpoint = true;
-                self.last_checkpoint = Some(Checkpoint {
+                self.checkpoint = Snapshot {
                     patch_offset: self.patch_offset,
                     new_offset: self.new_offset,
                     old_pos: self.old_pos,
-                    old_size: self.header.old_size,
-                    new_size: self.header.new_size,
-                    interval_log2: self.header.interval_log2,
                     sha_state: self.out.sha.state,
-                    new_sha256: self.header.new_sha256,
-                });
+                };
             }
         } else if self.in_len >= MAX_RECORD_BYTES && !last {
             // Should not happen: made no progress with enough input.

@@ -249,22 +249,19 @@ impl IntModel {
         mant: [[0; 4]; 48],
     };
 
-    #[inline(never)]
+    #[cfg(feature = "std")]
     fn code<C: Coder>(&mut self, c: &mut C, v: u64) -> u64 {
         let n = tree(c, &mut self.len, 6, 64 - v.leading_zeros(), INT_SHIFT) % 64;
         if n <= 1 {
             return u64::from(n);
         }
         let mant = &mut self.mant[(n as usize) % 48];
-        // The wanted bit is taken from the 32-bit halves: a variable 64-bit shift is a libcall
-        // on Cortex-M.
-        let (lo, hi) = (v as u32, (v >> 32) as u32);
         let mut r = 1u64;
         let mut m = 1usize;
         let mut i = n - 1;
         while i > 0 {
             i -= 1;
-            let want = if i >= 32 { hi >> (i - 32) } else { lo >> i } & 1;
+            let want = ((v >> i) & 1) as u32;
             let b = if m < 4 {
                 let b = c.bit(&mut mant[m % 4], want, INT_SHIFT);
                 m = (m << 1) | b as usize;
@@ -276,6 +273,42 @@ impl IntModel {
         }
         r
     }
+
+    /// The device-side mirror of `code`, in 32-bit arithmetic: `None` when the value has more
+    /// than 32 bits (no valid record has; the rest of its bits are not read).
+    #[inline(never)]
+    fn decode(&mut self, c: &mut Decoder<'_>) -> Option<u32> {
+        let n = tree(c, &mut self.len, 6, 0, INT_SHIFT);
+        if n > 32 {
+            return None;
+        }
+        if n <= 1 {
+            return Some(n);
+        }
+        let mant = self.mant.get_mut(n as usize)?;
+        let mut r = 1u32;
+        let mut i = n - 1;
+        while i > 0 {
+            i -= 1;
+            // The two bits below the leading one are adaptive, the rest direct.
+            let b = match mant.get_mut(r as usize) {
+                Some(p) if r < 4 => c.bit(p, 0, INT_SHIFT),
+                _ => c.direct(0),
+            };
+            r = (r << 1) | b;
+        }
+        Some(r)
+    }
+}
+
+/// A control record as the device decodes it: lengths in u32, the seek modulo 2^32 (the old
+/// position is a u32 that every diff read checks against the old size).
+pub(crate) struct DeviceRecord {
+    pub(crate) diff: u32,
+    pub(crate) extra: u32,
+    pub(crate) seek: u32,
+    /// The seek's magnitude did not fit in 32 bits.
+    pub(crate) bad_seek: bool,
 }
 
 /// One control record in the native stream: add `diff` bytes (old + delta), copy `extra` bytes
@@ -330,6 +363,7 @@ impl Model {
 
     /// Codes a record. The seek is carried as the change of displacement (`seek - extra`), which
     /// is zero or repeats when code moved as a block.
+    #[cfg(feature = "std")]
     pub(crate) fn record<C: Coder>(&mut self, c: &mut C, r: &Record) -> Record {
         let diff = self.diff_len.code(c, r.diff);
         let extra = self.extra_len.code(c, r.extra);
@@ -355,6 +389,34 @@ impl Model {
             diff,
             extra,
             seek: disp.wrapping_add(extra.min(1 << 62) as i64),
+        }
+    }
+
+    /// Decodes a record on the device (see [`DeviceRecord`]); mirrors `record`. Lengths of more
+    /// than 32 bits come back as `u32::MAX`, which no block can hold.
+    #[inline(always)]
+    pub(crate) fn decode_record(&mut self, c: &mut Decoder<'_>) -> DeviceRecord {
+        let diff = self.diff_len.decode(c).unwrap_or(u32::MAX);
+        let extra = self.extra_len.decode(c).unwrap_or(u32::MAX);
+        let z = c.bit(
+            &mut self.disp_zero[usize::from(self.last_disp_nonzero)],
+            0,
+            INT_SHIFT,
+        );
+        let mut disp = Some(0);
+        if z == 0 {
+            let neg = c.bit(&mut self.disp_sign[0], 0, INT_SHIFT);
+            disp = self.disp.decode(c).map(|m| {
+                let mag = m.wrapping_add(1);
+                if neg == 1 { mag.wrapping_neg() } else { mag }
+            });
+        }
+        self.last_disp_nonzero = z == 0;
+        DeviceRecord {
+            diff,
+            extra,
+            seek: disp.unwrap_or(0).wrapping_add(extra),
+            bad_seek: disp.is_none(),
         }
     }
 

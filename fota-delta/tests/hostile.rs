@@ -93,11 +93,7 @@ fn old_reads_out_of_bounds() {
     });
     assert!(matches!(
         run(&old, &s.end_block().bytes()),
-        Err(Error::OldOutOfBounds {
-            old_offset: 4090,
-            len: 19,
-            new_offset: 1
-        })
+        Err(Error::OldOutOfBounds { new_offset: 1 })
     ));
     // Reads before its start (negative position).
     let mut s = RawStream::new(&header(&old, &new));
@@ -114,7 +110,7 @@ fn old_reads_out_of_bounds() {
     });
     assert!(matches!(
         run(&old, &s.end_block().bytes()),
-        Err(Error::OldOutOfBounds { old_offset: -5, .. })
+        Err(Error::OldOutOfBounds { new_offset: 1 })
     ));
     // Seeks far away are refused before any arithmetic can overflow.
     let mut s = RawStream::new(&header(&old, &new));
@@ -126,7 +122,7 @@ fn old_reads_out_of_bounds() {
     .literals(&[7]);
     assert!(matches!(
         run(&old, &s.end_block().bytes()),
-        Err(Error::SeekOutOfRange { new_offset: 1 })
+        Err(Error::SeekOutOfRange { new_offset: 0 })
     ));
 }
 
