@@ -1,12 +1,12 @@
 //! Probe for the `delta` component: the streaming patcher with its range decoder, fed a patch
 //! in blocks, reading the old image at random offsets and writing the new one forward; plus a
-//! checkpoint round trip and resume.
+//! checkpoint written into a buffer and an in-place restore from its bytes.
 //!
 //! The patcher's RAM ([`fota_delta::PATCHER_RAM`], asserted at compile time to be at most
 //! 12 KiB) lives where the caller puts it: on the stack here, so it is not in the static RAM
 //! column; the probe keeps the constant so that the figure is at hand.
 
-use fota_delta::{Checkpoint, ImageIoError, NewImage, OldImage, Patcher};
+use fota_delta::{ImageIoError, NewImage, OldImage, Patcher};
 
 /// Stands for the old slot in flash. SHA-256 is the firmware's shared one (the `sha256`
 /// component, measured apart): a device passes it in through `sha256_compress`, so here a
@@ -63,9 +63,9 @@ pub fn probe() {
         r = p.finish(&mut old, &mut sink);
     }
     crate::keep(r.is_ok());
-    if let Ok(cp) = Checkpoint::from_bytes(crate::input(fota_delta::CHECKPOINT_LEN)) {
-        let mut q = Patcher::resume(&cp);
-        crate::keep(q.push(crate::input(32), &mut old, &mut sink).is_ok());
+    // After a power cut: the same patcher restarts from the journalled checkpoint bytes.
+    if p.restore(crate::input(fota_delta::CHECKPOINT_LEN)).is_ok() {
+        crate::keep(p.push(crate::input(32), &mut old, &mut sink).is_ok());
     }
     crate::keep(sink.0);
     crate::keep(fota_delta::PATCHER_RAM);

@@ -66,7 +66,7 @@ pub const PATCHER_RAM_LIMIT: usize = 12 * 1024;
 pub const PATCHER_RAM: usize = core::mem::size_of::<Patcher>();
 const _: () = assert!(PATCHER_RAM <= PATCHER_RAM_LIMIT);
 /// Bytes of an encoded [`Checkpoint`].
-pub const CHECKPOINT_LEN: usize = 94;
+pub const CHECKPOINT_LEN: usize = 90;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Phase {
@@ -95,9 +95,9 @@ pub struct Progress {
 /// [`Checkpoint::patch_offset`] of the patch, with the sink positioned at
 /// [`Checkpoint::new_offset`]. It is its [`CHECKPOINT_LEN`] encoded bytes, validated.
 ///
-/// Layout (little-endian): version 1 (1 byte), patch offset, new offset, old position (u32 and
-/// a zero word), old size, new size (u32 each), checkpoint interval log2 (1), SHA-256 mid-state
-/// of the new image (8 × u32), SHA-256 of the new image (32), FNV-1a check of the rest (u32).
+/// Layout: version 2 (1 byte), checkpoint interval log2 (1), then little-endian u32s: patch
+/// offset, new offset, old position, old size, new size, SHA-256 mid-state of the new image
+/// (8 words); then the SHA-256 of the new image (32 bytes) and an FNV-1a check of all that (u32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpoint([u8; CHECKPOINT_LEN]);
 
@@ -128,26 +128,49 @@ fn get_u32(b: &[u8], at: usize) -> u32 {
     })
 }
 
-/// Offsets of the checkpoint fields.
-const CP_PATCH: usize = 1;
-const CP_NEW: usize = 5;
-const CP_OLD_POS: usize = 9;
-const CP_OLD_SIZE: usize = 17;
-const CP_NEW_SIZE: usize = 21;
-const CP_INTERVAL: usize = 25;
-const CP_SHA_STATE: usize = 26;
-const CP_NEW_SHA: usize = 58;
-const CP_CHECK: usize = 90;
+/// Checkpoint format version (the first byte).
+const CP_VERSION: u8 = 2;
+/// Words of a checkpoint (and of the patcher's snapshot), from byte `CP_WORDS` on.
+const CP_WORDS: usize = 2;
+const W_PATCH: usize = 0;
+const W_NEW: usize = 1;
+const W_OLD_POS: usize = 2;
+const W_OLD_SIZE: usize = 3;
+const W_NEW_SIZE: usize = 4;
+const W_SHA: usize = 5;
+const N_WORDS: usize = 13;
+const CP_NEW_SHA: usize = CP_WORDS + 4 * N_WORDS;
+const CP_CHECK: usize = CP_NEW_SHA + 32;
+const _: () = assert!(CP_CHECK + 4 == CHECKPOINT_LEN);
+
+/// Checks an encoded checkpoint (length, version, check value, consistent fields).
+fn validate(b: &[u8]) -> Result<&[u8; CHECKPOINT_LEN], Error> {
+    let b: &[u8; CHECKPOINT_LEN] = b.try_into().map_err(|_| Error::BadCheckpoint)?;
+    let word = |i: usize| get_u32(b, CP_WORDS + 4 * i);
+    let interval = b[1];
+    let new_offset = word(W_NEW);
+    if b[0] != CP_VERSION
+        || get_u32(b, CP_CHECK) != check32(&b[..CP_CHECK])
+        || !(crate::header::MIN_INTERVAL_LOG2..=crate::header::MAX_INTERVAL_LOG2)
+            .contains(&interval)
+        || new_offset >= word(W_NEW_SIZE)
+        || new_offset.trailing_zeros() < u32::from(interval)
+        || (word(W_PATCH) as usize) < HEADER_LEN
+    {
+        return Err(Error::BadCheckpoint);
+    }
+    Ok(b)
+}
 
 impl Checkpoint {
     /// Patch offset to resume feeding from.
     pub fn patch_offset(&self) -> u32 {
-        get_u32(&self.0, CP_PATCH)
+        get_u32(&self.0, CP_WORDS + 4 * W_PATCH)
     }
 
     /// New-image bytes already written and covered by this checkpoint.
     pub fn new_offset(&self) -> u32 {
-        get_u32(&self.0, CP_NEW)
+        get_u32(&self.0, CP_WORDS + 4 * W_NEW)
     }
 
     /// The encoded checkpoint (with its check value), to store as it is.
@@ -158,31 +181,8 @@ impl Checkpoint {
     /// Parses a checkpoint written by [`Checkpoint::to_bytes`] or
     /// [`Patcher::write_checkpoint`].
     pub fn from_bytes(b: &[u8]) -> Result<Checkpoint, Error> {
-        let b: &[u8; CHECKPOINT_LEN] = b.try_into().map_err(|_| Error::BadCheckpoint)?;
-        let interval = b[CP_INTERVAL];
-        let new_offset = get_u32(b, CP_NEW);
-        if b[0] != 1
-            || get_u32(b, CP_CHECK) != check32(&b[..CP_CHECK])
-            || !(crate::header::MIN_INTERVAL_LOG2..=crate::header::MAX_INTERVAL_LOG2)
-                .contains(&interval)
-            || new_offset >= get_u32(b, CP_NEW_SIZE)
-            || new_offset.trailing_zeros() < u32::from(interval)
-            || (get_u32(b, CP_PATCH) as usize) < HEADER_LEN
-        {
-            return Err(Error::BadCheckpoint);
-        }
-        Ok(Checkpoint(*b))
+        validate(b).map(|b| Checkpoint(*b))
     }
-}
-
-/// What a checkpoint holds besides the header: taken at each block boundary.
-#[derive(Clone, Copy)]
-struct Snapshot {
-    /// Zero when no checkpoint was passed (a real one is past the header).
-    patch_offset: u32,
-    new_offset: u32,
-    old_pos: u32,
-    sha_state: [u32; 8],
 }
 
 /// A window of the old image.
@@ -281,7 +281,8 @@ pub struct Patcher {
     diff_left: u32,
     extra_left: u32,
     seek: u32,
-    checkpoint: Snapshot,
+    /// The latest checkpoint's words (`W_*`); `W_PATCH` is zero while there is none.
+    snapshot: [u32; N_WORDS],
     header: Header,
     old: OldCache,
     out: Output,
@@ -299,7 +300,7 @@ impl core::fmt::Debug for Patcher {
             .field("new_size", &self.header().map(|h| h.new_size))
             .field(
                 "checkpoint",
-                &(self.checkpoint.patch_offset != 0).then_some(self.checkpoint.patch_offset),
+                &(self.snapshot[W_PATCH] != 0).then_some(self.snapshot[W_PATCH]),
             )
             .finish()
     }
@@ -345,12 +346,7 @@ impl Patcher {
                 sha: Sha::new(),
                 written: 0,
             },
-            checkpoint: Snapshot {
-                patch_offset: 0,
-                new_offset: 0,
-                old_pos: 0,
-                sha_state: [0; 8],
-            },
+            snapshot: [0; N_WORDS],
             new_checkpoint: false,
         }
     }
@@ -360,31 +356,39 @@ impl Patcher {
     /// The old image was verified before the checkpoint was taken and is not hashed again.
     pub fn resume(cp: &Checkpoint) -> Self {
         let mut p = Self::new();
-        let b = &cp.0;
-        p.phase = Phase::BlockStart;
-        // Field by field, in place: no header or SHA temporaries to zero and move.
-        p.header.old_size = get_u32(b, CP_OLD_SIZE);
-        p.header.new_size = get_u32(b, CP_NEW_SIZE);
-        p.header.interval_log2 = b[CP_INTERVAL];
-        for (i, d) in p.header.new_sha256.iter_mut().enumerate() {
+        // Cannot fail: a `Checkpoint` is validated.
+        let _ = p.restore(&cp.0);
+        p
+    }
+
+    /// Restarts this patcher from encoded checkpoint bytes ([`Patcher::write_checkpoint`],
+    /// [`Checkpoint::to_bytes`]), in place: the device's way to [`Patcher::resume`] without a
+    /// second patcher or a checkpoint value. Feed the patch from the checkpoint's patch offset
+    /// on, with the sink positioned at its new offset. On error the patcher is unchanged.
+    pub fn restore(&mut self, checkpoint: &[u8]) -> Result<(), Error> {
+        let b = validate(checkpoint)?;
+        *self = Self::new();
+        self.phase = Phase::BlockStart;
+        self.header.interval_log2 = b[1];
+        for (i, w) in self.snapshot.iter_mut().enumerate() {
+            *w = get_u32(b, CP_WORDS + 4 * i);
+        }
+        for (i, d) in self.header.new_sha256.iter_mut().enumerate() {
             *d = b[(CP_NEW_SHA + i) % CHECKPOINT_LEN];
         }
-        for (i, w) in p.out.sha.state.iter_mut().enumerate() {
-            *w = get_u32(b, CP_SHA_STATE + 4 * i);
+        for (i, w) in self.out.sha.state.iter_mut().enumerate() {
+            *w = self.snapshot[(W_SHA + i) % N_WORDS];
         }
-        p.patch_offset = get_u32(b, CP_PATCH);
-        p.new_offset = get_u32(b, CP_NEW);
-        p.old_pos = get_u32(b, CP_OLD_POS);
+        let s = &self.snapshot;
+        self.header.old_size = s[W_OLD_SIZE];
+        self.header.new_size = s[W_NEW_SIZE];
+        self.patch_offset = s[W_PATCH];
+        self.new_offset = s[W_NEW];
+        self.old_pos = s[W_OLD_POS];
         // Checkpoints fall on 64-byte boundaries: no partial SHA block is pending.
-        p.out.sha.len = p.new_offset;
-        p.out.written = p.new_offset;
-        p.checkpoint = Snapshot {
-            patch_offset: p.patch_offset,
-            new_offset: p.new_offset,
-            old_pos: p.old_pos,
-            sha_state: p.out.sha.state,
-        };
-        p
+        self.out.sha.len = s[W_NEW];
+        self.out.written = s[W_NEW];
+        Ok(())
     }
 
     /// The patch header, once it has been received.
@@ -412,26 +416,15 @@ impl Patcher {
     /// [`Checkpoint::from_bytes`] reads; false (and `out` untouched) when there is none yet.
     /// The lean alternative to [`Patcher::checkpoint`] for devices: no checkpoint value moves.
     pub fn write_checkpoint(&self, out: &mut [u8; CHECKPOINT_LEN]) -> bool {
-        let s = &self.checkpoint;
-        if s.patch_offset == 0 {
+        if self.snapshot[W_PATCH] == 0 {
             return false;
         }
-        let h = &self.header;
-        out[0] = 1;
-        let words = [
-            s.patch_offset,
-            s.new_offset,
-            s.old_pos,
-            0,
-            h.old_size,
-            h.new_size,
-        ];
-        for (i, w) in words.iter().chain(&s.sha_state).enumerate() {
-            // The interval byte sits between the sizes and the SHA state.
-            put_u32(out, CP_PATCH + 4 * i + usize::from(i >= 6), *w);
+        out[0] = CP_VERSION;
+        out[1] = self.header.interval_log2;
+        for (i, w) in self.snapshot.iter().enumerate() {
+            put_u32(out, CP_WORDS + 4 * i, *w);
         }
-        out[CP_INTERVAL] = h.interval_log2;
-        for (i, b) in h.new_sha256.iter().enumerate() {
+        for (i, b) in self.header.new_sha256.iter().enumerate() {
             out[(CP_NEW_SHA + i) % CHECKPOINT_LEN] = *b;
         }
         let check = check32(&out[..CP_CHECK]);
@@ -725,12 +718,15 @@ impl Patcher {
             } else {
                 self.phase = Phase::BlockStart;
                 self.new_checkpoint = true;
-                self.checkpoint = Snapshot {
-                    patch_offset: self.patch_offset,
-                    new_offset: self.new_offset,
-                    old_pos: self.old_pos,
-                    sha_state: self.out.sha.state,
-                };
+                let s = &mut self.snapshot;
+                s[W_PATCH] = self.patch_offset;
+                s[W_NEW] = self.new_offset;
+                s[W_OLD_POS] = self.old_pos;
+                s[W_OLD_SIZE] = self.header.old_size;
+                s[W_NEW_SIZE] = self.header.new_size;
+                for (d, w) in s.iter_mut().skip(W_SHA).zip(&self.out.sha.state) {
+                    *d = *w;
+                }
             }
         } else if self.in_len >= MAX_RECORD_BYTES && !last {
             // Should not happen: made no progress with enough input.

@@ -2,7 +2,7 @@
 //! chunks of any size, and resume from checkpoints.
 #![cfg(feature = "std")]
 
-use fota_delta::{Checkpoint, DiffOptions, Error, Patcher, apply, diff, diff_with};
+use fota_delta::{CHECKPOINT_LEN, Checkpoint, DiffOptions, Error, Patcher, apply, diff, diff_with};
 
 fn sample(n: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
@@ -97,6 +97,50 @@ fn resume_from_every_checkpoint() {
         let mut out = new[..cp.new_offset() as usize].to_vec();
         for c in patch[cp.patch_offset() as usize..].chunks(33) {
             p.feed(c, &mut old.as_slice(), &mut out).unwrap();
+        }
+        p.finish(&mut old.as_slice(), &mut out).unwrap();
+        assert_eq!(out, new);
+    }
+}
+
+#[test]
+fn push_write_checkpoint_and_restore_in_place() {
+    let old = sample(20_000, 4);
+    let new = edited(&old);
+    let patch = diff_with(
+        &old,
+        &new,
+        DiffOptions {
+            interval_log2: 12,
+            progress: None,
+        },
+    );
+    // The device flow: one patcher, `push`, checkpoint bytes into a buffer, `restore`.
+    let mut p = Patcher::new();
+    let mut out = Vec::new();
+    let mut cps = Vec::new();
+    for c in patch.chunks(77) {
+        if p.push(c, &mut old.as_slice(), &mut out).unwrap() {
+            let mut b = [0u8; CHECKPOINT_LEN];
+            assert!(p.write_checkpoint(&mut b));
+            assert_eq!(Some(Checkpoint::from_bytes(&b).unwrap()), p.checkpoint());
+            cps.push(b);
+        }
+    }
+    p.finish(&mut old.as_slice(), &mut out).unwrap();
+    assert_eq!(out, new);
+    assert!(cps.len() >= 4, "{}", cps.len());
+    let mut torn = cps[1];
+    torn[7] ^= 1;
+    assert_eq!(p.restore(&torn), Err(Error::BadCheckpoint));
+    assert_eq!(p.restore(&torn[..40]), Err(Error::BadCheckpoint));
+    for bytes in cps {
+        p.restore(&bytes).unwrap();
+        let cp = p.checkpoint().unwrap();
+        assert_eq!(cp.to_bytes(), bytes);
+        let mut out = new[..cp.new_offset() as usize].to_vec();
+        for c in patch[cp.patch_offset() as usize..].chunks(41) {
+            p.push(c, &mut old.as_slice(), &mut out).unwrap();
         }
         p.finish(&mut old.as_slice(), &mut out).unwrap();
         assert_eq!(out, new);
