@@ -75,7 +75,10 @@ enum Phase {
     Record,
     /// The diff and then the extra bytes of a record.
     Data,
+    /// All of the new image was written; `finish` checks its digest.
     Done,
+    /// `finish` found the new image's digest right.
+    Verified,
     Failed,
 }
 
@@ -222,21 +225,29 @@ struct Output {
 }
 
 impl Output {
+    /// Hands the buffered bytes to the sink; false when it failed (at offset `written`).
+    /// A `bool`, not a `Result`: returned in a register rather than through memory.
     fn flush<O: OldImage + ?Sized, N: NewImage + ?Sized>(
         &mut self,
         old: &mut O,
         sink: &mut N,
-    ) -> Result<(), Error> {
+    ) -> bool {
         let data = self.buf.get(..self.len).unwrap_or(&[]);
         if !data.is_empty() {
-            sink.write(data).map_err(|_| Error::NewWrite {
-                offset: self.written,
-            })?;
+            if sink.write(data).is_err() {
+                return false;
+            }
             self.sha.update(old, data);
             self.written = self.written.wrapping_add(self.len as u32);
             self.len = 0;
         }
-        Ok(())
+        true
+    }
+
+    fn write_error(&self) -> Error {
+        Error::NewWrite {
+            offset: self.written,
+        }
     }
 
     #[inline]
@@ -246,8 +257,8 @@ impl Output {
         sink: &mut N,
         b: u8,
     ) -> Result<(), Error> {
-        if self.len >= OUT_BUF {
-            self.flush(old, sink)?;
+        if self.len >= OUT_BUF && !self.flush(old, sink) {
+            return Err(self.write_error());
         }
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = b;
@@ -314,6 +325,7 @@ impl Default for Patcher {
 
 impl Patcher {
     /// A patcher expecting the first byte of a patch.
+    #[inline(never)]
     pub const fn new() -> Self {
         Patcher {
             phase: Phase::Header,
@@ -343,7 +355,7 @@ impl Patcher {
             out: Output {
                 buf: [0; OUT_BUF],
                 len: 0,
-                sha: Sha::new(),
+                sha: Sha::zeroed(),
                 written: 0,
             },
             snapshot: [0; N_WORDS],
@@ -434,7 +446,7 @@ impl Patcher {
 
     /// True once the whole new image was written and verified.
     pub fn is_done(&self) -> bool {
-        self.phase == Phase::Done
+        self.phase == Phase::Verified
     }
 
     /// Feeds the next chunk of the patch (any size, including empty). All of `chunk` is taken.
@@ -495,23 +507,34 @@ impl Patcher {
         if self.phase == Phase::Failed {
             return Err(Error::Finished);
         }
-        let r = self.run(old, new, true).and_then(|()| {
-            if self.phase == Phase::Done {
-                Ok(())
-            } else {
+        if self.phase == Phase::Verified {
+            return Ok(());
+        }
+        let mut r = self.run(old, new, true);
+        if r.is_ok() {
+            // The one place the new image's digest is checked.
+            r = if self.phase != Phase::Done {
                 Err(Error::Truncated {
                     patch_offset: self.patch_offset,
                 })
-            }
-        });
+            } else if !self.out.sha.matches(old, &self.header.new_sha256) {
+                Err(Error::NewDigestMismatch)
+            } else {
+                self.phase = Phase::Verified;
+                Ok(())
+            };
+        }
         if r.is_err() {
             self.phase = Phase::Failed;
         }
         r
     }
 
+    /// Hashes the old image (through the output's digest, restarted afterwards for the new
+    /// image: one SHA state in RAM and no temporary).
     fn verify_old<O: OldImage + ?Sized>(&mut self, src: &mut O) -> Result<(), Error> {
-        let mut sha = Sha::new();
+        let sha = &mut self.out.sha;
+        sha.start();
         let mut at: u32 = 0;
         while at < self.header.old_size {
             let len = ((self.header.old_size - at) as usize).min(OLD_BUF);
@@ -525,6 +548,7 @@ impl Patcher {
         if !sha.matches(src, &self.header.old_sha256) {
             return Err(Error::OldDigestMismatch);
         }
+        sha.start();
         Ok(())
     }
 
@@ -540,7 +564,7 @@ impl Patcher {
                 Phase::BlockStart => INIT_BYTES,
                 Phase::Record => MAX_RECORD_BYTES,
                 Phase::Data => MAX_BYTE_BYTES,
-                Phase::Done => {
+                Phase::Done | Phase::Verified => {
                     if avail > 0 {
                         return Err(Error::TrailingData {
                             patch_offset: self.patch_offset,
@@ -578,9 +602,6 @@ impl Patcher {
                 } else {
                     Phase::BlockStart
                 };
-                if self.phase == Phase::Done {
-                    self.end_image(old)?;
-                }
                 continue;
             }
             self.step(old, new, last)?;
@@ -690,7 +711,9 @@ impl Patcher {
                         }
                         self.phase = Phase::Record;
                     }
-                    Phase::Header | Phase::Done | Phase::Failed => return Ok(()),
+                    Phase::Header | Phase::Done | Phase::Verified | Phase::Failed => {
+                        return Ok(());
+                    }
                 }
             }
         })();
@@ -711,10 +734,11 @@ impl Patcher {
             });
         }
         if block_done {
-            self.out.flush(old, new)?;
+            if !self.out.flush(old, new) {
+                return Err(self.out.write_error());
+            }
             if self.new_offset == self.header.new_size {
                 self.phase = Phase::Done;
-                self.end_image(old)?;
             } else {
                 self.phase = Phase::BlockStart;
                 self.new_checkpoint = true;
@@ -733,13 +757,6 @@ impl Patcher {
             return Err(Error::CorruptStream {
                 patch_offset: self.patch_offset,
             });
-        }
-        Ok(())
-    }
-
-    fn end_image<O: OldImage + ?Sized>(&mut self, old: &mut O) -> Result<(), Error> {
-        if !self.out.sha.matches(old, &self.header.new_sha256) {
-            return Err(Error::NewDigestMismatch);
         }
         Ok(())
     }

@@ -28,18 +28,33 @@ pub(crate) struct Sha {
     buf: [u8; 64],
     fill: usize,
     pub(crate) len: u32,
-    /// Last: the only non-zero initial field (see `Patcher`).
     pub(crate) state: [u32; 8],
 }
 
 impl Sha {
-    pub(crate) const fn new() -> Self {
+    /// A digest to [`Sha::start`] before use: all zeros, so that a patcher's initial state is a
+    /// plain memory clear.
+    pub(crate) const fn zeroed() -> Self {
         Sha {
-            state: H0,
+            state: [0; 8],
             buf: [0; 64],
             fill: 0,
             len: 0,
         }
+    }
+
+    /// (Re)starts the digest, in place.
+    pub(crate) fn start(&mut self) {
+        self.state = H0;
+        self.fill = 0;
+        self.len = 0;
+    }
+
+    #[cfg(test)]
+    pub(crate) fn new() -> Self {
+        let mut s = Self::zeroed();
+        s.start();
+        s
     }
 
     fn block<O: OldImage + ?Sized>(&mut self, c: &mut O) {
