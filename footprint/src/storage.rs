@@ -69,7 +69,7 @@ pub fn probe() {
     };
     let data = crate::input(300);
     let uri = data.get(..40).unwrap_or(&[]);
-    if journal.identity() != Some(PackageIdentity::Pull { uri, etag: b"e" }) {
+    if !journal.is_download_of(PackageIdentity::Pull { uri, etag: b"e" }) {
         crate::keep(journal.begin(&mut flash, Some(PackageIdentity::Pull { uri, etag: b"e" })));
     }
     let mut writer = match SlotWriter::resume(

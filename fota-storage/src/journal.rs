@@ -1,37 +1,40 @@
 //! The progress journal in the state area: append-only, CRC-checked records with sequence
 //! numbers, compacted by rotating banks, robust to torn writes and erases.
 //!
-//! # On flash
+//! # On flash (format 2)
 //!
 //! The state area is split into banks of whole sectors. A bank holds records, each starting at a
-//! `WRITE_SIZE`-aligned offset:
+//! `WRITE_SIZE`-aligned offset and written with one flash write:
 //!
 //! ```text
-//! kind u8 | 0x00 | payload length u16 LE | sequence u32 LE | payload | CRC-32 LE of all before | 0xFF padding
+//! kind u8 | format 0x02 | payload length u16 LE | sequence u32 LE | payload | CRC-32 LE of all before | 0xFF padding
 //! ```
 //!
-//! A record is written front to back in 32-byte pieces; a cut between them leaves a record whose
-//! CRC fails. Reading a bank stops at the first record that does not check; the bytes after it
-//! must be erased for the bank to take more records, otherwise (a torn write) the next record
-//! starts a fresh bank. A written word is never programmed again. When the current bank is full
-//! or torn, the next bank in the ring is erased and gets a snapshot of the live state
-//! (anti-rollback counter, package identity, progress, boot record) and then a seal record. A
-//! bank whose snapshot has no seal is an interrupted rotation: the rotation is redone before
-//! anything else is appended, so the previous bank (which still holds the state) is erased only
-//! once a complete snapshot exists elsewhere. Mounting reads all banks and keeps, per kind, the
-//! record with the highest sequence number (the largest value for the anti-rollback counter);
-//! progress counts only for the download session of the newest identity record.
+//! There are five kinds, all handled alike: package identity (session u32, identity), progress
+//! (session u32, durable u32, checkpoint), boot record, anti-rollback counter, and the seal.
+//! Mounting reads every bank front to back up to the first record that does not check, and
+//! keeps per kind the payload of the record with the highest sequence number. Every journal
+//! operation changes the record of one kind only, so the state is always "before" or "after"
+//! an operation, whichever records survived a cut.
 //!
-//! The anti-rollback counter is the largest anti-rollback record, or the version of the boot
-//! record if that is confirmed. It never moves backwards: a rotation's snapshot writes the
-//! counter with the confirmed version folded in, and a confirmed boot record is replaced only
-//! once an anti-rollback record holds its version.
+//! An operation appends its record to the current bank. When the bank is full, or the bytes
+//! after its last record are not erased (a torn write), the next bank in the ring is erased and
+//! gets a snapshot of the live state (the new record included) and then a seal record. A bank
+//! whose newest record is not preceded by a seal is an interrupted rotation: it is redone at
+//! the next append, so the previous bank (which still holds the state) is erased only once a
+//! complete snapshot exists elsewhere. A written word is never programmed again.
+//!
+//! The anti-rollback counter is the newest counter record, or the version of the boot record if
+//! that is confirmed and higher. Counter records are only ever written with a value at least the
+//! counter's, so the newest is the largest; a rotation's snapshot writes the counter with the
+//! confirmed version folded in, and a confirmed boot record is replaced only once a counter
+//! record holds its version.
 
 use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
-use crate::layout::{self, Layout, Region};
-use crate::{ERASED, ERASED_BYTE, MAX_WRITE_SIZE, crc32_update};
+use crate::layout::{Layout, Nor, Region};
+use crate::{ERASED, MAX_WRITE_SIZE, crc32_update};
 
 /// Largest checkpoint blob a progress record holds.
 pub const CHECKPOINT_MAX: usize = 128;
@@ -45,14 +48,40 @@ const HEADER: usize = 8;
 const CRC_LEN: usize = 4;
 const PAYLOAD_MAX: usize = 4 + IDENTITY_MAX;
 
-const KIND_IDENTITY: u8 = 0xA1;
-const KIND_PROGRESS: u8 = 0xA2;
-const KIND_BOOT: u8 = 0xA3;
-const KIND_MIN_VERSION: u8 = 0xA4;
+/// On-flash format of the records (format 1 had a zero here).
+const FORMAT: u8 = 2;
+/// Kind byte of the first kind; kind `k` is stored as `KIND_BASE + k`.
+const KIND_BASE: u8 = 0xA1;
+const K_IDENTITY: usize = 0;
+const K_PROGRESS: usize = 1;
+const K_BOOT: usize = 2;
+const K_MIN: usize = 3;
 /// Ends a rotation's snapshot: a bank without it is an interrupted rotation.
-const KIND_SEAL: u8 = 0xA5;
+const K_SEAL: usize = 4;
+const KINDS: usize = 5;
 
 const BOOT_LEN: usize = 13;
+const PROGRESS_MAX: usize = 8 + CHECKPOINT_MAX;
+
+/// Where each kind's newest payload lives in [`Journal`]'s state buffer (kind `k` at
+/// `OFF[k]..OFF[k + 1]`, its largest payload).
+const OFF: [usize; KINDS + 1] = {
+    let a = PAYLOAD_MAX;
+    let b = a + PROGRESS_MAX;
+    let c = b + BOOT_LEN;
+    let d = c + 4;
+    [0, a, b, c, d, d]
+};
+const STATE_LEN: usize = OFF[KINDS];
+const O_BOOT: usize = OFF[K_BOOT];
+const O_MIN: usize = OFF[K_MIN];
+
+/// CRC-32 register after a record followed by its own (inverted, little-endian) CRC.
+const CRC_RESIDUE: u32 = 0xDEBB_20E3;
+
+/// A whole record (largest payload), rounded up to the largest write granule.
+const RECORD_BUF: usize =
+    (HEADER + PAYLOAD_MAX + CRC_LEN).div_ceil(MAX_WRITE_SIZE) * MAX_WRITE_SIZE;
 
 /// What is being downloaded: resumption continues only the same package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,36 +105,6 @@ impl<'a> PackageIdentity<'a> {
         match *self {
             PackageIdentity::Pull { uri, etag } => (1, uri, etag),
             PackageIdentity::Push { id } => (2, &[], id),
-        }
-    }
-
-    /// Encoded length, checking the limits.
-    fn encoded_len(&self) -> Result<usize, Error> {
-        let (_, a, b) = self.parts();
-        if a.len() > URI_MAX {
-            return Err(Error::TooLarge {
-                len: a.len() as u32,
-                max: URI_MAX as u32,
-            });
-        }
-        if b.len() > TAG_MAX {
-            return Err(Error::TooLarge {
-                len: b.len() as u32,
-                max: TAG_MAX as u32,
-            });
-        }
-        Ok(3 + a.len() + b.len())
-    }
-
-    /// Writes the encoding (length checked by `encoded_len`) into `out`.
-    fn encode(&self, out: &mut [u8]) {
-        let (kind, a, b) = self.parts();
-        let mut at = 0;
-        for chunk in [&[kind, a.len() as u8][..], a, &[b.len() as u8], b] {
-            if let Some(dst) = out.get_mut(at..at + chunk.len()) {
-                dst.copy_from_slice(chunk);
-            }
-            at += chunk.len();
         }
     }
 
@@ -183,212 +182,12 @@ impl BootRecord {
         image_size: 0,
         version: 0,
     };
-
-    fn encode(&self) -> [u8; BOOT_LEN] {
-        let mut out = [0u8; BOOT_LEN];
-        out[0] = self.state as u8;
-        out[1..5].copy_from_slice(&self.step.to_le_bytes());
-        out[5..9].copy_from_slice(&self.image_size.to_le_bytes());
-        out[9..13].copy_from_slice(&self.version.to_le_bytes());
-        out
-    }
-
-    fn decode(b: &[u8]) -> Option<Self> {
-        if b.len() != BOOT_LEN {
-            return None;
-        }
-        Some(BootRecord {
-            state: BootState::from_u8(*b.first()?)?,
-            step: le32(b, 1),
-            image_size: le32(b, 5),
-            version: le32(b, 9),
-        })
-    }
 }
 
 fn le32(b: &[u8], at: usize) -> u32 {
     let mut v = [0u8; 4];
-    if let Some(s) = b.get(at..at + 4) {
-        v.copy_from_slice(s);
-    }
+    copy(&mut v, b.get(at..).unwrap_or_default());
     u32::from_le_bytes(v)
-}
-
-/// The journal's state in RAM, loaded by [`Journal::mount`]; every change is appended to flash
-/// before the call returns.
-#[derive(Debug, Clone)]
-pub struct Journal {
-    log: Log,
-    session: u32,
-    identity: [u8; IDENTITY_MAX],
-    identity_len: usize,
-    durable: u32,
-    checkpoint: [u8; CHECKPOINT_MAX],
-    checkpoint_len: usize,
-    boot: BootRecord,
-    min_version: u32,
-}
-
-/// Where records go: the append point in the ring of banks.
-#[derive(Debug, Clone)]
-struct Log {
-    area: Region,
-    bank: u32,
-    banks: u32,
-    write: u32,
-    cur_bank: u32,
-    cur_off: u32,
-    clean: bool,
-    seq: u32,
-}
-
-/// Largest payload per kind (`KIND_IDENTITY..=KIND_SEAL`).
-const KIND_MAX: [u16; 5] = [
-    PAYLOAD_MAX as u16,
-    8 + CHECKPOINT_MAX as u16,
-    BOOT_LEN as u16,
-    4,
-    0,
-];
-
-/// CRC-32 register after a record followed by its own (inverted, little-endian) CRC.
-const CRC_RESIDUE: u32 = 0xDEBB_20E3;
-
-/// A whole record (largest payload), rounded up to the largest write granule.
-const RECORD_BUF: usize =
-    (HEADER + PAYLOAD_MAX + CRC_LEN).div_ceil(MAX_WRITE_SIZE) * MAX_WRITE_SIZE;
-
-/// Whether a record with `seq` is newer than the newest of its kind so far (and makes it so).
-fn newer(best: &mut Option<u32>, seq: u32) -> bool {
-    let n = best.is_none_or(|b| seq > b);
-    if n {
-        *best = Some(seq);
-    }
-    n
-}
-
-impl Journal {
-    /// Reads the journal from the state area of `layout`: the newest valid records win.
-    pub fn mount<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<Self, Error> {
-        let mut j = Journal {
-            log: Log {
-                area: layout.state(),
-                bank: layout.bank_size(),
-                banks: layout.banks(),
-                write: layout.write_size(),
-                cur_bank: 0,
-                cur_off: 0,
-                clean: true,
-                seq: 0,
-            },
-            session: 0,
-            identity: [0; IDENTITY_MAX],
-            identity_len: 0,
-            durable: 0,
-            checkpoint: [0; CHECKPOINT_MAX],
-            checkpoint_len: 0,
-            boot: BootRecord::IDLE,
-            min_version: 0,
-        };
-        // Sequence numbers of the newest identity, progress and boot records, whose contents
-        // are taken as they are found; the session the newest progress record belongs to.
-        let mut best = [None; 3];
-        let mut prog_session = 0;
-        // Sequence number of the newest record of all; its bank's end and seal.
-        let mut newest = None;
-        // The bank holding it (`u32::MAX`: none yet).
-        let mut newest_bank = u32::MAX;
-        let mut cur_end = 0;
-        let mut cur_sealed = false;
-        let bank = j.log.bank;
-        let mut rec = [0u8; RECORD_BUF];
-        for b in 0..j.log.banks {
-            let base = j.log.area.offset + b * bank;
-            let mut p = 0u32;
-            let mut sealed = false;
-            while p + (HEADER + CRC_LEN) as u32 <= bank {
-                let (hdr, rest) = rec.split_at_mut(HEADER);
-                layout::read(flash, base + p, hdr)?;
-                let kind = hdr[0];
-                let len = u16::from_le_bytes([hdr[2], hdr[3]]) as usize;
-                let seq = le32(hdr, 4);
-                let k = kind.wrapping_sub(KIND_IDENTITY) as usize;
-                let total = (len + HEADER + CRC_LEN) as u32;
-                let fits = KIND_MAX.get(k).is_some_and(|&m| len <= m as usize);
-                if !fits || len > PAYLOAD_MAX || hdr[1] != 0 || total > bank - p {
-                    break;
-                }
-                let tail = rest.get_mut(..len + CRC_LEN).unwrap_or_default();
-                layout::read(flash, base + p + HEADER as u32, tail)?;
-                // A good record followed by its CRC leaves the residue.
-                let r = rec.get(..total as usize).unwrap_or_default();
-                if crc32_update(0xFFFF_FFFF, r) != CRC_RESIDUE {
-                    break;
-                }
-                let payload = r.get(HEADER..HEADER + len).unwrap_or_default();
-                let after = |at: usize| payload.get(at..).unwrap_or_default();
-                // Identity, progress and anti-rollback records start with a u32.
-                let first = le32(payload, 0);
-                let is_newer = best.get_mut(k).is_some_and(|s| newer(s, seq));
-                match kind {
-                    KIND_IDENTITY if is_newer => {
-                        j.session = first;
-                        // An empty identity (a reset) or a stale layout: no download to resume.
-                        let id = after(4);
-                        j.identity_len = match PackageIdentity::decode(id) {
-                            Some(_) => copy(&mut j.identity, id),
-                            None => 0,
-                        };
-                    }
-                    KIND_PROGRESS if is_newer => {
-                        prog_session = first;
-                        j.durable = le32(payload, 4);
-                        j.checkpoint_len = copy(&mut j.checkpoint, after(8));
-                    }
-                    KIND_BOOT if is_newer => {
-                        j.boot = BootRecord::decode(payload).unwrap_or(BootRecord::IDLE);
-                    }
-                    KIND_MIN_VERSION => j.min_version = j.min_version.max(first),
-                    KIND_SEAL => sealed = true,
-                    _ => {}
-                }
-                if newer(&mut newest, seq) {
-                    newest_bank = b;
-                }
-                p += j.log.round(total);
-            }
-            if newest_bank == b {
-                cur_end = p;
-                cur_sealed = sealed;
-            }
-        }
-        // Progress counts only for the download session of the newest identity.
-        if prog_session != j.session || j.identity_len == 0 {
-            j.durable = 0;
-            j.checkpoint_len = 0;
-        }
-        match newest {
-            Some(seq) if cur_sealed => {
-                j.log.seq = seq.wrapping_add(1);
-                j.log.cur_bank = newest_bank;
-                j.log.cur_off = cur_end;
-                j.log.clean = j.log.erased_from(flash, cur_end)?;
-            }
-            Some(seq) => {
-                // A rotation into that bank was cut before its seal: its records are copies of
-                // state the previous bank still holds. Redo that rotation at the next append.
-                j.log.seq = seq.wrapping_add(1);
-                j.log.cur_bank = newest_bank.checked_sub(1).unwrap_or(j.log.banks - 1);
-                j.log.clean = false;
-            }
-            None => {
-                // Fresh state area: the first append rotates into bank 0.
-                j.log.cur_bank = j.log.banks - 1;
-                j.log.clean = false;
-            }
-        }
-        Ok(j)
-    }
 }
 
 /// Copies as much of `src` as fits into `dst`; returns the bytes copied.
@@ -400,62 +199,184 @@ fn copy(dst: &mut [u8], src: &[u8]) -> usize {
     n
 }
 
-impl Log {
-    fn erased_from<F: NorFlash>(&self, flash: &mut F, from: u32) -> Result<bool, Error> {
-        let base = self.area.offset + self.cur_bank * self.bank;
-        let mut chunk = [0u8; 32];
-        let mut p = from;
-        while p < self.bank {
-            let n = (self.bank - p).min(32) as usize;
-            let c = chunk.get_mut(..n).ok_or(Error::InvalidState)?;
-            layout::read(flash, base + p, c)?;
-            if c.iter().any(|&b| b != ERASED_BYTE) {
-                return Ok(false);
-            }
-            p += n as u32;
-        }
-        Ok(true)
-    }
+/// The journal's state in RAM, loaded by [`Journal::mount`]; every change is appended to flash
+/// before the call returns.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    log: Log,
+    /// The newest payload of each kind, at `OFF[kind]`.
+    state: [u8; STATE_LEN],
+    /// Its length (0: no record of that kind yet).
+    lens: [u16; KINDS],
+}
+
+/// Where records go: the append point in the ring of banks.
+#[derive(Debug, Clone)]
+struct Log {
+    area: Region,
+    bank: u32,
+    banks: u32,
+    write: u32,
+    cur_bank: u32,
+    cur_off: u32,
+    /// The bytes from `cur_off` to the bank's end are erased.
+    clean: bool,
+    /// Sequence number of the next record (numbers start at 1; 0 means "none").
+    seq: u32,
 }
 
 impl Journal {
+    /// Reads the journal from the state area of `layout`: the newest valid records win.
+    pub fn mount<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<Self, Error> {
+        Self::mount_dyn(flash, layout)
+    }
+
+    fn mount_dyn(flash: &mut dyn Nor, layout: &Layout) -> Result<Self, Error> {
+        let mut j = Journal {
+            log: Log {
+                area: layout.state(),
+                bank: layout.bank_size(),
+                banks: layout.banks(),
+                write: layout.write_size(),
+                cur_bank: 0,
+                cur_off: 0,
+                // Whatever follows the last good record (a torn write, stray bits) is not
+                // trusted: the first append after a mount starts a fresh bank.
+                clean: false,
+                seq: 0,
+            },
+            state: [0; STATE_LEN],
+            lens: [0; KINDS],
+        };
+        // Sequence number of the newest record of each kind, and of all.
+        let mut best = [0u32; KINDS];
+        let mut newest = 0u32;
+        let bank = j.log.bank;
+        let mut rec = [0u8; RECORD_BUF];
+        for b in 0..j.log.banks {
+            let base = j.log.area.offset + b * bank;
+            // Records count only in a sealed bank (a complete rotation): the first pass looks
+            // for the seal, the second takes the records.
+            let mut sealed = false;
+            for take in [false, true] {
+                if take && !sealed {
+                    break;
+                }
+                let mut p = 0u32;
+                // One read per record: as much as the largest record, or the rest of the bank.
+                while let Some(buf) = rec.get_mut(..(bank - p).min(RECORD_BUF as u32) as usize) {
+                    flash.read_at(base + p, buf)?;
+                    let k = buf.first().copied().unwrap_or(0).wrapping_sub(KIND_BASE) as usize;
+                    let len = le32(buf, 2) & 0xFFFF;
+                    let total = len + (HEADER + CRC_LEN) as u32;
+                    let (Some(&lo), Some(&hi)) = (OFF.get(k), OFF.get(k + 1)) else {
+                        break;
+                    };
+                    let seq = le32(buf, 4);
+                    // A good record followed by its CRC leaves the residue.
+                    if buf.get(1) != Some(&FORMAT)
+                        || len as usize > hi - lo
+                        || crc32_update(!0, buf.get(..total as usize).unwrap_or(&[1]))
+                            != CRC_RESIDUE
+                    {
+                        break;
+                    }
+                    sealed |= k == K_SEAL;
+                    if take
+                        && let Some(s) = best.get_mut(k)
+                        && seq > *s
+                    {
+                        *s = seq;
+                        let payload = buf.get(HEADER..HEADER + len as usize).unwrap_or_default();
+                        copy(j.state.get_mut(lo..hi).unwrap_or_default(), payload);
+                        if let Some(l) = j.lens.get_mut(k) {
+                            *l = len as u16;
+                        }
+                        if seq > newest {
+                            newest = seq;
+                            j.log.cur_bank = b;
+                        }
+                    }
+                    p += j.log.round(total);
+                }
+            }
+        }
+        // Progress of another session than the newest identity's is no resume point.
+        if le32(j.payload(K_PROGRESS), 0) != j.session() || j.payload(K_IDENTITY).len() <= 4 {
+            j.lens[K_PROGRESS] = 0;
+        }
+        // The next append rotates into the bank after the newest sealed one: whatever that
+        // holds is older, or an interrupted rotation. A fresh area starts at bank 0.
+        if newest == 0 {
+            j.log.cur_bank = j.log.banks - 1;
+        }
+        j.log.seq = newest.wrapping_add(1);
+        Ok(j)
+    }
+
+    fn payload(&self, k: usize) -> &[u8] {
+        payload(&self.state, &self.lens, k)
+    }
+
     /// The package being downloaded, if any.
     pub fn identity(&self) -> Option<PackageIdentity<'_>> {
-        if self.identity_len == 0 {
-            return None;
+        PackageIdentity::decode(self.payload(K_IDENTITY).get(4..)?)
+    }
+
+    /// Whether the download recorded is of `identity` (what [`Journal::identity`] would
+    /// compare, without decoding).
+    pub fn is_download_of(&self, identity: PackageIdentity<'_>) -> bool {
+        let mut rest = self.payload(K_IDENTITY).get(4..).unwrap_or_default();
+        let (kind, a, b) = identity.parts();
+        for part in [&[kind, a.len() as u8][..], a, &[b.len() as u8], b] {
+            match rest.split_at_checked(part.len()) {
+                Some((head, tail)) if head == part => rest = tail,
+                _ => return false,
+            }
         }
-        PackageIdentity::decode(self.identity.get(..self.identity_len)?)
+        rest.is_empty()
     }
 
     /// Number of the current download session (changes with every [`Journal::begin`]).
     pub fn session(&self) -> u32 {
-        self.session
+        le32(&self.state, 0)
     }
 
     /// Bytes of the current download durable in the staging slot: the resume point and the
     /// value of /5/0/26500.
     pub fn durable(&self) -> u32 {
-        self.durable
+        le32(self.payload(K_PROGRESS), 4)
     }
 
     /// The checkpoint recorded with [`Journal::durable`] (empty if none).
     pub fn checkpoint(&self) -> &[u8] {
-        self.checkpoint.get(..self.checkpoint_len).unwrap_or(&[])
+        self.payload(K_PROGRESS).get(8..).unwrap_or_default()
     }
 
     /// The boot hand-off record.
     pub fn boot(&self) -> BootRecord {
-        self.boot
+        let b = self.state.get(O_BOOT..).unwrap_or_default();
+        match b.first().copied().and_then(BootState::from_u8) {
+            Some(state) => BootRecord {
+                state,
+                step: le32(b, 1),
+                image_size: le32(b, 5),
+                version: le32(b, 9),
+            },
+            None => BootRecord::IDLE,
+        }
     }
 
     /// The anti-rollback counter: the lowest firmware version the device accepts. It never
     /// decreases: it is the largest value given to [`Journal::raise_min_version`] or recorded as
     /// the version of a [`BootState::Confirmed`] boot record.
     pub fn min_version(&self) -> u32 {
-        if self.boot.state == BootState::Confirmed {
-            self.min_version.max(self.boot.version)
+        let boot = self.boot();
+        let min = le32(&self.state, O_MIN);
+        if boot.state == BootState::Confirmed {
+            min.max(boot.version)
         } else {
-            self.min_version
+            min
         }
     }
 
@@ -465,23 +386,29 @@ impl Journal {
         flash: &mut F,
         identity: Option<PackageIdentity<'_>>,
     ) -> Result<(), Error> {
-        let len = match identity {
-            Some(id) => id.encoded_len()?,
-            None => 0,
+        let (kind, a, b) = match identity {
+            Some(id) => id.parts(),
+            None => (0, &[][..], &[][..]),
         };
-        // Rotate first: the snapshot must carry the old identity, not the new one.
-        self.make_room(flash, 4 + len)?;
-        if let Some(id) = identity {
-            id.encode(&mut self.identity);
+        for (part, max) in [(a, URI_MAX), (b, TAG_MAX)] {
+            if part.len() > max {
+                return Err(Error::TooLarge {
+                    len: part.len() as u32,
+                    max: max as u32,
+                });
+            }
         }
-        self.identity_len = len;
-        let session = self.log.seq;
-        self.session = session;
-        self.durable = 0;
-        self.checkpoint_len = 0;
-        let ident = self.identity.get(..len).unwrap_or(&[]);
-        self.log
-            .put(flash, KIND_IDENTITY, &[&session.to_le_bytes(), ident])
+        // The session is the number of a record: unique, and never the one of an older begin.
+        let session = self.log.seq.to_le_bytes();
+        let head = [kind, a.len() as u8];
+        let parts: [&[u8]; 5] = match identity {
+            Some(_) => [&session, &head, a, &[b.len() as u8], b],
+            None => [&session, &[], &[], &[], &[]],
+        };
+        self.set(K_IDENTITY, &parts);
+        // The previous session's progress is dead: keep it out of rotation snapshots.
+        self.lens[K_PROGRESS] = 0;
+        self.commit(flash, K_IDENTITY)
     }
 
     /// Records that `durable` bytes of the current download are in flash, with the patcher's
@@ -498,19 +425,12 @@ impl Journal {
                 max: CHECKPOINT_MAX as u32,
             });
         }
-        if self.identity_len == 0 {
+        if self.payload(K_IDENTITY).len() <= 4 {
             return Err(Error::InvalidState);
         }
-        self.make_room(flash, 8 + checkpoint.len())?;
-        let parts: [&[u8]; 3] = [
-            &self.session.to_le_bytes(),
-            &durable.to_le_bytes(),
-            checkpoint,
-        ];
-        self.log.put(flash, KIND_PROGRESS, &parts)?;
-        self.durable = durable;
-        self.checkpoint_len = copy(&mut self.checkpoint, checkpoint);
-        Ok(())
+        let session = self.session().to_le_bytes();
+        self.set(K_PROGRESS, &[&session, &durable.to_le_bytes(), checkpoint]);
+        self.commit(flash, K_PROGRESS)
     }
 
     /// Replaces the boot hand-off record.
@@ -520,14 +440,20 @@ impl Journal {
         record: BootRecord,
     ) -> Result<(), Error> {
         // A confirmed version stays the floor once its record is replaced: to flash first.
-        let old = self.boot;
-        if old.state == BootState::Confirmed && old.version > self.min_version {
+        let old = self.boot();
+        if old.state == BootState::Confirmed && old.version > le32(&self.state, O_MIN) {
             self.put_min_version(flash, old.version)?;
         }
-        self.make_room(flash, BOOT_LEN)?;
-        self.log.put(flash, KIND_BOOT, &[&record.encode()])?;
-        self.boot = record;
-        Ok(())
+        self.set(
+            K_BOOT,
+            &[
+                &[record.state as u8],
+                &record.step.to_le_bytes(),
+                &record.image_size.to_le_bytes(),
+                &record.version.to_le_bytes(),
+            ],
+        );
+        self.commit(flash, K_BOOT)
     }
 
     /// Raises the anti-rollback counter to `version` (never lowers it).
@@ -543,28 +469,32 @@ impl Journal {
         self.put_min_version(flash, version)
     }
 
-    /// Appends an anti-rollback record; `version` is at least the counter (`min_version()`).
-    fn put_min_version<F: NorFlash>(&mut self, flash: &mut F, version: u32) -> Result<(), Error> {
-        self.make_room(flash, 4)?;
-        self.log
-            .put(flash, KIND_MIN_VERSION, &[&version.to_le_bytes()])?;
-        // A rotation in `make_room` may have folded a confirmed version in: never lower it.
-        self.min_version = self.min_version.max(version);
-        Ok(())
+    /// Appends a counter record; `version` is at least the counter (`min_version()`).
+    fn put_min_version(&mut self, flash: &mut dyn Nor, version: u32) -> Result<(), Error> {
+        self.set(K_MIN, &[&version.to_le_bytes()]);
+        self.commit(flash, K_MIN)
     }
 
-    /// Rotates to a fresh bank unless the current one is clean and has room for a record with
-    /// `len` payload bytes.
-    fn make_room<F: NorFlash>(&mut self, flash: &mut F, len: usize) -> Result<(), Error> {
-        let padded = self.log.padded(len);
-        if !self.log.clean || padded > self.log.bank - self.log.cur_off {
-            self.rotate(flash)?;
+    /// Makes `parts` (checked by the caller to fit) the payload of kind `k` in RAM.
+    fn set(&mut self, k: usize, parts: &[&[u8]]) {
+        let at = OFF.get(k).copied().unwrap_or(0);
+        let mut len = 0;
+        for p in parts {
+            len += copy(self.state.get_mut(at + len..).unwrap_or_default(), p);
         }
-        Ok(())
+        if let Some(l) = self.lens.get_mut(k) {
+            *l = len as u16;
+        }
     }
 
-    /// Moves to the next bank: erase it, then write a snapshot of the live state and a seal.
-    fn rotate<F: NorFlash>(&mut self, flash: &mut F) -> Result<(), Error> {
+    /// Puts kind `k`'s payload on flash: appended to the current bank if it is clean and has
+    /// room, else as part of a rotation's snapshot.
+    fn commit(&mut self, flash: &mut dyn Nor, k: usize) -> Result<(), Error> {
+        let len = self.payload(k).len();
+        if self.log.clean && self.log.padded(len) <= self.log.bank - self.log.cur_off {
+            return self.log.put(flash, k, payload(&self.state, &self.lens, k));
+        }
+        // Moves to the next bank: erase it, then write a snapshot of the live state and a seal.
         let log = &mut self.log;
         let next = match log.cur_bank + 1 {
             n if n < log.banks => n,
@@ -574,36 +504,35 @@ impl Journal {
         log.clean = false;
         log.cur_bank = next;
         log.cur_off = 0;
-        layout::erase(flash, from, from + log.bank)?;
+        flash.erase_range(from, from + log.bank)?;
         log.clean = true;
+        // The counter with the confirmed version folded in (never lower than before).
         let min = self.min_version();
-        self.min_version = min;
-        let log = &mut self.log;
         if min > 0 {
-            log.put(flash, KIND_MIN_VERSION, &[&min.to_le_bytes()])?;
+            self.set(K_MIN, &[&min.to_le_bytes()]);
         }
-        let session = self.session.to_le_bytes();
-        let ident = self.identity.get(..self.identity_len).unwrap_or(&[]);
-        log.put(flash, KIND_IDENTITY, &[&session, ident])?;
-        if self.identity_len > 0 && (self.durable > 0 || self.checkpoint_len > 0) {
-            let cp = self.checkpoint.get(..self.checkpoint_len).unwrap_or(&[]);
-            log.put(
-                flash,
-                KIND_PROGRESS,
-                &[&session, &self.durable.to_le_bytes(), cp],
-            )?;
+        for k in 0..KINDS {
+            // The seal (the last kind) has no payload.
+            let p = payload(&self.state, &self.lens, k);
+            if k == K_SEAL || !p.is_empty() {
+                self.log.put(flash, k, p)?;
+            }
         }
-        if self.boot != BootRecord::IDLE {
-            log.put(flash, KIND_BOOT, &[&self.boot.encode()])?;
-        }
-        log.put(flash, KIND_SEAL, &[])
+        Ok(())
     }
 }
 
+/// The newest payload of kind `k` (empty if none).
+fn payload<'a>(state: &'a [u8; STATE_LEN], lens: &[u16; KINDS], k: usize) -> &'a [u8] {
+    let len = lens.get(k).copied().unwrap_or(0) as usize;
+    let at = OFF.get(k).copied().unwrap_or(0);
+    state.get(at..at + len).unwrap_or_default()
+}
+
 impl Log {
+    /// A record with `len` payload bytes, padded to the write granule.
     fn padded(&self, len: usize) -> u32 {
-        let total = (HEADER + len + CRC_LEN) as u32;
-        self.round(total)
+        self.round((HEADER + len + CRC_LEN) as u32)
     }
 
     /// `n` rounded up to the write granule (a power of two: no division).
@@ -612,13 +541,10 @@ impl Log {
         (n + m) & !m
     }
 
-    /// Writes one record at the append point (which must have room), assembled in RAM and
-    /// written in `MAX_WRITE_SIZE` pieces: a cut between them leaves a record whose CRC fails.
-    fn put<F: NorFlash>(&mut self, flash: &mut F, kind: u8, parts: &[&[u8]]) -> Result<(), Error> {
-        let mut len = 0usize;
-        for p in parts {
-            len += p.len();
-        }
+    /// Writes one record of kind `k` at the append point, assembled in RAM and written with one
+    /// flash write: a cut or torn write leaves a record whose CRC fails.
+    fn put(&mut self, flash: &mut dyn Nor, k: usize, payload: &[u8]) -> Result<(), Error> {
+        let len = payload.len();
         let padded = self.padded(len);
         if len > PAYLOAD_MAX || padded > self.bank - self.cur_off {
             return Err(Error::TooLarge {
@@ -626,38 +552,36 @@ impl Log {
                 max: PAYLOAD_MAX as u32,
             });
         }
-        let mut rec = [0; RECORD_BUF];
-        // Zeroed as a whole (memclr4, which every image has), not around the header.
+        let mut rec = [0u8; RECORD_BUF];
+        // Zeroed as a whole (memclr4, which every image has; memclr8 is not).
         let rec = core::hint::black_box(&mut rec);
-        let seq = self.seq;
         let l = (len as u16).to_le_bytes();
-        let s = seq.to_le_bytes();
-        let mut at = HEADER;
-        for p in parts {
-            copy(rec.get_mut(at..).unwrap_or_default(), p);
-            at += p.len();
-        }
-        copy(rec, &[kind, 0, l[0], l[1], s[0], s[1], s[2], s[3]]);
-        // The parts fill exactly `len` bytes (checked above to fit).
+        let s = self.seq.to_le_bytes();
+        copy(
+            rec,
+            &[
+                KIND_BASE + k as u8,
+                FORMAT,
+                l[0],
+                l[1],
+                s[0],
+                s[1],
+                s[2],
+                s[3],
+            ],
+        );
+        copy(rec.get_mut(HEADER..).unwrap_or_default(), payload);
         let end = HEADER + len;
-        let crc = !crc32_update(0xFFFF_FFFF, rec.get(..end).unwrap_or_default());
+        let crc = !crc32_update(!0, rec.get(..end).unwrap_or_default());
         copy(rec.get_mut(end..).unwrap_or_default(), &crc.to_le_bytes());
         // Padding up to the write granule (copied: an 0xFF memset is not in every image).
         copy(rec.get_mut(end + CRC_LEN..).unwrap_or_default(), &ERASED);
         let at = self.area.offset + self.cur_bank * self.bank + self.cur_off;
-        // Whatever happens to these writes, their words are used: never program them again.
+        // Whatever happens to this write, its words are used: never program them again.
         self.cur_off += padded;
-        self.seq = seq.wrapping_add(1);
+        self.seq = self.seq.wrapping_add(1);
         self.clean = false;
-        let mut done = 0;
-        for piece in rec.chunks(MAX_WRITE_SIZE) {
-            if done >= padded {
-                break;
-            }
-            let n = (padded - done).min(MAX_WRITE_SIZE as u32) as usize;
-            layout::write(flash, at + done, piece.get(..n).unwrap_or_default())?;
-            done += n as u32;
-        }
+        flash.write_at(at, rec.get(..padded as usize).unwrap_or_default())?;
         self.clean = true;
         Ok(())
     }

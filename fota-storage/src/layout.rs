@@ -306,3 +306,25 @@ pub(crate) fn erase<F: NorFlash>(flash: &mut F, from: u32, to: u32) -> Result<()
         .erase(from, to)
         .map_err(|e| Error::flash(FlashOp::Erase, from, e))
 }
+
+/// Flash operations with this crate's errors, object-safe: the journal works on `&mut dyn Nor`,
+/// so its code exists once whatever the number of flash types in the firmware.
+pub(crate) trait Nor {
+    fn read_at(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Error>;
+    fn write_at(&mut self, offset: u32, data: &[u8]) -> Result<(), Error>;
+    fn erase_range(&mut self, from: u32, to: u32) -> Result<(), Error>;
+}
+
+impl<F: NorFlash> Nor for F {
+    fn read_at(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Error> {
+        read(self, offset, buf)
+    }
+
+    fn write_at(&mut self, offset: u32, data: &[u8]) -> Result<(), Error> {
+        write(self, offset, data)
+    }
+
+    fn erase_range(&mut self, from: u32, to: u32) -> Result<(), Error> {
+        erase(self, from, to)
+    }
+}
