@@ -31,7 +31,7 @@ use std::vec::Vec;
 use roxmltree::{Document, Node};
 
 use crate::Error;
-use crate::model::{ObjectDef, Operations, Range, ResourceDef, ResourceType};
+use crate::model::{ObjectDef, Operations, Range, RangeDef, ResourceDef, ResourceType};
 
 /// One object definition loaded from a DDF file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,11 +416,14 @@ impl DdfResource {
         if self.mandatory {
             def = def.mandatory();
         }
-        if let Some(range) = self.range {
-            let clamp = |v: i64| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
-            def = def.with_range(clamp(range.min), clamp(range.max));
-        }
         def
+    }
+
+    /// The range table entry of this resource, if it has a range (clamped to `i32`).
+    fn range_def(&self) -> Option<RangeDef> {
+        let clamp = |v: i64| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        self.range
+            .map(|range| RangeDef::new(self.id, clamp(range.min), clamp(range.max)))
     }
 }
 
@@ -437,9 +440,16 @@ impl DdfObject {
         let resources: Vec<ResourceDef> =
             self.resources.iter().map(DdfResource::to_static).collect();
         let resources: &'static [ResourceDef] = Box::leak(resources.into_boxed_slice());
+        let ranges: Vec<RangeDef> = self
+            .resources
+            .iter()
+            .filter_map(DdfResource::range_def)
+            .collect();
+        let ranges: &'static [RangeDef] = Box::leak(ranges.into_boxed_slice());
         let name: &'static str = Box::leak(self.name.clone().into_boxed_str());
         let urn: &'static str = Box::leak(self.urn.clone().into_boxed_str());
         let mut def = ObjectDef::new(self.id, name, urn, resources)
+            .with_ranges(ranges)
             .with_version(self.version.0, self.version.1)
             .with_lwm2m_version(self.lwm2m_version.0, self.lwm2m_version.1);
         if self.multiple {
@@ -518,7 +528,7 @@ impl DdfObject {
             check(
                 &format!("{p} Range"),
                 format!("{:?}", r.range),
-                format!("{:?}", k.range()),
+                format!("{:?}", def.range(r.id)),
             );
             check(&format!("{p} Units"), r.units.clone(), k.units().to_owned());
         }
@@ -550,15 +560,24 @@ impl DdfObject {
             if r.mandatory {
                 s.push_str(".mandatory()");
             }
-            if let Some(range) = r.range {
-                s.push_str(&format!(".with_range({}, {})", range.min, range.max));
-            }
             if !r.units.is_empty() {
                 s.push_str(&format!(".with_units({:?})", r.units));
             }
             s.push_str(",\n");
         }
         s.push_str("    ],\n)");
+        let ranges: Vec<String> = self
+            .resources
+            .iter()
+            .filter_map(DdfResource::range_def)
+            .map(|r| {
+                let Range { min, max } = r.range();
+                format!("RangeDef::new({}, {min}, {max})", r.resource())
+            })
+            .collect();
+        if !ranges.is_empty() {
+            s.push_str(&format!("\n.with_ranges(&[{}])", ranges.join(", ")));
+        }
         if self.version != (1, 0) {
             s.push_str(&format!(
                 "\n.with_version({}, {})",

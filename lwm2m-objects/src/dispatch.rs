@@ -1,5 +1,10 @@
 //! The operation dispatcher: checks an LwM2M operation against the object definitions and
 //! calls the registered object implementations.
+//!
+//! Written for size on a device: one non-generic core over `&mut dyn ObjectHandler`, one
+//! writer for TLV, text and links (no `core::fmt`), one value codec for TLV and plain text,
+//! checked slicing only (no panicking paths), and every Write checked whole before the first
+//! value is written.
 
 use lwm2m_tlv::{Kind, Tlv};
 
@@ -7,64 +12,43 @@ use crate::handler::{
     CONTENT_FORMAT_OPAQUE, CONTENT_FORMAT_TEXT, CONTENT_FORMAT_TLV, CONTENT_FORMAT_TLV_LEGACY,
     ObjectHandler, Operation, Request, Response, ResponseCode, Value,
 };
-use crate::link::{CONTENT_FORMAT_LINK, LinkWriter};
-use crate::model::{ObjectDef, ResourceDef, ResourceType};
-use crate::path::Path;
-use crate::text::{self, Writer};
-
-/// Writes one value as a resource (or, with `instance`, a resource instance) record.
-///
-/// The value bytes are laid out here rather than through the encoder's typed values: its float
-/// width choice compares floats, which costs soft-float code on a Cortex-M. Floats are always
-/// written in 8 bytes, which every reader accepts.
-///
-/// The value is borrowed: moving a `Value` out of its `Result` makes the compiler copy the
-/// payload with a `memcpy` call on a Cortex-M.
-fn put(w: &mut lwm2m_tlv::Writer<'_>, instance: bool, id: u16, value: &Value<'_>) -> Outcome<()> {
-    let kind = if instance {
-        Kind::ResourceInstance
-    } else {
-        Kind::Resource
-    };
-    let scratch;
-    let bytes: &[u8] = match *value {
-        Value::String(v) | Value::CoreLnk(v) => v.as_bytes(),
-        Value::Opaque(v) => v,
-        // Numbers: the last `len` bytes of one big-endian 64-bit word.
-        _ => {
-            let (number, len) = match *value {
-                Value::Integer(v) | Value::Time(v) => (v as u64, lwm2m_tlv::int_len(v)),
-                Value::Unsigned(v) => (v, lwm2m_tlv::uint_len(v)),
-                Value::Float(v) => (v.to_bits(), 8),
-                Value::Boolean(v) => (u64::from(v), 1),
-                Value::ObjLnk(o, i) => (u64::from(o) << 16 | u64::from(i), 4),
-                _ => (0, 0),
-            };
-            scratch = number.to_be_bytes();
-            scratch.get(8usize.saturating_sub(len)..).unwrap_or(&[])
-        }
-    };
-    w.record(kind, id, bytes).map_err(overflow)
-}
+use crate::link::CONTENT_FORMAT_LINK;
+use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
+use crate::path::MAX_ID;
+use crate::text::{self, Full, Writer};
 
 type Outcome<T> = Result<T, ResponseCode>;
 
-/// The record of a decoder item, borrowed: moving a `Tlv` out of its `Result` makes the
-/// compiler call `memcpy` (744 bytes of compiler-builtins on a Cortex-M).
-fn record<'a, 'p>(item: &'a Result<Tlv<'p>, lwm2m_tlv::Error>) -> Outcome<&'a Tlv<'p>> {
-    item.as_ref().map_err(bad)
-}
+// TLV type bits (the top two bits of a record's type byte).
+const OBJECT_INSTANCE: u8 = 0;
+const RESOURCE_INSTANCE: u8 = 1;
+const MULTIPLE_RESOURCE: u8 = 2;
+const RESOURCE: u8 = 3;
+
+/// Stands in for the resource of a request above resource depth (never read there).
+static NO_RESOURCE: ResourceDef = ResourceDef::new(0, "", Operations::None, ResourceType::None);
 
 const fn is_tlv(format: u16) -> bool {
     format == CONTENT_FORMAT_TLV || format == CONTENT_FORMAT_TLV_LEGACY
 }
 
-fn overflow<E>(_: E) -> ResponseCode {
-    ResponseCode::InternalServerError
-}
-
 fn bad<E>(_: E) -> ResponseCode {
     ResponseCode::BadRequest
+}
+
+/// The record at the start of `data` and the bytes after it (4.00 if malformed).
+fn record(data: &[u8]) -> Outcome<(Tlv<'_>, &[u8])> {
+    Tlv::parse(data).map_err(bad)
+}
+
+/// The two type bits of a decoded record.
+fn kind_bits(tlv: &Tlv<'_>) -> u8 {
+    match tlv.kind() {
+        Kind::ObjectInstance => OBJECT_INSTANCE,
+        Kind::ResourceInstance => RESOURCE_INSTANCE,
+        Kind::MultipleResource => MULTIPLE_RESOURCE,
+        Kind::Resource => RESOURCE,
+    }
 }
 
 /// Routes LwM2M operations to the registered objects, checking each against its definition.
@@ -160,72 +144,94 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
 
     fn dispatch(&mut self, req: &Request<'_>, out: &mut [u8]) -> Outcome<Response> {
         let path = req.path;
-        let object_id = path.object().ok_or(ResponseCode::MethodNotAllowed)?;
-        let obj = self.object_mut(object_id).ok_or(ResponseCode::NotFound)?;
+        let depth = path.depth();
+        let [oid, iid, rid, riid] = path.ids;
+        let op = req.operation;
+        if depth == 0 {
+            return Err(ResponseCode::MethodNotAllowed);
+        }
+        let obj = self.object_mut(oid).ok_or(ResponseCode::NotFound)?;
         let def = *obj.definition();
         // The target must exist (Create names an instance that must not; Bootstrap-Write
         // creates it).
-        let creates = matches!(req.operation, Operation::Create | Operation::BootstrapWrite);
-        if let Some(instance) = path.instance()
-            && !creates
-            && !has_instance(obj, instance)
-        {
+        let creates = matches!(op, Operation::Create | Operation::BootstrapWrite);
+        if depth >= 2 && !creates && !has_instance(obj, iid) {
             return Err(ResponseCode::NotFound);
         }
-        let res = match path.resource() {
-            Some(rid) => Some(find_resource(obj, &def, path.instance().unwrap_or(0), rid)?),
-            None => None,
+        let r = if depth >= 3 {
+            find_resource(obj, &def, iid, rid)?
+        } else {
+            &NO_RESOURCE
         };
-        if let (Some(r), Some(riid)) = (res, path.resource_instance()) {
+        if depth == 4 {
             // A resource instance exists only in a multiple resource, and only when listed
             // (a Write may add one).
-            if !r.is_multiple() {
-                return Err(ResponseCode::NotFound);
-            }
-            let instance = path.instance().unwrap_or(0);
-            if !matches!(
-                req.operation,
-                Operation::WriteReplace | Operation::BootstrapWrite
-            ) && !has_resource_instance(obj, instance, r.id(), riid)
-            {
+            let writes = matches!(op, Operation::WriteReplace | Operation::BootstrapWrite);
+            if !r.is_multiple() || (!writes && !has_resource_instance(obj, iid, rid, riid)) {
                 return Err(ResponseCode::NotFound);
             }
         }
-        match req.operation {
-            Operation::Read => read(obj, &def, path, res, req.accept, out),
-            Operation::Discover => discover(obj, &def, path, res, out),
+        let ri = (depth == 4).then_some(riid);
+        let mut w = Writer::new(out);
+        let (code, format) = match op {
+            Operation::Read => {
+                let format = read(&mut w, obj, &def, depth, iid, r, ri, req.accept)?;
+                (ResponseCode::Content, Some(format))
+            }
+            Operation::Discover => {
+                discover(&mut w, obj, &def, depth, iid, r)?;
+                (ResponseCode::Content, Some(CONTENT_FORMAT_LINK))
+            }
             Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite => {
-                write(obj, &def, req, res)?;
-                Ok(Response::code(ResponseCode::Changed))
+                write(obj, &def, req, depth, iid, r, ri)?;
+                (ResponseCode::Changed, None)
             }
             Operation::Execute => {
-                let (instance, r) = match (path.instance(), res, path.resource_instance()) {
-                    (Some(i), Some(r), None) => (i, r),
-                    _ => return Err(ResponseCode::MethodNotAllowed),
-                };
-                if !r.executable() {
+                if depth != 3 || !r.executable() {
                     return Err(ResponseCode::MethodNotAllowed);
                 }
-                obj.execute(instance, r.id(), req.payload)?;
-                Ok(Response::code(ResponseCode::Changed))
+                obj.execute(iid, rid, req.payload)?;
+                (ResponseCode::Changed, None)
             }
-            Operation::Create => create(obj, &def, req),
-            Operation::Delete => match (path.instance(), path.resource()) {
-                (Some(instance), None) => {
-                    obj.delete(instance)?;
-                    Ok(Response::code(ResponseCode::Deleted))
+            Operation::Create => {
+                let created = create(obj, &def, req, depth)?;
+                return Ok(Response {
+                    code: ResponseCode::Created,
+                    content_format: None,
+                    len: 0,
+                    created: Some(created),
+                });
+            }
+            Operation::Delete => {
+                if depth != 2 {
+                    return Err(ResponseCode::MethodNotAllowed);
                 }
-                _ => Err(ResponseCode::MethodNotAllowed),
-            },
-        }
+                obj.delete(iid)?;
+                (ResponseCode::Deleted, None)
+            }
+        };
+        Ok(Response {
+            code,
+            content_format: format,
+            len: w.len(),
+            created: None,
+        })
     }
 
     /// Writes the Register (and Update) payload: `</>;rt="oma.lwm2m"`, then for every object
     /// but Security (0) and OSCORE (21) its instances (`</3/0>`), or `</O>` when it has none;
     /// objects of a version other than 1.0 get `</O>;ver=X.Y` first.
     pub fn registration_links(&self, out: &mut [u8]) -> Result<usize, crate::Error> {
-        let mut links = LinkWriter::new(out);
-        links.root_lwm2m()?;
+        let mut w = Writer::new(out);
+        match self.write_registration(&mut w) {
+            Ok(()) => Ok(w.len()),
+            Err(Full) => Err(w.too_small()),
+        }
+    }
+
+    fn write_registration(&self, w: &mut Writer<'_>) -> Result<(), Full> {
+        w.link(true, &[])?;
+        w.put(br#";rt="oma.lwm2m""#)?;
         for obj in self.objects.iter() {
             let def = obj.definition();
             let id = def.id();
@@ -233,20 +239,20 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 continue;
             }
             let first = obj.next_instance(None);
-            let (major, minor) = def.version();
-            if (major, minor) != (1, 0) || first.is_none() {
-                links.link(Path::new_object(id))?;
-                if (major, minor) != (1, 0) {
-                    links.attr_version(major, minor)?;
+            let version = def.version();
+            if version != (1, 0) || first.is_none() {
+                w.link(false, &[id])?;
+                if version != (1, 0) {
+                    w.version(version)?;
                 }
             }
             let mut next = first;
             while let Some(instance) = next {
-                links.link(Path::new_instance(id, instance))?;
+                w.link(false, &[id, instance])?;
                 next = bounded_next(next, obj.next_instance(next));
             }
         }
-        Ok(links.finish())
+        Ok(())
     }
 }
 
@@ -261,8 +267,7 @@ fn bounded_next(previous: Option<u16>, candidate: Option<u16>) -> Option<u16> {
 }
 
 fn has_instance(obj: &dyn ObjectHandler, instance: u16) -> bool {
-    let after = instance.checked_sub(1);
-    obj.next_instance(after) == Some(instance)
+    obj.next_instance(instance.checked_sub(1)) == Some(instance)
 }
 
 fn has_resource_instance(obj: &dyn ObjectHandler, instance: u16, rid: u16, riid: u16) -> bool {
@@ -283,78 +288,70 @@ fn find_resource(
 // ---------------------------------------------------------------------------------------------
 // Read
 
+/// Writes the Read answer and returns its Content-Format.
+#[allow(clippy::too_many_arguments)]
 fn read(
-    obj: &mut dyn ObjectHandler,
+    w: &mut Writer<'_>,
+    obj: &dyn ObjectHandler,
     def: &ObjectDef,
-    path: Path,
-    res: Option<&ResourceDef>,
+    depth: usize,
+    iid: u16,
+    r: &ResourceDef,
+    ri: Option<u16>,
     accept: Option<u16>,
-    out: &mut [u8],
-) -> Outcome<Response> {
-    let instance = path.instance();
-    if let (Some(instance), Some(r)) = (instance, res) {
-        if !r.readable() {
-            return Err(ResponseCode::MethodNotAllowed);
-        }
+) -> Outcome<u16> {
+    if depth >= 3 && !r.readable() {
+        return Err(ResponseCode::MethodNotAllowed);
+    }
+    if depth == 4 || (depth == 3 && !r.is_multiple()) {
         // One value: plain text, opaque or TLV.
-        let single = path.resource_instance().or(if r.is_multiple() {
-            None
+        let opaque = r.kind() == ResourceType::Opaque;
+        let format = accept.unwrap_or(if opaque {
+            CONTENT_FORMAT_OPAQUE
         } else {
-            Some(u16::MAX)
+            CONTENT_FORMAT_TEXT
         });
-        if let Some(riid) = single {
-            let ri = path.resource_instance();
-            let format = accept.unwrap_or(if r.kind() == ResourceType::Opaque {
-                CONTENT_FORMAT_OPAQUE
-            } else {
-                CONTENT_FORMAT_TEXT
-            });
-            let read = obj.read(instance, r.id(), ri);
-            let value = read.as_ref().map_err(|e| *e)?;
-            let len = if is_tlv(format) {
-                let mut w = lwm2m_tlv::Writer::new(out);
-                let id = if ri.is_some() { riid } else { r.id() };
-                put(&mut w, ri.is_some(), id, value)?;
-                w.finish().map_err(overflow)?
-            } else {
-                write_plain(value, format, out)?
+        let value = obj.read(iid, r.id(), ri)?;
+        let mut scratch = [0u8; 24];
+        if is_tlv(format) {
+            let (kind, id) = match ri {
+                Some(ri) => (RESOURCE_INSTANCE, ri),
+                None => (RESOURCE, r.id()),
             };
-            return Ok(content(format, len));
+            w.tlv_record(kind, id, value_bytes(&value, true, &mut scratch)?)?;
+        } else {
+            let bytes = match (format, value) {
+                (CONTENT_FORMAT_OPAQUE, Value::Opaque(bytes)) => bytes,
+                (CONTENT_FORMAT_TEXT, _) => value_bytes(&value, false, &mut scratch)?,
+                _ => return Err(ResponseCode::NotAcceptable),
+            };
+            w.put(bytes)?;
         }
+        return Ok(format);
     }
     // Several values: TLV only.
     let format = accept.unwrap_or(CONTENT_FORMAT_TLV);
     if !is_tlv(format) {
         return Err(ResponseCode::NotAcceptable);
     }
-    let mut w = lwm2m_tlv::Writer::new(out);
-    match (instance, res) {
-        (Some(instance), Some(r)) => write_multiple(&mut w, obj, instance, r)?,
-        (Some(instance), None) => write_instance(&mut w, obj, def, instance)?,
+    match depth {
+        3 => read_multiple(w, obj, iid, r)?,
+        2 => read_instance(w, obj, def, iid)?,
         _ => {
             let mut next = obj.next_instance(None);
             while let Some(instance) = next {
-                w.begin_instance(instance).map_err(overflow)?;
-                write_instance(&mut w, obj, def, instance)?;
-                w.end().map_err(overflow)?;
+                let start = w.open()?;
+                read_instance(w, obj, def, instance)?;
+                w.close(start, OBJECT_INSTANCE, instance)?;
                 next = bounded_next(next, obj.next_instance(next));
             }
         }
     }
-    Ok(content(format, w.finish().map_err(overflow)?))
+    Ok(format)
 }
 
-const fn content(format: u16, len: usize) -> Response {
-    Response {
-        code: ResponseCode::Content,
-        content_format: Some(format),
-        len,
-        created: None,
-    }
-}
-
-fn write_instance(
-    w: &mut lwm2m_tlv::Writer<'_>,
+fn read_instance(
+    w: &mut Writer<'_>,
     obj: &dyn ObjectHandler,
     def: &ObjectDef,
     instance: u16,
@@ -364,10 +361,13 @@ fn write_instance(
             continue;
         }
         if r.is_multiple() {
-            write_multiple(w, obj, instance, r)?;
+            read_multiple(w, obj, instance, r)?;
         } else {
             match obj.read(instance, r.id(), None) {
-                Ok(ref v) => put(w, false, r.id(), v)?,
+                Ok(value) => {
+                    let mut scratch = [0u8; 24];
+                    w.tlv_record(RESOURCE, r.id(), value_bytes(&value, true, &mut scratch)?)?;
+                }
                 // An optional resource without a value is left out of an instance read.
                 Err(ResponseCode::NotFound) => {}
                 Err(e) => return Err(e),
@@ -377,180 +377,231 @@ fn write_instance(
     Ok(())
 }
 
-fn write_multiple(
-    w: &mut lwm2m_tlv::Writer<'_>,
+fn read_multiple(
+    w: &mut Writer<'_>,
     obj: &dyn ObjectHandler,
     instance: u16,
     r: &ResourceDef,
 ) -> Outcome<()> {
-    w.begin_multiple(r.id()).map_err(overflow)?;
+    let start = w.open()?;
     let mut next = obj.next_resource_instance(instance, r.id(), None);
     while let Some(riid) = next {
-        let read = obj.read(instance, r.id(), Some(riid));
-        put(w, true, riid, read.as_ref().map_err(|e| *e)?)?;
+        let value = obj.read(instance, r.id(), Some(riid))?;
+        let mut scratch = [0u8; 24];
+        w.tlv_record(
+            RESOURCE_INSTANCE,
+            riid,
+            value_bytes(&value, true, &mut scratch)?,
+        )?;
         next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
     }
-    w.end().map_err(overflow)
+    Ok(w.close(start, MULTIPLE_RESOURCE, r.id())?)
 }
 
-fn write_plain(value: &Value<'_>, format: u16, out: &mut [u8]) -> Outcome<usize> {
-    if format == CONTENT_FORMAT_OPAQUE {
-        return match *value {
-            Value::Opaque(bytes) => {
-                let mut w = Writer::new(out);
-                w.put(bytes).map_err(overflow)?;
-                Ok(w.len())
-            }
-            _ => Err(ResponseCode::NotAcceptable),
-        };
-    }
-    if format != CONTENT_FORMAT_TEXT {
-        return Err(ResponseCode::NotAcceptable);
-    }
-    let mut w = Writer::new(out);
-    match *value {
-        Value::Integer(v) | Value::Time(v) => w.put_i64(v),
-        Value::Unsigned(v) => w.put_u64(v),
+/// The bytes of one value: a TLV value (`tlv`) or plain text. Numbers are laid out in
+/// `scratch`. Floats go out in 8 bytes in TLV, which every reader accepts (choosing the width
+/// would compare floats: soft-float code on a Cortex-M).
+fn value_bytes<'v>(value: &Value<'v>, tlv: bool, scratch: &'v mut [u8; 24]) -> Outcome<&'v [u8]> {
+    let (number, negative, len) = match *value {
+        Value::String(v) | Value::CoreLnk(v) => return Ok(v.as_bytes()),
+        Value::Opaque(v) if tlv => return Ok(v),
+        Value::Opaque(_) => return Err(ResponseCode::NotAcceptable),
+        Value::Integer(v) | Value::Time(v) => (v as u64, v < 0, lwm2m_tlv::int_len(v)),
+        Value::Unsigned(v) => (v, false, lwm2m_tlv::uint_len(v)),
+        Value::Boolean(v) => (u64::from(v), false, 1),
+        Value::ObjLnk(o, i) => (u64::from(o) << 16 | u64::from(i), false, 4),
+        Value::Float(v) if tlv => (v.to_bits(), false, 8),
         #[cfg(feature = "float-text")]
-        Value::Float(v) => w.put_f64(v),
+        Value::Float(v) => {
+            let mut w = Writer::new(scratch);
+            w.put_f64(v)?;
+            let n = w.len();
+            return Ok(scratch.get(..n).unwrap_or(&[]));
+        }
         #[cfg(not(feature = "float-text"))]
         Value::Float(_) => return Err(ResponseCode::NotAcceptable),
-        Value::Boolean(v) => w.put(if v { b"1" } else { b"0" }),
-        Value::String(s) | Value::CoreLnk(s) => w.put(s.as_bytes()),
-        Value::ObjLnk(o, i) => w
-            .put_u64(u64::from(o))
-            .and_then(|()| w.put(b":"))
-            .and_then(|()| w.put_u64(u64::from(i))),
-        Value::Opaque(_) => return Err(ResponseCode::NotAcceptable),
+    };
+    if tlv {
+        let (_, tail) = scratch.split_at_mut(16);
+        tail.copy_from_slice(&number.to_be_bytes());
+        return Ok(tail.get(8usize.saturating_sub(len)..).unwrap_or(&[]));
     }
-    .map_err(overflow)?;
-    Ok(w.len())
+    // Decimal text, right-aligned; an object link is `object:instance`.
+    let at = if let Value::ObjLnk(o, i) = *value {
+        let at = text::decimal(scratch, u64::from(i)).saturating_sub(1);
+        if let Some(colon) = scratch.get_mut(at) {
+            *colon = b':';
+        }
+        text::decimal(scratch.get_mut(..at).unwrap_or(&mut []), u64::from(o))
+    } else {
+        let magnitude = if negative {
+            number.wrapping_neg()
+        } else {
+            number
+        };
+        let at = text::decimal(scratch, magnitude);
+        match at.checked_sub(usize::from(negative)) {
+            Some(sign) if negative => {
+                if let Some(minus) = scratch.get_mut(sign) {
+                    *minus = b'-';
+                }
+                sign
+            }
+            _ => at,
+        }
+    };
+    Ok(scratch.get(at..).unwrap_or(&[]))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Discover
 
 fn discover(
+    w: &mut Writer<'_>,
     obj: &dyn ObjectHandler,
     def: &ObjectDef,
-    path: Path,
-    res: Option<&ResourceDef>,
-    out: &mut [u8],
-) -> Outcome<Response> {
-    if path.resource_instance().is_some() {
-        return Err(ResponseCode::MethodNotAllowed);
-    }
-    let mut links = LinkWriter::new(out);
-    let object = def.id();
-    match (path.instance(), res) {
-        (Some(instance), Some(r)) => discover_resource(&mut links, obj, object, instance, r)?,
-        (Some(instance), None) => discover_instance(&mut links, obj, def, instance)?,
-        _ => {
-            links.link(path).map_err(overflow)?;
-            let (major, minor) = def.version();
-            if (major, minor) != (1, 0) {
-                links.attr_version(major, minor).map_err(overflow)?;
+    depth: usize,
+    iid: u16,
+    r: &ResourceDef,
+) -> Outcome<()> {
+    let oid = def.id();
+    match depth {
+        1 => {
+            w.link(true, &[oid])?;
+            if def.version() != (1, 0) {
+                w.version(def.version())?;
             }
             let mut next = obj.next_instance(None);
             while let Some(instance) = next {
-                discover_instance(&mut links, obj, def, instance)?;
+                discover_instance(w, obj, def, instance)?;
                 next = bounded_next(next, obj.next_instance(next));
             }
         }
+        2 => discover_instance(w, obj, def, iid)?,
+        3 => {
+            discover_resource(w, obj, oid, iid, r)?;
+            if r.is_multiple() {
+                let mut next = obj.next_resource_instance(iid, r.id(), None);
+                while let Some(riid) = next {
+                    w.link(false, &[oid, iid, r.id(), riid])?;
+                    next = bounded_next(next, obj.next_resource_instance(iid, r.id(), next));
+                }
+            }
+        }
+        _ => return Err(ResponseCode::MethodNotAllowed),
     }
-    Ok(content(CONTENT_FORMAT_LINK, links.finish()))
+    Ok(())
 }
 
 fn discover_instance(
-    links: &mut LinkWriter<'_>,
+    w: &mut Writer<'_>,
     obj: &dyn ObjectHandler,
     def: &ObjectDef,
     instance: u16,
 ) -> Outcome<()> {
-    links
-        .link(Path::new_instance(def.id(), instance))
-        .map_err(overflow)?;
+    let oid = def.id();
+    w.link(w.len() == 0, &[oid, instance])?;
     for r in def.resources() {
         if obj.has_resource(instance, r.id()) {
-            links
-                .link(Path::new_resource(def.id(), instance, r.id()))
-                .map_err(overflow)?;
-            if r.is_multiple() {
-                links
-                    .attr_u64("dim", count_instances(obj, instance, r.id()))
-                    .map_err(overflow)?;
-            }
+            discover_resource(w, obj, oid, instance, r)?;
         }
     }
     Ok(())
 }
 
+/// `</O/I/R>`, with `;dim=N` for a multiple resource.
 fn discover_resource(
-    links: &mut LinkWriter<'_>,
+    w: &mut Writer<'_>,
     obj: &dyn ObjectHandler,
-    object: u16,
+    oid: u16,
     instance: u16,
     r: &ResourceDef,
 ) -> Outcome<()> {
-    links
-        .link(Path::new_resource(object, instance, r.id()))
-        .map_err(overflow)?;
+    w.link(w.len() == 0, &[oid, instance, r.id()])?;
     if r.is_multiple() {
-        links
-            .attr_u64("dim", count_instances(obj, instance, r.id()))
-            .map_err(overflow)?;
+        let mut count = 0;
         let mut next = obj.next_resource_instance(instance, r.id(), None);
-        while let Some(riid) = next {
-            links
-                .link(Path::new_resource_instance(object, instance, r.id(), riid))
-                .map_err(overflow)?;
+        while next.is_some() {
+            count += 1;
             next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
         }
+        w.attr(b";dim=", count)?;
     }
     Ok(())
 }
 
-fn count_instances(obj: &dyn ObjectHandler, instance: u16, rid: u16) -> u64 {
-    let mut count = 0;
-    let mut next = obj.next_resource_instance(instance, rid, None);
-    while next.is_some() {
-        count += 1;
-        next = bounded_next(next, obj.next_resource_instance(instance, rid, next));
-    }
-    count
+// ---------------------------------------------------------------------------------------------
+// Values in
+
+/// How the payload carries a value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Tlv,
+    Text,
+    Opaque,
 }
 
-// ---------------------------------------------------------------------------------------------
-// Write and Create
-
-/// Decodes one value of resource `r` from a TLV record.
-fn tlv_value<'p>(r: &ResourceDef, tlv: &Tlv<'p>) -> Outcome<Value<'p>> {
-    // The value bytes are read here rather than through the decoder's typed accessors: their
-    // detailed errors (built, then dropped for a 4.00) cost flash on a Cortex-M.
-    if tlv.is_container() {
-        return Err(ResponseCode::BadRequest);
+/// Decodes one value of a resource of type `kind` from a TLV value, plain text or an opaque
+/// payload (4.00 if it is not a value of that type, 4.15 if the format cannot carry it).
+fn decode(kind: ResourceType, bytes: &[u8], format: Format) -> Outcome<Value<'_>> {
+    let text = format == Format::Text;
+    if format == Format::Opaque || (text && kind == ResourceType::Opaque) {
+        return match (format, kind) {
+            (Format::Opaque, ResourceType::Opaque) => Ok(Value::Opaque(bytes)),
+            _ => Err(ResponseCode::UnsupportedContentFormat),
+        };
     }
-    let bytes = tlv.value();
-    let value = match r.kind() {
-        ResourceType::String => Value::String(utf8(bytes)?),
-        ResourceType::Integer => Value::Integer(tlv_int(bytes, true)? as i64),
-        ResourceType::UnsignedInteger => Value::Unsigned(tlv_int(bytes, false)?),
-        ResourceType::Float => Value::Float(tlv_float(bytes)?),
-        ResourceType::Boolean => match bytes {
-            [0] => Value::Boolean(false),
-            [1] => Value::Boolean(true),
-            _ => return Err(ResponseCode::BadRequest),
-        },
-        ResourceType::Opaque => Value::Opaque(bytes),
-        ResourceType::Time => Value::Time(tlv_int(bytes, true)? as i64),
-        ResourceType::Objlnk => match *bytes {
-            [a, b, c, d] => Value::ObjLnk(u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])),
-            _ => return Err(ResponseCode::BadRequest),
-        },
-        ResourceType::Corelnk => Value::CoreLnk(utf8(bytes)?),
-        ResourceType::None => return Err(ResponseCode::BadRequest),
+    let signed = || -> Outcome<i64> {
+        if text {
+            text::parse_i64(bytes).ok_or(ResponseCode::BadRequest)
+        } else {
+            tlv_int(bytes, true).map(|v| v as i64)
+        }
     };
-    Ok(value)
+    Ok(match kind {
+        ResourceType::String => Value::String(utf8(bytes)?),
+        ResourceType::Corelnk => Value::CoreLnk(utf8(bytes)?),
+        ResourceType::Integer => Value::Integer(signed()?),
+        ResourceType::Time => Value::Time(signed()?),
+        ResourceType::UnsignedInteger => Value::Unsigned(if text {
+            text::parse_u64(bytes).ok_or(ResponseCode::BadRequest)?
+        } else {
+            tlv_int(bytes, false)?
+        }),
+        ResourceType::Boolean => match bytes {
+            [b] if b.wrapping_sub(if text { b'0' } else { 0 }) <= 1 => Value::Boolean(b & 1 == 1),
+            _ => return Err(ResponseCode::BadRequest),
+        },
+        ResourceType::Objlnk => {
+            let link = if text {
+                let at = bytes
+                    .iter()
+                    .position(|&b| b == b':')
+                    .ok_or(ResponseCode::BadRequest)?;
+                let id = |part: Option<&[u8]>| {
+                    text::parse_u64(part.unwrap_or(&[]))
+                        .and_then(|v| u16::try_from(v).ok())
+                        .ok_or(ResponseCode::BadRequest)
+                };
+                (id(bytes.get(..at))?, id(bytes.get(at + 1..))?)
+            } else {
+                let [a, b, c, d] = *bytes else {
+                    return Err(ResponseCode::BadRequest);
+                };
+                (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]))
+            };
+            Value::ObjLnk(link.0, link.1)
+        }
+        ResourceType::Float if !text => Value::Float(tlv_float(bytes)?),
+        #[cfg(feature = "float-text")]
+        ResourceType::Float => {
+            Value::Float(text::parse_f64(bytes).ok_or(ResponseCode::BadRequest)?)
+        }
+        #[cfg(not(feature = "float-text"))]
+        ResourceType::Float => return Err(ResponseCode::UnsupportedContentFormat),
+        ResourceType::Opaque => Value::Opaque(bytes),
+        ResourceType::None => return Err(ResponseCode::BadRequest),
+    })
 }
 
 /// A TLV integer: 1, 2, 4 or 8 bytes, big-endian, sign-extended when `signed`.
@@ -614,54 +665,9 @@ fn utf8(bytes: &[u8]) -> Outcome<&str> {
     }
 }
 
-/// Decodes one value of resource `r` from a plain-text or opaque payload.
-fn plain_value<'p>(r: &ResourceDef, format: u16, payload: &'p [u8]) -> Outcome<Value<'p>> {
-    if format == CONTENT_FORMAT_OPAQUE {
-        return match r.kind() {
-            ResourceType::Opaque => Ok(Value::Opaque(payload)),
-            _ => Err(ResponseCode::UnsupportedContentFormat),
-        };
-    }
-    if format != CONTENT_FORMAT_TEXT {
-        return Err(ResponseCode::UnsupportedContentFormat);
-    }
-    let string = || utf8(payload);
-    let value = match r.kind() {
-        ResourceType::String => Value::String(string()?),
-        ResourceType::Corelnk => Value::CoreLnk(string()?),
-        ResourceType::Integer => Value::Integer(text::parse_i64(payload).ok_or(bad(()))?),
-        ResourceType::Time => Value::Time(text::parse_i64(payload).ok_or(bad(()))?),
-        ResourceType::UnsignedInteger => Value::Unsigned(text::parse_u64(payload).ok_or(bad(()))?),
-        #[cfg(feature = "float-text")]
-        ResourceType::Float => Value::Float(text::parse_f64(payload).ok_or(bad(()))?),
-        #[cfg(not(feature = "float-text"))]
-        ResourceType::Float => return Err(ResponseCode::UnsupportedContentFormat),
-        ResourceType::Boolean => match payload {
-            b"0" => Value::Boolean(false),
-            b"1" => Value::Boolean(true),
-            _ => return Err(ResponseCode::BadRequest),
-        },
-        ResourceType::Objlnk => {
-            let at = payload
-                .iter()
-                .position(|&b| b == b':')
-                .ok_or(ResponseCode::BadRequest)?;
-            let object = text::parse_u64(payload.get(..at).unwrap_or(&[]));
-            let instance = text::parse_u64(payload.get(at + 1..).unwrap_or(&[]));
-            match (object, instance) {
-                (Some(o), Some(i)) if o <= 65535 && i <= 65535 => Value::ObjLnk(o as u16, i as u16),
-                _ => return Err(ResponseCode::BadRequest),
-            }
-        }
-        ResourceType::Opaque => return Err(ResponseCode::UnsupportedContentFormat),
-        ResourceType::None => return Err(ResponseCode::BadRequest),
-    };
-    Ok(value)
-}
-
 /// Checks a value against the resource's range (of the value, or of the length in bytes).
-fn checked(r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
-    let Some((min, max)) = r.bounds() else {
+fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
+    let Some((min, max)) = def.bounds(r.id()) else {
         return Ok(());
     };
     // One 64-bit comparison pair for every kind of value.
@@ -689,149 +695,92 @@ fn checked(r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
     }
 }
 
-/// What a Write or Create does with each value once the payload has been checked.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Pass {
-    Check,
-    Apply,
-}
+// ---------------------------------------------------------------------------------------------
+// Write and Create
 
-fn write(
+/// Checks (`apply` false) or writes one value.
+#[allow(clippy::too_many_arguments)]
+fn apply_value(
     obj: &mut dyn ObjectHandler,
     def: &ObjectDef,
-    req: &Request<'_>,
-    res: Option<&ResourceDef>,
+    apply: bool,
+    instance: u16,
+    r: &ResourceDef,
+    resource_instance: Option<u16>,
+    bytes: &[u8],
+    format: Format,
 ) -> Outcome<()> {
-    let path = req.path;
-    let bootstrap = req.operation == Operation::BootstrapWrite;
-    let format = req.content_format.unwrap_or(CONTENT_FORMAT_TEXT);
-    let Some(instance) = path.instance() else {
-        if bootstrap && is_tlv(format) {
-            return bootstrap_object(obj, def, req.payload);
-        }
-        return Err(ResponseCode::MethodNotAllowed);
-    };
-    let replace = req.operation == Operation::WriteReplace;
-    match res {
-        Some(r) => {
-            let allowed = if bootstrap {
-                r.kind() != ResourceType::None
-            } else {
-                replace && r.writable()
-            };
-            if !allowed {
-                return Err(ResponseCode::MethodNotAllowed);
-            }
-            let riid = path.resource_instance();
-            if is_tlv(format) {
-                // Exactly one record, of the target's kind and id.
-                let mut records = lwm2m_tlv::decode(req.payload);
-                let first = records.next();
-                let tlv = record(first.as_ref().ok_or(ResponseCode::BadRequest)?)?;
-                let expected = match riid {
-                    Some(ri) => (Kind::ResourceInstance, ri),
-                    None if r.is_multiple() => (Kind::MultipleResource, r.id()),
-                    None => (Kind::Resource, r.id()),
-                };
-                if records.next().is_some() || (tlv.kind(), tlv.id()) != expected {
+    let value = decode(r.kind(), bytes, format)?;
+    checked(def, r, &value)?;
+    if apply {
+        obj.write(instance, r.id(), resource_instance, value)?;
+    }
+    Ok(())
+}
+
+/// Checks or writes one resource record: a value, a resource instance or a multiple resource
+/// with its resource instances.
+fn apply_record(
+    obj: &mut dyn ObjectHandler,
+    def: &ObjectDef,
+    apply: bool,
+    instance: u16,
+    r: &ResourceDef,
+    tlv: &Tlv<'_>,
+) -> Outcome<()> {
+    match (kind_bits(tlv), r.is_multiple()) {
+        (MULTIPLE_RESOURCE, true) => {
+            let mut rest = tlv.value();
+            while !rest.is_empty() {
+                let (child, after) = record(rest)?;
+                if kind_bits(&child) != RESOURCE_INSTANCE {
                     return Err(ResponseCode::BadRequest);
                 }
-                apply_resource(obj, Pass::Check, instance, r, tlv)?;
-                ensure_instance(obj, bootstrap, instance)?;
-                if riid.is_none() && r.is_multiple() {
-                    obj.clear(instance, r.id())?;
-                }
-                apply_resource(obj, Pass::Apply, instance, r, tlv)
-            } else {
-                if r.is_multiple() && riid.is_none() {
-                    return Err(ResponseCode::UnsupportedContentFormat);
-                }
-                let decoded = plain_value(r, format, req.payload);
-                let value = decoded.as_ref().map_err(|e| *e)?;
-                checked(r, value)?;
-                ensure_instance(obj, bootstrap, instance)?;
-                obj.write(instance, r.id(), riid, *value)
+                apply_value(
+                    obj,
+                    def,
+                    apply,
+                    instance,
+                    r,
+                    Some(child.id()),
+                    child.value(),
+                    Format::Tlv,
+                )?;
+                rest = after;
             }
+            Ok(())
         }
-        None => {
-            if !is_tlv(format) {
-                return Err(ResponseCode::UnsupportedContentFormat);
-            }
-            let records = instance_records(req.payload, instance)?;
-            for_each_resource(obj, def, Pass::Check, instance, records, bootstrap)?;
-            ensure_instance(obj, bootstrap, instance)?;
-            if replace {
-                // Replace: writable resources absent from the payload lose their values.
-                for r in def.resources() {
-                    if r.writable() && obj.has_resource(instance, r.id()) {
-                        obj.clear(instance, r.id())?;
-                    }
-                }
-            }
-            for_each_resource(obj, def, Pass::Apply, instance, records, bootstrap)
+        (RESOURCE, false) => {
+            apply_value(obj, def, apply, instance, r, None, tlv.value(), Format::Tlv)
         }
+        (RESOURCE_INSTANCE, true) => apply_value(
+            obj,
+            def,
+            apply,
+            instance,
+            r,
+            Some(tlv.id()),
+            tlv.value(),
+            Format::Tlv,
+        ),
+        _ => Err(ResponseCode::BadRequest),
     }
-}
-
-/// Bootstrap-Write creates the instance it names when it does not exist yet.
-fn ensure_instance(obj: &mut dyn ObjectHandler, bootstrap: bool, instance: u16) -> Outcome<()> {
-    if bootstrap && !has_instance(obj, instance) {
-        obj.create(instance)?;
-    }
-    Ok(())
-}
-
-/// Bootstrap-Write of `/O`: object instance records, each created when missing.
-fn bootstrap_object(obj: &mut dyn ObjectHandler, def: &ObjectDef, payload: &[u8]) -> Outcome<()> {
-    for pass in [Pass::Check, Pass::Apply] {
-        for item in lwm2m_tlv::decode(payload) {
-            let tlv = record(&item)?;
-            if tlv.kind() != Kind::ObjectInstance || tlv.id() > crate::path::MAX_ID {
-                return Err(ResponseCode::BadRequest);
-            }
-            if pass == Pass::Apply {
-                ensure_instance(obj, true, tlv.id())?;
-            }
-            for_each_resource(obj, def, pass, tlv.id(), tlv.value(), true)?;
-        }
-    }
-    Ok(())
-}
-
-/// The resource records of a Write or Create payload for `instance`: either bare resource
-/// records or one object instance record with that id.
-///
-/// The records are returned as their bytes: a `Records` moved out of a `Result` costs a
-/// `memcpy` call on a Cortex-M. Records nested wrongly inside the instance are refused by
-/// [`for_each_resource`] (4.00) just as the decoder's nesting check would.
-fn instance_records(payload: &[u8], instance: u16) -> Outcome<&[u8]> {
-    let mut top = lwm2m_tlv::decode(payload);
-    let Some(item) = top.next() else {
-        return Ok(payload);
-    };
-    let tlv = record(&item)?;
-    if tlv.kind() != Kind::ObjectInstance {
-        return Ok(payload);
-    }
-    if tlv.id() != instance || top.next().is_some() {
-        return Err(ResponseCode::BadRequest);
-    }
-    Ok(tlv.value())
 }
 
 /// Checks or writes the resource records of `instance`. `any` (Create, Bootstrap-Write) lets
 /// every value-carrying resource be set; a Write sets only writable ones.
-fn for_each_resource(
+fn apply_records(
     obj: &mut dyn ObjectHandler,
     def: &ObjectDef,
-    pass: Pass,
+    apply: bool,
     instance: u16,
     records: &[u8],
     any: bool,
 ) -> Outcome<()> {
-    for item in lwm2m_tlv::decode(records) {
-        let tlv = record(&item)?;
-        if !matches!(tlv.kind(), Kind::Resource | Kind::MultipleResource) {
+    let mut rest = records;
+    while !rest.is_empty() {
+        let (tlv, after) = record(rest)?;
+        if !matches!(kind_bits(&tlv), RESOURCE | MULTIPLE_RESOURCE) {
             return Err(ResponseCode::BadRequest);
         }
         let r = find_resource(obj, def, instance, tlv.id())?;
@@ -843,92 +792,208 @@ fn for_each_resource(
         if !allowed {
             return Err(ResponseCode::MethodNotAllowed);
         }
-        apply_resource(obj, pass, instance, r, tlv)?;
+        apply_record(obj, def, apply, instance, r, &tlv)?;
+        rest = after;
     }
     Ok(())
 }
 
-/// Checks or writes one resource record (a value or a multiple resource).
-fn apply_resource(
+/// What happens between checking a whole instance payload and writing it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prepare {
+    /// Write replace: writable resources absent from the payload lose their values.
+    Replace,
+    /// Partial update: nothing.
+    Update,
+    /// Bootstrap-Write: the instance is created if missing.
+    Bootstrap,
+    /// Create: the instance is created.
+    Create,
+}
+
+/// Checks the resource records of `instance` whole, prepares, then writes them.
+fn write_records(
     obj: &mut dyn ObjectHandler,
-    pass: Pass,
+    def: &ObjectDef,
+    instance: u16,
+    records: &[u8],
+    prepare: Prepare,
+) -> Outcome<()> {
+    let any = matches!(prepare, Prepare::Bootstrap | Prepare::Create);
+    apply_records(obj, def, false, instance, records, any)?;
+    match prepare {
+        Prepare::Create => obj.create(instance)?,
+        Prepare::Bootstrap => ensure_instance(obj, true, instance)?,
+        Prepare::Replace => {
+            for r in def.resources() {
+                if r.writable() && obj.has_resource(instance, r.id()) {
+                    obj.clear(instance, r.id())?;
+                }
+            }
+        }
+        Prepare::Update => {}
+    }
+    apply_records(obj, def, true, instance, records, any)
+}
+
+/// Bootstrap-Write creates the instance it names when it does not exist yet.
+fn ensure_instance(obj: &mut dyn ObjectHandler, bootstrap: bool, instance: u16) -> Outcome<()> {
+    if bootstrap && !has_instance(obj, instance) {
+        obj.create(instance)?;
+    }
+    Ok(())
+}
+
+/// The resource records of a Write or Create payload for `instance`: either bare resource
+/// records or one object instance record with that id.
+fn instance_records(payload: &[u8], instance: u16) -> Outcome<&[u8]> {
+    if payload.is_empty() {
+        return Ok(payload);
+    }
+    let (tlv, after) = record(payload)?;
+    if kind_bits(&tlv) != OBJECT_INSTANCE {
+        return Ok(payload);
+    }
+    if tlv.id() != instance || !after.is_empty() {
+        return Err(ResponseCode::BadRequest);
+    }
+    Ok(tlv.value())
+}
+
+fn write(
+    obj: &mut dyn ObjectHandler,
+    def: &ObjectDef,
+    req: &Request<'_>,
+    depth: usize,
     instance: u16,
     r: &ResourceDef,
-    tlv: &Tlv<'_>,
+    ri: Option<u16>,
 ) -> Outcome<()> {
-    match tlv.kind() {
-        Kind::MultipleResource if r.is_multiple() => {
-            for item in tlv.children() {
-                let child = record(&item)?;
-                apply_value(obj, pass, instance, r, Some(child.id()), child)?;
+    let bootstrap = req.operation == Operation::BootstrapWrite;
+    let content_format = req.content_format.unwrap_or(CONTENT_FORMAT_TEXT);
+    let format = match content_format {
+        CONTENT_FORMAT_TEXT => Format::Text,
+        CONTENT_FORMAT_OPAQUE => Format::Opaque,
+        f if is_tlv(f) => Format::Tlv,
+        _ => return Err(ResponseCode::UnsupportedContentFormat),
+    };
+    let payload = req.payload;
+    match depth {
+        1 if bootstrap && format == Format::Tlv => {
+            // Object instance records, each created when missing; all checked first.
+            for apply in [false, true] {
+                let mut rest = payload;
+                while !rest.is_empty() {
+                    let (tlv, after) = record(rest)?;
+                    if kind_bits(&tlv) != OBJECT_INSTANCE || tlv.id() > MAX_ID {
+                        return Err(ResponseCode::BadRequest);
+                    }
+                    if apply {
+                        write_records(obj, def, tlv.id(), tlv.value(), Prepare::Bootstrap)?;
+                    } else {
+                        apply_records(obj, def, false, tlv.id(), tlv.value(), true)?;
+                    }
+                    rest = after;
+                }
             }
             Ok(())
         }
-        Kind::Resource if !r.is_multiple() => apply_value(obj, pass, instance, r, None, tlv),
-        Kind::ResourceInstance if r.is_multiple() => {
-            apply_value(obj, pass, instance, r, Some(tlv.id()), tlv)
+        2 => {
+            if format != Format::Tlv {
+                return Err(ResponseCode::UnsupportedContentFormat);
+            }
+            let prepare = match req.operation {
+                Operation::WriteReplace => Prepare::Replace,
+                Operation::BootstrapWrite => Prepare::Bootstrap,
+                _ => Prepare::Update,
+            };
+            write_records(
+                obj,
+                def,
+                instance,
+                instance_records(payload, instance)?,
+                prepare,
+            )
         }
-        _ => Err(ResponseCode::BadRequest),
+        3 | 4 => {
+            let allowed = if bootstrap {
+                r.kind() != ResourceType::None
+            } else {
+                req.operation == Operation::WriteReplace && r.writable()
+            };
+            if !allowed {
+                return Err(ResponseCode::MethodNotAllowed);
+            }
+            let whole_multiple = ri.is_none() && r.is_multiple();
+            let tlv = if format == Format::Tlv {
+                // Exactly one record, of the target's kind and id.
+                let (tlv, after) = record(payload)?;
+                let expected = match ri {
+                    Some(ri) => (RESOURCE_INSTANCE, ri),
+                    None if whole_multiple => (MULTIPLE_RESOURCE, r.id()),
+                    None => (RESOURCE, r.id()),
+                };
+                if !after.is_empty() || (kind_bits(&tlv), tlv.id()) != expected {
+                    return Err(ResponseCode::BadRequest);
+                }
+                Some(tlv)
+            } else if whole_multiple {
+                return Err(ResponseCode::UnsupportedContentFormat);
+            } else {
+                None
+            };
+            for apply in [false, true] {
+                if apply {
+                    ensure_instance(obj, bootstrap, instance)?;
+                    if whole_multiple {
+                        obj.clear(instance, r.id())?;
+                    }
+                }
+                match &tlv {
+                    Some(tlv) => apply_record(obj, def, apply, instance, r, tlv)?,
+                    None => apply_value(obj, def, apply, instance, r, ri, payload, format)?,
+                }
+            }
+            Ok(())
+        }
+        _ => Err(ResponseCode::MethodNotAllowed),
     }
 }
 
-/// Checks or writes one value record.
-fn apply_value(
+/// Create: returns the new instance's id.
+fn create(
     obj: &mut dyn ObjectHandler,
-    pass: Pass,
-    instance: u16,
-    r: &ResourceDef,
-    resource_instance: Option<u16>,
-    tlv: &Tlv<'_>,
-) -> Outcome<()> {
-    // Borrowed out of its `Result`, then copied whole: a moved-out payload costs a `memcpy`.
-    let decoded = tlv_value(r, tlv);
-    let value = decoded.as_ref().map_err(|e| *e)?;
-    checked(r, value)?;
-    if pass == Pass::Apply {
-        obj.write(instance, r.id(), resource_instance, *value)?;
-    }
-    Ok(())
-}
-
-fn create(obj: &mut dyn ObjectHandler, def: &ObjectDef, req: &Request<'_>) -> Outcome<Response> {
-    let path = req.path;
-    if path.depth() > 2 {
+    def: &ObjectDef,
+    req: &Request<'_>,
+    depth: usize,
+) -> Outcome<u16> {
+    if depth > 2 {
         return Err(ResponseCode::MethodNotAllowed);
     }
-    let format = req.content_format.unwrap_or(CONTENT_FORMAT_TLV);
-    if !is_tlv(format) {
+    if !is_tlv(req.content_format.unwrap_or(CONTENT_FORMAT_TLV)) {
         return Err(ResponseCode::UnsupportedContentFormat);
     }
+    let payload = req.payload;
     // The new id: from the path, from an object instance record, or the lowest free one.
-    let first = lwm2m_tlv::decode(req.payload).next();
-    let named = match &first {
-        Some(item) => {
-            let tlv = record(item)?;
-            (tlv.kind() == Kind::ObjectInstance).then(|| tlv.id())
-        }
-        None => None,
+    let named = if payload.is_empty() {
+        None
+    } else {
+        let (tlv, _) = record(payload)?;
+        (kind_bits(&tlv) == OBJECT_INSTANCE).then(|| tlv.id())
     };
-    let instance = match path.instance().or(named) {
+    let instance = match req.path.instance().or(named) {
         Some(i) => i,
         None => lowest_free_instance(obj).ok_or(ResponseCode::InternalServerError)?,
     };
-    if instance > crate::path::MAX_ID || has_instance(obj, instance) {
+    if instance > MAX_ID || has_instance(obj, instance) {
         return Err(ResponseCode::BadRequest);
     }
     if !def.is_multiple() && obj.next_instance(None).is_some() {
         return Err(ResponseCode::BadRequest);
     }
-    let records = instance_records(req.payload, instance)?;
-    for_each_resource(obj, def, Pass::Check, instance, records, true)?;
-    obj.create(instance)?;
-    for_each_resource(obj, def, Pass::Apply, instance, records, true)?;
-    Ok(Response {
-        code: ResponseCode::Created,
-        content_format: None,
-        len: 0,
-        created: Some(instance),
-    })
+    let records = instance_records(payload, instance)?;
+    write_records(obj, def, instance, records, Prepare::Create)?;
+    Ok(instance)
 }
 
 fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
@@ -941,7 +1006,7 @@ fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
         candidate = candidate.checked_add(1)?;
         next = bounded_next(next, obj.next_instance(next));
     }
-    (candidate <= crate::path::MAX_ID).then_some(candidate)
+    (candidate <= MAX_ID).then_some(candidate)
 }
 
 #[cfg(test)]
@@ -1026,7 +1091,6 @@ mod tests {
 
     #[test]
     fn tlv_values_agree_with_the_decoder() {
-        let def = |kind| ResourceDef::new(1, "", crate::Operations::ReadWrite, kind);
         let mut seed = 0x1234_5678u32;
         for _ in 0..5_000 {
             seed ^= seed << 13;
@@ -1040,7 +1104,7 @@ mod tests {
             w.record(Kind::Resource, 1, value).unwrap();
             let n = w.finish().unwrap();
             let tlv = lwm2m_tlv::decode(&buf[..n]).next().unwrap().unwrap();
-            let get = |kind| tlv_value(&def(kind), &tlv).ok();
+            let get = |kind| decode(kind, tlv.value(), Format::Tlv).ok();
             assert_eq!(
                 get(ResourceType::Integer),
                 tlv.as_i64().ok().map(Value::Integer)

@@ -88,7 +88,7 @@ pub use handler::{
     ObjectHandler, Operation, Request, Response, ResponseCode, Value,
 };
 pub use link::{CONTENT_FORMAT_LINK, LinkWriter};
-pub use model::{ObjectDef, Operations, Range, ResourceDef, ResourceType};
+pub use model::{ObjectDef, Operations, Range, RangeDef, ResourceDef, ResourceType};
 pub use path::{MAX_ID, Path};
 pub use registry::*;
 

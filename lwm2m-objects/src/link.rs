@@ -2,7 +2,7 @@
 
 use crate::Error;
 use crate::path::Path;
-use crate::text::Writer;
+use crate::text::{Full, Writer};
 
 /// CoAP Content-Format of `application/link-format`.
 pub const CONTENT_FORMAT_LINK: u16 = 40;
@@ -35,53 +35,48 @@ impl<'a> LinkWriter<'a> {
         }
     }
 
+    fn done(&self, result: Result<(), Full>) -> Result<(), Error> {
+        result.map_err(|Full| self.out.too_small())
+    }
+
     /// Starts the next link: `,<path>` (no comma before the first).
     pub fn link(&mut self, path: Path) -> Result<(), Error> {
-        if self.links > 0 {
-            self.out.put(b",")?;
-        }
+        let r = self.out.link(self.links == 0, path.ids());
         self.links += 1;
-        self.out.put(b"<")?;
-        if path.depth() == 0 {
-            self.out.put(b"/")?;
-        }
-        for &id in path.ids() {
-            self.out.put(b"/")?;
-            self.out.put_u64(u64::from(id))?;
-        }
-        self.out.put(b">")
+        self.done(r)
     }
 
     /// The root link of a Register payload: `</>;rt="oma.lwm2m"`. No `ct=` attribute: some
     /// servers (Wakaama) reject a Register whose root link carries one.
     pub fn root_lwm2m(&mut self) -> Result<(), Error> {
         self.link(Path::ROOT)?;
-        self.out.put(br#";rt="oma.lwm2m""#)
+        let r = self.out.put(br#";rt="oma.lwm2m""#);
+        self.done(r)
     }
 
     /// Adds `;name=value` with a decimal value to the current link (e.g. `dim`, `pmin`).
     pub fn attr_u64(&mut self, name: &str, value: u64) -> Result<(), Error> {
-        self.attr_name(name)?;
-        self.out.put_u64(value)
+        let r = self.attr_name(name).and_then(|()| self.out.put_u64(value));
+        self.done(r)
     }
 
     /// Adds `;ver=major.minor` to the current link.
     pub fn attr_version(&mut self, major: u8, minor: u8) -> Result<(), Error> {
-        self.attr_name("ver")?;
-        self.out.put_u64(u64::from(major))?;
-        self.out.put(b".")?;
-        self.out.put_u64(u64::from(minor))
+        let r = self.out.version((major, minor));
+        self.done(r)
     }
 
     /// Adds `;name="value"` to the current link (`value` must not contain a double quote).
     pub fn attr_quoted(&mut self, name: &str, value: &str) -> Result<(), Error> {
-        self.attr_name(name)?;
-        self.out.put(b"\"")?;
-        self.out.put(value.as_bytes())?;
-        self.out.put(b"\"")
+        let r = self
+            .attr_name(name)
+            .and_then(|()| self.out.put(b"\""))
+            .and_then(|()| self.out.put(value.as_bytes()))
+            .and_then(|()| self.out.put(b"\""));
+        self.done(r)
     }
 
-    fn attr_name(&mut self, name: &str) -> Result<(), Error> {
+    fn attr_name(&mut self, name: &str) -> Result<(), Full> {
         self.out.put(b";")?;
         self.out.put(name.as_bytes())?;
         self.out.put(b"=")

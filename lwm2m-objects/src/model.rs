@@ -179,23 +179,62 @@ impl Range {
     }
 }
 
+/// One entry of an object's range table: the inclusive range of one resource (of the value
+/// for numbers, of the length in bytes for strings and opaque values).
+///
+/// Ranges sit in a table beside the resource rows because few resources have one: the rows
+/// stay 4 bytes on a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RangeDef {
+    // i32 keeps the table small; every range in the OMA registry's core objects fits.
+    min: i32,
+    max: i32,
+    resource: u16,
+}
+
+impl RangeDef {
+    /// The range `min..=max` of resource `resource`.
+    pub const fn new(resource: u16, min: i32, max: i32) -> Self {
+        RangeDef { min, max, resource }
+    }
+
+    /// The resource id.
+    pub const fn resource(&self) -> u16 {
+        self.resource
+    }
+
+    /// The range.
+    pub const fn range(&self) -> Range {
+        Range {
+            min: self.min as i64,
+            max: self.max as i64,
+        }
+    }
+
+    /// The bounds as the table stores them.
+    pub(crate) const fn bounds(&self) -> (i32, i32) {
+        (self.min, self.max)
+    }
+}
+
 const OPS: u8 = 7;
 const MULTIPLE: u8 = 8;
 const MANDATORY: u8 = 16;
-const RANGED: u8 = 32;
 
-/// The definition of one resource: id, name, operations, instances, mandatory, type, range and
-/// units.
+/// The definition of one resource: id, name, operations, instances, mandatory, type and units
+/// (its range, if any, is in the object's table: [`ObjectDef::range`]).
 ///
-/// Built in const context with [`ResourceDef::new`] and the chained setters:
+/// Built in const context with [`ResourceDef::new`] and the chained setters; a range goes
+/// into the object's table ([`ObjectDef::with_ranges`]):
 ///
 /// ```
 /// use lwm2m_objects::{Operations, ResourceDef, ResourceType};
 /// const STATE: ResourceDef = ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-///     .mandatory()
-///     .with_range(0, 3);
+///     .mandatory();
 /// assert!(STATE.is_mandatory() && !STATE.is_multiple());
-/// assert_eq!(STATE.range().map(|r| r.max), Some(3));
+/// // Without the `names` feature a row is 4 bytes: id, type and one byte of flags.
+/// # #[cfg(not(feature = "names"))]
+/// assert_eq!(core::mem::size_of::<ResourceDef>(), 4);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceDef {
@@ -203,12 +242,10 @@ pub struct ResourceDef {
     name: &'static str,
     #[cfg(feature = "names")]
     units: &'static str,
-    // i32 keeps the table small; every range in the core objects fits.
-    min: i32,
-    max: i32,
     id: u16,
     kind: ResourceType,
-    // Operations in the low 3 bits, then MULTIPLE, MANDATORY and RANGED (12-byte rows).
+    // Operations in the low 3 bits, then MULTIPLE and MANDATORY: without `names` a row is 4
+    // bytes. Ranges live in the object's range table (few resources have one).
     flags: u8,
 }
 
@@ -227,8 +264,6 @@ impl ResourceDef {
             name,
             #[cfg(feature = "names")]
             units: "",
-            min: 0,
-            max: 0,
             id,
             kind,
             flags: operations as u8,
@@ -244,14 +279,6 @@ impl ResourceDef {
     /// Marks the resource as mandatory.
     pub const fn mandatory(mut self) -> Self {
         self.flags |= MANDATORY;
-        self
-    }
-
-    /// Sets the inclusive range (value for numbers, length in bytes for strings and opaque).
-    pub const fn with_range(mut self, min: i32, max: i32) -> Self {
-        self.min = min;
-        self.max = max;
-        self.flags |= RANGED;
         self
     }
 
@@ -305,18 +332,6 @@ impl ResourceDef {
         self.flags & MANDATORY != 0
     }
 
-    /// The range, if the definition states one.
-    pub const fn range(&self) -> Option<Range> {
-        if self.flags & RANGED != 0 {
-            Some(Range {
-                min: self.min as i64,
-                max: self.max as i64,
-            })
-        } else {
-            None
-        }
-    }
-
     /// Whether a Read is allowed (straight from the flags).
     pub(crate) const fn readable(&self) -> bool {
         matches!(self.flags & OPS, 1 | 3)
@@ -330,15 +345,6 @@ impl ResourceDef {
     /// Whether an Execute is allowed (straight from the flags).
     pub(crate) const fn executable(&self) -> bool {
         self.flags & OPS == 4
-    }
-
-    /// The range bounds as the table stores them.
-    pub(crate) const fn bounds(&self) -> Option<(i32, i32)> {
-        if self.flags & RANGED != 0 {
-            Some((self.min, self.max))
-        } else {
-            None
-        }
     }
 
     /// The units, or the empty string (always without the `names` feature).
@@ -360,6 +366,7 @@ impl ResourceDef {
 /// // With the `names` feature (default): fw.urn() == "urn:oma:lwm2m:oma:5:1.1".
 /// assert_eq!(fw.resource(2).map(|r| r.operations()), Some(Operations::Execute));
 /// assert!(fw.resource(4).is_none());
+/// assert_eq!(fw.range(3).map(|r| r.max), Some(3)); // State 0..3
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ObjectDef {
@@ -368,6 +375,7 @@ pub struct ObjectDef {
     #[cfg(feature = "names")]
     urn: &'static str,
     resources: &'static [ResourceDef],
+    ranges: &'static [RangeDef],
     id: u16,
     version: (u8, u8),
     lwm2m_version: (u8, u8),
@@ -393,11 +401,18 @@ impl ObjectDef {
             #[cfg(feature = "names")]
             urn,
             resources,
+            ranges: &[],
             id,
             version: (1, 0),
             lwm2m_version: (1, 0),
             flags: 0,
         }
+    }
+
+    /// Sets the range table: one entry per resource that has a range, in increasing id order.
+    pub const fn with_ranges(mut self, ranges: &'static [RangeDef]) -> Self {
+        self.ranges = ranges;
+        self
     }
 
     /// Sets the object version (`ObjectVersion`).
@@ -474,5 +489,26 @@ impl ObjectDef {
     /// The resource with this id.
     pub fn resource(&self, id: u16) -> Option<&'static ResourceDef> {
         self.resources.iter().find(|r| r.id == id)
+    }
+
+    /// The range table.
+    pub const fn ranges(&self) -> &'static [RangeDef] {
+        self.ranges
+    }
+
+    /// The range of resource `id`, if the definition states one.
+    pub fn range(&self, id: u16) -> Option<Range> {
+        self.bounds(id).map(|(min, max)| Range {
+            min: i64::from(min),
+            max: i64::from(max),
+        })
+    }
+
+    /// The range bounds of resource `id` as the table stores them.
+    pub(crate) fn bounds(&self, id: u16) -> Option<(i32, i32)> {
+        self.ranges
+            .iter()
+            .find(|r| r.resource == id)
+            .map(RangeDef::bounds)
     }
 }

@@ -20,8 +20,8 @@ pub const MAX_ID: u16 = 65534;
 // Word-aligned (12 bytes): a 10-byte, 2-aligned copy is a `memcpy` call on a Cortex-M.
 #[repr(align(4))]
 pub struct Path {
-    len: u8,
-    ids: [u16; 4],
+    pub(crate) len: u8,
+    pub(crate) ids: [u16; 4],
 }
 
 impl Path {
@@ -154,13 +154,17 @@ impl Path {
     /// Writes the path as text (`/5/0/1`; the root is `/`) and returns its length.
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = crate::text::Writer::new(out);
-        if self.len == 0 {
-            w.put(b"/")?;
-        }
-        for &id in self.ids() {
-            w.put(b"/")?;
-            w.put_u64(u64::from(id))?;
-        }
+        let mut write = || {
+            if self.len == 0 {
+                w.put(b"/")?;
+            }
+            for &id in self.ids() {
+                w.put(b"/")?;
+                w.put_u64(u64::from(id))?;
+            }
+            Ok(())
+        };
+        write().map_err(|crate::text::Full| w.too_small())?;
         Ok(w.len())
     }
 }

@@ -7,7 +7,7 @@
 //! with `ver=1.1`), and the Advanced Firmware Update object in its only version 1.0. `tests/definitions.rs` checks every
 //! table against a DDF file in `ddf/`.
 
-use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
+use crate::model::{ObjectDef, Operations, RangeDef, ResourceDef, ResourceType};
 
 /// LwM2M Security (object 0), version 1.0 (`urn:oma:lwm2m:oma:0`, LwM2M 1.0).
 pub const SECURITY: ObjectDef = ObjectDef::new(
@@ -30,6 +30,13 @@ pub const SECURITY: ObjectDef = ObjectDef::new(
         rows::R0_12,
     ],
 )
+.with_ranges(&[
+    RangeDef::new(0, 0, 255),
+    RangeDef::new(2, 0, 4),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 6, 6),
+    RangeDef::new(10, 1, 65534),
+])
 .multiple()
 .mandatory();
 
@@ -45,8 +52,7 @@ pub const SERVER: ObjectDef = ObjectDef::new(
             Operations::Read,
             ResourceType::Integer,
         )
-        .mandatory()
-        .with_range(1, 65535),
+        .mandatory(),
         rows::R1_1,
         rows::R1_2,
         rows::R1_3,
@@ -57,6 +63,7 @@ pub const SERVER: ObjectDef = ObjectDef::new(
         rows::R1_8,
     ],
 )
+.with_ranges(&[RangeDef::new(0, 1, 65535)])
 .multiple()
 .mandatory();
 
@@ -66,17 +73,14 @@ pub const ACCESS_CONTROL: ObjectDef = ObjectDef::new(
     "LwM2M Access Control",
     "urn:oma:lwm2m:oma:2",
     &[
-        ResourceDef::new(0, "Object ID", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(1, 65534),
+        ResourceDef::new(0, "Object ID", Operations::Read, ResourceType::Integer).mandatory(),
         ResourceDef::new(
             1,
             "Object Instance ID",
             Operations::Read,
             ResourceType::Integer,
         )
-        .mandatory()
-        .with_range(0, 65535),
+        .mandatory(),
         ResourceDef::new(2, "ACL", Operations::ReadWrite, ResourceType::Integer).multiple(),
         ResourceDef::new(
             3,
@@ -84,10 +88,14 @@ pub const ACCESS_CONTROL: ObjectDef = ObjectDef::new(
             Operations::ReadWrite,
             ResourceType::Integer,
         )
-        .mandatory()
-        .with_range(0, 65535),
+        .mandatory(),
     ],
 )
+.with_ranges(&[
+    RangeDef::new(0, 1, 65534),
+    RangeDef::new(1, 0, 65535),
+    RangeDef::new(3, 0, 65535),
+])
 .multiple();
 
 /// Device (object 3), version 1.0 (`urn:oma:lwm2m:oma:3`, LwM2M 1.0), resources 0 to 22.
@@ -136,6 +144,12 @@ pub const DEVICE: ObjectDef = ObjectDef::new(
         rows::R3_22,
     ],
 )
+.with_ranges(&[
+    RangeDef::new(6, 0, 7),
+    RangeDef::new(9, 0, 100),
+    RangeDef::new(11, 0, 8),
+    RangeDef::new(20, 0, 6),
+])
 .mandatory();
 
 /// Connectivity Monitoring (object 4), version 1.0 (`urn:oma:lwm2m:oma:4`, LwM2M 1.0).
@@ -144,9 +158,7 @@ pub const CONNECTIVITY_MONITORING: ObjectDef = ObjectDef::new(
     "Connectivity Monitoring",
     "urn:oma:lwm2m:oma:4",
     &[
-        ResourceDef::new(0, "Network Bearer", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 50),
+        ResourceDef::new(0, "Network Bearer", Operations::Read, ResourceType::Integer).mandatory(),
         ResourceDef::new(
             1,
             "Available Network Bearer",
@@ -154,8 +166,7 @@ pub const CONNECTIVITY_MONITORING: ObjectDef = ObjectDef::new(
             ResourceType::Integer,
         )
         .multiple()
-        .mandatory()
-        .with_range(0, 50),
+        .mandatory(),
         ResourceDef::new(
             2,
             "Radio Signal Strength",
@@ -181,16 +192,20 @@ pub const CONNECTIVITY_MONITORING: ObjectDef = ObjectDef::new(
             Operations::Read,
             ResourceType::Integer,
         )
-        .with_range(0, 100)
         .with_units("%"),
         ResourceDef::new(7, "APN", Operations::Read, ResourceType::String).multiple(),
         ResourceDef::new(8, "Cell ID", Operations::Read, ResourceType::Integer),
-        ResourceDef::new(9, "SMNC", Operations::Read, ResourceType::Integer)
-            .with_range(0, 999)
-            .with_units("%"),
-        ResourceDef::new(10, "SMCC", Operations::Read, ResourceType::Integer).with_range(0, 999),
+        ResourceDef::new(9, "SMNC", Operations::Read, ResourceType::Integer).with_units("%"),
+        ResourceDef::new(10, "SMCC", Operations::Read, ResourceType::Integer),
     ],
-);
+)
+.with_ranges(&[
+    RangeDef::new(0, 0, 50),
+    RangeDef::new(1, 0, 50),
+    RangeDef::new(6, 0, 100),
+    RangeDef::new(9, 0, 999),
+    RangeDef::new(10, 0, 999),
+]);
 
 /// Firmware Update (object 5), version 1.0 (`urn:oma:lwm2m:oma:5`, LwM2M 1.0).
 pub const FIRMWARE_UPDATE_V1_0: ObjectDef = ObjectDef::new(
@@ -208,7 +223,16 @@ pub const FIRMWARE_UPDATE_V1_0: ObjectDef = ObjectDef::new(
         rows::R5_8,
         rows::R5_9,
     ],
-);
+)
+.with_ranges(&[
+    RangeDef::new(1, 0, 255),
+    RangeDef::new(3, 0, 3),
+    RangeDef::new(5, 0, 9),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 0, 255),
+    RangeDef::new(8, 0, 5),
+    RangeDef::new(9, 0, 2),
+]);
 
 /// [`FIRMWARE_UPDATE_V1_0`] plus the operator resources 26500 Transferred Bytes (R, Integer) and 26501 Switch to Download State (E).
 pub const FIRMWARE_UPDATE_V1_0_OPERATOR: ObjectDef = ObjectDef::new(
@@ -228,7 +252,16 @@ pub const FIRMWARE_UPDATE_V1_0_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_26500,
         rows::R5_26501,
     ],
-);
+)
+.with_ranges(&[
+    RangeDef::new(1, 0, 255),
+    RangeDef::new(3, 0, 3),
+    RangeDef::new(5, 0, 9),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 0, 255),
+    RangeDef::new(8, 0, 5),
+    RangeDef::new(9, 0, 2),
+]);
 
 /// Firmware Update (object 5), version 1.1 (`urn:oma:lwm2m:oma:5:1.1`, LwM2M 1.1): adds Cancel, Severity, Last State Change Time, Maximum Defer Period.
 pub const FIRMWARE_UPDATE_V1_1: ObjectDef = ObjectDef::new(
@@ -240,7 +273,7 @@ pub const FIRMWARE_UPDATE_V1_1: ObjectDef = ObjectDef::new(
         rows::R5_1,
         rows::R5_2,
         rows::R5_3,
-        rows::R5_5_B,
+        rows::R5_5,
         rows::R5_6,
         rows::R5_7,
         rows::R5_8,
@@ -251,6 +284,16 @@ pub const FIRMWARE_UPDATE_V1_1: ObjectDef = ObjectDef::new(
         rows::R5_13,
     ],
 )
+.with_ranges(&[
+    RangeDef::new(1, 0, 255),
+    RangeDef::new(3, 0, 3),
+    RangeDef::new(5, 0, 11),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 0, 255),
+    RangeDef::new(8, 0, 5),
+    RangeDef::new(9, 0, 2),
+    RangeDef::new(11, 0, 2),
+])
 .with_version(1, 1)
 .with_lwm2m_version(1, 1);
 
@@ -264,7 +307,7 @@ pub const FIRMWARE_UPDATE_V1_1_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_1,
         rows::R5_2,
         rows::R5_3,
-        rows::R5_5_B,
+        rows::R5_5,
         rows::R5_6,
         rows::R5_7,
         rows::R5_8,
@@ -277,6 +320,16 @@ pub const FIRMWARE_UPDATE_V1_1_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_26501,
     ],
 )
+.with_ranges(&[
+    RangeDef::new(1, 0, 255),
+    RangeDef::new(3, 0, 3),
+    RangeDef::new(5, 0, 11),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 0, 255),
+    RangeDef::new(8, 0, 5),
+    RangeDef::new(9, 0, 2),
+    RangeDef::new(11, 0, 2),
+])
 .with_version(1, 1)
 .with_lwm2m_version(1, 1);
 
@@ -290,7 +343,7 @@ pub const FIRMWARE_UPDATE_V1_2: ObjectDef = ObjectDef::new(
         rows::R5_1,
         rows::R5_2,
         rows::R5_3,
-        rows::R5_5_B,
+        rows::R5_5,
         rows::R5_6,
         rows::R5_7,
         rows::R5_8,
@@ -302,6 +355,16 @@ pub const FIRMWARE_UPDATE_V1_2: ObjectDef = ObjectDef::new(
         rows::R5_14,
     ],
 )
+.with_ranges(&[
+    RangeDef::new(1, 0, 255),
+    RangeDef::new(3, 0, 3),
+    RangeDef::new(5, 0, 11),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 0, 255),
+    RangeDef::new(8, 0, 5),
+    RangeDef::new(9, 0, 2),
+    RangeDef::new(11, 0, 2),
+])
 .with_version(1, 2)
 .with_lwm2m_version(1, 1);
 
@@ -315,7 +378,7 @@ pub const FIRMWARE_UPDATE_V1_2_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_1,
         rows::R5_2,
         rows::R5_3,
-        rows::R5_5_B,
+        rows::R5_5,
         rows::R5_6,
         rows::R5_7,
         rows::R5_8,
@@ -329,6 +392,16 @@ pub const FIRMWARE_UPDATE_V1_2_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_26501,
     ],
 )
+.with_ranges(&[
+    RangeDef::new(1, 0, 255),
+    RangeDef::new(3, 0, 3),
+    RangeDef::new(5, 0, 11),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 0, 255),
+    RangeDef::new(8, 0, 5),
+    RangeDef::new(9, 0, 2),
+    RangeDef::new(11, 0, 2),
+])
 .with_version(1, 2)
 .with_lwm2m_version(1, 1);
 
@@ -398,9 +471,7 @@ pub const ADVANCED_FIRMWARE_UPDATE: ObjectDef = ObjectDef::new(
         rows::R5_1,
         rows::R5_2,
         rows::R5_3,
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 13),
+        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer).mandatory(),
         rows::R5_6,
         rows::R5_7,
         rows::R5_8,
@@ -433,6 +504,16 @@ pub const ADVANCED_FIRMWARE_UPDATE: ObjectDef = ObjectDef::new(
         .multiple(),
     ],
 )
+.with_ranges(&[
+    RangeDef::new(1, 0, 255),
+    RangeDef::new(3, 0, 3),
+    RangeDef::new(5, 0, 13),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 0, 255),
+    RangeDef::new(8, 0, 5),
+    RangeDef::new(9, 0, 2),
+    RangeDef::new(11, 0, 2),
+])
 .with_lwm2m_version(1, 1)
 .multiple();
 
@@ -461,7 +542,6 @@ pub const SECURITY_V1_1: ObjectDef = ObjectDef::new(
             Operations::None,
             ResourceType::UnsignedInteger,
         )
-        .with_range(0, 3)
         .with_units("s"),
         ResourceDef::new(14, "SNI", Operations::None, ResourceType::String),
         ResourceDef::new(
@@ -470,7 +550,6 @@ pub const SECURITY_V1_1: ObjectDef = ObjectDef::new(
             Operations::None,
             ResourceType::UnsignedInteger,
         )
-        .with_range(0, 3)
         .with_units("s"),
         ResourceDef::new(
             16,
@@ -487,6 +566,15 @@ pub const SECURITY_V1_1: ObjectDef = ObjectDef::new(
         ),
     ],
 )
+.with_ranges(&[
+    RangeDef::new(0, 0, 255),
+    RangeDef::new(2, 0, 4),
+    RangeDef::new(6, 0, 255),
+    RangeDef::new(7, 6, 6),
+    RangeDef::new(10, 1, 65534),
+    RangeDef::new(13, 0, 3),
+    RangeDef::new(15, 0, 3),
+])
 .with_version(1, 1)
 .with_lwm2m_version(1, 1)
 .multiple()
@@ -504,8 +592,7 @@ pub const SERVER_V1_1: ObjectDef = ObjectDef::new(
             Operations::Read,
             ResourceType::Integer,
         )
-        .mandatory()
-        .with_range(1, 65534),
+        .mandatory(),
         rows::R1_1,
         rows::R1_2,
         rows::R1_3,
@@ -526,8 +613,7 @@ pub const SERVER_V1_1: ObjectDef = ObjectDef::new(
             "TLS-DTLS Alert Code",
             Operations::Read,
             ResourceType::UnsignedInteger,
-        )
-        .with_range(0, 255),
+        ),
         ResourceDef::new(
             12,
             "Last Bootstrapped",
@@ -599,6 +685,7 @@ pub const SERVER_V1_1: ObjectDef = ObjectDef::new(
         ),
     ],
 )
+.with_ranges(&[RangeDef::new(0, 1, 65534), RangeDef::new(11, 0, 255)])
 .with_version(1, 1)
 .with_lwm2m_version(1, 1)
 .multiple()
@@ -647,6 +734,12 @@ pub const DEVICE_V1_1: ObjectDef = ObjectDef::new(
         rows::R3_22,
     ],
 )
+.with_ranges(&[
+    RangeDef::new(6, 0, 7),
+    RangeDef::new(9, 0, 100),
+    RangeDef::new(11, 0, 8),
+    RangeDef::new(20, 0, 6),
+])
 .with_version(1, 1)
 .with_lwm2m_version(1, 1)
 .mandatory();
@@ -713,8 +806,7 @@ mod rows {
         Operations::None,
         ResourceType::String,
     )
-    .mandatory()
-    .with_range(0, 255);
+    .mandatory();
 
     /// In SECURITY, SECURITY_V1_1.
     pub(super) const R0_1: ResourceDef = ResourceDef::new(
@@ -731,8 +823,7 @@ mod rows {
         "Short Server ID",
         Operations::None,
         ResourceType::Integer,
-    )
-    .with_range(1, 65534);
+    );
 
     /// In SECURITY, SECURITY_V1_1.
     pub(super) const R0_11: ResourceDef = ResourceDef::new(
@@ -754,9 +845,7 @@ mod rows {
 
     /// In SECURITY, SECURITY_V1_1.
     pub(super) const R0_2: ResourceDef =
-        ResourceDef::new(2, "Security Mode", Operations::None, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 4);
+        ResourceDef::new(2, "Security Mode", Operations::None, ResourceType::Integer).mandatory();
 
     /// In SECURITY, SECURITY_V1_1.
     pub(super) const R0_3: ResourceDef = ResourceDef::new(
@@ -786,8 +875,7 @@ mod rows {
         "SMS Security Mode",
         Operations::None,
         ResourceType::Integer,
-    )
-    .with_range(0, 255);
+    );
 
     /// In SECURITY, SECURITY_V1_1.
     pub(super) const R0_7: ResourceDef = ResourceDef::new(
@@ -795,8 +883,7 @@ mod rows {
         "SMS Binding Key Parameters",
         Operations::None,
         ResourceType::Opaque,
-    )
-    .with_range(6, 6);
+    );
 
     /// In SECURITY, SECURITY_V1_1.
     pub(super) const R0_8: ResourceDef = ResourceDef::new(
@@ -885,8 +972,7 @@ mod rows {
     pub(super) const R3_11: ResourceDef =
         ResourceDef::new(11, "Error Code", Operations::Read, ResourceType::Integer)
             .multiple()
-            .mandatory()
-            .with_range(0, 8);
+            .mandatory();
 
     /// In DEVICE, DEVICE_V1_1.
     pub(super) const R3_12: ResourceDef = ResourceDef::new(
@@ -955,8 +1041,7 @@ mod rows {
         "Battery Status",
         Operations::Read,
         ResourceType::Integer,
-    )
-    .with_range(0, 6);
+    );
 
     /// In DEVICE, DEVICE_V1_1.
     pub(super) const R3_21: ResourceDef =
@@ -989,13 +1074,11 @@ mod rows {
         Operations::Read,
         ResourceType::Integer,
     )
-    .multiple()
-    .with_range(0, 7);
+    .multiple();
 
     /// In DEVICE, DEVICE_V1_1.
     pub(super) const R3_9: ResourceDef =
         ResourceDef::new(9, "Battery Level", Operations::Read, ResourceType::Integer)
-            .with_range(0, 100)
             .with_units("%");
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
@@ -1009,8 +1092,7 @@ mod rows {
         Operations::ReadWrite,
         ResourceType::String,
     )
-    .mandatory()
-    .with_range(0, 255);
+    .mandatory();
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_10: ResourceDef =
@@ -1018,8 +1100,7 @@ mod rows {
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_11: ResourceDef =
-        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer)
-            .with_range(0, 2);
+        ResourceDef::new(11, "Severity", Operations::ReadWrite, ResourceType::Integer);
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_12: ResourceDef = ResourceDef::new(
@@ -1068,30 +1149,19 @@ mod rows {
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_3: ResourceDef =
-        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 3);
+        ResourceDef::new(3, "State", Operations::Read, ResourceType::Integer).mandatory();
 
     /// In FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR.
     pub(super) const R5_5: ResourceDef =
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 9);
-
-    /// In FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
-    pub(super) const R5_5_B: ResourceDef =
-        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer)
-            .mandatory()
-            .with_range(0, 11);
+        ResourceDef::new(5, "Update Result", Operations::Read, ResourceType::Integer).mandatory();
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_6: ResourceDef =
-        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String).with_range(0, 255);
+        ResourceDef::new(6, "PkgName", Operations::Read, ResourceType::String);
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_7: ResourceDef =
-        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String)
-            .with_range(0, 255);
+        ResourceDef::new(7, "PkgVersion", Operations::Read, ResourceType::String);
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_8: ResourceDef = ResourceDef::new(
@@ -1100,8 +1170,7 @@ mod rows {
         Operations::Read,
         ResourceType::Integer,
     )
-    .multiple()
-    .with_range(0, 5);
+    .multiple();
 
     /// In ADVANCED_FIRMWARE_UPDATE, FIRMWARE_UPDATE_V1_0, FIRMWARE_UPDATE_V1_0_OPERATOR, FIRMWARE_UPDATE_V1_1, FIRMWARE_UPDATE_V1_1_OPERATOR, FIRMWARE_UPDATE_V1_2, FIRMWARE_UPDATE_V1_2_OPERATOR.
     pub(super) const R5_9: ResourceDef = ResourceDef::new(
@@ -1110,6 +1179,5 @@ mod rows {
         Operations::Read,
         ResourceType::Integer,
     )
-    .mandatory()
-    .with_range(0, 2);
+    .mandatory();
 }

@@ -1,6 +1,21 @@
-//! Small text helpers without `core::fmt`: a bounded writer, decimal integers and floats.
+//! Small output helpers without `core::fmt`: a bounded writer for text, CoRE links and TLV
+//! records, decimal integers and floats.
 
 use crate::Error;
+
+/// The output buffer is full (the dispatcher answers 5.00, the public writers
+/// [`Error::BufferTooSmall`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Full;
+
+impl From<Full> for crate::ResponseCode {
+    fn from(_: Full) -> Self {
+        crate::ResponseCode::InternalServerError
+    }
+}
+
+/// Room for a TLV header: type byte, 16-bit id, 24-bit length.
+const MAX_HEADER: usize = 6;
 
 /// Appends bytes to a caller buffer and fails instead of overflowing it.
 pub(crate) struct Writer<'a> {
@@ -17,58 +32,125 @@ impl<'a> Writer<'a> {
         self.len
     }
 
-    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let available = self.buf.len();
-        let end = self
-            .len
-            .checked_add(bytes.len())
-            .filter(|&end| end <= available)
-            .ok_or(Error::BufferTooSmall { available })?;
-        if let Some(dst) = self.buf.get_mut(self.len..end) {
-            copy(dst, bytes);
+    /// The error the public writers report when the buffer is full.
+    pub(crate) fn too_small(&self) -> Error {
+        Error::BufferTooSmall {
+            available: self.buf.len(),
         }
+    }
+
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let end = self.len.checked_add(bytes.len()).ok_or(Full)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(Full)?
+            .copy_from_slice(bytes);
         self.len = end;
         Ok(())
     }
 
-    /// Decimal digits by long division of four 16-bit limbs with 32-bit divisions (one
-    /// instruction on a Cortex-M3): a 64-bit division would pull in almost a kilobyte of
-    /// compiler-builtins.
-    pub(crate) fn put_u64(&mut self, value: u64) -> Result<(), Error> {
-        let (high, low) = ((value >> 32) as u32, value as u32);
-        let mut limbs = [high >> 16, high & 0xFFFF, low >> 16, low & 0xFFFF];
+    fn push(&mut self, byte: u8) -> Result<(), Full> {
+        self.put(&[byte])
+    }
+
+    /// Decimal digits of `value`.
+    pub(crate) fn put_u64(&mut self, value: u64) -> Result<(), Full> {
         let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            let mut rem = 0u32;
-            let mut rest = 0u32;
-            for limb in limbs.iter_mut() {
-                let cur = rem << 16 | *limb;
-                *limb = cur / 10;
-                rem = cur % 10;
-                rest |= *limb;
-            }
-            at -= 1;
-            if let Some(d) = digits.get_mut(at) {
-                *d = b'0' + rem as u8;
-            }
-            if rest == 0 || at == 0 {
-                break;
-            }
-        }
+        let at = decimal(&mut digits, value);
         self.put(digits.get(at..).unwrap_or(&[]))
     }
 
-    pub(crate) fn put_i64(&mut self, value: i64) -> Result<(), Error> {
-        if value < 0 {
-            self.put(b"-")?;
+    /// A TLV header: `kind` is the two type bits (0 object instance, 1 resource instance,
+    /// 2 multiple resource, 3 resource).
+    pub(crate) fn tlv_header(&mut self, kind: u8, id: u16, len: usize) -> Result<(), Full> {
+        let wide = id > 0xFF;
+        let len_bytes: u32 = match len {
+            0..8 => 0,
+            8..=0xFF => 1,
+            0x100..=0xFFFF => 2,
+            0x1_0000..=0xFF_FFFF => 3,
+            _ => return Err(Full),
+        };
+        let short = if len_bytes == 0 { len as u8 } else { 0 };
+        self.push(kind << 6 | u8::from(wide) << 5 | (len_bytes as u8) << 3 | short)?;
+        if wide {
+            self.push((id >> 8) as u8)?;
         }
-        self.put_u64(value.unsigned_abs())
+        self.push(id as u8)?;
+        let mut i = len_bytes;
+        while i > 0 {
+            i -= 1;
+            self.push((len >> (8 * i)) as u8)?;
+        }
+        Ok(())
+    }
+
+    /// A TLV record with its value.
+    pub(crate) fn tlv_record(&mut self, kind: u8, id: u16, value: &[u8]) -> Result<(), Full> {
+        self.tlv_header(kind, id, value.len())?;
+        self.put(value)
+    }
+
+    /// Starts a TLV container (object instance or multiple resource): room for the largest
+    /// header, filled in by [`close`](Self::close). Returns where it starts.
+    pub(crate) fn open(&mut self) -> Result<usize, Full> {
+        let start = self.len;
+        self.put(&[0; MAX_HEADER])?;
+        Ok(start)
+    }
+
+    /// Ends the container opened at `start`: writes its header and moves its records next
+    /// to it.
+    pub(crate) fn close(&mut self, start: usize, kind: u8, id: u16) -> Result<(), Full> {
+        let body = self.len.saturating_sub(start + MAX_HEADER);
+        self.len = start;
+        self.tlv_header(kind, id, body)?;
+        let to = self.len;
+        let from = start + MAX_HEADER;
+        // The header is at most MAX_HEADER bytes, so the records move left or stay: a
+        // forward byte copy (no slice-range panic path).
+        for i in 0..body {
+            if let Some(&b) = self.buf.get(from + i)
+                && let Some(d) = self.buf.get_mut(to + i)
+            {
+                *d = b;
+            }
+        }
+        self.len = to + body;
+        Ok(())
+    }
+
+    /// Starts a CoRE link: `,<` (no comma for the first), the path, `>`.
+    pub(crate) fn link(&mut self, first: bool, ids: &[u16]) -> Result<(), Full> {
+        if !first {
+            self.push(b',')?;
+        }
+        self.push(b'<')?;
+        if ids.is_empty() {
+            self.push(b'/')?;
+        }
+        for &id in ids {
+            self.push(b'/')?;
+            self.put_u64(u64::from(id))?;
+        }
+        self.push(b'>')
+    }
+
+    /// `;name=value` with a decimal value; `name` includes the `;` and the `=`.
+    pub(crate) fn attr(&mut self, name: &[u8], value: u64) -> Result<(), Full> {
+        self.put(name)?;
+        self.put_u64(value)
+    }
+
+    /// `;ver=major.minor`.
+    pub(crate) fn version(&mut self, (major, minor): (u8, u8)) -> Result<(), Full> {
+        self.attr(b";ver=", u64::from(major))?;
+        self.attr(b".", u64::from(minor))
     }
 
     /// Writes a float as plain decimal text (`-12.5`, `3`, `1.5e20`), up to 9 fraction digits.
     #[cfg(feature = "float-text")]
-    pub(crate) fn put_f64(&mut self, value: f64) -> Result<(), Error> {
+    pub(crate) fn put_f64(&mut self, value: f64) -> Result<(), Full> {
         if value.is_nan() {
             return self.put(b"NaN");
         }
@@ -112,29 +194,40 @@ impl<'a> Writer<'a> {
             self.put(digits.get(..used).unwrap_or(&[]))?;
         }
         if exp != 0 {
-            self.put(b"e")?;
-            self.put_i64(i64::from(exp))?;
+            self.put(if exp < 0 { b"e-" } else { b"e" })?;
+            self.put_u64(u64::from(exp.unsigned_abs()))?;
         }
         Ok(())
     }
 }
 
-/// Copies `src` into the start of `dst` (callers pass equal lengths).
-#[cfg(not(target_os = "none"))]
-fn copy(dst: &mut [u8], src: &[u8]) {
-    let n = dst.len().min(src.len());
-    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
-        d.copy_from_slice(s);
-    }
-}
-
-/// On bare metal a byte loop the optimiser does not turn into a `memcpy` call: the
-/// compiler-builtins `memcpy` is larger than the whole dispatcher, and values are short.
-#[cfg(target_os = "none")]
-fn copy(dst: &mut [u8], src: &[u8]) {
-    for (i, s) in src.iter().enumerate() {
-        if let Some(d) = dst.get_mut(i) {
-            *d = *s;
+/// Writes the decimal digits of `value` at the end of `digits` (20 bytes hold any `u64`) and
+/// returns where they start.
+///
+/// Long division of four 16-bit limbs with 32-bit divisions (one instruction on a Cortex-M3):
+/// a 64-bit division would pull in almost a kilobyte of compiler-builtins.
+pub(crate) fn decimal(digits: &mut [u8], value: u64) -> usize {
+    let (high, low) = ((value >> 32) as u32, value as u32);
+    let mut limbs = [high >> 16, high & 0xFFFF, low >> 16, low & 0xFFFF];
+    let mut at = digits.len();
+    loop {
+        let mut rem = 0u32;
+        let mut rest = 0u32;
+        for limb in limbs.iter_mut() {
+            let cur = rem << 16 | *limb;
+            *limb = cur / 10;
+            rem = cur % 10;
+            rest |= *limb;
+        }
+        let Some(next) = at.checked_sub(1) else {
+            return at;
+        };
+        at = next;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + rem as u8;
+        }
+        if rest == 0 {
+            return at;
         }
     }
 }
@@ -226,7 +319,7 @@ pub(crate) fn parse_f64(text: &[u8]) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn show(f: impl FnOnce(&mut Writer<'_>) -> Result<(), Error>) -> std::string::String {
+    fn show(f: impl FnOnce(&mut Writer<'_>) -> Result<(), Full>) -> std::string::String {
         let mut buf = [0u8; 64];
         let mut w = Writer::new(&mut buf);
         f(&mut w).unwrap();
@@ -236,9 +329,9 @@ mod tests {
 
     #[test]
     fn integers() {
-        assert_eq!(show(|w| w.put_i64(i64::MIN)), "-9223372036854775808");
+        assert_eq!(show(|w| w.put_u64(1 << 63)), "9223372036854775808");
         assert_eq!(show(|w| w.put_u64(u64::MAX)), "18446744073709551615");
-        assert_eq!(show(|w| w.put_i64(0)), "0");
+        assert_eq!(show(|w| w.put_u64(0)), "0");
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         assert_eq!(parse_i64(b"+7"), Some(7));

@@ -113,7 +113,7 @@ fn tables_are_sorted_and_unique() {
     }
     // No resource 4 in object 5; Update Result ranges per version.
     assert!(FIRMWARE_UPDATE_V1_2.resource(4).is_none());
-    let result_max = |d: &ObjectDef| d.resource(5).and_then(|r| r.range()).map(|r| r.max);
+    let result_max = |d: &ObjectDef| d.range(5).map(|r| r.max);
     assert_eq!(result_max(&FIRMWARE_UPDATE_V1_0), Some(9));
     assert_eq!(result_max(&FIRMWARE_UPDATE_V1_1), Some(11));
     assert_eq!(result_max(&ADVANCED_FIRMWARE_UPDATE), Some(13));
@@ -128,5 +128,6 @@ fn generator_output_loads_the_same_table() {
     assert!(src.contains(
         r#"ResourceDef::new(13, "Maximum Defer Period", Operations::ReadWrite, ResourceType::UnsignedInteger).with_units("s")"#
     ));
+    assert!(src.contains(".with_ranges(&[RangeDef::new(1, 0, 255), RangeDef::new(3, 0, 3), "));
     assert!(src.contains(".with_version(1, 1)\n.with_lwm2m_version(1, 1);"));
 }
