@@ -558,14 +558,33 @@ impl Patcher {
         N: NewImage + ?Sized,
     {
         loop {
-            let avail = self.in_len;
-            let need = match self.phase {
-                Phase::Header => HEADER_LEN,
-                Phase::BlockStart => INIT_BYTES,
-                Phase::Record => MAX_RECORD_BYTES,
-                Phase::Data => MAX_BYTE_BYTES,
+            match self.phase {
+                Phase::Header => {
+                    if self.in_len < HEADER_LEN {
+                        if last {
+                            return Err(Error::Truncated {
+                                patch_offset: self.patch_offset,
+                            });
+                        }
+                        return Ok(());
+                    }
+                    // The header is the first thing a fresh patcher receives: it sits at the
+                    // start of the ring, contiguous, and is parsed where it lies.
+                    if let Some(hb) = self.inbuf.first_chunk::<HEADER_LEN>() {
+                        self.header.read(hb)?;
+                    }
+                    self.in_start = HEADER_LEN;
+                    self.in_len -= HEADER_LEN;
+                    self.patch_offset = HEADER_LEN as u32;
+                    self.verify_old(old)?;
+                    self.phase = if self.header.new_size == 0 {
+                        Phase::Done
+                    } else {
+                        Phase::BlockStart
+                    };
+                }
                 Phase::Done | Phase::Verified => {
-                    if avail > 0 {
+                    if self.in_len > 0 {
                         return Err(Error::TrailingData {
                             patch_offset: self.patch_offset,
                         });
@@ -573,43 +592,21 @@ impl Patcher {
                     return Ok(());
                 }
                 Phase::Failed => return Err(Error::Finished),
-            };
-            if !last && avail < need {
-                return Ok(());
+                // Block phases: `step` decodes while enough input is buffered (all of it in
+                // the last call, where a symbol that needs input that is not there sets
+                // `starved`, reported as truncation); it returns true at the end of a block.
+                Phase::BlockStart | Phase::Record | Phase::Data => {
+                    if !self.step(old, new, last)? {
+                        return Ok(());
+                    }
+                }
             }
-            // In the last call every phase decodes what is left: a symbol that needs input
-            // that is not there sets `starved`, reported as truncation.
-            if self.phase == Phase::Header {
-                if avail < HEADER_LEN {
-                    return Err(Error::Truncated {
-                        patch_offset: self.patch_offset,
-                    });
-                }
-                // Gathered in the (still empty) output buffer, parsed in place.
-                let hb = &mut self.out.buf;
-                for (i, b) in hb.iter_mut().take(HEADER_LEN).enumerate() {
-                    *b = self.inbuf[(self.in_start + i) % IN_BUF];
-                }
-                if let Some(hb) = hb.first_chunk::<HEADER_LEN>() {
-                    self.header.read(hb)?;
-                }
-                self.in_start = (self.in_start + HEADER_LEN) % IN_BUF;
-                self.in_len -= HEADER_LEN;
-                self.patch_offset = HEADER_LEN as u32;
-                self.verify_old(old)?;
-                self.phase = if self.header.new_size == 0 {
-                    Phase::Done
-                } else {
-                    Phase::BlockStart
-                };
-                continue;
-            }
-            self.step(old, new, last)?;
         }
     }
 
-    /// Decodes as much as the buffered input allows in the current block phase.
-    fn step<O, N>(&mut self, old: &mut O, new: &mut N, last: bool) -> Result<(), Error>
+    /// Decodes as much as the buffered input allows in the current block; true when the block
+    /// ended.
+    fn step<O, N>(&mut self, old: &mut O, new: &mut N, last: bool) -> Result<bool, Error>
     where
         O: OldImage + ?Sized,
         N: NewImage + ?Sized,
@@ -629,6 +626,9 @@ impl Patcher {
             loop {
                 match self.phase {
                     Phase::BlockStart => {
+                        if !margin(&dec, INIT_BYTES) {
+                            return Ok(());
+                        }
                         if !dec.init() {
                             return Err(Error::CorruptStream {
                                 patch_offset: self.patch_offset,
@@ -752,12 +752,7 @@ impl Patcher {
                     *d = *w;
                 }
             }
-        } else if self.in_len >= MAX_RECORD_BYTES && !last {
-            // Should not happen: made no progress with enough input.
-            return Err(Error::CorruptStream {
-                patch_offset: self.patch_offset,
-            });
         }
-        Ok(())
+        Ok(block_done)
     }
 }
