@@ -104,6 +104,10 @@ pub enum Event<'a> {
     /// Execute of Switch to Download State (`/5/0/26501`): resume a download broken with
     /// result 4 from Transferred Bytes.
     SwitchToDownload,
+    /// The package changed under a download in progress (e.g. the ETag of a pulled Package
+    /// URI changed between blocks): the same job starts over at offset 0 with staging erased,
+    /// so that bytes of two packages are never stitched together.
+    DownloadRestarted,
     /// Write of Severity (`/5/0/11`).
     SeverityWritten(i64),
     /// Write of Maximum Defer Period (`/5/0/13`).
@@ -432,6 +436,7 @@ impl FirmwareUpdate {
             Event::Cancel => self.cancel(now),
             Event::Booted { new_image_running } => self.booted(new_image_running, now),
             Event::SwitchToDownload => self.switch_to_download(now),
+            Event::DownloadRestarted => self.download_restarted(),
             Event::SeverityWritten(v) => self.severity_written(v),
             Event::MaxDeferPeriodWritten(v) => self.max_defer_period_written(v),
             Event::AutoUpgradeWritten(b) => self.auto_upgrade_written(b),
@@ -668,6 +673,23 @@ impl FirmwareUpdate {
         }
         self.set_result(UpdateResult::Initial, &mut out);
         self.set_state(State::Downloading, now, &mut out);
+        out
+    }
+
+    /// [`Event::DownloadRestarted`]: only while Downloading; State and Result stay, Transferred
+    /// Bytes goes back to 0, PkgName/PkgVersion are cleared, staging is erased (and a pull
+    /// starts again from the first block).
+    pub fn download_restarted(&mut self) -> Outcome {
+        if self.state != State::Downloading {
+            return Outcome::reject(ResponseCode::MethodNotAllowed);
+        }
+        let mut out = Outcome::ok();
+        self.set_transferred(0, &mut out);
+        self.clear_info(&mut out);
+        out.act(Actions::ERASE_STAGING | Actions::PERSIST);
+        if self.job == JOB_PULL {
+            out.act(Actions::START_DOWNLOAD);
+        }
         out
     }
 

@@ -443,3 +443,65 @@ fn instance_size() {
     assert_eq!(size, expected);
     assert_eq!(fota_fsm::RECORD_LEN, expected + 4);
 }
+
+#[test]
+fn a_changed_package_restarts_the_job_at_offset_zero() {
+    let mut m = FirmwareUpdate::new(Config::new(ObjectVersion::V1_1));
+    m.handle(Event::PackageUriWritten(URI), 1);
+    m.handle(
+        Event::ChunkStored {
+            offset: 0,
+            len: 1024,
+        },
+        2,
+    );
+    let id = m.package_identity();
+    // The pulled package's ETag changed: never resume onto the other package's bytes.
+    let out = m.handle(Event::DownloadRestarted, 3);
+    assert_eq!(out.code, ResponseCode::Changed);
+    assert!(
+        out.actions
+            .contains(Actions::ERASE_STAGING | Actions::START_DOWNLOAD | Actions::PERSIST)
+    );
+    assert!(out.changed.contains(26500) && !out.changed.contains(3) && !out.changed.contains(5));
+    assert_eq!(
+        (m.state(), m.update_result(), m.transferred_bytes()),
+        (State::Downloading, UpdateResult::Initial, 0)
+    );
+    assert_eq!(m.package_identity(), id);
+    // The bytes of the old package are refused, the new package's first block is taken.
+    assert_eq!(
+        m.handle(
+            Event::ChunkStored {
+                offset: 1024,
+                len: 512
+            },
+            4
+        )
+        .code,
+        ResponseCode::BadRequest
+    );
+    assert!(
+        m.handle(
+            Event::ChunkStored {
+                offset: 0,
+                len: 512
+            },
+            4
+        )
+        .code
+        .is_success()
+    );
+    // A push restarts too (no download to start); outside Downloading there is nothing to restart.
+    let mut m = FirmwareUpdate::new(Config::new(ObjectVersion::V1_1));
+    m.handle(Event::PushStarted { identity: 3 }, 1);
+    m.handle(Event::ChunkStored { offset: 0, len: 64 }, 2);
+    let out = m.download_restarted();
+    assert!(!out.actions.contains(Actions::START_DOWNLOAD));
+    assert_eq!(m.transferred_bytes(), 0);
+    m.handle(Event::DownloadFailed(DownloadFailure::ConnectionLost), 3);
+    assert_eq!(
+        m.handle(Event::DownloadRestarted, 4).code,
+        ResponseCode::MethodNotAllowed
+    );
+}

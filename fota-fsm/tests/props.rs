@@ -74,6 +74,7 @@ fn event() -> impl Strategy<Value = Event<'static>> {
         1 => Just(Event::Cancel),
         1 => any::<bool>().prop_map(|new_image_running| Event::Booted { new_image_running }),
         1 => Just(Event::SwitchToDownload),
+        1 => Just(Event::DownloadRestarted),
         1 => (-1i64..4).prop_map(Event::SeverityWritten),
         1 => prop_oneof![Just(-1i64), Just(0), Just(30), Just(1 << 33)].prop_map(Event::MaxDeferPeriodWritten),
         1 => any::<bool>().prop_map(Event::AutoUpgradeWritten),
