@@ -6,7 +6,10 @@ use crate::client::{Config, Platform};
 use crate::driver::DeviceRunner;
 use crate::image;
 use crate::proxy::{LossConfig, LossProxy};
-use crate::server::{self, DeviceStatus, Mode, Outcome, Server, ServerConfig, Totals};
+use crate::server::{
+    self, DEMO_CLASS, DeviceStatus, Mode, Outcome, PackageSigner, Server, ServerConfig, Totals,
+    parse_version,
+};
 use crate::sim::SimDevice;
 use crate::{Error, State, UpdateResult};
 use std::net::UdpSocket;
@@ -46,6 +49,27 @@ pub struct DemoOptions {
     pub corrupt_package: bool,
     /// Send a `fota-delta` patch from the old to the new image instead of the full image.
     pub delta: bool,
+    /// Sign the package wrongly (the devices must refuse it and keep their firmware).
+    pub forge: Forge,
+}
+
+/// Version the devices run before the update.
+pub const OLD_VERSION: &str = "1.0.0";
+/// Version the package carries (the server's target).
+pub const NEW_VERSION: &str = "1.1.0";
+
+/// A wrongly signed package, for the tests of the devices' checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Forge {
+    /// Signed with the demo key for the devices' class at [`NEW_VERSION`].
+    #[default]
+    None,
+    /// Signed with another key (Result 5).
+    WrongKey,
+    /// Signed at a version below the running one (anti-rollback: Result 6).
+    OlderVersion,
+    /// Signed for another vendor/device class (Result 6).
+    WrongClass,
 }
 
 impl Default for DemoOptions {
@@ -63,6 +87,7 @@ impl Default for DemoOptions {
             deadline: Duration::from_secs(300),
             corrupt_package: false,
             delta: true,
+            forge: Forge::None,
         }
     }
 }
@@ -117,22 +142,54 @@ pub struct DemoSummary {
     pub per_device: Vec<DeviceSummary>,
 }
 
-/// Old and new images (built around files, or generated).
+/// Old and new images: the `--old`/`--new` files byte for byte, else generated.
 pub fn images(opts: &DemoOptions) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    let read =
-        |p: &PathBuf| std::fs::read(p).map_err(|e| Error::io(format!("read {}", p.display()), e));
-    let old_body = match &opts.old {
+    let read = |p: &PathBuf| {
+        let bytes = std::fs::read(p).map_err(|e| Error::io(format!("read {}", p.display()), e))?;
+        if bytes.is_empty() {
+            return Err(Error::Usage(format!("{}: empty image", p.display())));
+        }
+        Ok(bytes)
+    };
+    let old = match &opts.old {
         Some(p) => read(p)?,
         None => image::generate_body(opts.seed, opts.image_size),
     };
-    let new_body = match &opts.new {
+    let new = match &opts.new {
         Some(p) => read(p)?,
-        None => image::evolve_body(&old_body, opts.seed.wrapping_add(1)),
+        None => image::evolve_body(&old, opts.seed.wrapping_add(1)),
     };
-    Ok((
-        image::build("1.0.0", &old_body),
-        image::build("1.1.0", &new_body),
-    ))
+    Ok((old, new))
+}
+
+/// The signed package the demo sends: manifest (signed with the demo key, or forged as
+/// `opts.forge` says) and payload (a `fota-delta` patch, or the new image).
+pub fn package(opts: &DemoOptions, old: &[u8], new: &[u8]) -> Result<Vec<u8>, Error> {
+    let signer = match opts.forge {
+        Forge::WrongKey => PackageSigner::from_seed([0x5a; 32], DEMO_CLASS),
+        Forge::WrongClass => PackageSigner::demo().with_class(b"other-vendor/other-board"),
+        Forge::None | Forge::OlderVersion => PackageSigner::demo(),
+    };
+    let version = match opts.forge {
+        Forge::OlderVersion => parse_version("0.9.0"),
+        _ => parse_version(NEW_VERSION),
+    }
+    .unwrap_or(0);
+    let mut package = if opts.delta {
+        signer.sign_delta(version, old, new, &fota_delta::diff(old, new))?
+    } else {
+        signer.sign_image(version, new)?
+    };
+    if opts.corrupt_package {
+        // One payload byte: the signature still holds, the image digest does not.
+        let payload = server::package_manifest(&package).map_or(0, |m| m.payload_size as usize);
+        let header = package.len().saturating_sub(payload);
+        let at = header + (package.len() - header) / 2;
+        if let Some(b) = package.get_mut(at) {
+            *b ^= 0x55;
+        }
+    }
+    Ok(package)
 }
 
 /// Runs the demo; `progress` is called about ten times a second with the server's view.
@@ -142,21 +199,7 @@ pub fn run(
 ) -> Result<DemoSummary, Error> {
     let start = Instant::now();
     let (old, new) = images(opts)?;
-    let mut package = if opts.delta {
-        fota_delta::diff(&old, &new)
-    } else {
-        new.clone()
-    };
-    if opts.corrupt_package {
-        let at = if opts.delta {
-            package.len() / 2
-        } else {
-            image::HEADER_LEN + 10
-        };
-        if let Some(b) = package.get_mut(at) {
-            *b ^= 0x55;
-        }
-    }
+    let package = package(opts, &old, &new)?;
     let tmp = tempfile::tempdir().map_err(|e| Error::io("temporary directory", e))?;
 
     let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| Error::io("server bind", e))?;
@@ -164,7 +207,7 @@ pub fn run(
         .local_addr()
         .map_err(|e| Error::io("server address", e))?;
     let proxy = LossProxy::spawn(server_addr, LossConfig::symmetric(opts.loss, opts.seed))?;
-    let mut cfg = ServerConfig::new(package.clone(), "1.1.0");
+    let mut cfg = ServerConfig::new(package.clone(), NEW_VERSION);
     cfg.full_image_len = new.len() as u64;
     cfg.mode = opts.mode;
     cfg.ack_timeout = opts.ack_timeout;
@@ -185,7 +228,14 @@ pub fn run(
     let mut devices = Vec::new();
     for i in 0..opts.devices {
         let dir = tmp.path().join(format!("dev-{i:04}"));
-        SimDevice::create(&dir, &old)?;
+        let signer = PackageSigner::demo();
+        SimDevice::create_with(
+            &dir,
+            &old,
+            parse_version(OLD_VERSION).unwrap_or(0),
+            &signer.public_key(),
+            DEMO_CLASS,
+        )?;
         let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| Error::io("device bind", e))?;
         let mut cfg = Config::new(&format!("fota-demo-{i:04}"))
             .ok_or(Error::Usage("endpoint too long".into()))?;

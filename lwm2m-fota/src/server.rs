@@ -20,6 +20,172 @@ use std::time::{Duration, Instant};
 #[allow(unused_imports)]
 use std::{format, vec};
 
+/// Vendor/class id the simulated devices are provisioned with by default.
+pub const DEMO_CLASS: &[u8] = b"lwm2m-fota-sim";
+
+/// Firmware version number on the manifest's monotonic scale from `major.minor.patch`
+/// (`major` up to 65535, the others up to 255; missing parts are 0): `"1.2.3"` is
+/// `0x0001_0203`.
+pub fn parse_version(text: &str) -> Option<u32> {
+    let mut parts = text.trim().split('.');
+    let major: u16 = parts.next()?.parse().ok()?;
+    let minor: u8 = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let patch: u8 = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(u32::from(major) << 16 | u32::from(minor) << 8 | u32::from(patch))
+}
+
+/// The `major.minor.patch` text of a version number (what /3/0/3 shows).
+pub fn version_string(version: u32) -> String {
+    format!(
+        "{}.{}.{}",
+        version >> 16,
+        (version >> 8) & 0xff,
+        version & 0xff
+    )
+}
+
+/// Signs packages: a `fota-storage` [`Manifest`](fota_storage::Manifest) (format version,
+/// firmware version, image size and SHA-256, base-image size and SHA-256 for a delta, class
+/// id) with its Ed25519 signature, zero padding to a multiple of 16 bytes, then the payload
+/// (the image or the patch).
+pub struct PackageSigner {
+    key: ed25519_dalek::SigningKey,
+    class: Vec<u8>,
+}
+
+impl core::fmt::Debug for PackageSigner {
+    // Never print the secret half.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PackageSigner")
+            .field("public_key", &hex::encode(self.public_key()))
+            .field("class", &String::from_utf8_lossy(&self.class))
+            .finish()
+    }
+}
+
+impl PackageSigner {
+    /// The demo key: derived deterministically from a fixed text, so every demo run and every
+    /// simulated device agree on it. Not a secret: real deployments pass their own key.
+    pub fn demo() -> Self {
+        let seed: [u8; 32] =
+            Sha256::digest(b"lwm2m-fota demo signing key (public, not secret)").into();
+        Self::from_seed(seed, DEMO_CLASS)
+    }
+
+    /// A signer from a 32-byte Ed25519 secret seed for devices of `class`.
+    pub fn from_seed(seed: [u8; 32], class: &[u8]) -> Self {
+        PackageSigner {
+            key: ed25519_dalek::SigningKey::from_bytes(&seed),
+            class: class.to_vec(),
+        }
+    }
+
+    /// Reads the secret seed from a file: 32 raw bytes, or 64 hex digits.
+    pub fn from_key_file(path: &std::path::Path, class: &[u8]) -> Result<Self, Error> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::io(format!("read key {}", path.display()), e))?;
+        let seed: [u8; 32] = match bytes.as_slice().try_into() {
+            Ok(raw) => raw,
+            Err(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let v = hex::decode(text.trim()).map_err(|_| {
+                    Error::Usage(format!(
+                        "{}: a key is 32 raw bytes or 64 hex digits",
+                        path.display()
+                    ))
+                })?;
+                v.as_slice().try_into().map_err(|_| {
+                    Error::Usage(format!(
+                        "{}: a key is 32 raw bytes or 64 hex digits",
+                        path.display()
+                    ))
+                })?
+            }
+        };
+        Ok(Self::from_seed(seed, class))
+    }
+
+    /// The same key for devices of another class.
+    pub fn with_class(mut self, class: &[u8]) -> Self {
+        self.class = class.to_vec();
+        self
+    }
+
+    /// The public key provisioned to the devices.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    /// The class id put in manifests.
+    pub fn class(&self) -> &[u8] {
+        &self.class
+    }
+
+    fn sign(
+        &self,
+        manifest: &fota_storage::Manifest<'_>,
+        payload: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let mut out = vec![0u8; fota_storage::manifest::MANIFEST_MAX];
+        let n = manifest
+            .sign(&self.key, &mut out)
+            .map_err(|e| Error::Usage(format!("sign manifest: {e}")))?;
+        // Zero padding: the payload starts on a block (and so flash granule) boundary.
+        out.resize(n.next_multiple_of(crate::sim::HEADER_ALIGN), 0);
+        out.extend_from_slice(payload);
+        Ok(out)
+    }
+
+    /// The signed package of a full image at `version`.
+    pub fn sign_image(&self, version: u32, image: &[u8]) -> Result<Vec<u8>, Error> {
+        let size = len32(image)?;
+        let m = fota_storage::Manifest {
+            version,
+            image_size: size,
+            payload_size: size,
+            digest: fota_storage::manifest::sha256(image),
+            base: None,
+            delta: false,
+            class: &self.class,
+        };
+        self.sign(&m, image)
+    }
+
+    /// The signed package of `patch`, which turns `old` into `new` (at `version`).
+    pub fn sign_delta(
+        &self,
+        version: u32,
+        old: &[u8],
+        new: &[u8],
+        patch: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let m = fota_storage::Manifest {
+            version,
+            image_size: len32(new)?,
+            payload_size: len32(patch)?,
+            digest: fota_storage::manifest::sha256(new),
+            base: Some((len32(old)?, fota_storage::manifest::sha256(old))),
+            delta: true,
+            class: &self.class,
+        };
+        self.sign(&m, patch)
+    }
+}
+
+fn len32(b: &[u8]) -> Result<u32, Error> {
+    u32::try_from(b.len()).map_err(|_| Error::Usage("package larger than 4 GiB".into()))
+}
+
+/// The manifest in front of a signed package, if `package` is one.
+pub fn package_manifest(package: &[u8]) -> Option<fota_storage::Manifest<'_>> {
+    fota_storage::SignedManifest::parse(package)
+        .ok()
+        .map(|(m, _)| m.manifest)
+}
+
 /// How a job delivers the package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

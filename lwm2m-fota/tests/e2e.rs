@@ -1,6 +1,6 @@
 //! End-to-end: the demo's server, loss proxy and simulated devices on loopback.
 
-use lwm2m_fota::demo::{self, DemoOptions};
+use lwm2m_fota::demo::{self, DemoOptions, Forge};
 use lwm2m_fota::server::Mode;
 use lwm2m_fota::{State, UpdateResult};
 use std::time::Duration;
@@ -65,8 +65,11 @@ fn twenty_devices_ten_percent_loss_five_power_cuts() {
 
 #[test]
 fn package_failing_verification_keeps_old_firmware_with_result_5() {
+    // A full image with one byte flipped after signing: the manifest holds, the digest of
+    // the staging slot read back at Execute does not.
     let opts = DemoOptions {
         corrupt_package: true,
+        delta: false,
         ..small(1, 0.0, Mode::Push)
     };
     let s = demo::run(&opts, |_, _| {}).unwrap();
@@ -147,5 +150,69 @@ fn pull_resumed_after_a_cut_fetches_the_rest_plus_at_most_two_blocks() {
         "served {} for a {} byte package",
         d.status.package_bytes_served,
         s.package_bytes
+    );
+}
+
+/// A forged package ends the job with the device Idle, the given Result, the old image in
+/// flash and /3/0/3 unchanged; nothing is installed.
+fn refused(forge: Forge, delta: bool, mode: Mode, want: UpdateResult) {
+    let opts = DemoOptions {
+        forge,
+        delta,
+        ..small(1, 5.0, mode)
+    };
+    let s = demo::run(&opts, |_, _| {}).unwrap();
+    report(&s);
+    let d = &s.per_device[0];
+    assert_eq!((d.state, d.result), (State::Idle, want), "{forge:?}");
+    assert!(
+        d.flash_is_old && !d.flash_is_new,
+        "{forge:?}: old firmware kept"
+    );
+    assert_eq!(d.flash_version, demo::OLD_VERSION);
+    assert_eq!(d.reboots, 0, "{forge:?}: never installed");
+    assert_eq!(s.updated, 0);
+    assert!(
+        matches!(
+            d.status.outcome,
+            Some(lwm2m_fota::server::Outcome::Failed(_))
+        ),
+        "the server gives up without retrying the same bytes"
+    );
+}
+
+#[test]
+fn package_signed_with_another_key_is_refused_with_result_5() {
+    refused(
+        Forge::WrongKey,
+        true,
+        Mode::Push,
+        UpdateResult::IntegrityFailure,
+    );
+    refused(
+        Forge::WrongKey,
+        false,
+        Mode::Pull,
+        UpdateResult::IntegrityFailure,
+    );
+}
+
+#[test]
+fn older_version_is_refused_by_the_anti_rollback_check_with_result_6() {
+    refused(
+        Forge::OlderVersion,
+        false,
+        Mode::Push,
+        UpdateResult::UnsupportedPackageType,
+    );
+}
+
+#[test]
+fn package_for_another_class_is_refused_with_result_6() {
+    refused(
+        Forge::WrongClass,
+        true,
+        Mode::Pull,
+        UpdateResult::UnsupportedPackageType,
     );
 }

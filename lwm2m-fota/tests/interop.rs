@@ -1,9 +1,11 @@
 //! Interop with libcoap's command-line peers: `coap-client-notls` acting as the LwM2M server
 //! against `fota-client` (Block1 push of /5/0/0, TLV reads of /5/0/3 and /5/0/5, Execute), and
 //! `fota-client` pulling its package from `coap-server-notls`. libcoap's exit code is never
-//! trusted: the device's state and version are read back.
+//! trusted: the device's state and version are read back. Packages are signed with the demo
+//! key that `fota-client`'s device is provisioned with.
 
 use lwm2m_fota::image;
+use lwm2m_fota::server::{PackageSigner, parse_version};
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -16,6 +18,12 @@ impl Drop for Kill {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+fn signed(version: &str, image: &[u8]) -> Vec<u8> {
+    PackageSigner::demo()
+        .sign_image(parse_version(version).unwrap(), image)
+        .unwrap()
 }
 
 fn free_port() -> u16 {
@@ -106,7 +114,8 @@ fn push_and_update(block: &str) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let (_client, _sink) = start_client(port, &dir.path().join("flash"));
-    let fw = image::build("2.0.0", &image::generate_body(3, 40_000));
+    // A package signed with the demo key the simulated device trusts.
+    let fw = signed("2.0.0", &image::generate_body(3, 40_000));
     let fw_file = dir.path().join("fw.bin");
     std::fs::write(&fw_file, &fw).unwrap();
     coap(&[
@@ -159,7 +168,7 @@ fn fota_client_pulls_from_coap_server() {
             .expect("coap-server-notls runs"),
     );
     thread::sleep(Duration::from_millis(300));
-    let fw = image::build("3.0.0", &image::generate_body(5, 30_000));
+    let fw = signed("3.0.0", &image::generate_body(5, 30_000));
     let fw_file = dir.path().join("fw.bin");
     std::fs::write(&fw_file, &fw).unwrap();
     coap(&[

@@ -20,7 +20,8 @@ struct Args {
     /// Endpoint name.
     #[arg(long, default_value = "fota-client")]
     endpoint: String,
-    /// Flash directory (created with a generated 1.0.0 image when empty).
+    /// Flash directory (created with a generated 1.0.0 image when empty; the device then trusts
+    /// packages signed with the demo key for class `lwm2m-fota-sim`).
     #[arg(long)]
     flash: PathBuf,
     /// Local UDP port (0: any).
@@ -53,7 +54,8 @@ fn run(args: Args) -> Result<(), String> {
         .next()
         .ok_or(format!("resolve {auth}: no address"))?;
     if !SimDevice::is_provisioned(&args.flash) {
-        let img = image::build("1.0.0", &image::generate_body(1, 64 * 1024));
+        // Factory state: a generated image at 1.0.0, trusting the demo signing key.
+        let img = image::generate_body(1, 64 * 1024);
         SimDevice::create(&args.flash, &img).map_err(|e| e.to_string())?;
     }
     let socket = UdpSocket::bind(("127.0.0.1", args.port)).map_err(|e| format!("bind: {e}"))?;
