@@ -1,6 +1,6 @@
 #![no_main]
 //! Feeds the dispatcher arbitrary requests: operation, Content-Format, Accept, a path given as
-//! text and any payload, against objects 0, 1, 2, 3 and 5. Nothing may panic, a body must fit
+//! text and any payload (also the Write-Attributes query), against objects 0, 1, 2, 3 and 5. Nothing may panic, a body must fit
 //! the output buffer, and a refused request must leave every object unchanged.
 
 use std::collections::BTreeMap;
@@ -99,7 +99,7 @@ fn obj(
     }
 }
 
-const OPS: [Operation; 8] = [
+const OPS: [Operation; 9] = [
     Operation::Read,
     Operation::Discover,
     Operation::WriteReplace,
@@ -108,6 +108,7 @@ const OPS: [Operation; 8] = [
     Operation::Create,
     Operation::Delete,
     Operation::BootstrapWrite,
+    Operation::WriteAttributes,
 ];
 
 fn format(selector: u8) -> Option<u16> {
@@ -175,10 +176,13 @@ fuzz_target!(|data: &[u8]| {
         .iter_mut()
         .map(|o| o as &mut dyn ObjectHandler)
         .collect();
-    let mut dispatcher = Dispatcher::new(&mut handlers);
+    let mut table = [AttributeSlot::EMPTY; 2];
+    let mut dispatcher = Dispatcher::new(&mut handlers).with_attributes(&mut table);
     let mut out = vec![0u8; usize::from(*out_len) * 4];
-    let req = Request::new(OPS[usize::from(*op % 8)], path)
+    // The payload doubles as the Write-Attributes query.
+    let req = Request::new(OPS[usize::from(*op % 9)], path)
         .with_payload(format(*content), payload)
+        .with_query(payload)
         .with_accept(format(*accept));
     let resp = dispatcher.handle(&req, &mut out);
     assert!(resp.len <= out.len());
@@ -186,6 +190,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(resp.content_format.is_some());
     }
     let _ = dispatcher.registration_links(&mut out);
+    let attrs = dispatcher.attributes(path);
+    if let (Some(min), Some(max)) = (attrs.pmin, attrs.pmax) {
+        assert!(min <= max, "{attrs:?}");
+    }
     drop(dispatcher);
     drop(handlers);
     if !resp.code.is_success() {

@@ -8,6 +8,8 @@
 
 use lwm2m_tlv::{Kind, Tlv};
 
+#[cfg(feature = "attributes")]
+use crate::attr::AttributeSlot;
 use crate::handler::{
     CONTENT_FORMAT_OPAQUE, CONTENT_FORMAT_TEXT, CONTENT_FORMAT_TLV, CONTENT_FORMAT_TLV_LEGACY,
     ObjectHandler, Operation, Request, Response, ResponseCode, Value,
@@ -110,12 +112,98 @@ fn kind_bits(tlv: &Tlv<'_>) -> u8 {
 /// ```
 pub struct Dispatcher<'a, 'h> {
     objects: &'a mut [&'h mut dyn ObjectHandler],
+    #[cfg(feature = "attributes")]
+    attributes: &'a mut [AttributeSlot],
+}
+
+/// The attribute table as the Discover code reads it (nothing without the `attributes`
+/// feature).
+#[cfg(feature = "attributes")]
+type Table<'x> = &'x [AttributeSlot];
+#[cfg(not(feature = "attributes"))]
+type Table<'x> = &'x [()];
+
+/// With the `attributes` feature: the attributes set on `ids` (`effective`: also the ones
+/// it inherits from its instance and object), after its link.
+fn put_attributes(
+    w: &mut Writer<'_>,
+    table: Table<'_>,
+    ids: &[u16],
+    effective: bool,
+) -> Result<(), Full> {
+    #[cfg(feature = "attributes")]
+    {
+        let mut path = crate::Path::ROOT;
+        for &id in ids {
+            path = path.push(id).unwrap_or(path);
+        }
+        let attrs = if effective {
+            crate::attr::effective(table, path)
+        } else {
+            crate::attr::at(table, path)
+        };
+        crate::attr::put(w, &attrs)?;
+    }
+    #[cfg(not(feature = "attributes"))]
+    let _ = (w, table, ids, effective);
+    Ok(())
 }
 
 impl<'a, 'h> Dispatcher<'a, 'h> {
     /// A dispatcher over these objects (one per object id; the first wins on duplicates).
     pub fn new(objects: &'a mut [&'h mut dyn ObjectHandler]) -> Self {
-        Dispatcher { objects }
+        Dispatcher {
+            objects,
+            #[cfg(feature = "attributes")]
+            attributes: &mut [],
+        }
+    }
+
+    /// Keeps Write-Attributes in `table` (fixed capacity: a Write-Attributes on a new path
+    /// when every entry is taken answers 5.00). Without a table, Write-Attributes answers 5.00
+    /// and Discover reports no attributes.
+    ///
+    /// ```
+    /// use lwm2m_objects::*;
+    /// # struct Fw;
+    /// # impl ObjectHandler for Fw {
+    /// #     fn definition(&self) -> &ObjectDef { &FIRMWARE_UPDATE_V1_1 }
+    /// #     fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+    /// #         if after.is_none() { Some(0) } else { None }
+    /// #     }
+    /// #     fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+    /// #         Ok(Value::Integer(0))
+    /// #     }
+    /// # }
+    /// let mut fw = Fw;
+    /// let mut objects: [&mut dyn ObjectHandler; 1] = [&mut fw];
+    /// let mut table = [AttributeSlot::EMPTY; 4];
+    /// let mut dispatcher = Dispatcher::new(&mut objects).with_attributes(&mut table);
+    /// let mut out = [0u8; 256];
+    ///
+    /// let attrs = Request::new(Operation::WriteAttributes, Path::new_resource(5, 0, 3))
+    ///     .with_query(b"pmin=10&pmax=60&gt=1");
+    /// assert_eq!(dispatcher.handle(&attrs, &mut out).code, ResponseCode::Changed);
+    /// let bad = Request::new(Operation::WriteAttributes, Path::new_resource(5, 0, 3))
+    ///     .with_query(b"pmin=70"); // pmin > pmax
+    /// assert_eq!(dispatcher.handle(&bad, &mut out).code, ResponseCode::BadRequest);
+    ///
+    /// let discover = Request::new(Operation::Discover, Path::new_resource(5, 0, 3));
+    /// let resp = dispatcher.handle(&discover, &mut out);
+    /// assert_eq!(&out[..resp.len], b"</5/0/3>;pmin=10;pmax=60;gt=1");
+    /// assert_eq!(dispatcher.attributes(Path::new_resource(5, 0, 3)).pmax, Some(60));
+    /// ```
+    #[cfg(feature = "attributes")]
+    pub fn with_attributes(mut self, table: &'a mut [AttributeSlot]) -> Self {
+        self.attributes = table;
+        self
+    }
+
+    /// The attributes in force on `path` (set on it or inherited from its instance and
+    /// object), for an Observe implementation.
+    #[cfg(feature = "attributes")]
+    pub fn attributes(&self, path: crate::Path) -> crate::Attributes {
+        crate::attr::effective(self.attributes, path)
     }
 
     /// The registered object with this id.
@@ -150,7 +238,11 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
         if depth == 0 {
             return Err(ResponseCode::MethodNotAllowed);
         }
-        let obj = self.object_mut(oid).ok_or(ResponseCode::NotFound)?;
+        let obj: &mut dyn ObjectHandler = *self
+            .objects
+            .iter_mut()
+            .find(|o| o.definition().id() == oid)
+            .ok_or(ResponseCode::NotFound)?;
         let def = *obj.definition();
         // The target must exist (Create names an instance that must not; Bootstrap-Write
         // creates it).
@@ -179,7 +271,11 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 (ResponseCode::Content, Some(format))
             }
             Operation::Discover => {
-                discover(&mut w, obj, &def, depth, iid, r)?;
+                #[cfg(feature = "attributes")]
+                let table: Table<'_> = self.attributes;
+                #[cfg(not(feature = "attributes"))]
+                let table: Table<'_> = &[];
+                discover(&mut w, table, obj, &def, depth, iid, r)?;
                 (ResponseCode::Content, Some(CONTENT_FORMAT_LINK))
             }
             Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite => {
@@ -202,6 +298,17 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                     created: Some(created),
                 });
             }
+            #[cfg(feature = "attributes")]
+            Operation::WriteAttributes => {
+                if depth == 4 {
+                    return Err(ResponseCode::MethodNotAllowed);
+                }
+                let kind = (depth == 3).then(|| r.kind());
+                crate::attr::write(self.attributes, path, kind, req.query)?;
+                (ResponseCode::Changed, None)
+            }
+            #[cfg(not(feature = "attributes"))]
+            Operation::WriteAttributes => return Err(ResponseCode::MethodNotAllowed),
             Operation::Delete => {
                 if depth != 2 {
                     return Err(ResponseCode::MethodNotAllowed);
@@ -458,6 +565,7 @@ fn value_bytes<'v>(value: &Value<'v>, tlv: bool, scratch: &'v mut [u8; 24]) -> O
 
 fn discover(
     w: &mut Writer<'_>,
+    table: Table<'_>,
     obj: &dyn ObjectHandler,
     def: &ObjectDef,
     depth: usize,
@@ -471,15 +579,17 @@ fn discover(
             if def.version() != (1, 0) {
                 w.version(def.version())?;
             }
+            put_attributes(w, table, &[oid], false)?;
             let mut next = obj.next_instance(None);
             while let Some(instance) = next {
-                discover_instance(w, obj, def, instance)?;
+                discover_instance(w, table, obj, def, instance)?;
                 next = bounded_next(next, obj.next_instance(next));
             }
         }
-        2 => discover_instance(w, obj, def, iid)?,
+        2 => discover_instance(w, table, obj, def, iid)?,
         3 => {
-            discover_resource(w, obj, oid, iid, r)?;
+            // A resource's own Discover reports the attributes it inherits too.
+            discover_resource(w, table, obj, oid, iid, r, true)?;
             if r.is_multiple() {
                 let mut next = obj.next_resource_instance(iid, r.id(), None);
                 while let Some(riid) = next {
@@ -495,27 +605,32 @@ fn discover(
 
 fn discover_instance(
     w: &mut Writer<'_>,
+    table: Table<'_>,
     obj: &dyn ObjectHandler,
     def: &ObjectDef,
     instance: u16,
 ) -> Outcome<()> {
     let oid = def.id();
     w.link(w.len() == 0, &[oid, instance])?;
+    put_attributes(w, table, &[oid, instance], false)?;
     for r in def.resources() {
         if obj.has_resource(instance, r.id()) {
-            discover_resource(w, obj, oid, instance, r)?;
+            discover_resource(w, table, obj, oid, instance, r, false)?;
         }
     }
     Ok(())
 }
 
-/// `</O/I/R>`, with `;dim=N` for a multiple resource.
+/// `</O/I/R>`, with `;dim=N` for a multiple resource, then its attributes (`effective`: also
+/// the inherited ones).
 fn discover_resource(
     w: &mut Writer<'_>,
+    table: Table<'_>,
     obj: &dyn ObjectHandler,
     oid: u16,
     instance: u16,
     r: &ResourceDef,
+    effective: bool,
 ) -> Outcome<()> {
     w.link(w.len() == 0, &[oid, instance, r.id()])?;
     if r.is_multiple() {
@@ -527,7 +642,12 @@ fn discover_resource(
         }
         w.attr(b";dim=", count)?;
     }
-    Ok(())
+    Ok(put_attributes(
+        w,
+        table,
+        &[oid, instance, r.id()],
+        effective,
+    )?)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -199,6 +199,10 @@ pub enum Operation {
     Create,
     /// Delete (CoAP DELETE).
     Delete,
+    /// Write-Attributes (CoAP PUT with a Uri-Query such as `pmin=10&pmax=60`, see
+    /// [`Request::with_query`]): sets the notification attributes of an object, instance or
+    /// resource (the `attributes` feature; without it 4.05).
+    WriteAttributes,
     /// Bootstrap-Write (CoAP PUT from the Bootstrap-Server): writes any value-carrying
     /// resource whatever its operations (e.g. the Security object's), creating the instance
     /// when it does not exist; `/O` takes object instance records.
@@ -206,9 +210,20 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The operation a CoAP request stands for: `method` is the CoAP code (1 GET, 2 POST,
-    /// 3 PUT, 4 DELETE), `accept` the Accept option. `None` for other methods.
+    /// The operation a CoAP request without Uri-Query stands for: `method` is the CoAP code
+    /// (1 GET, 2 POST, 3 PUT, 4 DELETE), `accept` the Accept option. `None` for other methods.
     pub fn from_coap(method: u8, path: &Path, accept: Option<u16>) -> Option<Operation> {
+        Operation::from_coap_query(method, path, accept, false)
+    }
+
+    /// As [`from_coap`](Self::from_coap); a PUT that carries a Uri-Query (`has_query`) is
+    /// Write-Attributes.
+    pub fn from_coap_query(
+        method: u8,
+        path: &Path,
+        accept: Option<u16>,
+        has_query: bool,
+    ) -> Option<Operation> {
         Some(match method {
             1 if accept == Some(CONTENT_FORMAT_LINK) => Operation::Discover,
             1 => Operation::Read,
@@ -217,6 +232,7 @@ impl Operation {
                 2 => Operation::WriteUpdate,
                 _ => Operation::Execute,
             },
+            3 if has_query => Operation::WriteAttributes,
             3 => Operation::WriteReplace,
             4 => Operation::Delete,
             _ => return None,
@@ -239,6 +255,7 @@ pub struct Request<'p> {
     pub(crate) content_format: Option<u16>,
     pub(crate) accept: Option<u16>,
     pub(crate) payload: &'p [u8],
+    pub(crate) query: &'p [u8],
 }
 
 impl<'p> Request<'p> {
@@ -250,6 +267,7 @@ impl<'p> Request<'p> {
             content_format: None,
             accept: None,
             payload: &[],
+            query: &[],
         }
     }
 
@@ -258,6 +276,18 @@ impl<'p> Request<'p> {
         self.content_format = content_format;
         self.payload = payload;
         self
+    }
+
+    /// Sets the Uri-Query of a Write-Attributes: the query options joined by `&`
+    /// (`pmin=10&pmax=60&gt=25.5`; a name without value removes that attribute).
+    pub const fn with_query(mut self, query: &'p [u8]) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// The Uri-Query (Write-Attributes).
+    pub const fn query(&self) -> &'p [u8] {
+        self.query
     }
 
     /// Sets the Accept option.

@@ -70,6 +70,8 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "attributes")]
+mod attr;
 #[cfg(feature = "std")]
 pub mod ddf;
 mod dispatch;
@@ -81,6 +83,8 @@ mod path;
 mod registry;
 mod text;
 
+#[cfg(feature = "attributes")]
+pub use attr::{AttributeSlot, Attributes};
 pub use dispatch::Dispatcher;
 pub use error::Error;
 pub use handler::{

@@ -151,6 +151,18 @@ impl Path {
         Some(next)
     }
 
+    /// The path one level up (the root stays the root).
+    pub fn parent(&self) -> Path {
+        let mut up = *self;
+        if let Some(len) = self.len.checked_sub(1) {
+            up.len = len;
+            if let Some(id) = up.ids.get_mut(usize::from(len)) {
+                *id = 0;
+            }
+        }
+        up
+    }
+
     /// Writes the path as text (`/5/0/1`; the root is `/`) and returns its length.
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = crate::text::Writer::new(out);

@@ -569,3 +569,79 @@ fn floats_in_tlv_and_text() {
         assert_eq!(resp.code, NotAcceptable);
     }
 }
+
+#[test]
+#[cfg(feature = "attributes")]
+fn write_attributes_are_stored_checked_and_discovered() {
+    let mut w = world();
+    let mut table = [AttributeSlot::EMPTY; 3];
+    let mut objects: [&mut dyn ObjectHandler; 5] = [
+        &mut w.security,
+        &mut w.server,
+        &mut w.acl,
+        &mut w.device,
+        &mut w.firmware,
+    ];
+    let mut d = Dispatcher::new(&mut objects).with_attributes(&mut table);
+    let attrs = |d: &mut Dispatcher<'_, '_>, path: &str, query: &[u8]| {
+        let req = Request::new(Operation::WriteAttributes, p(path)).with_query(query);
+        d.handle(&req, &mut [0u8; 16]).code
+    };
+    // Object, instance and resource levels.
+    assert_eq!(attrs(&mut d, "/3", b"pmin=10"), Changed);
+    assert_eq!(attrs(&mut d, "/3/0", b"pmax=60"), Changed);
+    assert_eq!(attrs(&mut d, "/3/0/9", b"gt=50&lt=10.5&st=2"), Changed);
+    // Bad values and rules: 4.00, nothing stored.
+    for (path, query) in [
+        ("/3/0/9", &b"pmin=x"[..]),
+        ("/3/0/9", b"pmin=-1"),
+        ("/3/0/9", b"pmin=10&pmax=5"),
+        ("/3/0/9", b"gt=1&lt=5"),
+        ("/3/0/9", b"st=-1"),
+        ("/3/0/9", b"lt=47"), // lt + 2*st >= gt
+        ("/3/0/9", b"gt=abc"),
+        ("/3/0/9", b"foo=1"),
+        ("/3/0", b"gt=5"),   // thresholds only on numeric resources
+        ("/3/0/0", b"lt=5"), // Manufacturer is a string
+    ] {
+        assert_eq!(attrs(&mut d, path, query), BadRequest, "{path}?{query:?}");
+    }
+    assert_eq!(attrs(&mut d, "/3/1", b"pmin=1"), NotFound);
+    assert_eq!(attrs(&mut d, "/3/0/6/0", b"pmin=1"), MethodNotAllowed);
+    // The table holds three paths.
+    assert_eq!(attrs(&mut d, "/5/0/3", b"pmin=1"), InternalServerError);
+    let got = d.attributes(p("/3/0/9"));
+    assert_eq!(
+        (got.pmin, got.pmax, got.gt, got.lt, got.st),
+        (Some(10), Some(60), Some(50.0), Some(10.5), Some(2.0))
+    );
+
+    let discover = |d: &mut Dispatcher<'_, '_>, path: &str| {
+        let mut out = [0u8; 1024];
+        let resp = d.handle(&Request::new(Operation::Discover, p(path)), &mut out);
+        String::from_utf8(out[..resp.len].to_vec()).unwrap()
+    };
+    assert_eq!(
+        discover(&mut d, "/3/0/9"),
+        "</3/0/9>;pmin=10;pmax=60;gt=50;lt=10.5;st=2"
+    );
+    let instance = discover(&mut d, "/3/0");
+    assert!(
+        instance.starts_with("</3/0>;pmax=60,</3/0/0>,"),
+        "{instance}"
+    );
+    assert!(
+        instance.contains(",</3/0/9>;gt=50;lt=10.5;st=2,"),
+        "{instance}"
+    );
+    assert!(discover(&mut d, "/3").starts_with("</3>;pmin=10,</3/0>;pmax=60,"));
+
+    // A name without value removes the attribute; an empty entry frees its slot.
+    assert_eq!(attrs(&mut d, "/3", b"pmin"), Changed);
+    assert_eq!(attrs(&mut d, "/5/0/3", b"pmin=1&pmax=2"), Changed);
+    assert_eq!(d.attributes(p("/3/0/9")).pmin, None);
+    assert_eq!(
+        Operation::from_coap_query(3, &p("/3/0/9"), None, true),
+        Some(Operation::WriteAttributes)
+    );
+}
