@@ -35,14 +35,6 @@ pub struct Header {
     pub new_sha256: [u8; 32],
 }
 
-fn u32_at(b: &[u8; HEADER_LEN], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    for (i, x) in w.iter_mut().enumerate() {
-        *x = b.get(at + i).copied().unwrap_or(0);
-    }
-    u32::from_le_bytes(w)
-}
-
 impl Header {
     /// Parses and validates a header.
     pub fn parse(b: &[u8; HEADER_LEN]) -> Result<Header, Error> {
@@ -86,8 +78,8 @@ impl Header {
             *o = b[20 + i];
             *n = b[52 + i];
         }
-        self.old_size = u32_at(b, 8);
-        self.new_size = u32_at(b, 12);
+        self.old_size = crate::patcher::get_u32(b, 8);
+        self.new_size = crate::patcher::get_u32(b, 12);
         self.interval_log2 = interval_log2;
         Ok(())
     }

@@ -125,7 +125,7 @@ fn put_u32(b: &mut [u8], at: usize, v: u32) {
 
 /// Little-endian word from `b` at `at` (zeros past the end).
 #[inline(never)]
-fn get_u32(b: &[u8], at: usize) -> u32 {
+pub(crate) fn get_u32(b: &[u8], at: usize) -> u32 {
     (0..4).rev().fold(0, |acc, i| {
         acc << 8 | u32::from(b.get(at + i).copied().unwrap_or(0))
     })

@@ -57,42 +57,36 @@ impl Sha {
         s
     }
 
-    fn block<O: OldImage + ?Sized>(&mut self, c: &mut O) {
-        c.sha256_compress(&mut self.state, &self.buf);
+    /// One byte into the pending block (compressed when full). Byte by byte, one small loop:
+    /// the device code is sized by bytes of flash, and the compression dominates the time.
+    fn push<O: OldImage + ?Sized>(&mut self, c: &mut O, byte: u8) {
+        if let Some(slot) = self.buf.get_mut(self.fill) {
+            *slot = byte;
+        }
+        self.fill += 1;
+        if self.fill >= 64 {
+            c.sha256_compress(&mut self.state, &self.buf);
+            self.fill = 0;
+        }
     }
 
     pub(crate) fn update<O: OldImage + ?Sized>(&mut self, c: &mut O, data: &[u8]) {
         self.len = self.len.wrapping_add(data.len() as u32);
-        let mut data = data;
-        // Whole blocks straight from the input when nothing is pending (the common case: the
-        // patcher hashes 64- and 128-byte buffers).
-        while self.fill == 0 {
-            let Some((block, rest)) = data.split_first_chunk::<64>() else {
-                break;
-            };
-            c.sha256_compress(&mut self.state, block);
-            data = rest;
-        }
         for &byte in data {
-            if let Some(slot) = self.buf.get_mut(self.fill) {
-                *slot = byte;
-            }
-            self.fill += 1;
-            if self.fill >= 64 {
-                self.block(c);
-                self.fill = 0;
-            }
+            self.push(c, byte);
         }
     }
 
     /// Appends the padding and the bit length.
     fn pad<O: OldImage + ?Sized>(&mut self, c: &mut O) {
         let bits = u64::from(self.len) << 3;
-        self.update(c, &[0x80]);
+        self.push(c, 0x80);
         while self.fill != 56 {
-            self.update(c, &[0]);
+            self.push(c, 0);
         }
-        self.update(c, &bits.to_be_bytes());
+        for b in bits.to_be_bytes() {
+            self.push(c, b);
+        }
     }
 
     /// Ends the digest and compares it with `want` (word by word, without `memcmp`).
