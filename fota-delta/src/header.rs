@@ -99,6 +99,7 @@ impl Header {
     }
 
     /// True when `new_offset` ends a block (a checkpoint boundary or the end of the image).
+    #[cfg(feature = "std")]
     pub(crate) fn is_block_end(&self, new_offset: u32) -> bool {
         new_offset == self.new_size
             || (self.interval_log2 != 0

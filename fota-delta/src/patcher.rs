@@ -292,6 +292,8 @@ pub struct Patcher {
     diff_left: u32,
     extra_left: u32,
     seek: u32,
+    /// New-image offset where the current block ends (set at its start).
+    block_end: u32,
     /// The latest checkpoint's words (`W_*`); `W_PATCH` is zero while there is none.
     snapshot: [u32; N_WORDS],
     header: Header,
@@ -347,6 +349,7 @@ impl Patcher {
             diff_left: 0,
             extra_left: 0,
             seek: 0,
+            block_end: 0,
             old: OldCache {
                 buf: [0; OLD_BUF],
                 at: 0,
@@ -635,6 +638,9 @@ impl Patcher {
                             });
                         }
                         self.model.reset();
+                        // At most the new size: no overflow. Records stay inside the block, so
+                        // `new_offset <= block_end` below.
+                        self.block_end = self.new_offset + self.header.block_left(self.new_offset);
                         self.phase = Phase::Record;
                     }
                     Phase::Record => {
@@ -650,7 +656,7 @@ impl Patcher {
                         if total == 0 {
                             return Err(Error::EmptyRecord { new_offset: at });
                         }
-                        if total > u64::from(self.header.block_left(at)) {
+                        if total > u64::from(self.block_end - at) {
                             return Err(Error::NewOverrun { new_offset: at });
                         }
                         if r.diff > 0
@@ -701,7 +707,7 @@ impl Patcher {
                         // The record ends: move in the old image (modulo 2^32), maybe end
                         // the block.
                         self.old_pos = self.old_pos.wrapping_add(self.seek);
-                        if self.header.is_block_end(self.new_offset) {
+                        if self.new_offset == self.block_end {
                             dec.normalize();
                             if dec.starved {
                                 return Ok(());
