@@ -39,7 +39,7 @@ mod full {
         fn read(&self, _: u16, resource: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
             let def = self.def.resource(resource).ok_or(ResponseCode::NotFound)?;
             Ok(match def.kind() {
-                lwm2m_objects::ResourceType::String => Value::String("probe"),
+                lwm2m_objects::ResourceType::String => Value::String(b"probe"),
                 lwm2m_objects::ResourceType::Opaque => Value::Opaque(crate::input(4)),
                 _ => Value::Integer(self.last),
             })

@@ -51,7 +51,7 @@ impl ObjectHandler for Obj {
                 Owned::Float(v) => Value::Float(f64::from_bits(*v)),
                 Owned::Bool(v) => Value::Boolean(*v),
                 Owned::Bytes(v) => Value::Opaque(v),
-                Owned::Str(v) => Value::String(v),
+                Owned::Str(v) => Value::String(v.as_bytes()),
                 Owned::Link(o, i) => Value::ObjLnk(*o, *i),
             },
         )
@@ -63,7 +63,10 @@ impl ObjectHandler for Obj {
             Value::Float(v) => Owned::Float(v.to_bits()),
             Value::Boolean(v) => Owned::Bool(v),
             Value::Opaque(v) => Owned::Bytes(v.to_vec()),
-            Value::String(v) | Value::CoreLnk(v) => Owned::Str(v.to_owned()),
+            Value::String(v) | Value::CoreLnk(v) => {
+                // The dispatcher hands over UTF-8 only.
+                Owned::Str(String::from_utf8(v.to_vec()).expect("UTF-8"))
+            }
             Value::ObjLnk(o, i) => Owned::Link(o, i),
         };
         self.values.insert((i, r, ri), owned);

@@ -73,7 +73,7 @@ fn kind_bits(tlv: &Tlv<'_>) -> u8 {
 ///     }
 ///     fn read(&self, _i: u16, r: u16, _ri: Option<u16>) -> Result<Value<'_>, ResponseCode> {
 ///         match r {
-///             1 => Ok(Value::String(core::str::from_utf8(&self.uri[..self.uri_len]).unwrap_or(""))),
+///             1 => Ok(Value::String(&self.uri[..self.uri_len])),
 ///             3 => Ok(Value::Integer(self.state)),
 ///             _ => Ok(Value::Integer(0)),
 ///         }
@@ -81,7 +81,7 @@ fn kind_bits(tlv: &Tlv<'_>) -> u8 {
 ///     fn write(&mut self, _i: u16, r: u16, _ri: Option<u16>, v: Value<'_>) -> Result<(), ResponseCode> {
 ///         match (r, v) {
 ///             (1, Value::String(s)) if s.len() <= 64 => {
-///                 self.uri[..s.len()].copy_from_slice(s.as_bytes());
+///                 self.uri[..s.len()].copy_from_slice(s);
 ///                 self.uri_len = s.len();
 ///                 Ok(())
 ///             }
@@ -510,7 +510,7 @@ fn read_multiple(
 /// would compare floats: soft-float code on a Cortex-M).
 fn value_bytes<'v>(value: &Value<'v>, tlv: bool, scratch: &'v mut [u8; 24]) -> Outcome<&'v [u8]> {
     let (number, negative, len) = match *value {
-        Value::String(v) | Value::CoreLnk(v) => return Ok(v.as_bytes()),
+        Value::String(v) | Value::CoreLnk(v) => return Ok(v),
         Value::Opaque(v) if tlv => return Ok(v),
         Value::Opaque(_) => return Err(ResponseCode::NotAcceptable),
         Value::Integer(v) | Value::Time(v) => (v as u64, v < 0, lwm2m_tlv::int_len(v)),
@@ -775,14 +775,35 @@ fn int_to_f64(v: i32) -> f64 {
     f64::from_bits(u64::from(v < 0) << 63 | normalised(magnitude, 1023))
 }
 
-/// `bytes` as a string if they are UTF-8 (4.00 if not).
-fn utf8(bytes: &[u8]) -> Outcome<&str> {
-    let mut chunks = bytes.utf8_chunks();
-    match chunks.next() {
-        None => Ok(""),
-        Some(chunk) if chunk.invalid().is_empty() => Ok(chunk.valid()),
-        Some(_) => Err(ResponseCode::BadRequest),
+/// `bytes` if they are UTF-8 (4.00 if not). A plain loop: core's validator and its
+/// 256-byte width table cost a Cortex-M over half a kilobyte.
+fn utf8(bytes: &[u8]) -> Outcome<&[u8]> {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // Sequence length, the smallest code point it may encode, its first byte's bits.
+        let (len, min) = match b {
+            0x00..=0x7F => {
+                i += 1;
+                continue;
+            }
+            0xC2..=0xDF => (2, 0x80),
+            0xE0..=0xEF => (3, 0x800),
+            0xF0..=0xF4 => (4, 0x1_0000),
+            _ => return Err(ResponseCode::BadRequest),
+        };
+        let mut cp = u32::from(b) & (0x7F >> len);
+        for k in 1..len {
+            match bytes.get(i + k) {
+                Some(&c) if c & 0xC0 == 0x80 => cp = cp << 6 | u32::from(c & 0x3F),
+                _ => return Err(ResponseCode::BadRequest),
+            }
+        }
+        if cp < min || cp > 0x10_FFFF || (0xD800..=0xDFFF).contains(&cp) {
+            return Err(ResponseCode::BadRequest);
+        }
+        i += len;
     }
+    Ok(bytes)
 }
 
 /// Checks a value against the resource's range (of the value, or of the length in bytes).
@@ -1186,10 +1207,37 @@ mod tests {
         ];
         for bytes in samples {
             assert_eq!(
-                utf8(bytes).ok(),
-                core::str::from_utf8(bytes).ok(),
+                utf8(bytes).is_ok(),
+                core::str::from_utf8(bytes).is_ok(),
                 "{bytes:?}"
             );
+        }
+        // Every 2-byte input, and 3- and 4-byte ones around the continuation-byte edges.
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let bytes = [a, b];
+                assert_eq!(utf8(&bytes).is_ok(), core::str::from_utf8(&bytes).is_ok());
+            }
+        }
+        let edges = [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0];
+        for a in 0xE0..=0xF5u8 {
+            for &b in &edges {
+                for &c in &edges {
+                    for &d in &edges {
+                        let bytes = [a, b, c, d];
+                        assert_eq!(
+                            utf8(&bytes).is_ok(),
+                            core::str::from_utf8(&bytes).is_ok(),
+                            "{bytes:?}"
+                        );
+                        assert_eq!(
+                            utf8(&bytes[..3]).is_ok(),
+                            core::str::from_utf8(&bytes[..3]).is_ok(),
+                            "{bytes:?}"
+                        );
+                    }
+                }
+            }
         }
         let mut seed = 0x9e37_79b9u32;
         for _ in 0..20_000 {
@@ -1202,8 +1250,8 @@ mod tests {
                     .wrapping_add((seed >> 8) as u8 % 2);
             }
             assert_eq!(
-                utf8(&bytes).ok(),
-                core::str::from_utf8(&bytes).ok(),
+                utf8(&bytes).is_ok(),
+                core::str::from_utf8(&bytes).is_ok(),
                 "{bytes:?}"
             );
         }

@@ -81,16 +81,17 @@ pub enum Value<'a> {
     Float(f64),
     /// Boolean.
     Boolean(bool),
-    /// UTF-8 string.
-    String(&'a str),
+    /// UTF-8 string, as its bytes: a Write hands over checked UTF-8 (4.00 otherwise); a
+    /// device rarely needs a `&str`, and checking a slice into one costs flash.
+    String(&'a [u8]),
     /// Opaque bytes.
     Opaque(&'a [u8]),
     /// Seconds since the Unix epoch.
     Time(i64),
     /// Object link: object ID, instance ID.
     ObjLnk(u16, u16),
-    /// CoRE link (RFC 6690) as a string.
-    CoreLnk(&'a str),
+    /// CoRE link (RFC 6690): UTF-8 text, as its bytes (checked on Write like a string).
+    CoreLnk(&'a [u8]),
 }
 
 /// One object implementation, registered with a [`Dispatcher`](crate::Dispatcher).

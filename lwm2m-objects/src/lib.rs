@@ -23,11 +23,11 @@
 //!     }
 //!     fn read(&self, _i: u16, resource: u16, _ri: Option<u16>) -> Result<Value<'_>, ResponseCode> {
 //!         Ok(match resource {
-//!             0 => Value::String("ACME"),
-//!             3 => Value::String("1.0.3"),
+//!             0 => Value::String(b"ACME"),
+//!             3 => Value::String(b"1.0.3"),
 //!             9 => Value::Integer(self.battery),
 //!             11 => Value::Integer(0),
-//!             16 => Value::String("U"),
+//!             16 => Value::String(b"U"),
 //!             _ => return Err(ResponseCode::NotFound),
 //!         })
 //!     }

@@ -26,11 +26,11 @@ impl Owned {
             Value::Unsigned(v) => Owned::Uint(v),
             Value::Float(v) => Owned::Float(v),
             Value::Boolean(v) => Owned::Bool(v),
-            Value::String(v) => Owned::Str(v.to_owned()),
+            Value::String(v) => Owned::Str(String::from_utf8(v.to_vec()).unwrap()),
             Value::Opaque(v) => Owned::Bytes(v.to_vec()),
             Value::Time(v) => Owned::Time(v),
             Value::ObjLnk(o, i) => Owned::Link(o, i),
-            Value::CoreLnk(v) => Owned::Core(v.to_owned()),
+            Value::CoreLnk(v) => Owned::Core(String::from_utf8(v.to_vec()).unwrap()),
         }
     }
 
@@ -40,11 +40,11 @@ impl Owned {
             Owned::Uint(v) => Value::Unsigned(*v),
             Owned::Float(v) => Value::Float(*v),
             Owned::Bool(v) => Value::Boolean(*v),
-            Owned::Str(v) => Value::String(v),
+            Owned::Str(v) => Value::String(v.as_bytes()),
             Owned::Bytes(v) => Value::Opaque(v),
             Owned::Time(v) => Value::Time(*v),
             Owned::Link(o, i) => Value::ObjLnk(*o, *i),
-            Owned::Core(v) => Value::CoreLnk(v),
+            Owned::Core(v) => Value::CoreLnk(v.as_bytes()),
         }
     }
 }
