@@ -18,6 +18,7 @@ impl ErrorType for ProbeFlash {
 impl ReadNorFlash for ProbeFlash {
     const READ_SIZE: usize = 1;
 
+    #[inline(never)]
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
         let src = crate::input(512);
         for (i, b) in bytes.iter_mut().enumerate() {
@@ -38,11 +39,13 @@ impl NorFlash for ProbeFlash {
     const WRITE_SIZE: usize = 8;
     const ERASE_SIZE: usize = 4096;
 
+    #[inline(never)]
     fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
         crate::keep((from, to));
         Ok(())
     }
 
+    #[inline(never)]
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
         crate::keep((offset, bytes.as_ptr(), bytes.len()));
         Ok(())
@@ -73,6 +76,7 @@ pub fn probe() {
         crate::keep(journal.begin(&mut flash, Some(PackageIdentity::Pull { uri, etag: b"e" })));
     }
     let mut writer = match SlotWriter::resume(
+        &mut flash,
         &layout,
         layout.staging(),
         layout.max_image_size(),

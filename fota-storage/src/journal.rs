@@ -52,6 +52,8 @@ const PAYLOAD_MAX: usize = 4 + IDENTITY_MAX;
 const FORMAT: u8 = 2;
 /// Kind byte of the first kind; kind `k` is stored as `KIND_BASE + k`.
 const KIND_BASE: u8 = 0xA1;
+/// The first two bytes of a record of the first kind, as a little-endian number.
+const KIND_WORD: u32 = KIND_BASE as u32 | (FORMAT as u32) << 8;
 const K_IDENTITY: usize = 0;
 const K_PROGRESS: usize = 1;
 const K_BOOT: usize = 2;
@@ -61,7 +63,7 @@ const K_SEAL: usize = 4;
 const KINDS: usize = 5;
 
 const BOOT_LEN: usize = 13;
-const PROGRESS_MAX: usize = 8 + CHECKPOINT_MAX;
+const PROGRESS_MAX: usize = 4 + CHECKPOINT_MAX;
 
 /// Where each kind's newest payload lives in [`Journal`]'s state buffer (kind `k` at
 /// `OFF[k]..OFF[k + 1]`, its largest payload).
@@ -184,10 +186,26 @@ impl BootRecord {
     };
 }
 
+/// The little-endian `u32` at `at` (0 past the end).
 fn le32(b: &[u8], at: usize) -> u32 {
-    let mut v = [0u8; 4];
-    copy(&mut v, b.get(at..).unwrap_or_default());
-    u32::from_le_bytes(v)
+    match b.get(at..at + 4) {
+        Some(&[b0, b1, b2, b3]) => u32::from_le_bytes([b0, b1, b2, b3]),
+        _ => 0,
+    }
+}
+
+/// Copies `parts` one after the other into `dst` (as much as fits); returns the bytes copied.
+fn fill(dst: &mut [u8], parts: &[&[u8]]) -> usize {
+    let mut n = 0;
+    for p in parts {
+        n += copy(dst.get_mut(n..).unwrap_or_default(), p);
+    }
+    n
+}
+
+/// `kind | len a | a | len b | b`: an identity as stored (kind 0: none).
+fn encode_identity((kind, a, b): (u8, &[u8], &[u8]), out: &mut [u8]) -> usize {
+    fill(out, &[&[kind, a.len() as u8], a, &[b.len() as u8], b])
 }
 
 /// Copies as much of `src` as fits into `dst`; returns the bytes copied.
@@ -248,70 +266,85 @@ impl Journal {
             state: [0; STATE_LEN],
             lens: [0; KINDS],
         };
-        // Sequence number of the newest record of each kind, and of all.
-        let mut best = [0u32; KINDS];
-        let mut newest = 0u32;
         let bank = j.log.bank;
+        let banks = j.log.banks;
         let mut rec = [0u8; RECORD_BUF];
-        for b in 0..j.log.banks {
-            let base = j.log.area.offset + b * bank;
-            // Records count only in a sealed bank (a complete rotation): the first pass looks
-            // for the seal, the second takes the records.
-            let mut sealed = false;
-            for take in [false, true] {
-                if take && !sealed {
+        // The newest sealed bank (a complete rotation: its snapshot holds the whole state) and
+        // the sequence number of its first record, which orders the banks.
+        let mut pick = banks;
+        let mut pick_first = 0;
+        // Banks 0.. are looked at; the last round replays the bank picked.
+        let mut b = 0;
+        loop {
+            let replay = b >= banks;
+            if replay {
+                if pick == banks {
+                    // Fresh state area: the first append rotates into bank 0.
+                    pick = banks - 1;
                     break;
                 }
-                let mut p = 0u32;
-                // One read per record: as much as the largest record, or the rest of the bank.
-                while let Some(buf) = rec.get_mut(..(bank - p).min(RECORD_BUF as u32) as usize) {
-                    flash.read_at(base + p, buf)?;
-                    let k = buf.first().copied().unwrap_or(0).wrapping_sub(KIND_BASE) as usize;
-                    let len = le32(buf, 2) & 0xFFFF;
-                    let total = len + (HEADER + CRC_LEN) as u32;
-                    let (Some(&lo), Some(&hi)) = (OFF.get(k), OFF.get(k + 1)) else {
-                        break;
-                    };
-                    let seq = le32(buf, 4);
-                    // A good record followed by its CRC leaves the residue.
-                    if buf.get(1) != Some(&FORMAT)
-                        || len as usize > hi - lo
-                        || crc32_update(!0, buf.get(..total as usize).unwrap_or(&[1]))
-                            != CRC_RESIDUE
-                    {
-                        break;
-                    }
-                    sealed |= k == K_SEAL;
-                    if take
-                        && let Some(s) = best.get_mut(k)
-                        && seq > *s
-                    {
-                        *s = seq;
-                        let payload = buf.get(HEADER..HEADER + len as usize).unwrap_or_default();
-                        copy(j.state.get_mut(lo..hi).unwrap_or_default(), payload);
-                        if let Some(l) = j.lens.get_mut(k) {
-                            *l = len as u16;
-                        }
-                        if seq > newest {
-                            newest = seq;
-                            j.log.cur_bank = b;
-                        }
-                    }
-                    p += j.log.round(total);
-                }
+                b = pick;
             }
+            let base = j.log.area.offset + b * bank;
+            let mut p = 0u32;
+            let mut first = 0;
+            let mut sealed = false;
+            // One read per record: as much as the largest record, or the rest of the bank.
+            while let Some(buf) = rec.get_mut(..(bank - p).min(RECORD_BUF as u32) as usize) {
+                flash.read_at(base + p, buf)?;
+                // kind | format | length: one word (the format is part of the kind).
+                let head = le32(buf, 0);
+                let k = (head & 0xFFFF).wrapping_sub(KIND_WORD) as usize;
+                let len = head >> 16;
+                let total = len + (HEADER + CRC_LEN) as u32;
+                let (Some(&lo), Some(&hi)) = (OFF.get(k), OFF.get(k + 1)) else {
+                    break;
+                };
+                // A good record followed by its CRC leaves the residue. (A payload longer
+                // than its kind's is cut to size below: only forged data can have one.)
+                if crc32_update(!0, buf.get(..total as usize).unwrap_or(&[1])) != CRC_RESIDUE {
+                    break;
+                }
+                let seq = le32(buf, 4);
+                if p == 0 {
+                    first = seq;
+                }
+                sealed |= k == K_SEAL;
+                if replay {
+                    // Records in a bank are in sequence order: the last of each kind wins.
+                    let payload = buf.get(HEADER..HEADER + len as usize).unwrap_or_default();
+                    let n = copy(j.state.get_mut(lo..hi).unwrap_or_default(), payload);
+                    if let Some(l) = j.lens.get_mut(k) {
+                        *l = n as u16;
+                    }
+                    // A new download: the progress before it is not its progress.
+                    if k == K_IDENTITY {
+                        j.lens[K_PROGRESS] = 0;
+                    }
+                    j.log.seq = seq.wrapping_add(1);
+                }
+                p += j.log.round(total);
+            }
+            if replay {
+                break;
+            }
+            if sealed && first >= pick_first {
+                pick = b;
+                pick_first = first;
+            }
+            b += 1;
         }
-        // Progress of another session than the newest identity's is no resume point.
-        if le32(j.payload(K_PROGRESS), 0) != j.session() || j.payload(K_IDENTITY).len() <= 4 {
-            j.lens[K_PROGRESS] = 0;
-        }
-        // The next append rotates into the bank after the newest sealed one: whatever that
-        // holds is older, or an interrupted rotation. A fresh area starts at bank 0.
-        if newest == 0 {
-            j.log.cur_bank = j.log.banks - 1;
-        }
-        j.log.seq = newest.wrapping_add(1);
+        // The next append rotates into the bank after the one picked: whatever that holds is
+        // older, or an interrupted rotation.
+        j.log.cur_bank = pick;
         Ok(j)
+    }
+
+    /// Whether a download is recorded (an identity of kind 1 or 2, not a reset).
+    fn downloading(&self) -> bool {
+        self.payload(K_IDENTITY)
+            .get(4)
+            .is_some_and(|&kind| kind != 0)
     }
 
     fn payload(&self, k: usize) -> &[u8] {
@@ -323,18 +356,12 @@ impl Journal {
         PackageIdentity::decode(self.payload(K_IDENTITY).get(4..)?)
     }
 
-    /// Whether the download recorded is of `identity` (what [`Journal::identity`] would
-    /// compare, without decoding).
+    /// Whether the download recorded is of `identity` (what comparing [`Journal::identity`]
+    /// tells, without decoding).
     pub fn is_download_of(&self, identity: PackageIdentity<'_>) -> bool {
-        let mut rest = self.payload(K_IDENTITY).get(4..).unwrap_or_default();
-        let (kind, a, b) = identity.parts();
-        for part in [&[kind, a.len() as u8][..], a, &[b.len() as u8], b] {
-            match rest.split_at_checked(part.len()) {
-                Some((head, tail)) if head == part => rest = tail,
-                _ => return false,
-            }
-        }
-        rest.is_empty()
+        let mut id = [0u8; IDENTITY_MAX];
+        let n = encode_identity(identity.parts(), &mut id);
+        self.payload(K_IDENTITY).get(4..) == id.get(..n)
     }
 
     /// Number of the current download session (changes with every [`Journal::begin`]).
@@ -345,12 +372,12 @@ impl Journal {
     /// Bytes of the current download durable in the staging slot: the resume point and the
     /// value of /5/0/26500.
     pub fn durable(&self) -> u32 {
-        le32(self.payload(K_PROGRESS), 4)
+        le32(self.payload(K_PROGRESS), 0)
     }
 
     /// The checkpoint recorded with [`Journal::durable`] (empty if none).
     pub fn checkpoint(&self) -> &[u8] {
-        self.payload(K_PROGRESS).get(8..).unwrap_or_default()
+        self.payload(K_PROGRESS).get(4..).unwrap_or_default()
     }
 
     /// The boot hand-off record.
@@ -371,10 +398,9 @@ impl Journal {
     /// decreases: it is the largest value given to [`Journal::raise_min_version`] or recorded as
     /// the version of a [`BootState::Confirmed`] boot record.
     pub fn min_version(&self) -> u32 {
-        let boot = self.boot();
         let min = le32(&self.state, O_MIN);
-        if boot.state == BootState::Confirmed {
-            min.max(boot.version)
+        if self.state.get(O_BOOT) == Some(&(BootState::Confirmed as u8)) {
+            min.max(le32(&self.state, O_BOOT + 9))
         } else {
             min
         }
@@ -386,11 +412,8 @@ impl Journal {
         flash: &mut F,
         identity: Option<PackageIdentity<'_>>,
     ) -> Result<(), Error> {
-        let (kind, a, b) = match identity {
-            Some(id) => id.parts(),
-            None => (0, &[][..], &[][..]),
-        };
-        for (part, max) in [(a, URI_MAX), (b, TAG_MAX)] {
+        let parts = identity.map_or((0, &[][..], &[][..]), |i| i.parts());
+        for (part, max) in [(parts.1, URI_MAX), (parts.2, TAG_MAX)] {
             if part.len() > max {
                 return Err(Error::TooLarge {
                     len: part.len() as u32,
@@ -399,13 +422,10 @@ impl Journal {
             }
         }
         // The session is the number of a record: unique, and never the one of an older begin.
-        let session = self.log.seq.to_le_bytes();
-        let head = [kind, a.len() as u8];
-        let parts: [&[u8]; 5] = match identity {
-            Some(_) => [&session, &head, a, &[b.len() as u8], b],
-            None => [&session, &[], &[], &[], &[]],
-        };
-        self.set(K_IDENTITY, &parts);
+        let (session, id) = self.state.split_at_mut(4);
+        let n = encode_identity(parts, id.get_mut(..IDENTITY_MAX).unwrap_or_default());
+        session.copy_from_slice(&self.log.seq.to_le_bytes());
+        self.lens[K_IDENTITY] = 4 + n as u16;
         // The previous session's progress is dead: keep it out of rotation snapshots.
         self.lens[K_PROGRESS] = 0;
         self.commit(flash, K_IDENTITY)
@@ -425,11 +445,10 @@ impl Journal {
                 max: CHECKPOINT_MAX as u32,
             });
         }
-        if self.payload(K_IDENTITY).len() <= 4 {
+        if !self.downloading() {
             return Err(Error::InvalidState);
         }
-        let session = self.session().to_le_bytes();
-        self.set(K_PROGRESS, &[&session, &durable.to_le_bytes(), checkpoint]);
+        self.set(K_PROGRESS, &[&durable.to_le_bytes(), checkpoint]);
         self.commit(flash, K_PROGRESS)
     }
 
@@ -477,13 +496,12 @@ impl Journal {
 
     /// Makes `parts` (checked by the caller to fit) the payload of kind `k` in RAM.
     fn set(&mut self, k: usize, parts: &[&[u8]]) {
-        let at = OFF.get(k).copied().unwrap_or(0);
-        let mut len = 0;
-        for p in parts {
-            len += copy(self.state.get_mut(at + len..).unwrap_or_default(), p);
-        }
+        let (Some(&lo), Some(&hi)) = (OFF.get(k), OFF.get(k + 1)) else {
+            return;
+        };
+        let n = fill(self.state.get_mut(lo..hi).unwrap_or_default(), parts);
         if let Some(l) = self.lens.get_mut(k) {
-            *l = len as u16;
+            *l = n as u16;
         }
     }
 
@@ -555,22 +573,11 @@ impl Log {
         let mut rec = [0u8; RECORD_BUF];
         // Zeroed as a whole (memclr4, which every image has; memclr8 is not).
         let rec = core::hint::black_box(&mut rec);
-        let l = (len as u16).to_le_bytes();
-        let s = self.seq.to_le_bytes();
-        copy(
-            rec,
-            &[
-                KIND_BASE + k as u8,
-                FORMAT,
-                l[0],
-                l[1],
-                s[0],
-                s[1],
-                s[2],
-                s[3],
-            ],
-        );
-        copy(rec.get_mut(HEADER..).unwrap_or_default(), payload);
+        let head = u32::from(KIND_BASE + k as u8) | u32::from(FORMAT) << 8 | (len as u32) << 16;
+        if let Some((h, rest)) = rec.split_first_chunk_mut::<HEADER>() {
+            *h = (u64::from(head) | u64::from(self.seq) << 32).to_le_bytes();
+            copy(rest, payload);
+        }
         let end = HEADER + len;
         let crc = !crc32_update(!0, rec.get(..end).unwrap_or_default());
         copy(rec.get_mut(end..).unwrap_or_default(), &crc.to_le_bytes());

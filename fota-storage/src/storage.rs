@@ -31,7 +31,13 @@ impl<F: NorFlash> Storage<F> {
         let journal = Journal::mount(&mut flash, &layout)?;
         let cap = layout.max_image_size();
         let writer = if journal.identity().is_some() {
-            SlotWriter::resume(&layout, layout.staging(), cap, journal.durable())?
+            SlotWriter::resume(
+                &mut flash,
+                &layout,
+                layout.staging(),
+                cap,
+                journal.durable(),
+            )?
         } else {
             SlotWriter::new(&layout, layout.staging(), cap)
         };
@@ -131,7 +137,7 @@ impl<F: NorFlash> Storage<F> {
     /// byte wanted (the durable count). `None` if the journal records another package or none
     /// (call [`Storage::begin`]).
     pub fn resume(&mut self, identity: PackageIdentity<'_>) -> Option<u32> {
-        if self.may_download().is_err() || self.journal.identity() != Some(identity) {
+        if self.may_download().is_err() || !self.journal.is_download_of(identity) {
             return None;
         }
         Some(self.writer.position())
@@ -186,6 +192,17 @@ impl<F: NorFlash> Storage<F> {
                 .record_progress(&mut self.flash, durable, checkpoint)?;
         }
         Ok(durable)
+    }
+
+    /// Writes the bytes still buffered (less than one write granule, padded with `0xFF`) to
+    /// flash, so that [`Storage::flushed_bytes`] is every byte written so far; returns it. A
+    /// [`Storage::sync`] then journals it. The download may go on: the padded word is
+    /// programmed again with the next bytes (NOR only clears bits).
+    pub fn flush(&mut self) -> Result<u32, Error> {
+        if self.journal.identity().is_none() {
+            return Err(Error::InvalidState);
+        }
+        self.writer.flush(&mut self.flash)
     }
 
     /// Ends the download: writes the buffered tail and journals the final size.
@@ -254,6 +271,28 @@ impl<F: NorFlash> Storage<F> {
                 step: 0,
                 image_size: manifest.image_size,
                 version: manifest.version,
+            },
+        )
+    }
+
+    /// Marks the downloaded image pending without a manifest (an unsigned package whose
+    /// integrity the caller checked, e.g. against a digest of its own): the next boot swaps it in.
+    /// The image is the whole download, every byte journalled (after [`Storage::finish`]); its
+    /// version is the anti-rollback counter, which therefore does not move.
+    pub fn mark_pending_unsigned(&mut self) -> Result<(), Error> {
+        self.may_download()?;
+        let size = self.journal.durable();
+        if self.journal.identity().is_none() || size == 0 || self.writer.position() != size {
+            return Err(Error::InvalidState);
+        }
+        let version = self.min_version();
+        self.journal.set_boot(
+            &mut self.flash,
+            BootRecord {
+                state: BootState::Pending,
+                step: 0,
+                image_size: size,
+                version,
             },
         )
     }

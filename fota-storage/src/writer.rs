@@ -4,7 +4,7 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
-use crate::layout::{self, Layout, Region};
+use crate::layout::{self, Layout, Nor, Region};
 use crate::{ERASED, MAX_WRITE_SIZE};
 
 /// Writes an image into a slot front to back.
@@ -14,20 +14,26 @@ use crate::{ERASED, MAX_WRITE_SIZE};
 /// Each sector is erased just before its first byte is written and never again by the same
 /// writer. Writes past the slot's capacity fail with [`Error::OutOfSpace`] (Update Result 2)
 /// before anything is written.
+///
+/// [`SlotWriter::flush`] programs a partial word padded with `0xFF` and more bytes may follow:
+/// the word is then programmed again with the same bytes and the new ones in place of padding
+/// (NOR only clears bits; flashes that forbid a second program of a word should flush only at
+/// the end).
 #[derive(Debug, Clone)]
 pub struct SlotWriter {
     slot: Region,
     erase: u32,
     write: u32,
     capacity: u32,
-    /// Bytes in flash, from the slot start.
+    /// Whole words in flash, from the slot start.
     flushed: u32,
     /// Slot-relative end of the sectors erased by this writer.
     erased_to: u32,
+    /// The partial word after `flushed`.
     buf: [u8; MAX_WRITE_SIZE],
     buf_len: u32,
-    /// A padded partial word was written: no further bytes may follow.
-    closed: bool,
+    /// Bytes of `buf` in flash (padded) since the last flush.
+    tail: u32,
 }
 
 impl SlotWriter {
@@ -46,14 +52,16 @@ impl SlotWriter {
             // Its contents matter only up to `buf_len`.
             buf: [0; MAX_WRITE_SIZE],
             buf_len: 0,
-            closed: false,
+            tail: 0,
         }
     }
 
     /// A writer that continues after `durable` bytes already in flash (from the journal after a
-    /// power cut). The sector holding `durable` counts as erased by this update; the bytes from
-    /// `durable` on are written again (NOR allows programming the same data twice).
-    pub fn resume(
+    /// power cut). The sector holding `durable` counts as erased by this update; the bytes of a
+    /// partial last word are read back from flash, and bytes after `durable` are written again
+    /// (NOR allows programming the same data twice).
+    pub fn resume<F: NorFlash>(
+        flash: &mut F,
         layout: &Layout,
         slot: Region,
         capacity: u32,
@@ -67,9 +75,17 @@ impl SlotWriter {
                 capacity: w.capacity,
             });
         }
-        w.flushed = durable;
-        w.erased_to = durable.div_ceil(w.erase) * w.erase;
-        w.closed = !durable.is_multiple_of(w.write);
+        // Granules and sectors are powers of two: masks, no division.
+        w.flushed = durable & !(w.write - 1);
+        w.erased_to = (durable + w.erase - 1) & !(w.erase - 1);
+        w.buf_len = durable - w.flushed;
+        w.tail = w.buf_len;
+        if w.tail > 0 {
+            let at = slot.offset + w.flushed;
+            // Through the journal's non-generic reader: one copy of the code.
+            let flash: &mut dyn Nor = flash;
+            flash.read_at(at, w.buf.get_mut(..w.tail as usize).unwrap_or_default())?;
+        }
         Ok(w)
     }
 
@@ -80,7 +96,7 @@ impl SlotWriter {
 
     /// Bytes in flash: the durable prefix a journal may record.
     pub fn durable(&self) -> u32 {
-        self.flushed
+        self.flushed + self.tail
     }
 
     /// Most bytes this writer accepts.
@@ -105,12 +121,6 @@ impl SlotWriter {
                 capacity: self.capacity,
             });
         }
-        if data.is_empty() {
-            return Ok(());
-        }
-        if self.closed {
-            return Err(Error::InvalidState);
-        }
         // Whole words go straight from `data` to flash (all of it when nothing is buffered
         // and it is a whole number of words); a partial word fills the buffer.
         let w = self.write as usize;
@@ -118,44 +128,39 @@ impl SlotWriter {
         while !rest.is_empty() {
             let have = self.buf_len as usize;
             if have == 0 && rest.len() >= w {
-                let (aligned, tail) = rest.split_at(rest.len() - rest.len() % w);
+                let (aligned, tail) = rest.split_at(rest.len() & !(w - 1));
                 self.program(flash, aligned)?;
                 rest = tail;
             } else {
-                let take = (w - have).min(rest.len());
-                let (head, tail) = rest.split_at(take);
-                if let Some(dst) = self.buf.get_mut(have..have + take) {
-                    dst.copy_from_slice(head);
-                }
-                self.buf_len += take as u32;
+                let (head, tail) = rest.split_at((w - have).min(rest.len()));
+                copy(self.buf.get_mut(have..).unwrap_or_default(), head);
+                self.buf_len += head.len() as u32;
                 rest = tail;
                 if self.buf_len == self.write {
                     let word = self.buf;
                     self.program(flash, word.get(..w).unwrap_or_default())?;
                     self.buf_len = 0;
+                    self.tail = 0;
                 }
             }
         }
         Ok(())
     }
 
-    /// Writes the buffered partial word, padded with `0xFF`, and returns the bytes now in flash.
-    /// After a padded word no more bytes can be appended (the word cannot be programmed twice).
+    /// Writes the buffered partial word, padded with `0xFF`, and returns the bytes now in flash
+    /// ([`SlotWriter::durable`], now equal to [`SlotWriter::position`]). Writing may go on.
     pub fn flush<F: NorFlash>(&mut self, flash: &mut F) -> Result<u32, Error> {
-        if self.buf_len > 0 {
-            let n = self.buf_len;
+        let n = self.buf_len;
+        if n > self.tail {
             let mut word = self.buf;
             // A copy, not a fill: memcpy is in every image already, an 0xFF memset is not.
-            if let Some(pad) = word.get_mut(n as usize..) {
-                pad.copy_from_slice(ERASED.get(n as usize..).unwrap_or_default());
-            }
-            self.program(flash, word.get(..self.write as usize).unwrap_or(&[]))?;
-            // Only the real bytes count; the padding is never read back.
-            self.flushed -= self.write - n;
-            self.buf_len = 0;
-            self.closed = true;
+            copy(word.get_mut(n as usize..).unwrap_or_default(), &ERASED);
+            self.program(flash, word.get(..self.write as usize).unwrap_or_default())?;
+            // The word stays the partial one: the next bytes go into it.
+            self.flushed -= self.write;
+            self.tail = n;
         }
-        Ok(self.flushed)
+        Ok(self.durable())
     }
 
     /// Erases every sector of the slot not yet erased by this writer ("erase the download area").
@@ -182,6 +187,14 @@ impl SlotWriter {
         layout::write(flash, self.slot.offset + self.flushed, words)?;
         self.flushed = end;
         Ok(())
+    }
+}
+
+/// Copies as much of `src` as fits into `dst`.
+fn copy(dst: &mut [u8], src: &[u8]) {
+    let n = src.len().min(dst.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
     }
 }
 
