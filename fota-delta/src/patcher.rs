@@ -196,22 +196,17 @@ struct OldCache {
 }
 
 impl OldCache {
-    /// The old byte at `pos`, which the record check put inside the old image.
-    fn get<O: OldImage + ?Sized>(&mut self, src: &mut O, pos: u32, size: u32) -> Result<u8, Error> {
+    /// The old byte at `pos` (below `size`), or `None` when reading the image failed.
+    fn get<O: OldImage + ?Sized>(&mut self, src: &mut O, pos: u32, size: u32) -> Option<u8> {
         let mut rel = pos.wrapping_sub(self.at) as usize;
         if rel >= self.len {
             let len = (size.saturating_sub(pos) as usize).min(OLD_BUF);
-            let buf = self.buf.get_mut(..len).ok_or(Error::TooLarge)?;
-            src.read_at(pos, buf)
-                .map_err(|_| Error::OldRead { offset: pos })?;
+            src.read_at(pos, self.buf.get_mut(..len)?).ok()?;
             self.at = pos;
             self.len = len;
             rel = 0;
         }
-        self.buf
-            .get(rel)
-            .copied()
-            .ok_or(Error::OldRead { offset: pos })
+        self.buf.get(rel).copied()
     }
 }
 
@@ -685,7 +680,12 @@ impl Patcher {
                             }
                             let b = if in_diff {
                                 // In range: the record check put the diff inside the old image.
-                                let o = self.old.get(old, self.old_pos, self.header.old_size)?;
+                                let o = self
+                                    .old
+                                    .get(old, self.old_pos, self.header.old_size)
+                                    .ok_or(Error::OldRead {
+                                        offset: self.old_pos,
+                                    })?;
                                 let d = self.model.delta(&mut dec, self.new_offset, o, 0);
                                 o.wrapping_add(d)
                             } else {
