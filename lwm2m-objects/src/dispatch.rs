@@ -1010,7 +1010,12 @@ fn write(
     r: &ResourceDef,
     ri: Option<u16>,
 ) -> Outcome<()> {
+    // Bootstrap-Write is not in every device's profile (the `bootstrap` feature, on by
+    // default): without it, it answers 4.05 and its code is left out.
     let bootstrap = req.operation == Operation::BootstrapWrite;
+    if bootstrap && !cfg!(feature = "bootstrap") {
+        return Err(ResponseCode::MethodNotAllowed);
+    }
     let content_format = req.content_format.unwrap_or(CONTENT_FORMAT_TEXT);
     let format = match content_format {
         CONTENT_FORMAT_TEXT => Format::Text,

@@ -206,7 +206,8 @@ pub enum Operation {
     WriteAttributes,
     /// Bootstrap-Write (CoAP PUT from the Bootstrap-Server): writes any value-carrying
     /// resource whatever its operations (e.g. the Security object's), creating the instance
-    /// when it does not exist; `/O` takes object instance records.
+    /// when it does not exist; `/O` takes object instance records (the `bootstrap` feature,
+    /// on by default; without it 4.05).
     BootstrapWrite,
 }
 

@@ -491,6 +491,7 @@ fn coap_methods_map_to_operations() {
 }
 
 #[test]
+#[cfg(feature = "bootstrap")]
 fn bootstrap_write_sets_any_value_and_creates_instances() {
     let mut w = world();
     let bs = |path: &str| Request::new(Operation::BootstrapWrite, p(path));
