@@ -301,3 +301,45 @@ fn bad_flags_are_usage_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("signed for 3.0.0"));
 }
+
+fn demo(args: &[&str]) -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_fota-demo"))
+        .args(["--json", "--image-size", "12000", "--devices", "3"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("one JSON object ({e}): {text}"));
+    (out.status.code().unwrap_or(-1), json)
+}
+
+#[test]
+fn fota_demo_json_summary_and_exit_status() {
+    let (code, j) = demo(&["--loss", "5", "--mode", "mixed", "--power-cuts", "1"]);
+    assert_eq!(code, 0, "{j}");
+    for key in [
+        "devices",
+        "updated",
+        "failed",
+        "retries",
+        "bytes_on_air",
+        "full_image_bytes",
+        "seconds",
+    ] {
+        assert!(j.get(key).is_some(), "{key} in {j}");
+    }
+    assert_eq!(
+        (j["devices"].as_u64(), j["updated"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(j["bytes_on_air"].as_u64().unwrap() < j["full_image_bytes"].as_u64().unwrap());
+
+    // A package the devices refuse: nobody updated, exit status 1.
+    let (code, j) = demo(&["--loss", "0", "--forge", "wrong-class"]);
+    assert_eq!(code, 1, "{j}");
+    assert_eq!(
+        (j["updated"].as_u64(), j["failed"].as_u64()),
+        (Some(0), Some(3))
+    );
+}

@@ -51,10 +51,18 @@ fn twenty_devices_ten_percent_loss_five_power_cuts() {
     let s = demo::run(&opts, |_, _| {}).unwrap();
     report(&s);
     assert_eq!(s.updated, 20, "all devices updated");
+    assert!(s.per_device.iter().all(|d| d.flash_is_new
+        && (d.state, d.result) == (State::Idle, UpdateResult::Success)
+        && d.flash_version == demo::NEW_VERSION
+        && d.status.version == demo::NEW_VERSION));
     assert!(
         s.per_device
             .iter()
-            .all(|d| d.flash_is_new && d.result == UpdateResult::Success)
+            .any(|d| d.status.delivery == Some(Mode::Pull))
+            && s.per_device
+                .iter()
+                .any(|d| d.status.delivery == Some(Mode::Push)),
+        "mixed: both deliveries"
     );
     assert!(
         s.per_device.iter().take(5).all(|d| d.reboots >= 2),
@@ -144,7 +152,9 @@ fn pull_resumed_after_a_cut_fetches_the_rest_plus_at_most_two_blocks() {
     report(&s);
     let d = &s.per_device[0];
     assert_eq!(s.updated, 1);
+    assert_eq!(d.status.delivery, Some(Mode::Pull));
     assert!(d.reboots >= 2, "the cut and the update");
+    // The cut falls at 30 % of the package or later: a restart from 0 would exceed this.
     assert!(
         d.status.package_bytes_served <= s.package_bytes + 2 * 1024,
         "served {} for a {} byte package",
@@ -215,4 +225,30 @@ fn package_for_another_class_is_refused_with_result_6() {
         Mode::Pull,
         UpdateResult::UnsupportedPackageType,
     );
+}
+
+#[test]
+fn real_files_are_the_images_byte_for_byte() {
+    // Odd sizes (not multiples of the flash granule or the block size), no header of any kind.
+    let dir = tempfile::tempdir().unwrap();
+    let old: Vec<u8> = (0..30_001u32).map(|i| ((i * 7) ^ (i >> 5)) as u8).collect();
+    let mut new = old.clone();
+    new[1234] ^= 0xff;
+    new.extend_from_slice(b"release notes: fixed the widget\n");
+    for (name, bytes) in [("old.bin", &old), ("new.bin", &new)] {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    for delta in [true, false] {
+        let opts = DemoOptions {
+            old: Some(dir.path().join("old.bin")),
+            new: Some(dir.path().join("new.bin")),
+            delta,
+            ..small(2, 5.0, Mode::Mixed)
+        };
+        let s = demo::run(&opts, |_, _| {}).unwrap();
+        report(&s);
+        assert_eq!(s.updated, 2, "delta {delta}");
+        assert_eq!(s.new_image_bytes, new.len() as u64);
+        assert!(s.per_device.iter().all(|d| d.flash_is_new));
+    }
 }

@@ -2,12 +2,22 @@
 
 use clap::{Parser, ValueEnum};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lwm2m_fota::demo::{self, DemoOptions, DemoSummary};
+use lwm2m_fota::demo::{self, DemoOptions, DemoSummary, Forge};
 use lwm2m_fota::server::{Mode, Outcome};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ForgeArg {
+    /// Signed with another key: devices refuse it with Result 5.
+    WrongKey,
+    /// Signed for 0.9.0, below the running 1.0.0: anti-rollback, Result 6.
+    OlderVersion,
+    /// Signed for another device class: Result 6.
+    WrongClass,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ModeArg {
@@ -17,8 +27,13 @@ enum ModeArg {
 }
 
 /// Updates a fleet of simulated LwM2M devices over lossy UDP on 127.0.0.1.
+///
+/// A FOTA server, a seeded loss proxy and --devices simulated devices (each with file-backed
+/// flash in a temporary directory, running 1.0.0) in one process; the server sends each a
+/// signed package for 1.1.0 (a fota-delta patch unless --full-image). Exit status 0 only if
+/// every device ends on the new image with Update Result 1; 1 otherwise; 2 on usage errors.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, long_about)]
 struct Args {
     /// Number of simulated devices.
     #[arg(long, default_value_t = 8)]
@@ -50,6 +65,10 @@ struct Args {
     /// Print the summary as one JSON object (no progress bars).
     #[arg(long)]
     json: bool,
+    /// Send a wrongly signed package to show the devices' checks (every device keeps its
+    /// firmware; the exit status is then 1).
+    #[arg(long, value_enum)]
+    forge: Option<ForgeArg>,
 }
 
 fn main() -> ExitCode {
@@ -75,6 +94,12 @@ fn main() -> ExitCode {
         image_size: args.image_size,
         seed: args.seed,
         delta: !args.full_image,
+        forge: match args.forge {
+            None => Forge::None,
+            Some(ForgeArg::WrongKey) => Forge::WrongKey,
+            Some(ForgeArg::OlderVersion) => Forge::OlderVersion,
+            Some(ForgeArg::WrongClass) => Forge::WrongClass,
+        },
         deadline: Duration::from_secs(120 + args.devices as u64 / 2),
         ..DemoOptions::default()
     };
