@@ -60,8 +60,19 @@
 //! # Ok::<(), Error>(())
 //! ```
 //!
-//! Features: `alloc` (nothing extra yet), `std` adds the [`ddf`] loader (OMA DDF XML, via
-//! `roxmltree`) and `std::error::Error`.
+//! Features: `names` (default: names, URNs and units in the tables), `attributes` (default:
+//! Write-Attributes kept in a caller-owned table and reported by Discover; needs
+//! `float-text`), `bootstrap` (default: Bootstrap-Write), `float-text` (plain-text Float
+//! values), `alloc` (nothing extra yet), `std` adds the [`ddf`] loader (OMA DDF XML, via
+//! `roxmltree`), `std::error::Error` and all of the above. A device builds with
+//! `default-features = false` and keeps every operation but Bootstrap-Write and
+//! Write-Attributes.
+//!
+//! Implementing an object for a device: one [`ObjectHandler`] per object, which names its
+//! [`ObjectDef`], lists its instances (and the instances of its multiple resources) in
+//! increasing id order, and reads, writes and executes resources. The dispatcher checks every
+//! request against the definition (existence, operations, types, ranges, formats) before a
+//! hook runs, and checks a whole Write before its first value is written.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
