@@ -5,7 +5,7 @@ use fota_storage::embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashErrorKind, ReadNorFlash,
 };
 use fota_storage::journal::{Journal, PackageIdentity};
-use fota_storage::{Layout, Region, SlotWriter};
+use fota_storage::{Error, Layout, Region, SlotWriter};
 
 /// A stand-in for a HAL flash driver: 8-byte words, 4 KiB sectors, contents the optimiser
 /// cannot predict.
@@ -65,32 +65,31 @@ const LAYOUT: Layout = match Layout::for_flash::<ProbeFlash>(
 
 /// Exercises the component's device-side code paths on opaque input.
 pub fn probe() {
+    crate::keep(update().is_ok());
+}
+
+/// What a device does when a block of a download arrives: mount the journal, continue the
+/// download or start it, write the block, make it durable and journal it.
+fn update() -> Result<(), Error> {
     let mut flash = ProbeFlash;
     let layout = LAYOUT;
-    let Ok(mut journal) = Journal::mount(&mut flash, &layout) else {
-        return;
-    };
+    let mut journal = Journal::mount(&mut flash, &layout)?;
     let data = crate::input(300);
     let uri = data.get(..40).unwrap_or(&[]);
-    if !journal.is_download_of(PackageIdentity::Pull { uri, etag: b"e" }) {
-        crate::keep(journal.begin(&mut flash, Some(PackageIdentity::Pull { uri, etag: b"e" })));
+    let identity = PackageIdentity::Pull { uri, etag: b"e" };
+    if !journal.is_download_of(identity) {
+        journal.begin(&mut flash, Some(identity))?;
     }
-    let mut writer = match SlotWriter::resume(
+    let mut writer = SlotWriter::resume(
         &mut flash,
         &layout,
         layout.staging(),
         layout.max_image_size(),
         journal.durable(),
-    ) {
-        Ok(w) => w,
-        Err(_) => return,
-    };
-    crate::keep(writer.write(&mut flash, data));
-    crate::keep(writer.flush(&mut flash));
-    crate::keep(journal.record_progress(
-        &mut flash,
-        writer.durable(),
-        data.get(..16).unwrap_or(&[]),
-    ));
+    )?;
+    writer.write(&mut flash, data)?;
+    writer.flush(&mut flash)?;
+    journal.record_progress(&mut flash, writer.durable(), data.get(..16).unwrap_or(&[]))?;
     crate::keep(journal.durable());
+    Ok(())
 }

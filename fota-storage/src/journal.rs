@@ -210,9 +210,11 @@ fn encode_identity((kind, a, b): (u8, &[u8], &[u8]), out: &mut [u8]) -> usize {
 
 /// Copies as much of `src` as fits into `dst`; returns the bytes copied.
 fn copy(dst: &mut [u8], src: &[u8]) -> usize {
-    let n = src.len().min(dst.len());
-    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
-        d.copy_from_slice(s);
+    // A byte loop: no length check that could panic, and the records are short.
+    let mut n = 0;
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+        n += 1;
     }
     n
 }
@@ -222,9 +224,15 @@ fn copy(dst: &mut [u8], src: &[u8]) -> usize {
 #[derive(Debug, Clone)]
 pub struct Journal {
     log: Log,
-    /// The newest payload of each kind, at `OFF[kind]`.
+    data: Data,
+}
+
+/// The newest payload of each kind.
+#[derive(Debug, Clone)]
+struct Data {
+    /// Kind `k`'s at `OFF[k]`.
     state: [u8; STATE_LEN],
-    /// Its length (0: no record of that kind yet).
+    /// Their lengths (0: no record of that kind yet).
     lens: [u16; KINDS],
 }
 
@@ -263,8 +271,10 @@ impl Journal {
                 clean: false,
                 seq: 0,
             },
-            state: [0; STATE_LEN],
-            lens: [0; KINDS],
+            data: Data {
+                state: [0; STATE_LEN],
+                lens: [0; KINDS],
+            },
         };
         let bank = j.log.bank;
         let banks = j.log.banks;
@@ -313,13 +323,13 @@ impl Journal {
                 if replay {
                     // Records in a bank are in sequence order: the last of each kind wins.
                     let payload = buf.get(HEADER..HEADER + len as usize).unwrap_or_default();
-                    let n = copy(j.state.get_mut(lo..hi).unwrap_or_default(), payload);
-                    if let Some(l) = j.lens.get_mut(k) {
+                    let n = copy(j.data.state.get_mut(lo..hi).unwrap_or_default(), payload);
+                    if let Some(l) = j.data.lens.get_mut(k) {
                         *l = n as u16;
                     }
                     // A new download: the progress before it is not its progress.
                     if k == K_IDENTITY {
-                        j.lens[K_PROGRESS] = 0;
+                        j.data.lens[K_PROGRESS] = 0;
                     }
                     j.log.seq = seq.wrapping_add(1);
                 }
@@ -348,7 +358,7 @@ impl Journal {
     }
 
     fn payload(&self, k: usize) -> &[u8] {
-        payload(&self.state, &self.lens, k)
+        self.data.payload(k)
     }
 
     /// The package being downloaded, if any.
@@ -366,7 +376,7 @@ impl Journal {
 
     /// Number of the current download session (changes with every [`Journal::begin`]).
     pub fn session(&self) -> u32 {
-        le32(&self.state, 0)
+        le32(&self.data.state, 0)
     }
 
     /// Bytes of the current download durable in the staging slot: the resume point and the
@@ -382,7 +392,7 @@ impl Journal {
 
     /// The boot hand-off record.
     pub fn boot(&self) -> BootRecord {
-        let b = self.state.get(O_BOOT..).unwrap_or_default();
+        let b = self.data.state.get(O_BOOT..).unwrap_or_default();
         match b.first().copied().and_then(BootState::from_u8) {
             Some(state) => BootRecord {
                 state,
@@ -398,9 +408,9 @@ impl Journal {
     /// decreases: it is the largest value given to [`Journal::raise_min_version`] or recorded as
     /// the version of a [`BootState::Confirmed`] boot record.
     pub fn min_version(&self) -> u32 {
-        let min = le32(&self.state, O_MIN);
-        if self.state.get(O_BOOT) == Some(&(BootState::Confirmed as u8)) {
-            min.max(le32(&self.state, O_BOOT + 9))
+        let min = le32(&self.data.state, O_MIN);
+        if self.data.state.get(O_BOOT) == Some(&(BootState::Confirmed as u8)) {
+            min.max(le32(&self.data.state, O_BOOT + 9))
         } else {
             min
         }
@@ -422,12 +432,12 @@ impl Journal {
             }
         }
         // The session is the number of a record: unique, and never the one of an older begin.
-        let (session, id) = self.state.split_at_mut(4);
+        let (session, id) = self.data.state.split_at_mut(4);
         let n = encode_identity(parts, id.get_mut(..IDENTITY_MAX).unwrap_or_default());
-        session.copy_from_slice(&self.log.seq.to_le_bytes());
-        self.lens[K_IDENTITY] = 4 + n as u16;
+        copy(session, &self.log.seq.to_le_bytes());
+        self.data.lens[K_IDENTITY] = 4 + n as u16;
         // The previous session's progress is dead: keep it out of rotation snapshots.
-        self.lens[K_PROGRESS] = 0;
+        self.data.lens[K_PROGRESS] = 0;
         self.commit(flash, K_IDENTITY)
     }
 
@@ -460,7 +470,7 @@ impl Journal {
     ) -> Result<(), Error> {
         // A confirmed version stays the floor once its record is replaced: to flash first.
         let old = self.boot();
-        if old.state == BootState::Confirmed && old.version > le32(&self.state, O_MIN) {
+        if old.state == BootState::Confirmed && old.version > le32(&self.data.state, O_MIN) {
             self.put_min_version(flash, old.version)?;
         }
         self.set(
@@ -499,8 +509,8 @@ impl Journal {
         let (Some(&lo), Some(&hi)) = (OFF.get(k), OFF.get(k + 1)) else {
             return;
         };
-        let n = fill(self.state.get_mut(lo..hi).unwrap_or_default(), parts);
-        if let Some(l) = self.lens.get_mut(k) {
+        let n = fill(self.data.state.get_mut(lo..hi).unwrap_or_default(), parts);
+        if let Some(l) = self.data.lens.get_mut(k) {
             *l = n as u16;
         }
     }
@@ -510,7 +520,7 @@ impl Journal {
     fn commit(&mut self, flash: &mut dyn Nor, k: usize) -> Result<(), Error> {
         let len = self.payload(k).len();
         if self.log.clean && self.log.padded(len) <= self.log.bank - self.log.cur_off {
-            return self.log.put(flash, k, payload(&self.state, &self.lens, k));
+            return self.log.put(flash, k, self.data.payload(k));
         }
         // Moves to the next bank: erase it, then write a snapshot of the live state and a seal.
         let log = &mut self.log;
@@ -524,14 +534,9 @@ impl Journal {
         log.cur_off = 0;
         flash.erase_range(from, from + log.bank)?;
         log.clean = true;
-        // The counter with the confirmed version folded in (never lower than before).
-        let min = self.min_version();
-        if min > 0 {
-            self.set(K_MIN, &[&min.to_le_bytes()]);
-        }
         for k in 0..KINDS {
             // The seal (the last kind) has no payload.
-            let p = payload(&self.state, &self.lens, k);
+            let p = self.data.payload(k);
             if k == K_SEAL || !p.is_empty() {
                 self.log.put(flash, k, p)?;
             }
@@ -540,11 +545,13 @@ impl Journal {
     }
 }
 
-/// The newest payload of kind `k` (empty if none).
-fn payload<'a>(state: &'a [u8; STATE_LEN], lens: &[u16; KINDS], k: usize) -> &'a [u8] {
-    let len = lens.get(k).copied().unwrap_or(0) as usize;
-    let at = OFF.get(k).copied().unwrap_or(0);
-    state.get(at..at + len).unwrap_or_default()
+impl Data {
+    /// The newest payload of kind `k` (empty if none).
+    fn payload(&self, k: usize) -> &[u8] {
+        let len = self.lens.get(k).copied().unwrap_or(0) as usize;
+        let at = OFF.get(k).copied().unwrap_or(0);
+        self.state.get(at..at + len).unwrap_or_default()
+    }
 }
 
 impl Log {

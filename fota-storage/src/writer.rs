@@ -126,25 +126,32 @@ impl SlotWriter {
         let w = self.write as usize;
         let mut rest = data;
         while !rest.is_empty() {
-            let have = self.buf_len as usize;
-            if have == 0 && rest.len() >= w {
-                let (aligned, tail) = rest.split_at(rest.len() & !(w - 1));
-                self.program(flash, aligned)?;
-                rest = tail;
+            let n = if self.buf_len == 0 && rest.len() >= w {
+                let n = rest.len() & !(w - 1);
+                self.program(flash, rest.get(..n).unwrap_or_default())?;
+                n
             } else {
-                let (head, tail) = rest.split_at((w - have).min(rest.len()));
-                copy(self.buf.get_mut(have..).unwrap_or_default(), head);
-                self.buf_len += head.len() as u32;
-                rest = tail;
-                if self.buf_len == self.write {
-                    let word = self.buf;
-                    self.program(flash, word.get(..w).unwrap_or_default())?;
-                    self.buf_len = 0;
-                    self.tail = 0;
-                }
-            }
+                self.push(flash, rest)?
+            };
+            rest = rest.get(n..).unwrap_or_default();
         }
         Ok(())
+    }
+
+    /// Adds bytes of `data` to the partial word (as many as it takes) and programs the word
+    /// once it is whole; returns the bytes taken.
+    fn push<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<usize, Error> {
+        let have = self.buf_len as usize;
+        let n = (self.write as usize - have).min(data.len());
+        copy(self.buf.get_mut(have..).unwrap_or_default(), data);
+        self.buf_len += n as u32;
+        if self.buf_len == self.write {
+            let word = self.buf;
+            self.program(flash, word.get(..self.write as usize).unwrap_or_default())?;
+            self.buf_len = 0;
+            self.tail = 0;
+        }
+        Ok(n)
     }
 
     /// Writes the buffered partial word, padded with `0xFF`, and returns the bytes now in flash
@@ -152,12 +159,12 @@ impl SlotWriter {
     pub fn flush<F: NorFlash>(&mut self, flash: &mut F) -> Result<u32, Error> {
         let n = self.buf_len;
         if n > self.tail {
-            let mut word = self.buf;
-            // A copy, not a fill: memcpy is in every image already, an 0xFF memset is not.
-            copy(word.get_mut(n as usize..).unwrap_or_default(), &ERASED);
-            self.program(flash, word.get(..self.write as usize).unwrap_or_default())?;
+            // Padding copied, not filled: memcpy is in every image already, an 0xFF memset
+            // is not.
+            self.push(flash, &ERASED)?;
             // The word stays the partial one: the next bytes go into it.
             self.flushed -= self.write;
+            self.buf_len = n;
             self.tail = n;
         }
         Ok(self.durable())
@@ -192,9 +199,9 @@ impl SlotWriter {
 
 /// Copies as much of `src` as fits into `dst`.
 fn copy(dst: &mut [u8], src: &[u8]) {
-    let n = src.len().min(dst.len());
-    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
-        d.copy_from_slice(s);
+    // A byte loop: at most one word, and no length check that could panic.
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
     }
 }
 
