@@ -184,6 +184,10 @@ pub(crate) fn write(
         return Err(ResponseCode::BadRequest);
     }
     let existing = table.iter().position(|slot| slot.path == path);
+    if existing.is_none() && attrs.is_empty() {
+        // Removing what was never set: nothing to store.
+        return Ok(());
+    }
     let free = table.iter().position(|slot| slot.path.depth() == 0);
     let slot = existing
         .or(free)

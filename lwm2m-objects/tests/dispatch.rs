@@ -641,6 +641,8 @@ fn write_attributes_are_stored_checked_and_discovered() {
     assert_eq!(attrs(&mut d, "/3", b"pmin"), Changed);
     assert_eq!(attrs(&mut d, "/5/0/3", b"pmin=1&pmax=2"), Changed);
     assert_eq!(d.attributes(p("/3/0/9")).pmin, None);
+    // Removing an attribute nobody set needs no room.
+    assert_eq!(attrs(&mut d, "/3/0/1", b"pmax"), Changed);
     assert_eq!(
         Operation::from_coap_query(3, &p("/3/0/9"), None, true),
         Some(Operation::WriteAttributes)
