@@ -369,8 +369,18 @@ impl SimDevice {
     /// the digest of the running image it applies to (5): before anything is written, and
     /// again at Execute.
     fn check_manifest(&mut self) -> Result<Manifest<'static>, UpdateResult> {
-        let (m, _) =
+        let (m, used) =
             SignedManifest::parse(&self.manifest).map_err(|_| UpdateResult::IntegrityFailure)?;
+        // The padding is not signed: it must be zeros.
+        if self
+            .manifest
+            .get(used..)
+            .unwrap_or(&[])
+            .iter()
+            .any(|b| *b != 0)
+        {
+            return Err(UpdateResult::IntegrityFailure);
+        }
         m.verify_signature(&self.public_key)
             .map_err(storage_error)?;
         let policy = Policy {
@@ -656,5 +666,156 @@ impl Platform for SimDevice {
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
         (self.rng >> 16) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::parse_version;
+
+    fn old() -> Vec<u8> {
+        image::generate_body(3, 20_000)
+    }
+
+    fn new() -> Vec<u8> {
+        image::evolve_body(&old(), 4)
+    }
+
+    /// Begin, write `package` in `block`-byte pieces, finish.
+    fn download(dev: &mut SimDevice, package: &[u8], block: usize) -> Result<(), UpdateResult> {
+        dev.begin_package(Some(package.len() as u32))?;
+        for (i, chunk) in package.chunks(block).enumerate() {
+            dev.write_package((i * block) as u32, chunk)?;
+        }
+        dev.finish_package(package.len() as u32)
+    }
+
+    fn install(dev: &mut SimDevice, dir: &Path) -> SimDevice {
+        dev.verify().unwrap();
+        dev.install().unwrap();
+        SimDevice::open(dir).unwrap()
+    }
+
+    #[test]
+    fn manifest_in_small_blocks_survives_a_power_cut_in_the_middle() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut dev = SimDevice::create(dir.path(), &old()).unwrap();
+        assert_eq!(dev.version(), b"1.0.0");
+        let package = PackageSigner::demo()
+            .sign_image(parse_version("2.0.0").unwrap(), &new())
+            .unwrap();
+        dev.begin_package(Some(package.len() as u32)).unwrap();
+        for i in 0..3 {
+            dev.write_package(i * 16, &package[i as usize * 16..][..16])
+                .unwrap();
+        }
+        // Power cut with 48 manifest bytes received; then the rest in 16-byte blocks.
+        drop(dev);
+        let mut dev = SimDevice::open(dir.path()).unwrap();
+        for (i, chunk) in package.chunks(16).enumerate().skip(3) {
+            dev.write_package(i as u32 * 16, chunk).unwrap();
+        }
+        dev.finish_package(package.len() as u32).unwrap();
+        let mut dev = install(&mut dev, dir.path());
+        assert_eq!(dev.version(), b"2.0.0");
+        assert_eq!(dev.active_image().unwrap(), new());
+    }
+
+    #[test]
+    fn unsigned_or_badly_padded_packages_are_integrity_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut dev = SimDevice::create(dir.path(), &old()).unwrap();
+        assert_eq!(
+            download(&mut dev, &new(), 1024),
+            Err(UpdateResult::IntegrityFailure)
+        );
+        let mut package = PackageSigner::demo()
+            .sign_image(0x0002_0000, &new())
+            .unwrap();
+        let payload_at = package.len() - new().len();
+        package[payload_at - 1] = 1;
+        assert_eq!(
+            download(&mut dev, &package, 1024),
+            Err(UpdateResult::IntegrityFailure)
+        );
+        assert_eq!(dev.storage.written_bytes(), 0, "nothing written");
+    }
+
+    #[test]
+    fn delta_for_another_base_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut dev = SimDevice::create(dir.path(), &old()).unwrap();
+        let other = image::generate_body(9, 20_000);
+        let patch = fota_delta::diff(&other, &new());
+        let package = PackageSigner::demo()
+            .sign_delta(0x0002_0000, &other, &new(), &patch)
+            .unwrap();
+        assert_eq!(
+            download(&mut dev, &package, 512),
+            Err(UpdateResult::IntegrityFailure)
+        );
+        assert_eq!(dev.storage.written_bytes(), 0);
+        // The right base goes through, and patches into staging.
+        let patch = fota_delta::diff(&old(), &new());
+        let package = PackageSigner::demo()
+            .sign_delta(0x0002_0000, &old(), &new(), &patch)
+            .unwrap();
+        download(&mut dev, &package, 512).unwrap();
+        let mut dev = install(&mut dev, dir.path());
+        assert_eq!(dev.active_image().unwrap(), new());
+    }
+
+    #[test]
+    fn the_anti_rollback_counter_follows_the_installed_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut dev = SimDevice::create(dir.path(), &old()).unwrap();
+        let signer = PackageSigner::demo();
+        let v = |t| parse_version(t).unwrap();
+        download(
+            &mut dev,
+            &signer.sign_image(v("3.0.0"), &new()).unwrap(),
+            1024,
+        )
+        .unwrap();
+        let mut dev = install(&mut dev, dir.path());
+        assert_eq!(dev.version_number(), v("3.0.0"));
+        for older in ["2.9.9", "1.0.0"] {
+            assert_eq!(
+                download(
+                    &mut dev,
+                    &signer.sign_image(v(older), &old()).unwrap(),
+                    1024
+                ),
+                Err(UpdateResult::UnsupportedPackageType),
+                "{older}"
+            );
+        }
+        // Another class, or a package larger than the slot.
+        let foreign = PackageSigner::demo().with_class(b"acme");
+        assert_eq!(
+            download(
+                &mut dev,
+                &foreign.sign_image(v("4.0.0"), &old()).unwrap(),
+                1024
+            ),
+            Err(UpdateResult::UnsupportedPackageType)
+        );
+        let huge = vec![0u8; dev.capacity() as usize + 1];
+        assert_eq!(
+            download(
+                &mut dev,
+                &signer.sign_image(v("4.0.0"), &huge).unwrap(),
+                1024
+            ),
+            Err(UpdateResult::NotEnoughFlash)
+        );
+        // The same version again is allowed (a reinstall).
+        download(
+            &mut dev,
+            &signer.sign_image(v("3.0.0"), &old()).unwrap(),
+            1024,
+        )
+        .unwrap();
     }
 }

@@ -63,6 +63,15 @@ fn start(
     package: &Path,
     args: &[&str],
 ) -> (Kill, mpsc::Receiver<String>, Kill, mpsc::Receiver<String>) {
+    start_with(dir, package, args, &[])
+}
+
+fn start_with(
+    dir: &Path,
+    package: &Path,
+    args: &[&str],
+    client_args: &[&str],
+) -> (Kill, mpsc::Receiver<String>, Kill, mpsc::Receiver<String>) {
     let port = free_port();
     let mut server = Kill(
         Command::new(env!("CARGO_BIN_EXE_fota-server"))
@@ -95,6 +104,7 @@ fn start(
             ])
             .arg("--flash")
             .arg(dir.join("flash"))
+            .args(client_args)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -177,6 +187,27 @@ fn package_signed_with_another_key_is_refused() {
     );
     expect(&client, "state 0 result 5", 40);
     expect(&server, "Result 5", 10);
+}
+
+#[test]
+fn vendor_key_and_class_provisioned_on_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = new_image(dir.path());
+    let key = dir.path().join("vendor.key");
+    std::fs::write(&key, [0x17u8; 32]).unwrap();
+    let public = lwm2m_fota::server::PackageSigner::from_seed([0x17; 32], b"acme/board-7")
+        .public_key()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let (_s, server, _c, client) = start_with(
+        dir.path(),
+        &package,
+        &["--key", key.to_str().unwrap(), "--class", "acme/board-7"],
+        &["--public-key", &public, "--class", "acme/board-7"],
+    );
+    expect(&client, "state 0 result 1", 40);
+    expect(&server, "updated 1", 10);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use clap::Parser;
 use lwm2m_fota::client::{Config, Event};
 use lwm2m_fota::driver::DeviceRunner;
+use lwm2m_fota::server::{PackageSigner, parse_version};
 use lwm2m_fota::sim::SimDevice;
 use lwm2m_fota::{client::uri_authority, image};
 use std::net::{ToSocketAddrs, UdpSocket};
@@ -24,6 +25,19 @@ struct Args {
     /// packages signed with the demo key for class `lwm2m-fota-sim`).
     #[arg(long)]
     flash: PathBuf,
+    /// Factory image when the flash directory is empty (default: a generated 64 KiB image).
+    #[arg(long)]
+    image: Option<PathBuf>,
+    /// Version of the factory image, major.minor.patch.
+    #[arg(long, default_value = "1.0.0")]
+    firmware_version: String,
+    /// Vendor's Ed25519 public key (64 hex digits) provisioned when the flash directory is
+    /// empty (default: the public demo key).
+    #[arg(long)]
+    public_key: Option<String>,
+    /// Device class id provisioned when the flash directory is empty.
+    #[arg(long, default_value = "lwm2m-fota-sim")]
+    class: String,
     /// Local UDP port (0: any).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -54,9 +68,19 @@ fn run(args: Args) -> Result<(), String> {
         .next()
         .ok_or(format!("resolve {auth}: no address"))?;
     if !SimDevice::is_provisioned(&args.flash) {
-        // Factory state: a generated image at 1.0.0, trusting the demo signing key.
-        let img = image::generate_body(1, 64 * 1024);
-        SimDevice::create(&args.flash, &img).map_err(|e| e.to_string())?;
+        // Factory state: the image, its version and the trust anchor.
+        let img = match &args.image {
+            Some(p) => std::fs::read(p).map_err(|e| format!("read {}: {e}", p.display()))?,
+            None => image::generate_body(1, 64 * 1024),
+        };
+        let version = parse_version(&args.firmware_version)
+            .ok_or("--firmware-version: expected major.minor.patch")?;
+        let key = match &args.public_key {
+            Some(h) => hex32(h).ok_or("--public-key: 64 hex digits")?,
+            None => PackageSigner::demo().public_key(),
+        };
+        SimDevice::create_with(&args.flash, &img, version, &key, args.class.as_bytes())
+            .map_err(|e| e.to_string())?;
     }
     let socket = UdpSocket::bind(("127.0.0.1", args.port)).map_err(|e| format!("bind: {e}"))?;
     let local = socket.local_addr().map_err(|e| e.to_string())?;
@@ -89,4 +113,16 @@ fn run(args: Args) -> Result<(), String> {
             return Ok(());
         }
     }
+}
+
+fn hex32(text: &str) -> Option<[u8; 32]> {
+    let t = text.trim().as_bytes();
+    if t.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(t.chunks_exact(2)) {
+        *o = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
 }
