@@ -356,7 +356,7 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
             let mut next = first;
             while let Some(instance) = next {
                 w.link(false, &[id, instance])?;
-                next = bounded_next(next, obj.next_instance(next));
+                next = next_instance(&**obj, next);
             }
         }
         Ok(())
@@ -371,6 +371,24 @@ fn bounded_next(previous: Option<u16>, candidate: Option<u16>) -> Option<u16> {
         (None, c) => c,
         _ => None,
     }
+}
+
+/// The instance after `previous` (the first for `None`), moving strictly forward.
+fn next_instance(obj: &dyn ObjectHandler, previous: Option<u16>) -> Option<u16> {
+    bounded_next(previous, obj.next_instance(previous))
+}
+
+/// The resource instance after `previous` (the first for `None`), moving strictly forward.
+fn next_resource_instance(
+    obj: &dyn ObjectHandler,
+    instance: u16,
+    rid: u16,
+    previous: Option<u16>,
+) -> Option<u16> {
+    bounded_next(
+        previous,
+        obj.next_resource_instance(instance, rid, previous),
+    )
 }
 
 fn has_instance(obj: &dyn ObjectHandler, instance: u16) -> bool {
@@ -425,7 +443,7 @@ fn read(
                 Some(ri) => (RESOURCE_INSTANCE, ri),
                 None => (RESOURCE, r.id()),
             };
-            w.tlv_record(kind, id, value_bytes(&value, true, &mut scratch)?)?;
+            tlv_value(w, kind, id, &value)?;
         } else {
             let bytes = match (format, value) {
                 (CONTENT_FORMAT_OPAQUE, Value::Opaque(bytes)) => bytes,
@@ -445,12 +463,12 @@ fn read(
         3 => read_multiple(w, obj, iid, r)?,
         2 => read_instance(w, obj, def, iid)?,
         _ => {
-            let mut next = obj.next_instance(None);
+            let mut next = next_instance(obj, None);
             while let Some(instance) = next {
                 let start = w.open()?;
                 read_instance(w, obj, def, instance)?;
                 w.close(start, OBJECT_INSTANCE, instance)?;
-                next = bounded_next(next, obj.next_instance(next));
+                next = next_instance(obj, next);
             }
         }
     }
@@ -471,10 +489,7 @@ fn read_instance(
             read_multiple(w, obj, instance, r)?;
         } else {
             match obj.read(instance, r.id(), None) {
-                Ok(value) => {
-                    let mut scratch = [0u8; 24];
-                    w.tlv_record(RESOURCE, r.id(), value_bytes(&value, true, &mut scratch)?)?;
-                }
+                Ok(value) => tlv_value(w, RESOURCE, r.id(), &value)?,
                 // An optional resource without a value is left out of an instance read.
                 Err(ResponseCode::NotFound) => {}
                 Err(e) => return Err(e),
@@ -491,18 +506,24 @@ fn read_multiple(
     r: &ResourceDef,
 ) -> Outcome<()> {
     let start = w.open()?;
-    let mut next = obj.next_resource_instance(instance, r.id(), None);
+    let mut next = next_resource_instance(obj, instance, r.id(), None);
     while let Some(riid) = next {
-        let value = obj.read(instance, r.id(), Some(riid))?;
-        let mut scratch = [0u8; 24];
-        w.tlv_record(
+        tlv_value(
+            w,
             RESOURCE_INSTANCE,
             riid,
-            value_bytes(&value, true, &mut scratch)?,
+            &obj.read(instance, r.id(), Some(riid))?,
         )?;
-        next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
+        next = next_resource_instance(obj, instance, r.id(), next);
     }
     Ok(w.close(start, MULTIPLE_RESOURCE, r.id())?)
+}
+
+/// One value as a TLV record (out of line: three callers).
+#[inline(never)]
+fn tlv_value(w: &mut Writer<'_>, kind: u8, id: u16, value: &Value<'_>) -> Outcome<()> {
+    let mut scratch = [0u8; 24];
+    Ok(w.tlv_record(kind, id, value_bytes(value, true, &mut scratch)?)?)
 }
 
 /// The bytes of one value: a TLV value (`tlv`) or plain text. Numbers are laid out in
@@ -580,10 +601,10 @@ fn discover(
                 w.version(def.version())?;
             }
             put_attributes(w, table, &[oid], false)?;
-            let mut next = obj.next_instance(None);
+            let mut next = next_instance(obj, None);
             while let Some(instance) = next {
                 discover_instance(w, table, obj, def, instance)?;
-                next = bounded_next(next, obj.next_instance(next));
+                next = next_instance(obj, next);
             }
         }
         2 => discover_instance(w, table, obj, def, iid)?,
@@ -591,10 +612,10 @@ fn discover(
             // A resource's own Discover reports the attributes it inherits too.
             discover_resource(w, table, obj, oid, iid, r, true)?;
             if r.is_multiple() {
-                let mut next = obj.next_resource_instance(iid, r.id(), None);
+                let mut next = next_resource_instance(obj, iid, r.id(), None);
                 while let Some(riid) = next {
                     w.link(false, &[oid, iid, r.id(), riid])?;
-                    next = bounded_next(next, obj.next_resource_instance(iid, r.id(), next));
+                    next = next_resource_instance(obj, iid, r.id(), next);
                 }
             }
         }
@@ -635,10 +656,10 @@ fn discover_resource(
     w.link(w.len() == 0, &[oid, instance, r.id()])?;
     if r.is_multiple() {
         let mut count = 0;
-        let mut next = obj.next_resource_instance(instance, r.id(), None);
+        let mut next = next_resource_instance(obj, instance, r.id(), None);
         while next.is_some() {
             count += 1;
-            next = bounded_next(next, obj.next_resource_instance(instance, r.id(), next));
+            next = next_resource_instance(obj, instance, r.id(), next);
         }
         w.attr(b";dim=", count)?;
     }
@@ -1146,13 +1167,13 @@ fn create(
 
 fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
     let mut candidate: u16 = 0;
-    let mut next = obj.next_instance(None);
+    let mut next = next_instance(obj, None);
     while let Some(id) = next {
         if id != candidate {
             break;
         }
         candidate = candidate.checked_add(1)?;
-        next = bounded_next(next, obj.next_instance(next));
+        next = next_instance(obj, next);
     }
     (candidate <= MAX_ID).then_some(candidate)
 }
