@@ -257,6 +257,15 @@ mod tests {
     }
 
     #[test]
+    fn parents() {
+        let p = Path::new_resource_instance(3, 0, 7, 1);
+        assert_eq!(p.parent(), Path::new_resource(3, 0, 7));
+        assert_eq!(p.parent().parent().parent(), Path::new_object(3));
+        assert_eq!(Path::new_object(3).parent(), Path::ROOT);
+        assert_eq!(Path::ROOT.parent(), Path::ROOT);
+    }
+
+    #[test]
     fn segments_and_formatting() {
         let p = Path::from_segments([&b"5"[..], b"0", b"26500"]).unwrap();
         assert_eq!(p, Path::new_resource(5, 0, 26500));

@@ -328,6 +328,38 @@ mod tests {
     }
 
     #[test]
+    fn tlv_records_and_containers_match_lwm2m_tlv() {
+        // Value lengths around every header form (3-bit, 8-, 16- and 24-bit lengths) and ids
+        // on both sides of 255.
+        for len in [0usize, 7, 8, 255, 256, 65_535, 65_536] {
+            for id in [0u16, 255, 256, 65_534] {
+                let value = std::vec![0xA5u8; len];
+                let mut ours = std::vec![0u8; len + 32];
+                let mut w = Writer::new(&mut ours);
+                let start = w.open().unwrap();
+                w.tlv_record(1, id, &value).unwrap();
+                w.close(start, 2, id).unwrap();
+                let n = w.len();
+                let mut theirs = std::vec![0u8; len + 32];
+                let mut t = lwm2m_tlv::Writer::new(&mut theirs);
+                t.begin_multiple(id).unwrap();
+                t.record(lwm2m_tlv::Kind::ResourceInstance, id, &value)
+                    .unwrap();
+                t.end().unwrap();
+                let m = t.finish().unwrap();
+                assert_eq!(ours[..n], theirs[..m], "len {len} id {id}");
+            }
+        }
+        // A full buffer is an error, never a panic.
+        let mut small = [0u8; 8];
+        let mut w = Writer::new(&mut small);
+        let start = w.open().unwrap();
+        assert_eq!(w.tlv_record(3, 1, &[1, 2, 3]), Err(Full));
+        assert_eq!(w.close(start, 0, 0), Ok(()));
+        assert!(w.len() <= 8);
+    }
+
+    #[test]
     fn integers() {
         assert_eq!(show(|w| w.put_u64(1 << 63)), "9223372036854775808");
         assert_eq!(show(|w| w.put_u64(u64::MAX)), "18446744073709551615");
