@@ -203,6 +203,7 @@ fn json(s: &DemoSummary) -> serde_json::Value {
         "failed": s.failed,
         "retries": s.retries,
         "bytes_on_air": s.bytes_on_air,
+        "bytes_on_air_per_device": s.bytes_on_air / s.devices.max(1) as u64,
         "full_image_bytes": s.full_image_bytes,
         "seconds": (s.seconds * 1000.0).round() / 1000.0,
         "package_bytes": s.package_bytes,
