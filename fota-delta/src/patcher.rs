@@ -59,7 +59,6 @@ impl NewImage for std::vec::Vec<u8> {
 
 const IN_BUF: usize = RING;
 const OLD_BUF: usize = 64;
-const OUT_BUF: usize = 128;
 /// Largest RAM the patcher may take; asserted at compile time.
 pub const PATCHER_RAM_LIMIT: usize = 12 * 1024;
 /// RAM taken by one [`Patcher`] (all of its state: model, buffers, digest), in bytes.
@@ -213,38 +212,13 @@ impl OldCache {
 /// New-image bytes on their way to the sink, and their running digest.
 #[repr(C)]
 struct Output {
-    buf: [u8; OUT_BUF],
-    len: usize,
     written: u32,
     sha: Sha,
 }
 
 impl Output {
-    /// Hands the buffered bytes to the sink; false when it failed (at offset `written`).
-    /// A `bool`, not a `Result`: returned in a register rather than through memory.
-    fn flush<O: OldImage + ?Sized, N: NewImage + ?Sized>(
-        &mut self,
-        old: &mut O,
-        sink: &mut N,
-    ) -> bool {
-        let data = self.buf.get(..self.len).unwrap_or(&[]);
-        if !data.is_empty() {
-            if sink.write(data).is_err() {
-                return false;
-            }
-            self.sha.update(old, data);
-            self.written = self.written.wrapping_add(self.len as u32);
-            self.len = 0;
-        }
-        true
-    }
-
-    fn write_error(&self) -> Error {
-        Error::NewWrite {
-            offset: self.written,
-        }
-    }
-
+    /// Hands one new-image byte to the sink and the digest. Unbuffered: the sink (a flash
+    /// writer) buffers to its write granule anyway, and the patcher's code stays smaller.
     #[inline]
     fn push<O: OldImage + ?Sized, N: NewImage + ?Sized>(
         &mut self,
@@ -252,13 +226,13 @@ impl Output {
         sink: &mut N,
         b: u8,
     ) -> Result<(), Error> {
-        if self.len >= OUT_BUF && !self.flush(old, sink) {
-            return Err(self.write_error());
+        if sink.write(core::slice::from_ref(&b)).is_err() {
+            return Err(Error::NewWrite {
+                offset: self.written,
+            });
         }
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
+        self.sha.update(old, &[b]);
+        self.written = self.written.wrapping_add(1);
         Ok(())
     }
 }
@@ -351,8 +325,6 @@ impl Patcher {
                 len: 0,
             },
             out: Output {
-                buf: [0; OUT_BUF],
-                len: 0,
                 sha: Sha::zeroed(),
                 written: 0,
             },
@@ -740,9 +712,6 @@ impl Patcher {
             });
         }
         if block_done {
-            if !self.out.flush(old, new) {
-                return Err(self.out.write_error());
-            }
             if self.new_offset == self.header.new_size {
                 self.phase = Phase::Done;
             } else {
