@@ -828,7 +828,7 @@ fn utf8(bytes: &[u8]) -> Outcome<&[u8]> {
 }
 
 /// Checks a value against the resource's range (of the value, or of the length in bytes).
-// Out of line: 52 bytes smaller on a Cortex-M than inlined into `apply_value`.
+// Out of line: 52 bytes smaller on a Cortex-M than inlined into `Target::value`.
 #[inline(never)]
 fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
     let Some((min, max)) = def.bounds(r.id()) else {
@@ -862,104 +862,82 @@ fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
 // ---------------------------------------------------------------------------------------------
 // Write and Create
 
-/// Checks (`apply` false) or writes one value.
-#[allow(clippy::too_many_arguments)]
-fn apply_value(
-    obj: &mut dyn ObjectHandler,
-    def: &ObjectDef,
-    apply: bool,
+/// One Write or Create in progress on one instance: values are only checked (`apply`
+/// false) or written. Bundled so that the walkers below pass one pointer, not six arguments.
+struct Target<'t> {
+    obj: &'t mut dyn ObjectHandler,
+    def: &'t ObjectDef,
     instance: u16,
-    r: &ResourceDef,
-    resource_instance: Option<u16>,
-    bytes: &[u8],
-    format: Format,
-) -> Outcome<()> {
-    let value = decode(r.kind(), bytes, format)?;
-    checked(def, r, &value)?;
-    if apply {
-        obj.write(instance, r.id(), resource_instance, value)?;
-    }
-    Ok(())
+    apply: bool,
 }
 
-/// Checks or writes one resource record: a value, a resource instance or a multiple resource
-/// with its resource instances.
-fn apply_record(
-    obj: &mut dyn ObjectHandler,
-    def: &ObjectDef,
-    apply: bool,
-    instance: u16,
-    r: &ResourceDef,
-    tlv: &Tlv<'_>,
-) -> Outcome<()> {
-    match (kind_bits(tlv), r.is_multiple()) {
-        (MULTIPLE_RESOURCE, true) => {
-            let mut rest = tlv.value();
-            while !rest.is_empty() {
-                let (child, after) = record(rest)?;
-                if kind_bits(&child) != RESOURCE_INSTANCE {
-                    return Err(ResponseCode::BadRequest);
+impl Target<'_> {
+    /// Checks or writes one value.
+    fn value(
+        &mut self,
+        r: &ResourceDef,
+        resource_instance: Option<u16>,
+        bytes: &[u8],
+        format: Format,
+    ) -> Outcome<()> {
+        let value = decode(r.kind(), bytes, format)?;
+        checked(self.def, r, &value)?;
+        if self.apply {
+            self.obj
+                .write(self.instance, r.id(), resource_instance, value)?;
+        }
+        Ok(())
+    }
+
+    /// Checks or writes one resource record: a value, a resource instance or a multiple
+    /// resource with its resource instances.
+    fn record(&mut self, r: &ResourceDef, tlv: &Tlv<'_>) -> Outcome<()> {
+        let kind = kind_bits(tlv);
+        match (kind, r.is_multiple()) {
+            (MULTIPLE_RESOURCE, true) => {
+                let mut rest = tlv.value();
+                while !rest.is_empty() {
+                    let (child, after) = record(rest)?;
+                    if kind_bits(&child) != RESOURCE_INSTANCE {
+                        return Err(ResponseCode::BadRequest);
+                    }
+                    self.value(r, Some(child.id()), child.value(), Format::Tlv)?;
+                    rest = after;
                 }
-                apply_value(
-                    obj,
-                    def,
-                    apply,
-                    instance,
-                    r,
-                    Some(child.id()),
-                    child.value(),
-                    Format::Tlv,
-                )?;
-                rest = after;
+                Ok(())
             }
-            Ok(())
+            (RESOURCE, false) | (RESOURCE_INSTANCE, true) => {
+                let ri = (kind == RESOURCE_INSTANCE).then(|| tlv.id());
+                self.value(r, ri, tlv.value(), Format::Tlv)
+            }
+            _ => Err(ResponseCode::BadRequest),
         }
-        (RESOURCE, false) => {
-            apply_value(obj, def, apply, instance, r, None, tlv.value(), Format::Tlv)
-        }
-        (RESOURCE_INSTANCE, true) => apply_value(
-            obj,
-            def,
-            apply,
-            instance,
-            r,
-            Some(tlv.id()),
-            tlv.value(),
-            Format::Tlv,
-        ),
-        _ => Err(ResponseCode::BadRequest),
     }
-}
 
-/// Checks or writes the resource records of `instance`. `any` (Create, Bootstrap-Write) lets
-/// every value-carrying resource be set; a Write sets only writable ones.
-fn apply_records(
-    obj: &mut dyn ObjectHandler,
-    def: &ObjectDef,
-    apply: bool,
-    instance: u16,
-    records: &[u8],
-    any: bool,
-) -> Outcome<()> {
-    let mut rest = records;
-    while !rest.is_empty() {
-        let (tlv, after) = record(rest)?;
-        if !matches!(kind_bits(&tlv), RESOURCE | MULTIPLE_RESOURCE) {
-            return Err(ResponseCode::BadRequest);
+    /// Checks or writes the resource records of the instance. `any` (Create,
+    /// Bootstrap-Write) lets every value-carrying resource be set; a Write sets only writable
+    /// ones.
+    fn records(&mut self, records: &[u8], any: bool) -> Outcome<()> {
+        let mut rest = records;
+        while !rest.is_empty() {
+            let (tlv, after) = record(rest)?;
+            if !matches!(kind_bits(&tlv), RESOURCE | MULTIPLE_RESOURCE) {
+                return Err(ResponseCode::BadRequest);
+            }
+            let r = find_resource(self.obj, self.def, self.instance, tlv.id())?;
+            let allowed = if any {
+                r.kind() != ResourceType::None
+            } else {
+                r.writable()
+            };
+            if !allowed {
+                return Err(ResponseCode::MethodNotAllowed);
+            }
+            self.record(r, &tlv)?;
+            rest = after;
         }
-        let r = find_resource(obj, def, instance, tlv.id())?;
-        let allowed = if any {
-            r.kind() != ResourceType::None
-        } else {
-            r.writable()
-        };
-        if !allowed {
-            return Err(ResponseCode::MethodNotAllowed);
-        }
-        apply_record(obj, def, apply, instance, r, &tlv)?;
-        rest = after;
+        Ok(())
     }
-    Ok(())
 }
 
 /// What happens between checking a whole instance payload and writing it.
@@ -984,20 +962,27 @@ fn write_records(
     prepare: Prepare,
 ) -> Outcome<()> {
     let any = matches!(prepare, Prepare::Bootstrap | Prepare::Create);
-    apply_records(obj, def, false, instance, records, any)?;
+    let mut t = Target {
+        obj,
+        def,
+        instance,
+        apply: false,
+    };
+    t.records(records, any)?;
     match prepare {
-        Prepare::Create => obj.create(instance)?,
-        Prepare::Bootstrap => ensure_instance(obj, true, instance)?,
+        Prepare::Create => t.obj.create(instance)?,
+        Prepare::Bootstrap => ensure_instance(t.obj, true, instance)?,
         Prepare::Replace => {
             for r in def.resources() {
-                if r.writable() && obj.has_resource(instance, r.id()) {
-                    obj.clear(instance, r.id())?;
+                if r.writable() && t.obj.has_resource(instance, r.id()) {
+                    t.obj.clear(instance, r.id())?;
                 }
             }
         }
         Prepare::Update => {}
     }
-    apply_records(obj, def, true, instance, records, any)
+    t.apply = true;
+    t.records(records, any)
 }
 
 /// Bootstrap-Write creates the instance it names when it does not exist yet.
@@ -1060,7 +1045,13 @@ fn write(
                     if apply {
                         write_records(obj, def, tlv.id(), tlv.value(), Prepare::Bootstrap)?;
                     } else {
-                        apply_records(obj, def, false, tlv.id(), tlv.value(), true)?;
+                        let mut t = Target {
+                            obj: &mut *obj,
+                            def,
+                            instance: tlv.id(),
+                            apply: false,
+                        };
+                        t.records(tlv.value(), true)?;
                     }
                     rest = after;
                 }
@@ -1111,16 +1102,23 @@ fn write(
             } else {
                 None
             };
+            let mut t = Target {
+                obj,
+                def,
+                instance,
+                apply: false,
+            };
             for apply in [false, true] {
                 if apply {
-                    ensure_instance(obj, bootstrap, instance)?;
+                    ensure_instance(t.obj, bootstrap, instance)?;
                     if whole_multiple {
-                        obj.clear(instance, r.id())?;
+                        t.obj.clear(instance, r.id())?;
                     }
                 }
+                t.apply = apply;
                 match &tlv {
-                    Some(tlv) => apply_record(obj, def, apply, instance, r, tlv)?,
-                    None => apply_value(obj, def, apply, instance, r, ri, payload, format)?,
+                    Some(tlv) => t.record(r, tlv)?,
+                    None => t.value(r, ri, payload, format)?,
                 }
             }
             Ok(())
