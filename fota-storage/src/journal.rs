@@ -1,5 +1,5 @@
-//! The progress journal in the state area: append-only, CRC-checked records with sequence
-//! numbers, compacted by rotating banks, robust to torn writes and erases.
+//! The progress journal in the state area: append-only, CRC-checked records, compacted by
+//! rotating banks, robust to torn writes and erases.
 //!
 //! # On flash (format 2)
 //!
@@ -10,25 +10,25 @@
 //! kind u8 | format 0x02 | payload length u16 LE | sequence u32 LE | payload | CRC-32 LE of all before | 0xFF padding
 //! ```
 //!
-//! There are five kinds, all handled alike: package identity (session u32, identity), progress
-//! (session u32, durable u32, checkpoint), boot record, anti-rollback counter, and the seal.
-//! Mounting reads every bank front to back up to the first record that does not check, and
-//! keeps per kind the payload of the record with the highest sequence number. Every journal
-//! operation changes the record of one kind only, so the state is always "before" or "after"
-//! an operation, whichever records survived a cut.
+//! Five kinds, all read and written by the same code: package identity (session u32, kind,
+//! lengths, URI or push identity, ETag), progress (durable u32, checkpoint), boot record,
+//! anti-rollback counter, and the seal that ends a rotation's snapshot.
 //!
-//! An operation appends its record to the current bank. When the bank is full, or the bytes
-//! after its last record are not erased (a torn write), the next bank in the ring is erased and
-//! gets a snapshot of the live state (the new record included) and then a seal record. A bank
-//! whose newest record is not preceded by a seal is an interrupted rotation: it is redone at
-//! the next append, so the previous bank (which still holds the state) is erased only once a
+//! Every operation appends one record to the current bank. When the bank has no room, or after
+//! a mount (the bytes after the last good record are not trusted: a torn write may have left
+//! bits there), the next bank in the ring is erased and gets a snapshot of the whole state (the
+//! new record included) followed by a seal. Mounting reads every bank front to back up to the
+//! first record that does not check, picks the sealed bank whose first record is newest, and
+//! replays it in order: the last record of each kind wins, and an identity record drops the
+//! progress before it (a new download). A bank without a seal is an interrupted rotation and is
+//! ignored, so the previous bank, which still holds the whole state, is erased only once a
 //! complete snapshot exists elsewhere. A written word is never programmed again.
 //!
-//! The anti-rollback counter is the newest counter record, or the version of the boot record if
-//! that is confirmed and higher. Counter records are only ever written with a value at least the
-//! counter's, so the newest is the largest; a rotation's snapshot writes the counter with the
-//! confirmed version folded in, and a confirmed boot record is replaced only once a counter
-//! record holds its version.
+//! Every journal operation changes the record of one kind only, so after a cut the state is
+//! the one before or the one after the operation. The anti-rollback counter is the last counter
+//! record, or the version of the boot record if that is confirmed and higher; counter records
+//! are only ever written with a value at least the counter's, and a confirmed boot record is
+//! replaced only once a counter record holds its version.
 
 use embedded_storage::nor_flash::NorFlash;
 
@@ -111,12 +111,9 @@ impl<'a> PackageIdentity<'a> {
     }
 
     fn decode(bytes: &'a [u8]) -> Option<Self> {
-        let (&kind, rest) = bytes.split_first()?;
-        let (&alen, rest) = rest.split_first()?;
-        let (a, rest) = rest.split_at_checked(alen as usize)?;
-        let (&blen, rest) = rest.split_first()?;
-        let (b, rest) = rest.split_at_checked(blen as usize)?;
-        if !rest.is_empty() {
+        let ([kind, alen, blen], rest) = bytes.split_first_chunk::<3>()?;
+        let (a, b) = rest.split_at_checked(*alen as usize)?;
+        if b.len() != *blen as usize {
             return None;
         }
         match kind {
@@ -201,11 +198,6 @@ fn fill(dst: &mut [u8], parts: &[&[u8]]) -> usize {
         n += copy(dst.get_mut(n..).unwrap_or_default(), p);
     }
     n
-}
-
-/// `kind | len a | a | len b | b`: an identity as stored (kind 0: none).
-fn encode_identity((kind, a, b): (u8, &[u8], &[u8]), out: &mut [u8]) -> usize {
-    fill(out, &[&[kind, a.len() as u8], a, &[b.len() as u8], b])
 }
 
 /// Copies as much of `src` as fits into `dst`; returns the bytes copied.
@@ -369,9 +361,13 @@ impl Journal {
     /// Whether the download recorded is of `identity` (what comparing [`Journal::identity`]
     /// tells, without decoding).
     pub fn is_download_of(&self, identity: PackageIdentity<'_>) -> bool {
-        let mut id = [0u8; IDENTITY_MAX];
-        let n = encode_identity(identity.parts(), &mut id);
-        self.payload(K_IDENTITY).get(4..) == id.get(..n)
+        let (kind, a, b) = identity.parts();
+        let stored = self.payload(K_IDENTITY).get(4..).unwrap_or_default();
+        let (head, rest) = stored.split_at_checked(3).unwrap_or_default();
+        head == [kind, a.len() as u8, b.len() as u8]
+            && rest.len() == a.len() + b.len()
+            && rest.starts_with(a)
+            && rest.ends_with(b)
     }
 
     /// Number of the current download session (changes with every [`Journal::begin`]).
@@ -422,20 +418,22 @@ impl Journal {
         flash: &mut F,
         identity: Option<PackageIdentity<'_>>,
     ) -> Result<(), Error> {
-        let parts = identity.map_or((0, &[][..], &[][..]), |i| i.parts());
-        for (part, max) in [(parts.1, URI_MAX), (parts.2, TAG_MAX)] {
-            if part.len() > max {
-                return Err(Error::TooLarge {
-                    len: part.len() as u32,
-                    max: max as u32,
-                });
-            }
+        let (kind, a, b) = identity.map_or((0, &[][..], &[][..]), |i| i.parts());
+        let (len, max) = if a.len() > URI_MAX {
+            (a.len(), URI_MAX)
+        } else {
+            (b.len(), TAG_MAX)
+        };
+        if len > max {
+            return Err(Error::TooLarge {
+                len: len as u32,
+                max: max as u32,
+            });
         }
         // The session is the number of a record: unique, and never the one of an older begin.
-        let (session, id) = self.data.state.split_at_mut(4);
-        let n = encode_identity(parts, id.get_mut(..IDENTITY_MAX).unwrap_or_default());
-        copy(session, &self.log.seq.to_le_bytes());
-        self.data.lens[K_IDENTITY] = 4 + n as u16;
+        let s = self.log.seq.to_le_bytes();
+        let head = [s[0], s[1], s[2], s[3], kind, a.len() as u8, b.len() as u8];
+        self.set(K_IDENTITY, &[&head, a, b]);
         // The previous session's progress is dead: keep it out of rotation snapshots.
         self.data.lens[K_PROGRESS] = 0;
         self.commit(flash, K_IDENTITY)
@@ -506,13 +504,12 @@ impl Journal {
 
     /// Makes `parts` (checked by the caller to fit) the payload of kind `k` in RAM.
     fn set(&mut self, k: usize, parts: &[&[u8]]) {
-        let (Some(&lo), Some(&hi)) = (OFF.get(k), OFF.get(k + 1)) else {
+        let (Some(&lo), Some(&hi), Some(l)) =
+            (OFF.get(k), OFF.get(k + 1), self.data.lens.get_mut(k))
+        else {
             return;
         };
-        let n = fill(self.data.state.get_mut(lo..hi).unwrap_or_default(), parts);
-        if let Some(l) = self.data.lens.get_mut(k) {
-            *l = n as u16;
-        }
+        *l = fill(self.data.state.get_mut(lo..hi).unwrap_or_default(), parts) as u16;
     }
 
     /// Puts kind `k`'s payload on flash: appended to the current bank if it is clean and has
@@ -571,11 +568,10 @@ impl Log {
     fn put(&mut self, flash: &mut dyn Nor, k: usize, payload: &[u8]) -> Result<(), Error> {
         let len = payload.len();
         let padded = self.padded(len);
+        // Never so for records of the state buffer's regions: `commit` checked the room of an
+        // append, and a snapshot (at most 576 bytes) fits in a bank (at least 1 KiB).
         if len > PAYLOAD_MAX || padded > self.bank - self.cur_off {
-            return Err(Error::TooLarge {
-                len: len as u32,
-                max: PAYLOAD_MAX as u32,
-            });
+            return Err(Error::InvalidState);
         }
         let mut rec = [0u8; RECORD_BUF];
         // Zeroed as a whole (memclr4, which every image has; memclr8 is not).

@@ -110,7 +110,6 @@ impl SlotWriter {
     }
 
     /// Appends `data`.
-    #[inline]
     pub fn write<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<(), Error> {
         let pos = self.position();
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
@@ -121,37 +120,39 @@ impl SlotWriter {
                 capacity: self.capacity,
             });
         }
-        // Whole words go straight from `data` to flash (all of it when nothing is buffered
-        // and it is a whole number of words); a partial word fills the buffer.
+        self.feed(flash, data)
+    }
+
+    /// Programs `data` after the bytes accepted so far: whole words straight from `data`
+    /// (all of it when nothing is buffered and it is a whole number of words), a partial word
+    /// through the buffer, which is programmed once it is whole.
+    fn feed<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<(), Error> {
         let w = self.write as usize;
         let mut rest = data;
         while !rest.is_empty() {
-            let n = if self.buf_len == 0 && rest.len() >= w {
-                let n = rest.len() & !(w - 1);
-                self.program(flash, rest.get(..n).unwrap_or_default())?;
-                n
+            let have = self.buf_len as usize;
+            // The buffered word, copied: `program` borrows the writer.
+            let word: [u8; MAX_WRITE_SIZE];
+            let words = if have == 0 && rest.len() >= w {
+                let (words, tail) = rest.split_at(rest.len() & !(w - 1));
+                rest = tail;
+                words
             } else {
-                self.push(flash, rest)?
+                let (head, tail) = rest.split_at((w - have).min(rest.len()));
+                rest = tail;
+                copy(self.buf.get_mut(have..).unwrap_or_default(), head);
+                self.buf_len += head.len() as u32;
+                if self.buf_len < self.write {
+                    continue;
+                }
+                self.buf_len = 0;
+                self.tail = 0;
+                word = self.buf;
+                word.get(..w).unwrap_or_default()
             };
-            rest = rest.get(n..).unwrap_or_default();
+            self.program(flash, words)?;
         }
         Ok(())
-    }
-
-    /// Adds bytes of `data` to the partial word (as many as it takes) and programs the word
-    /// once it is whole; returns the bytes taken.
-    fn push<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<usize, Error> {
-        let have = self.buf_len as usize;
-        let n = (self.write as usize - have).min(data.len());
-        copy(self.buf.get_mut(have..).unwrap_or_default(), data);
-        self.buf_len += n as u32;
-        if self.buf_len == self.write {
-            let word = self.buf;
-            self.program(flash, word.get(..self.write as usize).unwrap_or_default())?;
-            self.buf_len = 0;
-            self.tail = 0;
-        }
-        Ok(n)
     }
 
     /// Writes the buffered partial word, padded with `0xFF`, and returns the bytes now in flash
@@ -161,7 +162,12 @@ impl SlotWriter {
         if n > self.tail {
             // Padding copied, not filled: memcpy is in every image already, an 0xFF memset
             // is not.
-            self.push(flash, &ERASED)?;
+            self.feed(
+                flash,
+                ERASED
+                    .get(n as usize..self.write as usize)
+                    .unwrap_or_default(),
+            )?;
             // The word stays the partial one: the next bytes go into it.
             self.flushed -= self.write;
             self.buf_len = n;
@@ -182,7 +188,6 @@ impl SlotWriter {
     }
 
     /// Programs whole words at the flushed position, erasing sectors first as needed.
-    #[inline]
     fn program<F: NorFlash>(&mut self, flash: &mut F, words: &[u8]) -> Result<(), Error> {
         let len = words.len() as u32;
         let end = self.flushed + len;
