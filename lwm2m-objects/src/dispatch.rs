@@ -593,28 +593,29 @@ fn discover(
     iid: u16,
     r: &ResourceDef,
 ) -> Outcome<()> {
+    let mut d = Discover { w, table, obj, def };
     let oid = def.id();
     match depth {
         1 => {
-            w.link(true, &[oid])?;
+            d.w.link(true, &[oid])?;
             if def.version() != (1, 0) {
-                w.version(def.version())?;
+                d.w.version(def.version())?;
             }
-            put_attributes(w, table, &[oid], false)?;
+            put_attributes(d.w, table, &[oid], false)?;
             let mut next = next_instance(obj, None);
             while let Some(instance) = next {
-                discover_instance(w, table, obj, def, instance)?;
+                d.instance(instance)?;
                 next = next_instance(obj, next);
             }
         }
-        2 => discover_instance(w, table, obj, def, iid)?,
+        2 => d.instance(iid)?,
         3 => {
             // A resource's own Discover reports the attributes it inherits too.
-            discover_resource(w, table, obj, oid, iid, r, true)?;
+            d.resource(iid, r, true)?;
             if r.is_multiple() {
                 let mut next = next_resource_instance(obj, iid, r.id(), None);
                 while let Some(riid) = next {
-                    w.link(false, &[oid, iid, r.id(), riid])?;
+                    d.w.link(false, &[oid, iid, r.id(), riid])?;
                     next = next_resource_instance(obj, iid, r.id(), next);
                 }
             }
@@ -624,51 +625,44 @@ fn discover(
     Ok(())
 }
 
-fn discover_instance(
-    w: &mut Writer<'_>,
-    table: Table<'_>,
-    obj: &dyn ObjectHandler,
-    def: &ObjectDef,
-    instance: u16,
-) -> Outcome<()> {
-    let oid = def.id();
-    w.link(w.len() == 0, &[oid, instance])?;
-    put_attributes(w, table, &[oid, instance], false)?;
-    for r in def.resources() {
-        if obj.has_resource(instance, r.id()) {
-            discover_resource(w, table, obj, oid, instance, r, false)?;
-        }
-    }
-    Ok(())
+/// A Discover answer in progress (one pointer for the helpers instead of five arguments).
+struct Discover<'d, 'b> {
+    w: &'d mut Writer<'b>,
+    table: Table<'d>,
+    obj: &'d dyn ObjectHandler,
+    def: &'d ObjectDef,
 }
 
-/// `</O/I/R>`, with `;dim=N` for a multiple resource, then its attributes (`effective`: also
-/// the inherited ones).
-fn discover_resource(
-    w: &mut Writer<'_>,
-    table: Table<'_>,
-    obj: &dyn ObjectHandler,
-    oid: u16,
-    instance: u16,
-    r: &ResourceDef,
-    effective: bool,
-) -> Outcome<()> {
-    w.link(w.len() == 0, &[oid, instance, r.id()])?;
-    if r.is_multiple() {
-        let mut count = 0;
-        let mut next = next_resource_instance(obj, instance, r.id(), None);
-        while next.is_some() {
-            count += 1;
-            next = next_resource_instance(obj, instance, r.id(), next);
+impl Discover<'_, '_> {
+    /// `</O/I>`, its attributes, then each resource it has.
+    fn instance(&mut self, instance: u16) -> Result<(), Full> {
+        let oid = self.def.id();
+        self.w.link(self.w.len() == 0, &[oid, instance])?;
+        put_attributes(self.w, self.table, &[oid, instance], false)?;
+        for r in self.def.resources() {
+            if self.obj.has_resource(instance, r.id()) {
+                self.resource(instance, r, false)?;
+            }
         }
-        w.attr(b";dim=", count)?;
+        Ok(())
     }
-    Ok(put_attributes(
-        w,
-        table,
-        &[oid, instance, r.id()],
-        effective,
-    )?)
+
+    /// `</O/I/R>`, with `;dim=N` for a multiple resource, then its attributes (`effective`:
+    /// also the inherited ones).
+    fn resource(&mut self, instance: u16, r: &ResourceDef, effective: bool) -> Result<(), Full> {
+        let ids = [self.def.id(), instance, r.id()];
+        self.w.link(self.w.len() == 0, &ids)?;
+        if r.is_multiple() {
+            let mut count = 0;
+            let mut next = next_resource_instance(self.obj, instance, r.id(), None);
+            while next.is_some() {
+                count += 1;
+                next = next_resource_instance(self.obj, instance, r.id(), next);
+            }
+            self.w.attr(b";dim=", count)?;
+        }
+        put_attributes(self.w, self.table, &ids, effective)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
