@@ -686,18 +686,27 @@ fn decode(kind: ResourceType, bytes: &[u8], format: Format) -> Outcome<Value<'_>
             _ => Err(ResponseCode::UnsupportedContentFormat),
         };
     }
-    let signed = || -> Outcome<i64> {
-        if text {
-            text::parse_i64(bytes).ok_or(ResponseCode::BadRequest)
-        } else {
-            tlv_int(bytes, true).map(|v| v as i64)
-        }
-    };
     Ok(match kind {
-        ResourceType::String => Value::String(utf8(bytes)?),
-        ResourceType::Corelnk => Value::CoreLnk(utf8(bytes)?),
-        ResourceType::Integer => Value::Integer(signed()?),
-        ResourceType::Time => Value::Time(signed()?),
+        ResourceType::String | ResourceType::Corelnk => {
+            let text = utf8(bytes)?;
+            if kind == ResourceType::Corelnk {
+                Value::CoreLnk(text)
+            } else {
+                Value::String(text)
+            }
+        }
+        ResourceType::Integer | ResourceType::Time => {
+            let v = if text {
+                text::parse_i64(bytes).ok_or(ResponseCode::BadRequest)?
+            } else {
+                tlv_int(bytes, true)? as i64
+            };
+            if kind == ResourceType::Time {
+                Value::Time(v)
+            } else {
+                Value::Integer(v)
+            }
+        }
         ResourceType::UnsignedInteger => Value::Unsigned(if text {
             text::parse_u64(bytes).ok_or(ResponseCode::BadRequest)?
         } else {
