@@ -701,10 +701,9 @@ impl Patcher {
         let used = dec.pos;
         self.in_start = (self.in_start + used) % IN_BUF;
         self.in_len = self.in_len.saturating_sub(used);
-        self.patch_offset = self
-            .patch_offset
-            .checked_add(used as u32)
-            .ok_or(Error::TooLarge)?;
+        // Wrapping: only a patch of more than 4 GiB could wrap, and the offset only labels
+        // errors and checkpoints.
+        self.patch_offset = self.patch_offset.wrapping_add(used as u32);
         result?;
         if starved {
             return Err(Error::Truncated {

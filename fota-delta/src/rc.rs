@@ -430,7 +430,7 @@ impl Model {
     /// Whether it is zero depends on the position in the 32-bit word, on the two previous
     /// deltas and on the old byte (its top bits, and whether it is zero: padding and small
     /// constants change less than addresses).
-    #[inline]
+    #[inline(never)]
     pub(crate) fn delta<C: Coder>(&mut self, c: &mut C, at: u32, old: u8, d: u8) -> u8 {
         let pos = (at & 3) as usize;
         let ctx = pos
