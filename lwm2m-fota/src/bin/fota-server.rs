@@ -156,6 +156,16 @@ fn run(args: Args) -> Result<(), String> {
     cfg.ack_timeout = seconds("--ack-timeout", args.ack_timeout)?;
     cfg.public_addr = args.public_addr;
     let package_len = cfg.package.len();
+    if let Some(m) = package_manifest(&cfg.package) {
+        println!(
+            "fota-server: package {} for class {:?}: {} of a {} byte image, {} byte payload",
+            version_string(m.version),
+            String::from_utf8_lossy(m.class),
+            if m.delta { "delta" } else { "full image" },
+            m.image_size,
+            m.payload_size
+        );
+    }
     let server = Arc::new(Mutex::new(Server::new(cfg, local)));
     println!(
         "fota-server: listening on {local}, target {}, {package_len} byte package at {}",
