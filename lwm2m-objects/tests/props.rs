@@ -1,5 +1,6 @@
 //! Property tests: paths round-trip; the dispatcher never panics and a refused request changes
-//! nothing; the DDF loader never panics on damaged files.
+//! nothing; stored Write-Attributes follow the rules and a refused one changes nothing; the DDF
+//! loader never panics on damaged files.
 #![cfg(feature = "std")]
 
 mod common;
@@ -53,6 +54,28 @@ fn operation() -> impl Strategy<Value = Operation> {
         Just(Operation::Delete),
         Just(Operation::BootstrapWrite),
     ]
+}
+
+/// Write-Attributes queries: known and unknown names, good and bad values, removals.
+fn attribute_query() -> impl Strategy<Value = String> {
+    let part = (
+        prop_oneof![
+            Just("pmin"),
+            Just("pmax"),
+            Just("gt"),
+            Just("lt"),
+            Just("st"),
+            Just("x")
+        ],
+        prop_oneof![
+            Just(String::new()),
+            (0u32..100).prop_map(|v| format!("={v}")),
+            (-50i32..50).prop_map(|v| format!("={v}.5")),
+            Just("=abc".to_owned()),
+        ],
+    )
+        .prop_map(|(name, value)| format!("{name}{value}"));
+    prop::collection::vec(part, 0..4).prop_map(|parts| parts.join("&"))
 }
 
 fn format() -> impl Strategy<Value = Option<u16>> {
@@ -121,6 +144,41 @@ proptest! {
         if !resp.code.is_success() {
             let after: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
             prop_assert_eq!(before, after);
+        }
+    }
+
+    #[test]
+    fn stored_attributes_always_follow_the_rules(
+        requests in prop::collection::vec((near_path(), attribute_query()), 1..12),
+    ) {
+        let mut stores = stores();
+        let mut objects: Vec<&mut dyn ObjectHandler> = stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+        let mut table = [AttributeSlot::EMPTY; 4];
+        let mut dispatcher = Dispatcher::new(&mut objects).with_attributes(&mut table);
+        for (path, query) in &requests {
+            let was = dispatcher.attributes(*path);
+            let req = Request::new(Operation::WriteAttributes, *path).with_query(query.as_bytes());
+            let code = dispatcher.handle(&req, &mut [0u8; 8]).code;
+            if !code.is_success() {
+                prop_assert_eq!(was, dispatcher.attributes(*path), "{} {:?}: {:?}", path, query, code);
+            }
+        }
+        drop(dispatcher);
+        // Whatever is stored follows the rules, on a real path, without empty entries.
+        for slot in &table {
+            let a = slot.attributes();
+            if slot.path() == Path::ROOT {
+                prop_assert!(a.is_empty());
+                continue;
+            }
+            prop_assert!(!a.is_empty() && slot.path().depth() <= 3);
+            if let (Some(min), Some(max)) = (a.pmin, a.pmax) {
+                prop_assert!(min <= max, "{:?}", a);
+            }
+            prop_assert!(a.st.is_none_or(|st| st >= 0.0), "{:?}", a);
+            if let (Some(lt), Some(gt)) = (a.lt, a.gt) {
+                prop_assert!(lt + 2.0 * a.st.unwrap_or(0.0) < gt, "{:?}", a);
+            }
         }
     }
 
