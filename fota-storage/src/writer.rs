@@ -4,7 +4,7 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
-use crate::layout::{self, Layout, Nor, Region};
+use crate::layout::{self, Layout, Region};
 use crate::{ERASED, MAX_WRITE_SIZE};
 
 /// Writes an image into a slot front to back.
@@ -82,9 +82,11 @@ impl SlotWriter {
         w.tail = w.buf_len;
         if w.tail > 0 {
             let at = slot.offset + w.flushed;
-            // Through the journal's non-generic reader: one copy of the code.
-            let flash: &mut dyn Nor = flash;
-            flash.read_at(at, w.buf.get_mut(..w.tail as usize).unwrap_or_default())?;
+            layout::read(
+                flash,
+                at,
+                w.buf.get_mut(..w.tail as usize).unwrap_or_default(),
+            )?;
         }
         Ok(w)
     }
@@ -162,12 +164,17 @@ impl SlotWriter {
         if n > self.tail {
             // Padding copied, not filled: memcpy is in every image already, an 0xFF memset
             // is not.
-            self.feed(
-                flash,
-                ERASED
-                    .get(n as usize..self.write as usize)
-                    .unwrap_or_default(),
-            )?;
+            let mut word = ERASED;
+            let pad = word
+                .get_mut(n as usize..self.write as usize)
+                .unwrap_or_default();
+            if self.erased_to > self.flushed {
+                // The sector was erased by this download, but after a resume the rest of the
+                // word may hold its next bytes already (written before the power cut): pad
+                // with what is there, as programming 0xFF over them would set bits.
+                layout::read(flash, self.slot.offset + self.flushed + n, pad)?;
+            }
+            self.feed(flash, pad)?;
             // The word stays the partial one: the next bytes go into it.
             self.flushed -= self.write;
             self.buf_len = n;

@@ -190,6 +190,68 @@ fn resume_after_cut_continues_at_durable_offset() {
 }
 
 #[test]
+fn flush_makes_every_byte_durable_and_the_download_goes_on() {
+    let f = Flash::new(37);
+    let l = layout(&f);
+    let new = image(9_999, 7);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.begin(ID).unwrap();
+    s.write(&new[..1001]).unwrap();
+    assert_eq!(s.flushed_bytes(), 1000);
+    // The partial word goes to flash padded; the journal then covers all 1,001 bytes.
+    assert_eq!(s.flush().unwrap(), 1001);
+    assert_eq!(s.sync(&[9]).unwrap(), 1001);
+    // More bytes in the same word (programmed again, with the new bytes in the padding).
+    s.write(&new[1001..1002]).unwrap();
+    assert_eq!(s.flush().unwrap(), 1002);
+    assert_eq!(s.flush().unwrap(), 1002);
+    s.write(&new[1002..3003]).unwrap();
+    assert_eq!(s.flush().unwrap(), 3003);
+    assert_eq!(s.sync(&[]).unwrap(), 3003);
+    // Power cut: the device resumes at the unaligned durable offset, the partial word read
+    // back from flash.
+    let mut s = Storage::mount(s.release(), l).unwrap();
+    assert_eq!(s.stored_bytes(), 3003);
+    assert_eq!(s.resume(ID), Some(3003));
+    s.write_at(3003, &new[3003..]).unwrap();
+    assert_eq!(s.finish().unwrap(), new.len() as u32);
+    let m = manifest(&new, 1);
+    s.mark_pending(&m).unwrap();
+    let mut f = s.release();
+    assert_eq!(boot(&mut f, &l, &mut [0; 256]).unwrap(), BootOutcome::Trial);
+    assert_eq!(&f.as_bytes()[..new.len()], &new[..]);
+}
+
+#[test]
+fn an_unsigned_image_is_marked_pending_and_keeps_the_counter() {
+    let f = Flash::new(37);
+    let l = layout(&f);
+    let new = image(6_001, 8);
+    let mut s = Storage::mount(f, l).unwrap();
+    // Nothing downloaded yet.
+    assert_eq!(s.mark_pending_unsigned(), Err(Error::InvalidState));
+    s.begin(ID).unwrap();
+    s.write(&new).unwrap();
+    s.sync(&[]).unwrap();
+    // A byte still buffered: the image is not all in flash.
+    assert_eq!(s.mark_pending_unsigned(), Err(Error::InvalidState));
+    s.finish().unwrap();
+    assert_eq!(
+        s.staging_digest(new.len() as u32).unwrap(),
+        <[u8; 32]>::from(Sha256::digest(&new))
+    );
+    s.mark_pending_unsigned().unwrap();
+    assert_eq!(s.boot_record().state, BootState::Pending);
+    assert_eq!(s.boot_record().image_size, new.len() as u32);
+    let mut f = s.release();
+    assert_eq!(boot(&mut f, &l, &mut [0; 256]).unwrap(), BootOutcome::Trial);
+    assert_eq!(&f.as_bytes()[..new.len()], &new[..]);
+    let mut s = Storage::mount(f, l).unwrap();
+    s.confirm().unwrap();
+    assert_eq!(s.min_version(), 0);
+}
+
+#[test]
 fn out_of_space_is_result_2_and_writes_nothing() {
     let f = Flash::new(37);
     let l = layout(&f);

@@ -89,6 +89,7 @@ fn seeded_run<const W: usize>(seed: u64) -> (u32, u32) {
     let max_chunk = rng.range(1, 2048);
     let mut sc = Scenario::new(1024, 16, old, new, max_chunk);
     sc.swap_buf = [32, 256, 1024][rng.range(0, 2) as usize];
+    sc.unsigned = rng.range(0, 3) == 0;
     let mut cuts = rng.range(0, 5) as u32;
     let crash = u32::from(rng.range(0, 9) == 0);
     let mut faults = Rng(seed ^ 0xFA17);
