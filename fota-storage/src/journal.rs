@@ -183,6 +183,17 @@ impl BootRecord {
     };
 }
 
+/// [`Error::TooLarge`] if `len` is over `max`.
+fn fits(len: usize, max: usize) -> Result<(), Error> {
+    if len > max {
+        return Err(Error::TooLarge {
+            len: len as u32,
+            max: max as u32,
+        });
+    }
+    Ok(())
+}
+
 /// The little-endian `u32` at `at` (0 past the end).
 fn le32(b: &[u8], at: usize) -> u32 {
     match b.get(at..at + 4) {
@@ -419,17 +430,8 @@ impl Journal {
         identity: Option<PackageIdentity<'_>>,
     ) -> Result<(), Error> {
         let (kind, a, b) = identity.map_or((0, &[][..], &[][..]), |i| i.parts());
-        let (len, max) = if a.len() > URI_MAX {
-            (a.len(), URI_MAX)
-        } else {
-            (b.len(), TAG_MAX)
-        };
-        if len > max {
-            return Err(Error::TooLarge {
-                len: len as u32,
-                max: max as u32,
-            });
-        }
+        fits(a.len(), URI_MAX)?;
+        fits(b.len(), TAG_MAX)?;
         // The session is the number of a record: unique, and never the one of an older begin.
         let s = self.log.seq.to_le_bytes();
         let head = [s[0], s[1], s[2], s[3], kind, a.len() as u8, b.len() as u8];
@@ -447,12 +449,7 @@ impl Journal {
         durable: u32,
         checkpoint: &[u8],
     ) -> Result<(), Error> {
-        if checkpoint.len() > CHECKPOINT_MAX {
-            return Err(Error::TooLarge {
-                len: checkpoint.len() as u32,
-                max: CHECKPOINT_MAX as u32,
-            });
-        }
+        fits(checkpoint.len(), CHECKPOINT_MAX)?;
         if !self.downloading() {
             return Err(Error::InvalidState);
         }

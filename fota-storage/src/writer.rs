@@ -59,7 +59,8 @@ impl SlotWriter {
     /// A writer that continues after `durable` bytes already in flash (from the journal after a
     /// power cut). The sector holding `durable` counts as erased by this update; the bytes of a
     /// partial last word are read back from flash, and bytes after `durable` are written again
-    /// (NOR allows programming the same data twice).
+    /// (NOR allows programming the same data twice). [`Error::InvalidState`] if `durable` is
+    /// past the capacity (a journal that does not belong to this layout).
     pub fn resume<F: NorFlash>(
         flash: &mut F,
         layout: &Layout,
@@ -69,11 +70,8 @@ impl SlotWriter {
     ) -> Result<Self, Error> {
         let mut w = SlotWriter::new(layout, slot, capacity);
         if durable > w.capacity {
-            return Err(Error::OutOfSpace {
-                offset: 0,
-                len: durable,
-                capacity: w.capacity,
-            });
+            // A journal that does not fit this layout (it changed under the download).
+            return Err(Error::InvalidState);
         }
         // Granules and sectors are powers of two: masks, no division.
         w.flushed = durable & !(w.write - 1);
