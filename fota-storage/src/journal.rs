@@ -435,10 +435,8 @@ impl Journal {
         // The session is the number of a record: unique, and never the one of an older begin.
         let s = self.log.seq.to_le_bytes();
         let head = [s[0], s[1], s[2], s[3], kind, a.len() as u8, b.len() as u8];
-        self.set(K_IDENTITY, &[&head, a, b]);
-        // The previous session's progress is dead: keep it out of rotation snapshots.
         self.data.lens[K_PROGRESS] = 0;
-        self.commit(flash, K_IDENTITY)
+        self.record(flash, K_IDENTITY, &[&head, a, b])
     }
 
     /// Records that `durable` bytes of the current download are in flash, with the patcher's
@@ -453,8 +451,7 @@ impl Journal {
         if !self.downloading() {
             return Err(Error::InvalidState);
         }
-        self.set(K_PROGRESS, &[&durable.to_le_bytes(), checkpoint]);
-        self.commit(flash, K_PROGRESS)
+        self.record(flash, K_PROGRESS, &[&durable.to_le_bytes(), checkpoint])
     }
 
     /// Replaces the boot hand-off record.
@@ -468,7 +465,8 @@ impl Journal {
         if old.state == BootState::Confirmed && old.version > le32(&self.data.state, O_MIN) {
             self.put_min_version(flash, old.version)?;
         }
-        self.set(
+        self.record(
+            flash,
             K_BOOT,
             &[
                 &[record.state as u8],
@@ -476,8 +474,7 @@ impl Journal {
                 &record.image_size.to_le_bytes(),
                 &record.version.to_le_bytes(),
             ],
-        );
-        self.commit(flash, K_BOOT)
+        )
     }
 
     /// Raises the anti-rollback counter to `version` (never lowers it).
@@ -495,18 +492,18 @@ impl Journal {
 
     /// Appends a counter record; `version` is at least the counter (`min_version()`).
     fn put_min_version(&mut self, flash: &mut dyn Nor, version: u32) -> Result<(), Error> {
-        self.set(K_MIN, &[&version.to_le_bytes()]);
-        self.commit(flash, K_MIN)
+        self.record(flash, K_MIN, &[&version.to_le_bytes()])
     }
 
-    /// Makes `parts` (checked by the caller to fit) the payload of kind `k` in RAM.
-    fn set(&mut self, k: usize, parts: &[&[u8]]) {
-        let (Some(&lo), Some(&hi), Some(l)) =
+    /// Makes `parts` (checked by the caller to fit) the payload of kind `k` and puts it on
+    /// flash.
+    fn record(&mut self, flash: &mut dyn Nor, k: usize, parts: &[&[u8]]) -> Result<(), Error> {
+        if let (Some(&lo), Some(&hi), Some(l)) =
             (OFF.get(k), OFF.get(k + 1), self.data.lens.get_mut(k))
-        else {
-            return;
-        };
-        *l = fill(self.data.state.get_mut(lo..hi).unwrap_or_default(), parts) as u16;
+        {
+            *l = fill(self.data.state.get_mut(lo..hi).unwrap_or_default(), parts) as u16;
+        }
+        self.commit(flash, k)
     }
 
     /// Puts kind `k`'s payload on flash: appended to the current bank if it is clean and has
