@@ -5,10 +5,11 @@
 //! datagrams with [`Client::handle`], poll with [`Client::poll_transmit`] and [`Client::poll_event`],
 //! sleep until [`Client::poll_timeout`].
 
-use crate::coap::{Block, Builder, Code, Message, MessageType, OptionNumber, format};
+use crate::coap::{Block, Code, Message, MessageType, OptionNumber, format};
 use crate::record::{Delivery, MAX_URI, MAX_VERSION, Record};
 use crate::tlv::{self, Kind};
 use crate::{State, UpdateResult};
+use coap_block::MessageBuilder;
 use lwm2m_tlv::Writer;
 
 /// Where a datagram goes.
@@ -136,7 +137,7 @@ enum Out {
     Update,
     Deregister,
     Notify(u8),
-    Pull(u32),
+    Pull,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -163,7 +164,6 @@ struct Recent {
     mid: u16,
     /// The answer's code (`Code` has no `Default`).
     code: u8,
-    block1: Option<u32>,
     valid: bool,
 }
 
@@ -551,11 +551,10 @@ impl<P: Platform> Client<P> {
             && self.rec.delivery == Delivery::Pull
             && now >= self.pull_at
         {
-            let size = 16u32 << self.rec.szx.min(6);
-            kind = Some(Out::Pull(self.rec.fw.transferred_bytes() / size));
+            kind = Some(Out::Pull);
         }
         let kind = kind?;
-        let slot = usize::from(matches!(kind, Out::Pull(_)));
+        let slot = usize::from(kind == Out::Pull);
         let mid = self.next_mid();
         self.token = self.token.wrapping_add(1);
         let token = self.token.to_be_bytes();
@@ -590,7 +589,7 @@ impl<P: Platform> Client<P> {
                     o.dirty = true;
                 }
             }
-            Out::Pull(_) => {
+            Out::Pull => {
                 self.pull_failures = self.pull_failures.saturating_add(1);
                 if self.pull_failures >= self.cfg.max_pull_failures {
                     self.fail(UpdateResult::ConnectionLost);
@@ -603,14 +602,30 @@ impl<P: Platform> Client<P> {
     }
 
     fn build(&mut self, kind: Out, mid: u16, token: &[u8], buf: &mut [u8]) -> Option<Transmit> {
-        let mut lt = [0u8; 20];
-        match kind {
+        let code = match kind {
+            Out::Register | Out::Update => Code::POST,
+            Out::Deregister => Code::DELETE,
+            Out::Notify(_) => Code::CONTENT,
+            Out::Pull => Code::GET,
+        };
+        let mut body = [0u8; MAX_URI + 8];
+        let obs = match kind {
+            Out::Notify(i) => Some((*self.observations.get(usize::from(i))?)?),
+            _ => None,
+        };
+        let token = match &obs {
+            Some(o) => o.token.get(..usize::from(o.token_len))?,
+            None => token,
+        };
+        let mut b = MessageBuilder::new(buf, MessageType::Confirmable, code, mid, token).ok()?;
+        let peer = match kind {
             Out::Register => {
                 let ep = self
                     .cfg
                     .endpoint
                     .get(..usize::from(self.cfg.endpoint_len))
                     .unwrap_or(&[]);
+                let mut lt = [0u8; 20];
                 let n = decimal(i64::from(self.cfg.lifetime), &mut lt);
                 let mut q = [0u8; 40];
                 let ql = 3 + ep.len();
@@ -619,91 +634,59 @@ impl<P: Platform> Client<P> {
                 let mut l = [0u8; 24];
                 l.get_mut(..3)?.copy_from_slice(b"lt=");
                 l.get_mut(3..3 + n)?.copy_from_slice(lt.get(..n)?);
-                let len = Builder::new(buf, MessageType::Confirmable, Code::POST, mid, token)
-                    .option(OptionNumber::URI_PATH, b"rd")
-                    .uint(OptionNumber::CONTENT_FORMAT, u32::from(format::LINK))
-                    .option(OptionNumber::URI_QUERY, q.get(..ql)?)
-                    .option(OptionNumber::URI_QUERY, l.get(..3 + n)?)
-                    .option(OptionNumber::URI_QUERY, b"lwm2m=1.1")
-                    .option(OptionNumber::URI_QUERY, b"b=U")
-                    .payload(b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5/0>")
+                b.option(OptionNumber::URI_PATH, b"rd").ok()?;
+                b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(format::LINK))
                     .ok()?;
-                Some(Transmit {
-                    peer: Peer::Server,
-                    len,
-                })
+                for q in [q.get(..ql)?, l.get(..3 + n)?, b"lwm2m=1.1", b"b=U"] {
+                    b.option(OptionNumber::URI_QUERY, q).ok()?;
+                }
+                let link = b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5/0>";
+                body.get_mut(..link.len())?.copy_from_slice(link);
+                (Peer::Server, link.len())
             }
             Out::Update | Out::Deregister => {
                 let loc = self.location;
                 let loc = loc.get(..usize::from(self.location_len))?;
-                let c = if kind == Out::Update {
-                    Code::POST
-                } else {
-                    Code::DELETE
-                };
-                let len = Builder::new(buf, MessageType::Confirmable, c, mid, token)
-                    .path(OptionNumber::URI_PATH, loc)
-                    .finish()
-                    .ok()?;
-                Some(Transmit {
-                    peer: Peer::Server,
-                    len,
-                })
+                for seg in loc.split(|c| *c == b'/').filter(|s| !s.is_empty()) {
+                    b.option(OptionNumber::URI_PATH, seg).ok()?;
+                }
+                (Peer::Server, 0)
             }
-            Out::Notify(i) => {
-                let o = (*self.observations.get(usize::from(i))?)?;
+            Out::Notify(_) => {
+                let obs = obs?;
                 self.observe_seq = self.observe_seq.wrapping_add(1) & 0xff_ffff;
-                let value = self.read_value(o.path[0], o.path[2])?;
-                let mut body = [0u8; MAX_URI + 8];
-                let (fmt, n) = self.render(&value, o.path[2], o.tlv, &mut body)?;
-                let len = Builder::new(
-                    buf,
-                    MessageType::Confirmable,
-                    Code::CONTENT,
-                    mid,
-                    o.token.get(..usize::from(o.token_len))?,
-                )
-                .uint(OptionNumber::OBSERVE, self.observe_seq)
-                .uint(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
-                .payload(body.get(..n)?)
-                .ok()?;
-                Some(Transmit {
-                    peer: Peer::Server,
-                    len,
-                })
+                let value = self.read_value(obs.path[0], obs.path[2])?;
+                let (fmt, n) = self.render(&value, obs.path[2], obs.tlv, &mut body)?;
+                b.uint_option(OptionNumber::OBSERVE, self.observe_seq)
+                    .ok()?;
+                b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
+                    .ok()?;
+                (Peer::Server, n)
             }
-            Out::Pull(num) => {
+            Out::Pull => {
                 let uri = self.rec.uri;
                 let path = uri_path_bytes(uri.get(..usize::from(self.rec.uri_len))?)?;
-                let mut b = Builder::new(buf, MessageType::Confirmable, Code::GET, mid, token);
                 let (p, query) = match path.iter().position(|c| *c == b'?') {
                     Some(i) => (path.get(..i)?, path.get(i + 1..)),
                     None => (path, None),
                 };
-                b = b.path(OptionNumber::URI_PATH, p);
-                if let Some(q) = query {
-                    for part in q.split(|c| *c == b'&') {
-                        b = b.option(OptionNumber::URI_QUERY, part);
-                    }
+                for seg in p.split(|c| *c == b'/').filter(|s| !s.is_empty()) {
+                    b.option(OptionNumber::URI_PATH, seg).ok()?;
                 }
-                let len = b
-                    .uint(
-                        OptionNumber::BLOCK2,
-                        Block {
-                            num,
-                            more: false,
-                            szx: self.rec.szx,
-                        }
-                        .to_uint(),
-                    )
-                    .finish()
-                    .ok()?;
-                Some(Transmit {
-                    peer: Peer::PackageHost,
-                    len,
-                })
+                for part in query.into_iter().flat_map(|q| q.split(|c| *c == b'&')) {
+                    b.option(OptionNumber::URI_QUERY, part).ok()?;
+                }
+                let at = self.rec.fw.transferred_bytes();
+                b.block(
+                    OptionNumber::BLOCK2,
+                    Block::at_offset(at, false, self.rec.szx).ok()?,
+                )
+                .ok()?;
+                (Peer::PackageHost, 0)
             }
-        }
+        };
+        let len = b.payload(body.get(..peer.1)?).ok()?;
+        Some(Transmit { peer: peer.0, len })
     }
 
     fn read_value(&mut self, obj: u16, res: u16) -> Option<Value> {
@@ -789,15 +772,7 @@ impl<P: Platform> Client<P> {
         let Some(slot) = self.inflight.iter().position(matching) else {
             if msg.message_type() == MessageType::Confirmable {
                 // An unknown confirmable response: acknowledge it so the peer stops.
-                let len = Builder::new(
-                    buf,
-                    MessageType::Acknowledgement,
-                    Code::EMPTY,
-                    msg.message_id(),
-                    &[],
-                )
-                .finish()
-                .ok()?;
+                let len = MessageBuilder::empty(buf, msg.message_id(), false).ok()?;
                 return Some(Transmit { peer, len });
             }
             return None;
@@ -814,15 +789,7 @@ impl<P: Platform> Client<P> {
             return None;
         }
         let ack = if msg.message_type() == MessageType::Confirmable {
-            Builder::new(
-                buf,
-                MessageType::Acknowledgement,
-                Code::EMPTY,
-                msg.message_id(),
-                &[],
-            )
-            .finish()
-            .ok()
+            MessageBuilder::empty(buf, msg.message_id(), false).ok()
         } else {
             None
         };
@@ -871,12 +838,12 @@ impl<P: Platform> Client<P> {
                     *slot = None;
                 }
             }
-            Out::Pull(num) => self.pull_response(now, num, &msg),
+            Out::Pull => self.pull_response(now, &msg),
         }
         ack.map(|len| Transmit { peer, len })
     }
 
-    fn pull_response(&mut self, now: u64, num: u32, msg: &Message<'_>) {
+    fn pull_response(&mut self, now: u64, msg: &Message<'_>) {
         if self.rec.fw.state() != State::Downloading || self.rec.delivery != Delivery::Pull {
             return;
         }
@@ -890,6 +857,7 @@ impl<P: Platform> Client<P> {
             return;
         }
         self.pull_failures = 0;
+        self.pull_at = now;
         let block = msg.block2().ok().flatten().unwrap_or(Block {
             num: 0,
             more: false,
@@ -897,45 +865,37 @@ impl<P: Platform> Client<P> {
         });
         let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
         let etag = etag.get(..etag.len().min(8)).unwrap_or(&[]);
-        if self.rec.fw.transferred_bytes() > 0 && self.rec.etag() != etag {
-            // The package changed under us: start over, never stitch two versions. fota-fsm
-            // has no "restart": drop the job and start a new one on the same URI.
+        let transferred = self.rec.fw.transferred_bytes();
+        if transferred > 0 && self.rec.etag() != etag {
+            // The package changed under us: fota-fsm restarts the same job at offset 0 with
+            // staging erased, never stitching two versions together.
             if let Err(r) = self.platform.begin_package(None) {
-                self.fail(r);
-                return;
+                return self.fail(r);
             }
-            let uri = self.rec.uri;
-            let uri = uri.get(..usize::from(self.rec.uri_len)).unwrap_or(&[]);
-            let out = self.rec.fw.package_reset(self.now_s);
-            self.apply(out);
-            let out = self.rec.fw.package_uri_written(uri, self.now_s);
+            let out = self.rec.fw.download_restarted();
             self.apply(out);
             self.rec.etag_len = 0;
             self.persist();
-            self.pull_at = now;
             return;
         }
-        if self.rec.fw.transferred_bytes() == 0 {
-            self.rec.etag[..etag.len()].copy_from_slice(etag);
+        if transferred == 0 {
+            if let Some(d) = self.rec.etag.get_mut(..etag.len()) {
+                d.copy_from_slice(etag);
+            }
             self.rec.etag_len = etag.len() as u8;
         }
-        let _ = num;
         if block.szx < self.rec.szx {
             self.rec.szx = block.szx;
         }
-        let transferred = self.rec.fw.transferred_bytes();
         if block.offset() != transferred {
-            self.pull_at = now;
             return;
         }
         let data = msg.payload();
         if let Err(r) = self.platform.write_package(transferred, data) {
-            self.fail(r);
-            return;
+            return self.fail(r);
         }
         let out = self.rec.fw.chunk_stored(transferred, data.len() as u32);
         self.apply(out);
-        self.pull_at = now;
         if !block.more {
             self.download_complete();
         }
@@ -946,34 +906,18 @@ impl<P: Platform> Client<P> {
             .platform
             .finish_package(self.rec.fw.transferred_bytes())
         {
-            Ok(()) => {
-                // The platform accepted the whole package (length, delta applied): fota-fsm's
-                // Verify step passes here; the image itself is verified again at Execute.
-                let out = self.rec.fw.download_finished();
-                self.apply(out);
-                let out = self.rec.fw.integrity_verified(self.now_s);
-                self.apply(out);
-            }
+            Ok(()) => self.downloaded(),
             Err(r) => self.fail(r),
         }
     }
 
-    fn start_download(
-        &mut self,
-        delivery: Delivery,
-        size: Option<u32>,
-    ) -> Result<(), UpdateResult> {
-        self.platform.begin_package(size)?;
-        let mut v = [0u8; MAX_VERSION];
-        let n = self.platform.firmware_version(&mut v);
-        self.rec.old_version = v;
-        self.rec.old_version_len = n as u8;
-        self.rec.delivery = delivery;
-        self.rec.etag_len = 0;
-        self.rec.szx = self.cfg.szx.min(6);
-        self.pull_failures = 0;
-        self.persist();
-        Ok(())
+    /// The platform accepted the whole package (length, delta applied): fota-fsm's Verify step
+    /// passes here; the image itself is verified again at Execute.
+    fn downloaded(&mut self) {
+        let out = self.rec.fw.download_finished();
+        self.apply(out);
+        let out = self.rec.fw.integrity_verified(self.now_s);
+        self.apply(out);
     }
 
     fn run_update(&mut self) {
@@ -1000,13 +944,14 @@ impl<P: Platform> Client<P> {
     }
 
     fn request(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8]) -> Option<Transmit> {
-        let (ty, mid) = if msg.message_type() == MessageType::Confirmable {
-            (MessageType::Acknowledgement, msg.message_id())
+        let con = msg.message_type() == MessageType::Confirmable;
+        let mid = if con {
+            msg.message_id()
         } else {
-            (MessageType::NonConfirmable, self.next_mid())
+            self.next_mid()
         };
         // De-duplication: a repeated confirmable write/execute gets the same answer, not a redo.
-        if msg.message_type() == MessageType::Confirmable
+        if con
             && msg.code() != Code::GET
             && let Some(r) = self
                 .recent
@@ -1014,33 +959,34 @@ impl<P: Platform> Client<P> {
                 .find(|r| r.valid && r.mid == msg.message_id())
                 .copied()
         {
-            {
-                let mut b = Builder::new(buf, ty, Code(r.code), mid, msg.token());
-                if let Some(b1) = r.block1 {
-                    b = b.uint(OptionNumber::BLOCK1, b1);
+            return reply(buf, msg, mid, Code(r.code), None, &[], None);
+        }
+        let answer = self.route(now, msg, buf, mid);
+        match answer {
+            Ok(tx) => Some(tx),
+            Err(c) => {
+                if msg.code() != Code::GET {
+                    self.remember(msg, c);
                 }
-                let len = b.finish().ok()?;
-                return Some(Transmit {
-                    peer: Peer::Server,
-                    len,
-                });
+                reply(buf, msg, mid, c, None, &[], None)
             }
         }
+    }
+
+    /// Parses the path and hands the request to its handler.
+    fn route(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8], mid: u16) -> Answer {
         let mut path = [0u16; 4];
         let mut depth = 0usize;
-        for o in msg.options() {
-            if o.number == OptionNumber::URI_PATH {
-                let v = o.value;
-                let seg = parse_u32(v).and_then(|n| u16::try_from(n).ok());
-                match (seg, path.get_mut(depth)) {
-                    (Some(id), Some(slot)) => *slot = id,
-                    _ => return self.reply(buf, ty, mid, msg, Code::NOT_FOUND, None, &[], None),
-                }
-                depth += 1;
+        for v in msg.uri_path() {
+            let seg = parse_u32(v).and_then(|n| u16::try_from(n).ok());
+            match (seg, path.get_mut(depth)) {
+                (Some(id), Some(slot)) => *slot = id,
+                _ => return Err(Code::NOT_FOUND),
             }
+            depth += 1;
         }
         if msg.unknown_critical_option().is_some() {
-            return self.reply(buf, ty, mid, msg, Code::BAD_OPTION, None, &[], None);
+            return Err(Code::BAD_OPTION);
         }
         let [obj, inst, res, _] = path;
         let known_obj = matches!(obj, 0 | 1 | 3 | 4 | 5);
@@ -1050,38 +996,46 @@ impl<P: Platform> Client<P> {
             || (depth >= 2 && inst != 0)
             || (depth == 3 && !exists(obj, res))
         {
-            return self.reply(buf, ty, mid, msg, Code::NOT_FOUND, None, &[], None);
+            return Err(Code::NOT_FOUND);
         }
+        let r = Req {
+            msg,
+            mid,
+            obj,
+            depth,
+            res,
+            now,
+        };
         match msg.code() {
-            Code::GET => self.read(now, msg, buf, ty, mid, obj, depth, res),
-            Code::PUT => self.write(now, msg, buf, ty, mid, obj, depth, res),
-            Code::POST if depth == 3 => {
-                let c = match (obj, res) {
-                    (5, 2) => {
-                        let out = self.rec.fw.execute_update(self.now_s);
-                        if out.code == fota_fsm::ResponseCode::Changed {
-                            // APPLY and REBOOT are done by run_update on the next poll.
-                            self.apply(out);
-                            self.execute_pending = true;
-                            Code::CHANGED
-                        } else {
-                            Code::METHOD_NOT_ALLOWED
-                        }
-                    }
-                    (1, 8) => {
-                        self.next_update = now;
-                        Code::CHANGED
-                    }
-                    _ => Code::METHOD_NOT_ALLOWED,
-                };
-                self.remember(msg, c, None);
-                self.reply(buf, ty, mid, msg, c, None, &[], None)
-            }
-            _ => self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None),
+            Code::GET => self.read(&r, buf),
+            Code::PUT => self.write(&r, buf),
+            Code::POST if depth == 3 => Err(self.execute(&r)),
+            _ => Err(Code::METHOD_NOT_ALLOWED),
         }
     }
 
-    fn remember(&mut self, msg: &Message<'_>, c: Code, block1: Option<u32>) {
+    /// Execute of a resource.
+    fn execute(&mut self, r: &Req<'_, '_>) -> Code {
+        match (r.obj, r.res) {
+            (5, 2) => {
+                let out = self.rec.fw.execute_update(self.now_s);
+                if out.code != fota_fsm::ResponseCode::Changed {
+                    return Code::METHOD_NOT_ALLOWED;
+                }
+                // APPLY and REBOOT are done by run_update on the next poll.
+                self.apply(out);
+                self.execute_pending = true;
+                Code::CHANGED
+            }
+            (1, 8) => {
+                self.next_update = r.now;
+                Code::CHANGED
+            }
+            _ => Code::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn remember(&mut self, msg: &Message<'_>, c: Code) {
         if msg.message_type() != MessageType::Confirmable {
             return;
         }
@@ -1089,140 +1043,80 @@ impl<P: Platform> Client<P> {
             *slot = Recent {
                 mid: msg.message_id(),
                 code: c.0,
-                block1,
                 valid: true,
             };
         }
         self.recent_pos = self.recent_pos.wrapping_add(1);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn reply(
-        &self,
-        buf: &mut [u8],
-        ty: MessageType,
-        mid: u16,
-        msg: &Message<'_>,
-        c: Code,
-        fmt: Option<u16>,
-        payload: &[u8],
-        extra: Option<(OptionNumber, u32)>,
-    ) -> Option<Transmit> {
-        let mut b = Builder::new(buf, ty, c, mid, msg.token());
-        if let Some((n, v)) = extra.filter(|e| e.0 < OptionNumber::CONTENT_FORMAT) {
-            b = b.uint(n, v);
-        }
-        if let Some(f) = fmt {
-            b = b.uint(OptionNumber::CONTENT_FORMAT, u32::from(f));
-        }
-        if let Some((n, v)) = extra.filter(|e| e.0 > OptionNumber::CONTENT_FORMAT) {
-            b = b.uint(n, v);
-        }
-        let len = b.payload(payload).ok()?;
-        Some(Transmit {
-            peer: Peer::Server,
-            len,
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn read(
-        &mut self,
-        _now: u64,
-        msg: &Message<'_>,
-        buf: &mut [u8],
-        ty: MessageType,
-        mid: u16,
-        obj: u16,
-        depth: usize,
-        res: u16,
-    ) -> Option<Transmit> {
+    fn read(&mut self, r: &Req<'_, '_>, buf: &mut [u8]) -> Answer {
+        let (msg, obj, depth, res) = (r.msg, r.obj, r.depth, r.res);
         let accept = msg
             .uint_option(OptionNumber::ACCEPT)
             .ok()
             .flatten()
             .map(|a| a as u16);
         let mut body = [0u8; 512];
+        let fmt;
+        let n;
         if accept == Some(format::LINK) {
             // Discover.
-            let n = discover(obj, depth, res, &mut body)?;
-            return self.reply(
-                buf,
-                ty,
-                mid,
-                msg,
-                Code::CONTENT,
-                Some(format::LINK),
-                body.get(..n)?,
-                None,
-            );
-        }
-        let Some(list) = readable(obj) else {
-            return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
-        };
-        let mut observe = None;
-        if depth == 3 {
-            if !list.contains(&res) {
-                return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
-            }
+            fmt = format::LINK;
+            n = discover(obj, depth, res, &mut body).ok_or(Code::INTERNAL_SERVER_ERROR)?;
+        } else {
+            let list = readable(obj).ok_or(Code::METHOD_NOT_ALLOWED)?;
             let tlv_fmt = match accept {
-                None | Some(format::TEXT) => false,
-                Some(format::TLV) | Some(1542) => true,
-                Some(_) => {
-                    return self.reply(buf, ty, mid, msg, Code::NOT_ACCEPTABLE, None, &[], None);
-                }
+                None | Some(format::TEXT) if depth == 3 => false,
+                None | Some(format::TLV) | Some(1542) => true,
+                Some(_) => return Err(Code::NOT_ACCEPTABLE),
             };
-            let path = [obj, 0, res];
-            match msg.uint_option(OptionNumber::OBSERVE).ok().flatten() {
-                Some(0) if OBSERVABLE.contains(&path) => {
-                    let mut token = [0u8; 8];
-                    token
-                        .get_mut(..msg.token().len())?
-                        .copy_from_slice(msg.token());
-                    let o = Observation {
-                        token,
-                        token_len: msg.token().len() as u8,
-                        path,
-                        tlv: tlv_fmt,
-                        dirty: false,
-                    };
-                    let slot = self
-                        .observations
-                        .iter()
-                        .position(|s| s.is_some_and(|s| s.path == path));
-                    let slot = slot.or_else(|| self.observations.iter().position(|s| s.is_none()));
-                    if let Some(Some(s)) = slot.map(|i| self.observations.get_mut(i)) {
-                        *s = Some(o);
-                        observe = Some((OptionNumber::OBSERVE, self.observe_seq));
-                    }
+            if depth == 3 {
+                if !list.contains(&res) {
+                    return Err(Code::METHOD_NOT_ALLOWED);
                 }
-                Some(1) => {
-                    for s in self.observations.iter_mut() {
-                        if s.is_some_and(|s| s.path == path) {
-                            *s = None;
-                        }
-                    }
-                }
-                _ => {}
+                let observed = self.observe(msg, [obj, 0, res], tlv_fmt);
+                let v = self.read_value(obj, res).ok_or(Code::NOT_FOUND)?;
+                let (f, len) = self
+                    .render(&v, res, tlv_fmt, &mut body)
+                    .ok_or(Code::INTERNAL_SERVER_ERROR)?;
+                let extra = observed.then_some((OptionNumber::OBSERVE, self.observe_seq));
+                return reply(
+                    buf,
+                    msg,
+                    r.mid,
+                    Code::CONTENT,
+                    Some(f),
+                    body.get(..len).unwrap_or(&[]),
+                    extra,
+                )
+                .ok_or(Code::INTERNAL_SERVER_ERROR);
             }
-            let v = self.read_value(obj, res)?;
-            let (fmt, n) = self.render(&v, res, tlv_fmt, &mut body)?;
-            return self.reply(
-                buf,
-                ty,
-                mid,
-                msg,
-                Code::CONTENT,
-                Some(fmt),
-                body.get(..n)?,
-                observe,
-            );
+            // Instance (or object: wrapped in an instance TLV) read in TLV, written by lwm2m-tlv.
+            fmt = format::TLV;
+            n = self
+                .read_instance(obj, depth, list, &mut body)
+                .ok_or(Code::INTERNAL_SERVER_ERROR)?;
         }
-        if !matches!(accept, None | Some(format::TLV) | Some(1542)) {
-            return self.reply(buf, ty, mid, msg, Code::NOT_ACCEPTABLE, None, &[], None);
-        }
-        // Instance (or object: wrapped in an instance TLV) read in TLV, written by lwm2m-tlv.
-        let mut w = Writer::new(&mut body);
+        reply(
+            buf,
+            msg,
+            r.mid,
+            Code::CONTENT,
+            Some(fmt),
+            body.get(..n).unwrap_or(&[]),
+            None,
+        )
+        .ok_or(Code::INTERNAL_SERVER_ERROR)
+    }
+
+    fn read_instance(
+        &mut self,
+        obj: u16,
+        depth: usize,
+        list: &[u16],
+        body: &mut [u8],
+    ) -> Option<usize> {
+        let mut w = Writer::new(body);
         if depth == 1 {
             w.begin_instance(0).ok()?;
         }
@@ -1235,87 +1129,92 @@ impl<P: Platform> Client<P> {
         if depth == 1 {
             w.end().ok()?;
         }
-        let n = w.finish().ok()?;
-        let out = body.get(..n)?;
-        self.reply(
-            buf,
-            ty,
-            mid,
-            msg,
-            Code::CONTENT,
-            Some(format::TLV),
-            out,
-            None,
-        )
+        w.finish().ok()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn write(
-        &mut self,
-        now: u64,
-        msg: &Message<'_>,
-        buf: &mut [u8],
-        ty: MessageType,
-        mid: u16,
-        obj: u16,
-        depth: usize,
-        res: u16,
-    ) -> Option<Transmit> {
-        if depth != 3 {
-            return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
+    /// Observe (0) or cancel (1) of an observable resource; whether an observation is active.
+    fn observe(&mut self, msg: &Message<'_>, path: [u16; 3], tlv: bool) -> bool {
+        match msg.uint_option(OptionNumber::OBSERVE).ok().flatten() {
+            Some(0) if OBSERVABLE.contains(&path) => {
+                let mut token = [0u8; 8];
+                let t = msg.token();
+                let Some(d) = token.get_mut(..t.len()) else {
+                    return false;
+                };
+                d.copy_from_slice(t);
+                let o = Observation {
+                    token,
+                    token_len: t.len() as u8,
+                    path,
+                    tlv,
+                    dirty: false,
+                };
+                let slot = self
+                    .observations
+                    .iter()
+                    .position(|s| s.is_some_and(|s| s.path == path));
+                let slot = slot.or_else(|| self.observations.iter().position(|s| s.is_none()));
+                if let Some(Some(s)) = slot.map(|i| self.observations.get_mut(i)) {
+                    *s = Some(o);
+                    return true;
+                }
+                false
+            }
+            Some(1) => {
+                for s in self.observations.iter_mut() {
+                    if s.is_some_and(|s| s.path == path) {
+                        *s = None;
+                    }
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn write(&mut self, r: &Req<'_, '_>, buf: &mut [u8]) -> Answer {
+        let msg = r.msg;
+        if r.depth != 3 {
+            return Err(Code::METHOD_NOT_ALLOWED);
         }
         let fmt = msg
             .uint_option(OptionNumber::CONTENT_FORMAT)
             .ok()
             .flatten()
             .map(|f| f as u16);
+        let tlv_fmt = matches!(fmt, Some(format::TLV) | Some(1542));
         let value: &[u8] = match fmt {
-            Some(format::TLV) | Some(1542) if msg.block1().ok().flatten().is_none() => {
+            _ if tlv_fmt && msg.block1().ok().flatten().is_none() => {
                 match tlv::read(msg.payload()) {
                     Some((Kind::Resource, id, v, used))
-                        if id == res && used == msg.payload().len() =>
+                        if id == r.res && used == msg.payload().len() =>
                     {
                         v
                     }
-                    _ => return self.reply(buf, ty, mid, msg, Code::BAD_REQUEST, None, &[], None),
+                    _ => return Err(Code::BAD_REQUEST),
                 }
             }
             None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload(),
-            _ => {
-                return self.reply(
-                    buf,
-                    ty,
-                    mid,
-                    msg,
-                    Code::UNSUPPORTED_CONTENT_FORMAT,
-                    None,
-                    &[],
-                    None,
-                );
-            }
+            _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
         };
-        match (obj, res) {
-            (5, 0) => self.write_package(now, msg, buf, ty, mid, value),
-            (5, 1) => {
-                let c = self.write_uri(now, value);
-                self.remember(msg, c, None);
-                self.reply(buf, ty, mid, msg, c, None, &[], None)
-            }
+        match (r.obj, r.res) {
+            (5, 0) if !tlv_fmt => self
+                .write_package(msg, buf, r.mid, value)
+                .ok_or(Code::INTERNAL_SERVER_ERROR),
+            (5, 1) => Err(self.write_uri(r.now, value)),
             (1, 1) => {
                 let lt = parse_u32(value)
                     .or_else(|| tlv::int(value).and_then(|v| u32::try_from(v).ok()));
-                let c = match lt {
+                match lt {
                     Some(lt) if lt > 0 => {
                         self.cfg.lifetime = lt;
-                        self.next_update = now;
-                        Code::CHANGED
+                        self.next_update = r.now;
+                        Err(Code::CHANGED)
                     }
-                    _ => Code::BAD_REQUEST,
-                };
-                self.remember(msg, c, None);
-                self.reply(buf, ty, mid, msg, c, None, &[], None)
+                    _ => Err(Code::BAD_REQUEST),
+                }
             }
-            _ => self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None),
+            _ => Err(Code::METHOD_NOT_ALLOWED),
         }
     }
 
@@ -1367,13 +1266,25 @@ impl<P: Platform> Client<P> {
         Code::CHANGED
     }
 
-    #[allow(clippy::too_many_arguments)]
+    fn start_download(
+        &mut self,
+        delivery: Delivery,
+        size: Option<u32>,
+    ) -> Result<(), UpdateResult> {
+        self.platform.begin_package(size)?;
+        prepare(&mut self.platform, &mut self.rec, delivery, self.cfg.szx);
+        self.pull_failures = 0;
+        self.persist();
+        Ok(())
+    }
+
+    /// A write of /5/0/0, streamed to the platform block by block (2.31 with this device's
+    /// block size, 4.08 on a gap, 4.13 + Size1 over capacity, duplicates acknowledged and never
+    /// written twice); `fota-fsm` follows every stored block.
     fn write_package(
         &mut self,
-        _now: u64,
         msg: &Message<'_>,
         buf: &mut [u8],
-        ty: MessageType,
         mid: u16,
         data: &[u8],
     ) -> Option<Transmit> {
@@ -1383,104 +1294,150 @@ impl<P: Platform> Client<P> {
             more: false,
             szx: 6,
         });
+        let mut reply =
+            MessageBuilder::response_to(buf, msg, Code::METHOD_NOT_ALLOWED, mid).ok()?;
         if self.rec.fw.state() == State::Updating {
-            return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
+            return Some(finish(reply));
         }
         if b.num == 0 && !b.more && data == [0] {
             let out = self.rec.fw.package_reset(self.now_s);
             self.apply(out);
-            self.remember(msg, Code::CHANGED, None);
-            return self.reply(buf, ty, mid, msg, Code::CHANGED, None, &[], None);
+            self.remember(msg, Code::CHANGED);
+            reply.set_code(Code::CHANGED);
+            return Some(finish(reply));
         }
         let pref = self.cfg.szx.min(6);
-        let echo = |more: bool| {
-            Block {
-                num: b.num,
-                more,
-                szx: b.szx.min(pref),
-            }
-            .to_uint()
-        };
         if b.num == 0 {
-            let size1 = msg.uint_option(OptionNumber::SIZE1).ok().flatten();
+            let size1 = msg.size1().ok().flatten();
             // fota-fsm: Package written (a new push job), then this device's checks.
             let out = self.rec.fw.push_started(size1.unwrap_or(0), self.now_s);
             if out.code != fota_fsm::ResponseCode::Changed {
-                return self.reply(buf, ty, mid, msg, Code::METHOD_NOT_ALLOWED, None, &[], None);
+                return Some(finish(reply));
             }
             self.apply(out);
-            if size1.is_some_and(|s| s > self.platform.capacity()) {
+            let capacity = self.platform.capacity();
+            if size1.is_some_and(|s| s > capacity) {
                 self.fail(UpdateResult::NotEnoughFlash);
-                return self.reply(
-                    buf,
-                    ty,
-                    mid,
-                    msg,
-                    Code::REQUEST_ENTITY_TOO_LARGE,
-                    None,
-                    &[],
-                    Some((OptionNumber::SIZE1, self.platform.capacity())),
-                );
+                reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
+                reply.uint_option(OptionNumber::SIZE1, capacity).ok()?;
+                return Some(finish(reply));
             }
             if let Err(r) = self.start_download(Delivery::Push, size1) {
                 self.fail(r);
-                return self.reply(buf, ty, mid, msg, Code::CHANGED, None, &[], None);
+                reply.set_code(Code::CHANGED);
+                return Some(finish(reply));
             }
         }
-        if self.rec.fw.state() != State::Downloading || self.rec.delivery != Delivery::Push {
-            return self.reply(
-                buf,
-                ty,
-                mid,
-                msg,
-                Code::REQUEST_ENTITY_INCOMPLETE,
-                None,
-                &[],
-                None,
-            );
-        }
-        let off = b.offset();
-        let end = off.checked_add(data.len() as u32)?;
-        if b.more && data.len() as u32 != b.size() {
-            return self.reply(buf, ty, mid, msg, Code::BAD_REQUEST, None, &[], None);
-        }
-        let transferred = self.rec.fw.transferred_bytes();
-        let (c, b1) = if off == transferred {
-            if let Err(r) = self.platform.write_package(off, data) {
-                self.fail(r);
-                (Code::CHANGED, None)
-            } else {
-                let out = self.rec.fw.chunk_stored(off, end - off);
-                self.apply(out);
-                if b.more {
-                    (Code::CONTINUE, Some(echo(true)))
+        let mut c = Code::REQUEST_ENTITY_INCOMPLETE;
+        let mut echo = false;
+        let state = self.rec.fw.state();
+        if self.rec.delivery == Delivery::Push
+            && matches!(state, State::Downloading | State::Downloaded)
+        {
+            let off = b.offset();
+            let end = off.checked_add(data.len() as u32)?;
+            if b.more && data.len() as u32 != b.size() {
+                reply.set_code(Code::BAD_REQUEST);
+                return Some(finish(reply));
+            }
+            let transferred = self.rec.fw.transferred_bytes();
+            if off == transferred && state == State::Downloading {
+                echo = true;
+                if let Err(r) = self.platform.write_package(off, data) {
+                    // Reported through Update Result; the write itself succeeds.
+                    self.fail(r);
+                    echo = false;
+                    c = Code::CHANGED;
                 } else {
-                    self.download_complete();
-                    (Code::CHANGED, block.map(|_| echo(false)))
+                    let out = self.rec.fw.chunk_stored(off, end - off);
+                    self.apply(out);
+                    if !b.more {
+                        self.download_complete();
+                    }
                 }
-            }
-        } else if end <= transferred && off < transferred {
-            // A duplicate of a stored block: acknowledge, never write twice.
-            if b.more {
-                (Code::CONTINUE, Some(echo(true)))
             } else {
-                (Code::CHANGED, block.map(|_| echo(false)))
+                // A duplicate of a stored block (also the last one, retransmitted after the
+                // download completed) is acknowledged, never written twice.
+                echo = end <= transferred && off < transferred;
             }
-        } else {
-            (Code::REQUEST_ENTITY_INCOMPLETE, None)
-        };
-        self.remember(msg, c, b1);
-        self.reply(
-            buf,
-            ty,
-            mid,
-            msg,
-            c,
-            None,
-            &[],
-            b1.map(|v| (OptionNumber::BLOCK1, v)),
-        )
+            if echo {
+                c = if b.more {
+                    Code::CONTINUE
+                } else {
+                    Code::CHANGED
+                };
+            }
+        }
+        reply.set_code(c);
+        if echo && block.is_some() {
+            let szx = if b.more { b.szx.min(pref) } else { b.szx };
+            reply.block(OptionNumber::BLOCK1, Block { szx, ..b }).ok()?;
+        }
+        if !echo {
+            self.remember(msg, c);
+        }
+        Some(finish(reply))
     }
+}
+
+/// One request being answered: what every handler needs.
+struct Req<'a, 'm> {
+    msg: &'a Message<'m>,
+    /// Message ID of the reply (the request's for a CON, a fresh one for a NON).
+    mid: u16,
+    obj: u16,
+    /// Path depth: 1 object, 2 instance, 3 resource.
+    depth: usize,
+    res: u16,
+    now: u64,
+}
+
+/// A handler's answer: a reply written into the buffer, or `Err(code)` for a reply that is
+/// only this code (written by [`Client::request`], which also remembers it for duplicates).
+type Answer = Result<Transmit, Code>;
+
+/// The reply to `msg`: code, an option below Content-Format (Observe), the Content-Format, an
+/// option above it, and the payload.
+fn reply(
+    buf: &mut [u8],
+    msg: &Message<'_>,
+    mid: u16,
+    c: Code,
+    fmt: Option<u16>,
+    payload: &[u8],
+    extra: Option<(OptionNumber, u32)>,
+) -> Option<Transmit> {
+    let mut b = MessageBuilder::response_to(buf, msg, c, mid).ok()?;
+    if let Some((n, v)) = extra {
+        b.uint_option(n, v).ok()?;
+    }
+    if let Some(f) = fmt {
+        b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(f))
+            .ok()?;
+    }
+    let len = b.payload(payload).ok()?;
+    Some(Transmit {
+        peer: Peer::Server,
+        len,
+    })
+}
+
+fn finish(reply: MessageBuilder<'_>) -> Transmit {
+    Transmit {
+        peer: Peer::Server,
+        len: reply.finish(),
+    }
+}
+
+/// Records what a new download needs at boot reconciliation and for resuming.
+fn prepare<P: Platform>(platform: &mut P, rec: &mut Record, delivery: Delivery, szx: u8) {
+    let mut v = [0u8; MAX_VERSION];
+    let n = platform.firmware_version(&mut v);
+    rec.old_version = v;
+    rec.old_version_len = n.min(MAX_VERSION) as u8;
+    rec.delivery = delivery;
+    rec.etag_len = 0;
+    rec.szx = szx.min(6);
 }
 
 /// Writes one resource value as TLV (lwm2m-tlv picks the shortest header and integer forms).
@@ -1576,6 +1533,7 @@ fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::coap::Builder;
 
     struct Ram {
         record: Option<Record>,
@@ -1837,6 +1795,56 @@ mod tests {
             (c.state(), c.result()),
             (State::Idle, UpdateResult::Initial)
         );
+    }
+
+    /// Answers the pull request in `buf` with block `num` (16 bytes each) tagged `etag`.
+    fn pull_answer(c: &mut Client<Ram>, req: &[u8], num: u32, more: bool, etag: &[u8]) {
+        let m = Message::parse(req).unwrap();
+        let mut resp = [0u8; 128];
+        let n = Builder::new(
+            &mut resp,
+            MessageType::Acknowledgement,
+            Code::CONTENT,
+            m.message_id(),
+            m.token(),
+        )
+        .option(OptionNumber::ETAG, etag)
+        .uint(OptionNumber::BLOCK2, Block { num, more, szx: 0 }.to_uint())
+        .payload(&[num as u8 + 1; 16])
+        .unwrap();
+        let mut out = [0u8; 64];
+        c.handle(0, Peer::PackageHost, &resp[..n], &mut out);
+    }
+
+    #[test]
+    fn a_changed_etag_restarts_the_pull_at_offset_zero() {
+        let mut c = client();
+        c.cfg.szx = 0;
+        c.write_uri(0, b"coap://127.0.0.1/fw");
+        let mut buf = [0u8; 128];
+        // Skip the registration; the package host gets the GETs.
+        let next_pull = |c: &mut Client<Ram>, buf: &mut [u8; 128]| loop {
+            let tx = c.poll_transmit(0, buf).unwrap();
+            if tx.peer == Peer::PackageHost {
+                let m = Message::parse(&buf[..tx.len]).unwrap();
+                return (m.block2().unwrap().unwrap().num, tx.len);
+            }
+        };
+        let (num, n) = next_pull(&mut c, &mut buf);
+        assert_eq!(num, 0);
+        pull_answer(&mut c, &buf[..n], 0, true, b"A");
+        assert_eq!(c.transferred(), 16);
+        let (num, n) = next_pull(&mut c, &mut buf);
+        assert_eq!(num, 1);
+        // The package changed: fota-fsm restarts the same job at offset 0, staging erased.
+        pull_answer(&mut c, &buf[..n], 1, true, b"B");
+        assert_eq!((c.state(), c.transferred()), (State::Downloading, 0));
+        assert_eq!(c.platform().len, 0);
+        let (num, n) = next_pull(&mut c, &mut buf);
+        assert_eq!(num, 0);
+        pull_answer(&mut c, &buf[..n], 0, false, b"B");
+        assert_eq!((c.state(), c.transferred()), (State::Downloaded, 16));
+        assert_eq!(&c.platform().staged[..16], &[1; 16]);
     }
 
     #[test]
