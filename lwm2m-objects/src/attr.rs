@@ -7,6 +7,107 @@ use crate::model::ResourceType;
 use crate::path::Path;
 use crate::text;
 
+/// A `gt`, `lt` or `st` threshold: a decimal number kept in millionths, so that a device
+/// parses, checks, compares and prints it with integer code (no soft-float).
+///
+/// ```
+/// use lwm2m_objects::Threshold;
+/// let t = Threshold::parse(b"-25.5").unwrap();
+/// assert_eq!(t.micros(), -25_500_000);
+/// assert_eq!(Threshold::parse(b"1.0E-4").map(Threshold::micros), Some(100));
+/// assert_eq!(Threshold::parse(b"abc"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Threshold(i64);
+
+impl Threshold {
+    /// A threshold of `micros` millionths.
+    pub const fn from_micros(micros: i64) -> Self {
+        Threshold(micros)
+    }
+
+    /// The value in millionths.
+    pub const fn micros(self) -> i64 {
+        self.0
+    }
+
+    /// Parses `[-+]digits[.digits][e[-+]digits]` (digits past the sixth decimal are dropped).
+    /// `None` for anything else or a value beyond ±9.2e12.
+    #[inline(never)]
+    pub fn parse(text: &[u8]) -> Option<Threshold> {
+        let (negative, rest) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, text),
+        };
+        let (number, exponent) = match rest.iter().position(|&b| b | 0x20 == b'e') {
+            Some(at) => (rest.get(..at)?, text::parse_i64(rest.get(at + 1..)?)?),
+            None => (rest, 0),
+        };
+        // The value is mantissa * 10^(scale - 6).
+        let mut mantissa: u64 = 0;
+        let mut scale = exponent.checked_add(6)?;
+        let mut digits = false;
+        let mut dot = false;
+        for &b in number {
+            if b == b'.' && !dot {
+                dot = true;
+                continue;
+            }
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            digits = true;
+            // Digits past 18 only move the scale.
+            if mantissa < 100_000_000_000_000_000 {
+                mantissa = mantissa * 10 + u64::from(digit);
+                scale -= i64::from(dot);
+            } else {
+                scale += i64::from(!dot);
+            }
+        }
+        if !digits {
+            return None;
+        }
+        // Both loops end within 20 steps: the mantissa overflows or reaches zero.
+        while scale > 0 && mantissa != 0 {
+            mantissa = mantissa.checked_mul(10)?;
+            scale -= 1;
+        }
+        while scale < 0 && mantissa != 0 {
+            mantissa = text::div10(mantissa);
+            scale += 1;
+        }
+        let value = i64::try_from(mantissa).ok()?;
+        Some(Threshold(if negative { -value } else { value }))
+    }
+
+    /// Writes the decimal text (`-25.5`, `3`, `0.0001`).
+    #[inline(never)]
+    fn put(self, w: &mut text::Writer<'_>) -> Result<(), text::Full> {
+        let mut digits = [b'0'; 21];
+        let end = digits.len();
+        let start = text::decimal(&mut digits, self.0.unsigned_abs());
+        // At least seven digits, so that there is a whole part before the six decimals.
+        let start = start.min(end - 7);
+        if self.0 < 0 {
+            w.put(b"-")?;
+        }
+        let (whole, fraction) = digits.split_at(end - 6);
+        w.put(whole.get(start..).unwrap_or(&[]))?;
+        let used = fraction
+            .iter()
+            .rposition(|&d| d != b'0')
+            .map_or(0, |p| p + 1);
+        if used > 0 {
+            w.put(b".")?;
+            w.put(fraction.get(..used).unwrap_or(&[]))?;
+        }
+        Ok(())
+    }
+}
+
 /// The notification attributes of one object, instance or resource (LwM2M 1.0 §5.1.2).
 ///
 /// `None` means "not set here" (a resource then inherits its instance's and object's values).
@@ -17,11 +118,11 @@ pub struct Attributes {
     /// Maximum period between notifications, in seconds.
     pub pmax: Option<u32>,
     /// Greater Than: notify when the value crosses above it (numeric resources).
-    pub gt: Option<f64>,
+    pub gt: Option<Threshold>,
     /// Less Than: notify when the value crosses below it (numeric resources).
-    pub lt: Option<f64>,
+    pub lt: Option<Threshold>,
     /// Step: notify when the value moved by at least this much (numeric resources).
-    pub st: Option<f64>,
+    pub st: Option<Threshold>,
 }
 
 impl Attributes {
@@ -59,12 +160,13 @@ impl Attributes {
         {
             return false;
         }
-        if self.st.is_some_and(|st| st.is_nan() || st < 0.0) {
+        if self.st.is_some_and(|st| st.0 < 0) {
             return false;
         }
         if let (Some(lt), Some(gt)) = (self.lt, self.gt) {
-            let step = self.st.unwrap_or(0.0);
-            if lt.is_nan() || gt.is_nan() || lt + 2.0 * step >= gt {
+            let step = self.st.map_or(0, |st| st.0);
+            // i128 cannot overflow here (and stays integer code).
+            if i128::from(lt.0) + 2 * i128::from(step) >= i128::from(gt.0) {
                 return false;
             }
         }
@@ -165,8 +267,7 @@ pub(crate) fn write(
             }
             match v {
                 None => Ok(None),
-                Some(v) => text::parse_f64(v)
-                    .filter(|f| f.is_finite())
+                Some(v) => Threshold::parse(v)
                     .map(Some)
                     .ok_or(ResponseCode::BadRequest),
             }
@@ -205,6 +306,7 @@ pub(crate) fn write(
 }
 
 /// Writes `;pmin=..;pmax=..;gt=..;lt=..;st=..` for the attributes set.
+#[inline(never)]
 pub(crate) fn put(w: &mut text::Writer<'_>, attrs: &Attributes) -> Result<(), text::Full> {
     for (name, value) in [(&b";pmin="[..], attrs.pmin), (b";pmax=", attrs.pmax)] {
         if let Some(v) = value {
@@ -218,8 +320,58 @@ pub(crate) fn put(w: &mut text::Writer<'_>, attrs: &Attributes) -> Result<(), te
     ] {
         if let Some(v) = value {
             w.put(name)?;
-            w.put_f64(v)?;
+            v.put(w)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(t: Threshold) -> std::string::String {
+        let mut buf = [0u8; 32];
+        let mut w = text::Writer::new(&mut buf);
+        t.put(&mut w).unwrap();
+        let n = w.len();
+        std::string::String::from_utf8(buf[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn thresholds_parse_and_print_in_integer_code() {
+        for (input, micros, text) in [
+            (&b"25.5"[..], 25_500_000, "25.5"),
+            (b"-3", -3_000_000, "-3"),
+            (b"+0.000001", 1, "0.000001"),
+            (b"0.0000019", 1, "0.000001"),
+            (b"1e3", 1_000_000_000, "1000"),
+            (b"1.0E-4", 100, "0.0001"),
+            (b".5", 500_000, "0.5"),
+            (b"5.", 5_000_000, "5"),
+            (b"-0", 0, "0"),
+            (b"9223372036854", 9_223_372_036_854_000_000, "9223372036854"),
+            (b"00000000000000000000000012.5", 12_500_000, "12.5"),
+        ] {
+            let t = Threshold::parse(input).unwrap_or_else(|| panic!("{input:?}"));
+            assert_eq!((t.micros(), shown(t).as_str()), (micros, text), "{input:?}");
+        }
+        for bad in [
+            &b""[..],
+            b"-",
+            b".",
+            b"1e",
+            b"1.2.3",
+            b"abc",
+            b"9223372036855",
+            b"1e400",
+            b"1 ",
+        ] {
+            assert_eq!(Threshold::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            shown(Threshold::from_micros(i64::MIN)),
+            "-9223372036854.775808"
+        );
+    }
 }

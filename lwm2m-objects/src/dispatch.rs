@@ -134,8 +134,9 @@ fn put_attributes(
     #[cfg(feature = "attributes")]
     {
         let mut path = crate::Path::ROOT;
-        for &id in ids {
-            path = path.push(id).unwrap_or(path);
+        for (slot, &id) in path.ids.iter_mut().zip(ids) {
+            *slot = id;
+            path.len += 1;
         }
         let attrs = if effective {
             crate::attr::effective(table, path)

@@ -61,8 +61,7 @@
 //! ```
 //!
 //! Features: `names` (default: names, URNs and units in the tables), `attributes` (default:
-//! Write-Attributes kept in a caller-owned table and reported by Discover; needs
-//! `float-text`), `bootstrap` (default: Bootstrap-Write), `float-text` (plain-text Float
+//! Write-Attributes kept in a caller-owned table and reported by Discover), `bootstrap` (default: Bootstrap-Write), `float-text` (plain-text Float
 //! values), `alloc` (nothing extra yet), `std` adds the [`ddf`] loader (OMA DDF XML, via
 //! `roxmltree`), `std::error::Error` and all of the above. A device builds with
 //! `default-features = false` and keeps every operation but Bootstrap-Write and
@@ -95,7 +94,7 @@ mod registry;
 mod text;
 
 #[cfg(feature = "attributes")]
-pub use attr::{AttributeSlot, Attributes};
+pub use attr::{AttributeSlot, Attributes, Threshold};
 pub use dispatch::Dispatcher;
 pub use error::Error;
 pub use handler::{

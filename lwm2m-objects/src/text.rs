@@ -232,6 +232,21 @@ pub(crate) fn decimal(digits: &mut [u8], value: u64) -> usize {
     }
 }
 
+#[cfg(feature = "attributes")]
+/// `value / 10` with 32-bit divisions (a 64-bit division is almost a kilobyte of
+/// compiler-builtins on a Cortex-M).
+pub(crate) fn div10(value: u64) -> u64 {
+    let (high, low) = ((value >> 32) as u32, value as u32);
+    let mut quotient = 0u64;
+    let mut rem = 0u32;
+    for limb in [high >> 16, high & 0xFFFF, low >> 16, low & 0xFFFF] {
+        let cur = rem << 16 | limb;
+        quotient = quotient << 16 | u64::from(cur / 10);
+        rem = cur % 10;
+    }
+    quotient
+}
+
 /// Parses a decimal signed integer (`-12`, `+7`, `0`).
 pub(crate) fn parse_i64(text: &[u8]) -> Option<i64> {
     let (negative, digits) = match text.split_first() {
@@ -357,6 +372,23 @@ mod tests {
         assert_eq!(w.tlv_record(3, 1, &[1, 2, 3]), Err(Full));
         assert_eq!(w.close(start, 0, 0), Ok(()));
         assert!(w.len() <= 8);
+    }
+
+    #[test]
+    #[cfg(feature = "attributes")]
+    fn division_by_ten() {
+        for v in [
+            0u64,
+            9,
+            10,
+            65_535,
+            655_359,
+            u64::from(u32::MAX),
+            1 << 40,
+            u64::MAX,
+        ] {
+            assert_eq!(div10(v), v / 10, "{v}");
+        }
     }
 
     #[test]

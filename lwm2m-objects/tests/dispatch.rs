@@ -614,7 +614,13 @@ fn write_attributes_are_stored_checked_and_discovered() {
     let got = d.attributes(p("/3/0/9"));
     assert_eq!(
         (got.pmin, got.pmax, got.gt, got.lt, got.st),
-        (Some(10), Some(60), Some(50.0), Some(10.5), Some(2.0))
+        (
+            Some(10),
+            Some(60),
+            Some(Threshold::from_micros(50_000_000)),
+            Some(Threshold::from_micros(10_500_000)),
+            Some(Threshold::from_micros(2_000_000))
+        )
     );
 
     let discover = |d: &mut Dispatcher<'_, '_>, path: &str| {

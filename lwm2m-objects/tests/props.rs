@@ -174,9 +174,10 @@ proptest! {
             if let (Some(min), Some(max)) = (a.pmin, a.pmax) {
                 prop_assert!(min <= max, "{:?}", a);
             }
-            prop_assert!(a.st.is_none_or(|st| st >= 0.0), "{:?}", a);
+            prop_assert!(a.st.is_none_or(|st| st.micros() >= 0), "{:?}", a);
             if let (Some(lt), Some(gt)) = (a.lt, a.gt) {
-                prop_assert!(lt + 2.0 * a.st.unwrap_or(0.0) < gt, "{:?}", a);
+                let step = a.st.map_or(0, Threshold::micros);
+                prop_assert!(lt.micros() + 2 * step < gt.micros(), "{:?}", a);
             }
         }
     }
