@@ -151,26 +151,62 @@ impl Attributes {
             st: self.st.or(parent.st),
         }
     }
+}
+
+/// The attributes as the table keeps them: `pmin`, `pmax` (seconds), `gt`, `lt`, `st`
+/// (millionths), `UNSET` where not set. One array: merging, parsing and printing are loops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Raw([i64; 5]);
+
+/// Not set (no period or threshold can be `i64::MIN`).
+const UNSET: i64 = i64::MIN;
+
+/// The query and link-format names, in `Raw` order.
+const NAMES: [&[u8]; 5] = [b"pmin", b"pmax", b"gt", b"lt", b"st"];
+
+impl Raw {
+    const NONE: Raw = Raw([UNSET; 5]);
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|&v| v == UNSET)
+    }
+
+    /// Each value not set here taken from `parent`.
+    fn or(mut self, parent: Raw) -> Raw {
+        for (own, inherited) in self.0.iter_mut().zip(parent.0) {
+            if *own == UNSET {
+                *own = inherited;
+            }
+        }
+        self
+    }
 
     /// The spec's consistency rules: `pmin <= pmax`, `st >= 0`, `lt < gt` and, with a step,
     /// `lt + 2 * st < gt`.
     fn is_consistent(&self) -> bool {
-        if let (Some(min), Some(max)) = (self.pmin, self.pmax)
-            && min > max
-        {
+        let [pmin, pmax, gt, lt, st] = self.0;
+        let set = |v: i64| v != UNSET;
+        if set(pmin) && set(pmax) && pmin > pmax {
             return false;
         }
-        if self.st.is_some_and(|st| st.0 < 0) {
+        if set(st) && st < 0 {
             return false;
         }
-        if let (Some(lt), Some(gt)) = (self.lt, self.gt) {
-            let step = self.st.map_or(0, |st| st.0);
-            // i128 cannot overflow here (and stays integer code).
-            if i128::from(lt.0) + 2 * i128::from(step) >= i128::from(gt.0) {
-                return false;
-            }
+        let step = if set(st) { st } else { 0 };
+        // i128 cannot overflow here (and stays integer code).
+        !(set(lt) && set(gt) && i128::from(lt) + 2 * i128::from(step) >= i128::from(gt))
+    }
+
+    fn public(self) -> Attributes {
+        let [pmin, pmax, gt, lt, st] = self.0.map(|v| (v != UNSET).then_some(v));
+        let period = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+        Attributes {
+            pmin: period(pmin),
+            pmax: period(pmax),
+            gt: gt.map(Threshold),
+            lt: lt.map(Threshold),
+            st: st.map(Threshold),
         }
-        true
     }
 }
 
@@ -182,17 +218,17 @@ impl Attributes {
 /// let table = [AttributeSlot::EMPTY; 8];
 /// assert!(table.iter().all(|slot| slot.path() == Path::ROOT));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttributeSlot {
     path: Path,
-    attributes: Attributes,
+    raw: Raw,
 }
 
 impl AttributeSlot {
     /// A free entry.
     pub const EMPTY: AttributeSlot = AttributeSlot {
         path: Path::ROOT,
-        attributes: Attributes::NONE,
+        raw: Raw::NONE,
     };
 
     /// The path (the root for a free entry).
@@ -202,28 +238,33 @@ impl AttributeSlot {
 
     /// The attributes.
     pub fn attributes(&self) -> Attributes {
-        self.attributes
+        self.raw.public()
     }
 }
 
 /// The attributes set on exactly `path`.
-pub(crate) fn at(table: &[AttributeSlot], path: Path) -> Attributes {
+fn at(table: &[AttributeSlot], path: Path) -> Raw {
     table
         .iter()
         .find(|slot| slot.path == path && path.depth() > 0)
-        .map_or(Attributes::NONE, |slot| slot.attributes)
+        .map_or(Raw::NONE, |slot| slot.raw)
 }
 
 /// The attributes in force on `path`: its own, then its parents' (resource, instance,
 /// object).
-pub(crate) fn effective(table: &[AttributeSlot], path: Path) -> Attributes {
-    let mut attrs = Attributes::NONE;
+fn effective_raw(table: &[AttributeSlot], path: Path) -> Raw {
+    let mut attrs = Raw::NONE;
     let mut p = path;
     while p.depth() > 0 {
         attrs = attrs.or(at(table, p));
         p = p.parent();
     }
     attrs
+}
+
+/// The attributes in force on `path` (public form).
+pub(crate) fn effective(table: &[AttributeSlot], path: Path) -> Attributes {
+    effective_raw(table, path).public()
 }
 
 /// Applies a Write-Attributes query (`pmin=10&pmax=60&gt=25.5`; a name without a value
@@ -236,7 +277,7 @@ pub(crate) fn write(
     kind: Option<ResourceType>,
     query: &[u8],
 ) -> Result<(), ResponseCode> {
-    let mut attrs = at(table, path);
+    let mut raw = at(table, path);
     let numeric = matches!(
         kind,
         Some(
@@ -248,44 +289,33 @@ pub(crate) fn write(
     );
     for part in query.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
         let (name, value) = match part.iter().position(|&b| b == b'=') {
-            Some(at) => (
-                part.get(..at).unwrap_or(&[]),
-                Some(part.get(at + 1..).unwrap_or(&[])),
-            ),
+            Some(at) => (part.get(..at).unwrap_or(&[]), part.get(at + 1..)),
             None => (part, None),
         };
-        let period = |v: Option<&[u8]>| match v {
-            None => Ok(None),
-            Some(v) => text::parse_u64(v)
-                .and_then(|v| u32::try_from(v).ok())
-                .map(Some)
-                .ok_or(ResponseCode::BadRequest),
+        let index = NAMES
+            .iter()
+            .position(|&n| n == name)
+            .ok_or(ResponseCode::BadRequest)?;
+        // gt, lt and st only on numeric resources.
+        if index >= 2 && !numeric {
+            return Err(ResponseCode::BadRequest);
+        }
+        let parsed = match value {
+            None => Some(UNSET),
+            Some(v) if index < 2 => text::parse_u64(v)
+                .filter(|&v| v <= u64::from(u32::MAX))
+                .map(|v| v as i64),
+            Some(v) => Threshold::parse(v).map(Threshold::micros),
         };
-        let threshold = |v: Option<&[u8]>| {
-            if !numeric {
-                return Err(ResponseCode::BadRequest);
-            }
-            match v {
-                None => Ok(None),
-                Some(v) => Threshold::parse(v)
-                    .map(Some)
-                    .ok_or(ResponseCode::BadRequest),
-            }
-        };
-        match name {
-            b"pmin" => attrs.pmin = period(value)?,
-            b"pmax" => attrs.pmax = period(value)?,
-            b"gt" => attrs.gt = threshold(value)?,
-            b"lt" => attrs.lt = threshold(value)?,
-            b"st" => attrs.st = threshold(value)?,
-            _ => return Err(ResponseCode::BadRequest),
+        if let Some(slot) = raw.0.get_mut(index) {
+            *slot = parsed.ok_or(ResponseCode::BadRequest)?;
         }
     }
-    if !attrs.is_consistent() {
+    if !raw.is_consistent() {
         return Err(ResponseCode::BadRequest);
     }
     let existing = table.iter().position(|slot| slot.path == path);
-    if existing.is_none() && attrs.is_empty() {
+    if existing.is_none() && raw.is_empty() {
         // Removing what was never set: nothing to store.
         return Ok(());
     }
@@ -294,33 +324,39 @@ pub(crate) fn write(
         .or(free)
         .and_then(|i| table.get_mut(i))
         .ok_or(ResponseCode::InternalServerError)?;
-    *slot = if attrs.is_empty() {
+    *slot = if raw.is_empty() {
         AttributeSlot::EMPTY
     } else {
-        AttributeSlot {
-            path,
-            attributes: attrs,
-        }
+        AttributeSlot { path, raw }
     };
     Ok(())
 }
 
-/// Writes `;pmin=..;pmax=..;gt=..;lt=..;st=..` for the attributes set.
+/// Writes `;pmin=..;pmax=..;gt=..;lt=..;st=..` for the attributes set on `path`
+/// (`effective`: also the ones it inherits).
 #[inline(never)]
-pub(crate) fn put(w: &mut text::Writer<'_>, attrs: &Attributes) -> Result<(), text::Full> {
-    for (name, value) in [(&b";pmin="[..], attrs.pmin), (b";pmax=", attrs.pmax)] {
-        if let Some(v) = value {
-            w.attr(name, u64::from(v))?;
+pub(crate) fn put(
+    w: &mut text::Writer<'_>,
+    table: &[AttributeSlot],
+    path: Path,
+    effective: bool,
+) -> Result<(), text::Full> {
+    let raw = if effective {
+        effective_raw(table, path)
+    } else {
+        at(table, path)
+    };
+    for (index, (&value, name)) in raw.0.iter().zip(NAMES).enumerate() {
+        if value == UNSET {
+            continue;
         }
-    }
-    for (name, value) in [
-        (&b";gt="[..], attrs.gt),
-        (b";lt=", attrs.lt),
-        (b";st=", attrs.st),
-    ] {
-        if let Some(v) = value {
-            w.put(name)?;
-            v.put(w)?;
+        w.put(b";")?;
+        w.put(name)?;
+        w.put(b"=")?;
+        if index < 2 {
+            w.put_u64(value as u64)?;
+        } else {
+            Threshold(value).put(w)?;
         }
     }
     Ok(())

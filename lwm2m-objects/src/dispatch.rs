@@ -138,12 +138,7 @@ fn put_attributes(
             *slot = id;
             path.len += 1;
         }
-        let attrs = if effective {
-            crate::attr::effective(table, path)
-        } else {
-            crate::attr::at(table, path)
-        };
-        crate::attr::put(w, &attrs)?;
+        crate::attr::put(w, table, path, effective)?;
     }
     #[cfg(not(feature = "attributes"))]
     let _ = (w, table, ids, effective);
