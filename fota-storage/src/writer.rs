@@ -110,6 +110,7 @@ impl SlotWriter {
     }
 
     /// Appends `data`.
+    #[inline]
     pub fn write<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<(), Error> {
         let pos = self.position();
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
@@ -120,12 +121,17 @@ impl SlotWriter {
                 capacity: self.capacity,
             });
         }
+        if self.buf_len == 0 && !data.is_empty() && data.len() & (self.write as usize - 1) == 0 {
+            // Whole words and nothing buffered (the usual block): straight to flash.
+            return self.program(flash, data);
+        }
         self.feed(flash, data)
     }
 
     /// Programs `data` after the bytes accepted so far: whole words straight from `data`
     /// (all of it when nothing is buffered and it is a whole number of words), a partial word
     /// through the buffer, which is programmed once it is whole.
+    #[inline]
     fn feed<F: NorFlash>(&mut self, flash: &mut F, data: &[u8]) -> Result<(), Error> {
         let w = self.write as usize;
         let mut rest = data;
@@ -193,6 +199,7 @@ impl SlotWriter {
     }
 
     /// Programs whole words at the flushed position, erasing sectors first as needed.
+    #[inline]
     fn program<F: NorFlash>(&mut self, flash: &mut F, words: &[u8]) -> Result<(), Error> {
         let len = words.len() as u32;
         let end = self.flushed + len;
