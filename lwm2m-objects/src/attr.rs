@@ -41,12 +41,16 @@ impl Threshold {
             _ => (false, text),
         };
         let (number, exponent) = match rest.iter().position(|&b| b | 0x20 == b'e') {
-            Some(at) => (rest.get(..at)?, text::parse_i64(rest.get(at + 1..)?)?),
+            // Beyond ±64 every value is zero or too large: clamping keeps the loops short.
+            Some(at) => (
+                rest.get(..at)?,
+                text::parse_i64(rest.get(at + 1..)?)?.clamp(-64, 64) as i32,
+            ),
             None => (rest, 0),
         };
         // The value is mantissa * 10^(scale - 6).
         let mut mantissa: u64 = 0;
-        let mut scale = exponent.checked_add(6)?;
+        let mut scale = exponent + 6;
         let mut digits = false;
         let mut dot = false;
         for &b in number {
@@ -62,9 +66,9 @@ impl Threshold {
             // Digits past 18 only move the scale.
             if mantissa < 100_000_000_000_000_000 {
                 mantissa = mantissa * 10 + u64::from(digit);
-                scale -= i64::from(dot);
+                scale -= i32::from(dot);
             } else {
-                scale += i64::from(!dot);
+                scale += i32::from(!dot);
             }
         }
         if !digits {
@@ -72,7 +76,10 @@ impl Threshold {
         }
         // Both loops end within 20 steps: the mantissa overflows or reaches zero.
         while scale > 0 && mantissa != 0 {
-            mantissa = mantissa.checked_mul(10)?;
+            if mantissa > u64::MAX / 10 {
+                return None;
+            }
+            mantissa *= 10;
             scale -= 1;
         }
         while scale < 0 && mantissa != 0 {
