@@ -248,30 +248,25 @@ fn bytes(b: &[u8]) -> Value {
     Value::Bytes(v, n)
 }
 
-const OBJ1: &[u16] = &[0, 1, 6, 7];
 const OBJ3: &[u16] = &[0, 1, 2, 3, 9, 10, 11, 16];
-const OBJ4: &[u16] = &[0, 2];
-const OBJ5: &[u16] = &[1, 3, 5, 6, 7, 8, 9, 26500];
 
-fn readable(obj: u16) -> Option<&'static [u16]> {
+/// The resources this client implements per object (Discover lists them; any other is 4.04).
+/// Object 5 is version 1.1 (resource 14 is 1.2).
+fn resources(obj: u16) -> &'static [u16] {
     match obj {
-        1 => Some(OBJ1),
-        3 => Some(OBJ3),
-        4 => Some(OBJ4),
-        5 => Some(OBJ5),
-        _ => None,
+        0 => &[0, 1, 2, 10],
+        1 => &[0, 1, 6, 7, 8],
+        3 => OBJ3,
+        4 => &[0, 2],
+        5 => &[0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 26500, 26501],
+        _ => &[],
     }
 }
 
-fn exists(obj: u16, res: u16) -> bool {
-    match obj {
-        0 => matches!(res, 0..=2 | 10),
-        1 => matches!(res, 0..=8),
-        3 => matches!(res, 0..=16),
-        4 => matches!(res, 0..=10),
-        5 => matches!(res, 0..=3 | 5..=9 | 26500 | 26501),
-        _ => false,
-    }
+/// Whether a resource can be read: not executable, not write-only, not in object 0 (whose
+/// credentials are never read by a server).
+fn readable(obj: u16, res: u16) -> bool {
+    obj != 0 && !matches!((obj, res), (1, 8) | (5, 0) | (5, 2) | (5, 10) | (5, 26501))
 }
 
 impl<P: Platform> Client<P> {
@@ -420,16 +415,12 @@ impl<P: Platform> Client<P> {
         }
     }
 
-    /// A download that cannot go on: `fota-fsm`'s Download Failed (or Integrity Failed) with
-    /// the platform's reason.
+    /// A download that cannot go on: `fota-fsm`'s Download Failed with the platform's reason.
     fn fail(&mut self, r: UpdateResult) {
         use fota_fsm::DownloadFailure as F;
         let now = self.now_s;
         let cause = match r {
-            UpdateResult::IntegrityFailure => {
-                let out = self.rec.fw.integrity_failed(now);
-                return self.apply(out);
-            }
+            UpdateResult::IntegrityFailure => F::IntegrityFailure,
             UpdateResult::NotEnoughFlash => F::NotEnoughFlash,
             UpdateResult::OutOfRam => F::OutOfRam,
             UpdateResult::UnsupportedPackageType => F::UnsupportedPackageType,
@@ -627,29 +618,34 @@ impl<P: Platform> Client<P> {
                     .unwrap_or(&[]);
                 let mut lt = [0u8; 20];
                 let n = decimal(i64::from(self.cfg.lifetime), &mut lt);
-                let mut q = [0u8; 40];
-                let ql = 3 + ep.len();
-                q.get_mut(..3)?.copy_from_slice(b"ep=");
-                q.get_mut(3..ql)?.copy_from_slice(ep);
-                let mut l = [0u8; 24];
-                l.get_mut(..3)?.copy_from_slice(b"lt=");
-                l.get_mut(3..3 + n)?.copy_from_slice(lt.get(..n)?);
                 b.option(OptionNumber::URI_PATH, b"rd").ok()?;
                 b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(format::LINK))
                     .ok()?;
-                for q in [q.get(..ql)?, l.get(..3 + n)?, b"lwm2m=1.1", b"b=U"] {
-                    b.option(OptionNumber::URI_QUERY, q).ok()?;
+                // "ep=NAME" and "lt=SECONDS" are put together in the body buffer.
+                for (k, v) in [(b"ep=", ep), (b"lt=", lt.get(..n)?)] {
+                    let t = body.get_mut(..3 + v.len())?;
+                    let (tk, tv) = t.split_at_mut(3);
+                    tk.copy_from_slice(k);
+                    tv.copy_from_slice(v);
+                    b.option(OptionNumber::URI_QUERY, t).ok()?;
                 }
-                let link = b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5/0>";
-                body.get_mut(..link.len())?.copy_from_slice(link);
-                (Peer::Server, link.len())
+                b.option(OptionNumber::URI_QUERY, b"lwm2m=1.1").ok()?;
+                b.option(OptionNumber::URI_QUERY, b"b=U").ok()?;
+                let link = b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5>;ver=1.1,</5/0>";
+                let len = b.payload(link).ok()?;
+                return Some(Transmit {
+                    peer: Peer::Server,
+                    len,
+                });
             }
             Out::Update | Out::Deregister => {
                 let loc = self.location;
-                let loc = loc.get(..usize::from(self.location_len))?;
-                for seg in loc.split(|c| *c == b'/').filter(|s| !s.is_empty()) {
-                    b.option(OptionNumber::URI_PATH, seg).ok()?;
-                }
+                segments(
+                    &mut b,
+                    OptionNumber::URI_PATH,
+                    loc.get(..usize::from(self.location_len))?,
+                    b'/',
+                )?;
                 (Peer::Server, 0)
             }
             Out::Notify(_) => {
@@ -670,12 +666,8 @@ impl<P: Platform> Client<P> {
                     Some(i) => (path.get(..i)?, path.get(i + 1..)),
                     None => (path, None),
                 };
-                for seg in p.split(|c| *c == b'/').filter(|s| !s.is_empty()) {
-                    b.option(OptionNumber::URI_PATH, seg).ok()?;
-                }
-                for part in query.into_iter().flat_map(|q| q.split(|c| *c == b'&')) {
-                    b.option(OptionNumber::URI_QUERY, part).ok()?;
-                }
+                segments(&mut b, OptionNumber::URI_PATH, p, b'/')?;
+                segments(&mut b, OptionNumber::URI_QUERY, query.unwrap_or(&[]), b'&')?;
                 let at = self.rec.fw.transferred_bytes();
                 b.block(
                     OptionNumber::BLOCK2,
@@ -718,6 +710,9 @@ impl<P: Platform> Client<P> {
             (5, 6) | (5, 7) => bytes(b""),
             (5, 8) => Value::Multi(0),
             (5, 9) => Value::Int(2),
+            (5, 11) => Value::Int(self.rec.fw.severity().map_or(1, |s| s as i64)),
+            (5, 12) => Value::Int(i64::from(self.rec.fw.last_state_change_time().unwrap_or(0))),
+            (5, 13) => Value::Int(i64::from(self.rec.fw.max_defer_period().unwrap_or(0))),
             (5, 26500) => Value::Int(i64::from(self.rec.fw.transferred_bytes())),
             _ => return None,
         })
@@ -974,6 +969,8 @@ impl<P: Platform> Client<P> {
     }
 
     /// Parses the path and hands the request to its handler.
+    // Out of line: inlined into `request` it costs a few bytes more on Cortex-M.
+    #[inline(never)]
     fn route(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8], mid: u16) -> Answer {
         let mut path = [0u16; 4];
         let mut depth = 0usize;
@@ -989,12 +986,12 @@ impl<P: Platform> Client<P> {
             return Err(Code::BAD_OPTION);
         }
         let [obj, inst, res, _] = path;
-        let known_obj = matches!(obj, 0 | 1 | 3 | 4 | 5);
+        let list = resources(obj);
         if depth == 0
             || depth > 3
-            || !known_obj
+            || list.is_empty()
             || (depth >= 2 && inst != 0)
-            || (depth == 3 && !exists(obj, res))
+            || (depth == 3 && !list.contains(&res))
         {
             return Err(Code::NOT_FOUND);
         }
@@ -1016,23 +1013,39 @@ impl<P: Platform> Client<P> {
 
     /// Execute of a resource.
     fn execute(&mut self, r: &Req<'_, '_>) -> Code {
-        match (r.obj, r.res) {
+        let now = self.now_s;
+        let out = match (r.obj, r.res) {
             (5, 2) => {
-                let out = self.rec.fw.execute_update(self.now_s);
-                if out.code != fota_fsm::ResponseCode::Changed {
-                    return Code::METHOD_NOT_ALLOWED;
-                }
+                let out = self.rec.fw.execute_update(now);
                 // APPLY and REBOOT are done by run_update on the next poll.
-                self.apply(out);
-                self.execute_pending = true;
-                Code::CHANGED
+                self.execute_pending = out.code.is_success();
+                out
+            }
+            // Cancel (v1.1): the job is dropped, Idle with Result 10.
+            (5, 10) => self.rec.fw.cancel(now),
+            // Switch to Download State: a job broken with Result 4 goes on from /5/0/26500.
+            (5, 26501) => {
+                let out = self.rec.fw.switch_to_download(now);
+                self.pull_at = r.now;
+                self.pull_failures = 0;
+                out
             }
             (1, 8) => {
                 self.next_update = r.now;
-                Code::CHANGED
+                return Code::CHANGED;
             }
-            _ => Code::METHOD_NOT_ALLOWED,
+            _ => return Code::METHOD_NOT_ALLOWED,
+        };
+        self.fsm(out)
+    }
+
+    /// Applies an accepted `fota-fsm` step; the step's answer as a CoAP code.
+    fn fsm(&mut self, out: fota_fsm::Outcome) -> Code {
+        let c = Code(out.code.as_u8());
+        if out.code.is_success() {
+            self.apply(out);
         }
+        c
     }
 
     fn remember(&mut self, msg: &Message<'_>, c: Code) {
@@ -1064,14 +1077,17 @@ impl<P: Platform> Client<P> {
             fmt = format::LINK;
             n = discover(obj, depth, res, &mut body).ok_or(Code::INTERNAL_SERVER_ERROR)?;
         } else {
-            let list = readable(obj).ok_or(Code::METHOD_NOT_ALLOWED)?;
+            if obj == 0 {
+                return Err(Code::METHOD_NOT_ALLOWED);
+            }
+            let list = resources(obj);
             let tlv_fmt = match accept {
                 None | Some(format::TEXT) if depth == 3 => false,
                 None | Some(format::TLV) | Some(1542) => true,
                 Some(_) => return Err(Code::NOT_ACCEPTABLE),
             };
             if depth == 3 {
-                if !list.contains(&res) {
+                if !readable(obj, res) {
                     return Err(Code::METHOD_NOT_ALLOWED);
                 }
                 let observed = self.observe(msg, [obj, 0, res], tlv_fmt);
@@ -1197,23 +1213,35 @@ impl<P: Platform> Client<P> {
             None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload(),
             _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
         };
+        // An integer value, as text or as a TLV integer.
+        let int = if tlv_fmt {
+            tlv::int(value)
+        } else {
+            parse_u32(value).map(i64::from)
+        };
         match (r.obj, r.res) {
             (5, 0) if !tlv_fmt => self
                 .write_package(msg, buf, r.mid, value)
                 .ok_or(Code::INTERNAL_SERVER_ERROR),
             (5, 1) => Err(self.write_uri(r.now, value)),
-            (1, 1) => {
-                let lt = parse_u32(value)
-                    .or_else(|| tlv::int(value).and_then(|v| u32::try_from(v).ok()));
-                match lt {
-                    Some(lt) if lt > 0 => {
-                        self.cfg.lifetime = lt;
-                        self.next_update = r.now;
-                        Err(Code::CHANGED)
-                    }
-                    _ => Err(Code::BAD_REQUEST),
-                }
+            // Severity and Maximum Defer Period (v1.1), stored in fota-fsm's persisted record.
+            (5, 11) | (5, 13) => {
+                let v = int.ok_or(Code::BAD_REQUEST)?;
+                let out = if r.res == 11 {
+                    self.rec.fw.severity_written(v)
+                } else {
+                    self.rec.fw.max_defer_period_written(v)
+                };
+                Err(self.fsm(out))
             }
+            (1, 1) => match int.and_then(|v| u32::try_from(v).ok()) {
+                Some(lt) if lt > 0 => {
+                    self.cfg.lifetime = lt;
+                    self.next_update = r.now;
+                    Err(Code::CHANGED)
+                }
+                _ => Err(Code::BAD_REQUEST),
+            },
             _ => Err(Code::METHOD_NOT_ALLOWED),
         }
     }
@@ -1440,6 +1468,14 @@ fn prepare<P: Platform>(platform: &mut P, rec: &mut Record, delivery: Delivery, 
     rec.szx = szx.min(6);
 }
 
+/// Adds each non-empty `sep`-separated part of `value` as option `number`.
+fn segments(b: &mut MessageBuilder<'_>, number: OptionNumber, value: &[u8], sep: u8) -> Option<()> {
+    for seg in value.split(|c| *c == sep).filter(|s| !s.is_empty()) {
+        b.option(number, seg).ok()?;
+    }
+    Some(())
+}
+
 /// Writes one resource value as TLV (lwm2m-tlv picks the shortest header and integer forms).
 fn put_tlv(w: &mut Writer<'_>, v: &Value, res: u16) -> Option<()> {
     match v {
@@ -1486,48 +1522,48 @@ pub fn uri_authority(uri: &str) -> Option<&str> {
 }
 
 fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
-    let mut n = 0usize;
-    let mut put = |s: &[u8], n: &mut usize| -> Option<()> {
-        out.get_mut(*n..*n + s.len())?.copy_from_slice(s);
-        *n += s.len();
-        Some(())
-    };
-    let mut d = [0u8; 20];
-    let mut num = |v: u16,
-                   n: &mut usize,
-                   put: &mut dyn FnMut(&[u8], &mut usize) -> Option<()>|
-     -> Option<()> {
-        let l = decimal(i64::from(v), &mut d);
-        put(d.get(..l)?, n)
-    };
-    let list: &[u16] = match obj {
-        0 => &[0, 1, 2, 10],
-        1 => &[0, 1, 6, 7, 8],
-        3 => &[0, 1, 2, 3, 9, 10, 11, 16],
-        4 => &[0, 2],
-        5 => &[0, 1, 2, 3, 5, 6, 7, 8, 9, 26500],
-        _ => &[],
-    };
-    let only = if depth == 3 { Some(res) } else { None };
-    if only.is_none() {
-        put(b"</", &mut n)?;
-        num(obj, &mut n, &mut put)?;
-        put(b"/0>", &mut n)?;
+    let mut c = Cursor { buf: out, n: 0 };
+    let list = resources(obj);
+    if depth < 3 {
+        c.put(b"</")?;
+        c.num(obj)?;
+        c.put(b"/0>")?;
     }
     for &r in list {
-        if only.is_some_and(|o| o != r) {
+        if depth == 3 && r != res {
             continue;
         }
-        if n > 0 {
-            put(b",", &mut n)?;
+        if c.n > 0 {
+            c.put(b",")?;
         }
-        put(b"</", &mut n)?;
-        num(obj, &mut n, &mut put)?;
-        put(b"/0/", &mut n)?;
-        num(r, &mut n, &mut put)?;
-        put(b">", &mut n)?;
+        c.put(b"</")?;
+        c.num(obj)?;
+        c.put(b"/0/")?;
+        c.num(r)?;
+        c.put(b">")?;
     }
-    Some(n)
+    Some(c.n)
+}
+
+/// Appends bytes to a buffer (CoRE link output).
+struct Cursor<'a> {
+    buf: &'a mut [u8],
+    n: usize,
+}
+
+impl Cursor<'_> {
+    fn put(&mut self, s: &[u8]) -> Option<()> {
+        self.buf
+            .get_mut(self.n..self.n + s.len())?
+            .copy_from_slice(s);
+        self.n += s.len();
+        Some(())
+    }
+    fn num(&mut self, v: u16) -> Option<()> {
+        let mut d = [0u8; 20];
+        let l = decimal(i64::from(v), &mut d);
+        self.put(d.get(..l)?)
+    }
 }
 
 #[cfg(test)]
@@ -1845,6 +1881,81 @@ mod tests {
         pull_answer(&mut c, &buf[..n], 0, false, b"B");
         assert_eq!((c.state(), c.transferred()), (State::Downloaded, 16));
         assert_eq!(&c.platform().staged[..16], &[1; 16]);
+    }
+
+    fn request(c: &mut Client<Ram>, now: u64, code: Code, path: &str, body: &[u8]) -> Code {
+        let mut req = [0u8; 64];
+        let n = Builder::new(&mut req, MessageType::Confirmable, code, now as u16, &[5])
+            .path(OptionNumber::URI_PATH, path)
+            .payload(body)
+            .unwrap();
+        let mut out = [0u8; 64];
+        let tx = c.handle(now, Peer::Server, &req[..n], &mut out).unwrap();
+        Message::parse(&out[..tx.len]).unwrap().code()
+    }
+
+    #[test]
+    fn object5_version_1_1_resources() {
+        let mut c = client();
+        let mut buf = [0u8; 256];
+        let tx = c.poll_transmit(0, &mut buf).unwrap();
+        let reg = Message::parse(&buf[..tx.len]).unwrap();
+        assert!(reg.payload().ends_with(b",</5>;ver=1.1,</5/0>"));
+        // Severity and Maximum Defer Period: read-write, kept in the persisted record.
+        assert_eq!(request(&mut c, 1, Code::PUT, "5/0/11", b"0"), Code::CHANGED);
+        assert_eq!(
+            request(&mut c, 2, Code::PUT, "5/0/11", b"3"),
+            Code::BAD_REQUEST
+        );
+        assert_eq!(
+            request(&mut c, 3, Code::PUT, "5/0/13", b"3600"),
+            Code::CHANGED
+        );
+        let (body, n, _) = get(&mut c, "5/0/11", None);
+        assert_eq!(&body[..n], b"0");
+        let (body, n, _) = get(&mut c, "5/0/13", None);
+        assert_eq!(&body[..n], b"3600");
+        let rec = c.platform().record.clone().unwrap();
+        assert_eq!(rec.fw.max_defer_period(), Some(3600));
+        assert_eq!(rec.fw.severity(), Some(fota_fsm::Severity::Critical));
+        // Cancel: nothing to cancel in Idle; a download goes back to Idle with Result 10,
+        // and Last State Change Time says when.
+        assert_eq!(
+            request(&mut c, 4, Code::POST, "5/0/10", b""),
+            Code::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(put_block(&mut c, 5, 0, true, &[1; 64]).0, Code::CONTINUE);
+        assert_eq!(
+            request(&mut c, 7_000, Code::POST, "5/0/10", b""),
+            Code::CHANGED
+        );
+        assert_eq!(
+            (c.state(), c.result()),
+            (State::Idle, UpdateResult::Cancelled)
+        );
+        let (body, n, _) = get(&mut c, "5/0/12", None);
+        assert_eq!(&body[..n], b"7");
+        // Switch to Download State resumes a job broken by a lost connection, from 26500.
+        assert_eq!(put_block(&mut c, 8, 0, true, &[1; 64]).0, Code::CONTINUE);
+        c.fail(UpdateResult::ConnectionLost);
+        assert_eq!(
+            (c.state(), c.result()),
+            (State::Idle, UpdateResult::ConnectionLost)
+        );
+        assert_eq!(
+            request(&mut c, 9, Code::POST, "5/0/26501", b""),
+            Code::CHANGED
+        );
+        assert_eq!((c.state(), c.transferred()), (State::Downloading, 64));
+        assert_eq!(put_block(&mut c, 10, 1, false, &[2; 10]).0, Code::CHANGED);
+        assert_eq!(c.state(), State::Downloaded);
+        assert_eq!(
+            request(&mut c, 11, Code::POST, "5/0/26501", b""),
+            Code::METHOD_NOT_ALLOWED
+        );
+        // Resources 10 and 26501 are executable only; 14 is object 5 version 1.2.
+        assert_eq!(get(&mut c, "5/0/10", None).2, Code::METHOD_NOT_ALLOWED);
+        assert_eq!(get(&mut c, "5/0/14", None).2, Code::NOT_FOUND);
     }
 
     #[test]
