@@ -73,7 +73,7 @@ fn ours_apply(old: &[u8], patch: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(old.len());
     let mut src = old;
     for c in patch.chunks(1024) {
-        p.feed(c, &mut src, &mut out).unwrap();
+        p.push(c, &mut src, &mut out).unwrap();
     }
     p.finish(&mut src, &mut out).unwrap();
     out
