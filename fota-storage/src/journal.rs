@@ -510,26 +510,31 @@ impl Journal {
     /// room, else as part of a rotation's snapshot.
     fn commit(&mut self, flash: &mut dyn Nor, k: usize) -> Result<(), Error> {
         let len = self.payload(k).len();
-        if self.log.clean && self.log.padded(len) <= self.log.bank - self.log.cur_off {
-            return self.log.put(flash, k, self.data.payload(k));
+        // Otherwise: move to the next bank, erase it, then write a snapshot of the live state
+        // and a seal (the last kind, no payload).
+        let append = self.log.clean && self.log.padded(len) <= self.log.bank - self.log.cur_off;
+        if !append {
+            let log = &mut self.log;
+            let next = match log.cur_bank + 1 {
+                n if n < log.banks => n,
+                _ => 0,
+            };
+            let from = log.area.offset + next * log.bank;
+            log.clean = false;
+            log.cur_bank = next;
+            log.cur_off = 0;
+            flash.erase_range(from, from + log.bank)?;
+            log.clean = true;
         }
-        // Moves to the next bank: erase it, then write a snapshot of the live state and a seal.
-        let log = &mut self.log;
-        let next = match log.cur_bank + 1 {
-            n if n < log.banks => n,
-            _ => 0,
-        };
-        let from = log.area.offset + next * log.bank;
-        log.clean = false;
-        log.cur_bank = next;
-        log.cur_off = 0;
-        flash.erase_range(from, from + log.bank)?;
-        log.clean = true;
-        for k in 0..KINDS {
-            // The seal (the last kind) has no payload.
-            let p = self.data.payload(k);
-            if k == K_SEAL || !p.is_empty() {
-                self.log.put(flash, k, p)?;
+        for j in 0..KINDS {
+            let p = self.data.payload(j);
+            let put = if append {
+                j == k
+            } else {
+                j == K_SEAL || !p.is_empty()
+            };
+            if put {
+                self.log.put(flash, j, p)?;
             }
         }
         Ok(())
