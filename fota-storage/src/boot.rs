@@ -45,7 +45,10 @@ pub fn boot<F: NorFlash>(
         journal.set_boot(flash, BootRecord::IDLE)?;
         return Ok(BootOutcome::Unchanged);
     }
-    let sectors = rec.image_size.div_ceil(layout.erase_size());
+    // Sectors are a power of two: shifts and masks, no division (no panicking path).
+    let e = layout.erase_size();
+    let sectors =
+        (rec.image_size >> e.trailing_zeros()) + u32::from(rec.image_size & e.wrapping_sub(1) != 0);
     let steps = 2 * sectors;
     match rec.state {
         BootState::Pending | BootState::Swapping => {
@@ -141,7 +144,7 @@ fn copy<F: NorFlash>(
     let src = base(from) + from_i * e;
     let dst = base(to) + to_i * e;
     let w = layout.write_size() as usize;
-    let chunk = (buf.len().min(e as usize) / w) * w;
+    let chunk = buf.len().min(e as usize) & !w.wrapping_sub(1);
     let buf = buf
         .get_mut(..chunk)
         .filter(|b| !b.is_empty())

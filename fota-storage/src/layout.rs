@@ -143,7 +143,9 @@ impl Layout {
         let mut i = 0;
         while i < regions.len() {
             let (kind, r) = regions[i];
-            if r.offset % erase != 0 || r.size % erase != 0 || r.size == 0 {
+            // `erase` is a power of two: a mask, no division (no panicking path).
+            let m = erase.wrapping_sub(1);
+            if r.offset & m != 0 || r.size & m != 0 || r.size == 0 {
                 return Err(Error::Misaligned {
                     region: kind,
                     offset: r.offset,
@@ -178,7 +180,7 @@ impl Layout {
             });
         }
         let bank = bank_size(erase);
-        if state.size / bank < 2 {
+        if state.size < bank.saturating_mul(2) {
             return Err(Error::BadRegion {
                 region: RegionKind::State,
                 offset: state.offset,
@@ -238,17 +240,17 @@ impl Layout {
 
     /// Number of journal banks in the state area.
     pub const fn banks(&self) -> u32 {
-        self.state.size / self.bank_size()
+        match self.state.size.checked_div(self.bank_size()) {
+            Some(n) => n,
+            None => 0,
+        }
     }
 }
 
 const fn bank_size(erase: u32) -> u32 {
+    // Sectors and `MIN_BANK_SIZE` are powers of two: a smaller sector divides it.
     let min = crate::MIN_BANK_SIZE as u32;
-    if erase >= min {
-        erase
-    } else {
-        min.div_ceil(erase) * erase
-    }
+    if erase >= min { erase } else { min }
 }
 
 /// Reads `buf.len()` bytes at absolute `offset`, honouring `READ_SIZE` (bounce-buffered when the
