@@ -250,12 +250,13 @@ struct Log {
     cur_off: u32,
     /// The bytes from `cur_off` to the bank's end are erased.
     clean: bool,
-    /// Sequence number of the next record (numbers start at 1; 0 means "none").
+    /// Sequence number of the next record.
     seq: u32,
 }
 
 impl Journal {
-    /// Reads the journal from the state area of `layout`: the newest valid records win.
+    /// Reads the journal from the state area of `layout`: the records of the newest complete
+    /// bank, replayed in order.
     pub fn mount<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<Self, Error> {
         Self::mount_dyn(flash, layout)
     }
@@ -292,8 +293,9 @@ impl Journal {
             let replay = b >= banks;
             if replay {
                 if pick == banks {
-                    // Fresh state area: the first append rotates into bank 0.
-                    pick = banks - 1;
+                    // Fresh state area: the first append rotates into bank 0. (A layout has
+                    // at least two banks.)
+                    pick = banks.wrapping_sub(1);
                     break;
                 }
                 b = pick;
@@ -510,10 +512,10 @@ impl Journal {
     /// room, else as part of a rotation's snapshot.
     fn commit(&mut self, flash: &mut dyn Nor, k: usize) -> Result<(), Error> {
         let len = self.payload(k).len();
-        // Otherwise: move to the next bank, erase it, then write a snapshot of the live state
-        // and a seal (the last kind, no payload).
         let append = self.log.clean && self.log.padded(len) <= self.log.bank - self.log.cur_off;
         if !append {
+            // Rotation: move to the next bank and erase it; every kind's payload and then the
+            // seal (the last kind, no payload) follow.
             let log = &mut self.log;
             let next = match log.cur_bank + 1 {
                 n if n < log.banks => n,
