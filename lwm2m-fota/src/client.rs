@@ -107,9 +107,7 @@ impl Config {
     /// 1024-byte blocks.
     pub fn new(name: &str) -> Option<Self> {
         let mut endpoint = [0u8; 32];
-        endpoint
-            .get_mut(..name.len())?
-            .copy_from_slice(name.as_bytes());
+        copy(endpoint.get_mut(..name.len())?, name.as_bytes());
         Some(Config {
             endpoint,
             endpoint_len: name.len() as u8,
@@ -243,7 +241,7 @@ fn bytes(b: &[u8]) -> Value {
     let mut v = [0u8; MAX_URI];
     let n = b.len().min(MAX_URI);
     if let (Some(d), Some(s)) = (v.get_mut(..n), b.get(..n)) {
-        d.copy_from_slice(s);
+        copy(d, s);
     }
     Value::Bytes(v, n)
 }
@@ -624,9 +622,9 @@ impl<P: Platform> Client<P> {
                 // "ep=NAME" and "lt=SECONDS" are put together in the body buffer.
                 for (k, v) in [(b"ep=", ep), (b"lt=", lt.get(..n)?)] {
                     let t = body.get_mut(..3 + v.len())?;
-                    let (tk, tv) = t.split_at_mut(3);
-                    tk.copy_from_slice(k);
-                    tv.copy_from_slice(v);
+                    let (tk, tv) = t.split_at_mut_checked(3)?;
+                    copy(tk, k);
+                    copy(tv, v);
                     b.option(OptionNumber::URI_QUERY, t).ok()?;
                 }
                 b.option(OptionNumber::URI_QUERY, b"lwm2m=1.1").ok()?;
@@ -729,11 +727,11 @@ impl<P: Platform> Client<P> {
                 Value::Int(i) | Value::Multi(i) => {
                     let mut d = [0u8; 20];
                     let n = decimal(*i, &mut d);
-                    out.get_mut(..n)?.copy_from_slice(d.get(..n)?);
+                    copy(out.get_mut(..n)?, d.get(..n)?);
                     Some((format::TEXT, n))
                 }
                 Value::Bytes(b, n) => {
-                    out.get_mut(..*n)?.copy_from_slice(b.get(..*n)?);
+                    copy(out.get_mut(..*n)?, b.get(..*n)?);
                     Some((format::TEXT, *n))
                 }
             }
@@ -796,11 +794,13 @@ impl<P: Platform> Client<P> {
                     for v in msg.location_path() {
                         if n + v.len() < loc.len() {
                             if n > 0 {
-                                loc[n] = b'/';
+                                if let Some(slash) = loc.get_mut(n) {
+                                    *slash = b'/';
+                                }
                                 n += 1;
                             }
                             if let Some(d) = loc.get_mut(n..n + v.len()) {
-                                d.copy_from_slice(v);
+                                copy(d, v);
                             }
                             n += v.len();
                         }
@@ -875,7 +875,7 @@ impl<P: Platform> Client<P> {
         }
         if transferred == 0 {
             if let Some(d) = self.rec.etag.get_mut(..etag.len()) {
-                d.copy_from_slice(etag);
+                copy(d, etag);
             }
             self.rec.etag_len = etag.len() as u8;
         }
@@ -1157,7 +1157,7 @@ impl<P: Platform> Client<P> {
                 let Some(d) = token.get_mut(..t.len()) else {
                     return false;
                 };
-                d.copy_from_slice(t);
+                copy(d, t);
                 let o = Observation {
                     token,
                     token_len: t.len() as u8,
@@ -1220,7 +1220,7 @@ impl<P: Platform> Client<P> {
             parse_u32(value).map(i64::from)
         };
         match (r.obj, r.res) {
-            (5, 0) if !tlv_fmt => self
+            (5, 0) => self
                 .write_package(msg, buf, r.mid, value)
                 .ok_or(Code::INTERNAL_SERVER_ERROR),
             (5, 1) => Err(self.write_uri(r.now, value)),
@@ -1284,7 +1284,7 @@ impl<P: Platform> Client<P> {
         }
         self.rec.uri = [0; MAX_URI];
         if let Some(d) = self.rec.uri.get_mut(..uri.len()) {
-            d.copy_from_slice(uri);
+            copy(d, uri);
         }
         self.rec.uri_len = uri.len() as u8;
         match self.start_download(Delivery::Pull, None) {
@@ -1476,6 +1476,13 @@ fn segments(b: &mut MessageBuilder<'_>, number: OptionNumber, value: &[u8], sep:
     Some(())
 }
 
+/// Copies the common prefix of `src` into `dst` (a byte loop: no length-mismatch panic).
+fn copy(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
 /// Writes one resource value as TLV (lwm2m-tlv picks the shortest header and integer forms).
 fn put_tlv(w: &mut Writer<'_>, v: &Value, res: u16) -> Option<()> {
     match v {
@@ -1553,9 +1560,7 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn put(&mut self, s: &[u8]) -> Option<()> {
-        self.buf
-            .get_mut(self.n..self.n + s.len())?
-            .copy_from_slice(s);
+        copy(self.buf.get_mut(self.n..self.n + s.len())?, s);
         self.n += s.len();
         Some(())
     }
@@ -1956,6 +1961,29 @@ mod tests {
         // Resources 10 and 26501 are executable only; 14 is object 5 version 1.2.
         assert_eq!(get(&mut c, "5/0/10", None).2, Code::METHOD_NOT_ALLOWED);
         assert_eq!(get(&mut c, "5/0/14", None).2, Code::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_small_package_written_as_tlv() {
+        let mut c = client();
+        let mut tlv = [0u8; 32];
+        let mut w = Writer::new(&mut tlv);
+        w.record(lwm2m_tlv::Kind::Resource, 0, &[9; 20]).unwrap();
+        let n = w.finish().unwrap();
+        let mut req = [0u8; 64];
+        let len = Builder::new(&mut req, MessageType::Confirmable, Code::PUT, 40, &[6])
+            .path(OptionNumber::URI_PATH, "5/0/0")
+            .uint(OptionNumber::CONTENT_FORMAT, 11542)
+            .payload(&tlv[..n])
+            .unwrap();
+        let mut out = [0u8; 64];
+        let tx = c.handle(0, Peer::Server, &req[..len], &mut out).unwrap();
+        assert_eq!(
+            Message::parse(&out[..tx.len]).unwrap().code(),
+            Code::CHANGED
+        );
+        assert_eq!((c.state(), c.transferred()), (State::Downloaded, 20));
+        assert_eq!(&c.platform().staged[..20], &[9; 20]);
     }
 
     #[test]
