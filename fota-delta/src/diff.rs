@@ -30,13 +30,33 @@ impl Default for DiffOptions<'_> {
     }
 }
 
-/// Suffix array of `old` (divsufsort: linear memory, explicit stacks instead of recursion).
-fn suffix_array(old: &[u8]) -> Vec<i32> {
+/// Suffix array of `old` (divsufsort: linear memory, explicit stacks instead of recursion) with
+/// the start of each two-byte bucket, so that a search begins in a range of a few hundred
+/// suffixes instead of the whole array (fewer cache-missing probes).
+struct Index {
+    sa: Vec<i32>,
+    /// `bucket[k]`: number of suffixes that sort before every suffix starting with the two bytes
+    /// `k` (big-endian); `bucket[65536]` = all of them.
+    bucket: Vec<u32>,
+}
+
+fn suffix_array(old: &[u8]) -> Index {
     let mut sa = vec![0i32; old.len()];
     if !old.is_empty() {
         divsufsort::sort_in_place(old, &mut sa);
     }
-    sa
+    let mut bucket = vec![0u32; (1 << 16) + 1];
+    for w in old.windows(2) {
+        bucket[(usize::from(w[0]) << 8 | usize::from(w[1])) + 1] += 1;
+    }
+    // The one-byte suffix (the last byte) sorts before every longer suffix with its first byte.
+    if let Some(&last) = old.last() {
+        bucket[usize::from(last) << 8] += 1;
+    }
+    for k in 1..bucket.len() {
+        bucket[k] += bucket[k - 1];
+    }
+    Index { sa, bucket }
 }
 
 fn match_len(a: &[u8], b: &[u8]) -> usize {
@@ -48,8 +68,18 @@ fn match_len(a: &[u8], b: &[u8]) -> usize {
 /// Binary search for `target`'s place in suffix order, keeping the common-prefix lengths with
 /// both bracketing suffixes: every suffix in between shares the smaller of the two, so each probe
 /// compares from there (long matches cost their length once, not once per probe).
-fn search(sa: &[i32], old: &[u8], target: &[u8]) -> (usize, usize, usize) {
-    let (mut lo, mut hi) = (0usize, sa.len());
+fn search(ix: &Index, old: &[u8], target: &[u8]) -> (usize, usize, usize) {
+    let sa = &ix.sa[..];
+    // Every suffix before the bucket of target's first two bytes sorts before target, every one
+    // from the next bucket on after it.
+    let (mut lo, mut hi) = match target {
+        [a, b, ..] => {
+            let k = usize::from(*a) << 8 | usize::from(*b);
+            (ix.bucket[k] as usize, ix.bucket[k + 1] as usize)
+        }
+        _ => (0, sa.len()),
+    };
+    let (bucket_lo, bucket_hi) = (lo, hi);
     let (mut lo_lcp, mut hi_lcp) = (0usize, 0usize);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -68,6 +98,14 @@ fn search(sa: &[i32], old: &[u8], target: &[u8]) -> (usize, usize, usize) {
             hi = mid;
             hi_lcp = m;
         }
+    }
+    // A bracketing suffix outside the bucket was never probed: measure it.
+    let lcp_at = |i: usize| match_len(&old[sa[i] as usize..], target);
+    if lo == bucket_lo && lo > 0 {
+        lo_lcp = lcp_at(lo - 1);
+    }
+    if lo == bucket_hi && lo < sa.len() {
+        hi_lcp = lcp_at(lo);
     }
     // The longest match is next to the insertion point: just before it or at it.
     let before = lo
@@ -105,6 +143,12 @@ fn nearest(
 ) -> usize {
     let target = &target[..len];
     let dist = |p: usize| (p as isize - want).unsigned_abs();
+    // Nothing beats the running displacement itself (the common case inside moved code).
+    if best as isize == want
+        || usize::try_from(want).is_ok_and(|w| old.get(w..w + len) == Some(target))
+    {
+        return want as usize;
+    }
     let mut best = best;
     let probe = |i: usize| {
         let p = sa[i] as usize;
@@ -147,16 +191,12 @@ const BSDIFF: Tuning = Tuning {
     switch: 8,
 };
 
-/// The settings [`diff_with`] tries side by side, keeping the smallest patch. The scan is
-/// chaotic in these parameters (one early switch changes every later choice), so no single
-/// setting wins on every image; measured on the corpus, these three cover it (the switch at 6
-/// for large shared objects, 8 and 5 for MCU firmware).
-const PORTFOLIO: [Tuning; 3] = [
-    Tuning {
-        ext_num: 5,
-        ext_den: 2,
-        switch: 6,
-    },
+/// The settings [`diff_with`] tries side by side on images under [`BIG_IMAGE`], one per core,
+/// keeping the smaller patch. The scan is chaotic in these parameters (one early switch changes
+/// every later choice), so no single setting wins on every image; measured on the corpus, these
+/// two cover the MCU firmware (a third, the switch at 6, won nowhere by more than 168 bytes and
+/// cost a third scan).
+const PORTFOLIO: [Tuning; 2] = [
     Tuning {
         ext_num: 5,
         ext_den: 2,
@@ -169,8 +209,15 @@ const PORTFOLIO: [Tuning; 3] = [
     },
 ];
 
-/// New images at least this big try only the first two settings (one per core on a small
-/// host); smaller ones take well under a second with all of them.
+/// The one setting for images of at least [`BIG_IMAGE`] (best on large shared objects): their
+/// scan is split in two halves instead, one per core.
+const BIG_TUNING: Tuning = Tuning {
+    ext_num: 5,
+    ext_den: 2,
+    switch: 6,
+};
+
+/// New images at least this big are scanned in two halves with [`BIG_TUNING`].
 const BIG_IMAGE: usize = 1 << 20;
 
 /// Suffix-array neighbours [`nearest`] looks at on each side.
@@ -179,11 +226,17 @@ const NEAR_PROBES: usize = 32;
 /// bsdiff's control records (diff length, extra length, seek) turning `old` into `new`: every
 /// diff range lies inside `old`, every record is non-empty.
 pub fn records(old: &[u8], new: &[u8], progress: Option<&mut dyn FnMut(u64, u64)>) -> Vec<Record> {
-    records_tuned(&suffix_array(old), old, new, BSDIFF, progress)
+    normalize(records_tuned(
+        &suffix_array(old),
+        old,
+        new,
+        BSDIFF,
+        progress,
+    ))
 }
 
 fn records_tuned(
-    sa: &[i32],
+    ix: &Index,
     old: &[u8],
     new: &[u8],
     t: Tuning,
@@ -201,9 +254,17 @@ fn records_tuned(
         scan += len;
         let mut scsc = scan;
         while scan < newsize {
-            let (mut p, l, at) = search(sa, old, &new[scan as usize..]);
+            let (mut p, l, at) = search(ix, old, &new[scan as usize..]);
             if l > 0 {
-                p = nearest(sa, old, &new[scan as usize..], at, l, p, scan + lastoffset);
+                p = nearest(
+                    &ix.sa,
+                    old,
+                    &new[scan as usize..],
+                    at,
+                    l,
+                    p,
+                    scan + lastoffset,
+                );
             }
             pos = p as isize;
             len = l as isize;
@@ -294,7 +355,7 @@ fn records_tuned(
     if let Some(cb) = progress.as_mut() {
         cb(newsize as u64, newsize as u64);
     }
-    normalize(out)
+    out
 }
 
 /// Folds empty records into their neighbours so that every record makes progress.
@@ -344,13 +405,19 @@ fn normalize(recs: Vec<Record>) -> Vec<Record> {
 
 /// Encodes records into the native compressed stream (after a header), splitting records at
 /// block boundaries.
-pub(crate) fn encode(old: &[u8], new: &[u8], recs: &[Record], interval_log2: u8) -> Vec<u8> {
+pub(crate) fn encode(
+    old: &[u8],
+    new: &[u8],
+    recs: &[Record],
+    interval_log2: u8,
+    digests: &([u8; 32], [u8; 32]),
+) -> Vec<u8> {
     let header = Header {
         old_size: old.len() as u32,
         new_size: new.len() as u32,
         interval_log2,
-        old_sha256: Sha256::digest(old).into(),
-        new_sha256: Sha256::digest(new).into(),
+        old_sha256: digests.0,
+        new_sha256: digests.1,
     };
     let mut out = Vec::with_capacity(HEADER_LEN + new.len() / 8);
     out.extend_from_slice(&header.to_bytes());
@@ -441,37 +508,50 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
         i == 0
             || (crate::header::MIN_INTERVAL_LOG2..=crate::header::MAX_INTERVAL_LOG2).contains(&i)
     );
-    let sa = suffix_array(old);
-    let tried = if new.len() >= BIG_IMAGE {
-        2
-    } else {
-        PORTFOLIO.len()
-    };
-    let (first, rest) = PORTFOLIO[..tried]
-        .split_first()
-        .expect("non-empty portfolio");
-    std::thread::scope(|scope| {
-        let others: Vec<_> = rest
-            .iter()
-            .map(|&t| {
-                let sa = &sa;
-                scope.spawn(move || encode(old, new, &records_tuned(sa, old, new, t, None), i))
-            })
-            .collect();
-        // The first setting reports progress, on this thread (the callback need not be Send).
-        let mut best = encode(
-            old,
-            new,
-            &records_tuned(&sa, old, new, *first, opts.progress),
-            i,
-        );
-        for h in others {
-            let p = h.join().expect("generator thread panicked");
-            if p.len() < best.len() {
-                best = p;
+    // The images are hashed once, beside the suffix sort.
+    let (ix, digests) = std::thread::scope(|scope| {
+        let h = scope.spawn(|| -> ([u8; 32], [u8; 32]) {
+            (Sha256::digest(old).into(), Sha256::digest(new).into())
+        });
+        let ix = suffix_array(old);
+        (ix, h.join().expect("hashing thread panicked"))
+    });
+    let mut progress = opts.progress;
+    if new.len() >= BIG_IMAGE {
+        let total = new.len() as u64;
+        let (a, b) = new.split_at(new.len() / 2);
+        let recs = std::thread::scope(|scope| {
+            let ix = &ix;
+            let second = scope.spawn(move || records_tuned(ix, old, b, BIG_TUNING, None));
+            // The first half reports progress, on this thread (the callback need not be Send).
+            let mut half = |done: u64, _: u64| {
+                if let Some(cb) = progress.as_mut() {
+                    cb((2 * done).min(total), total);
+                }
+            };
+            let mut recs = records_tuned(ix, old, a, BIG_TUNING, Some(&mut half));
+            // The second half was matched from old position 0: the first half's last seek
+            // returns there.
+            let end: i64 = recs.iter().map(|r| r.diff as i64 + r.seek).sum();
+            if let Some(last) = recs.last_mut() {
+                last.seek -= end;
             }
-        }
-        best
+            recs.extend(second.join().expect("generator thread panicked"));
+            normalize(recs)
+        });
+        return encode(old, new, &recs, i, &digests);
+    }
+    std::thread::scope(|scope| {
+        let (ix, digests) = (&ix, &digests);
+        let other = scope.spawn(move || {
+            let recs = normalize(records_tuned(ix, old, new, PORTFOLIO[1], None));
+            encode(old, new, &recs, i, digests)
+        });
+        // The first setting reports progress, on this thread (the callback need not be Send).
+        let recs = normalize(records_tuned(ix, old, new, PORTFOLIO[0], progress));
+        let best = encode(old, new, &recs, i, digests);
+        let p = other.join().expect("generator thread panicked");
+        if p.len() < best.len() { p } else { best }
     })
 }
 
@@ -548,12 +628,13 @@ mod tests {
             old[at..at + 6].copy_from_slice(b"match!");
             old[at + 6] = at as u8 + 1;
         }
-        let sa = suffix_array(&old);
+        let ix = suffix_array(&old);
+        let sa = &ix.sa;
         let target = b"match!?";
-        let (p, l, at) = search(&sa, &old, target);
+        let (p, l, at) = search(&ix, &old, target);
         assert_eq!(l, 6);
         for want in [0isize, 19, 42] {
-            let got = nearest(&sa, &old, target, at, l, p, want);
+            let got = nearest(sa, &old, target, at, l, p, want);
             assert_eq!(got, [0, 20, 40][(want as usize + 9) / 20]);
         }
     }
