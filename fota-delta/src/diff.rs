@@ -516,31 +516,11 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
         let ix = suffix_array(old);
         (ix, h.join().expect("hashing thread panicked"))
     });
-    let mut progress = opts.progress;
     if new.len() >= BIG_IMAGE {
-        let total = new.len() as u64;
-        let (a, b) = new.split_at(new.len() / 2);
-        let recs = std::thread::scope(|scope| {
-            let ix = &ix;
-            let second = scope.spawn(move || records_tuned(ix, old, b, BIG_TUNING, None));
-            // The first half reports progress, on this thread (the callback need not be Send).
-            let mut half = |done: u64, _: u64| {
-                if let Some(cb) = progress.as_mut() {
-                    cb((2 * done).min(total), total);
-                }
-            };
-            let mut recs = records_tuned(ix, old, a, BIG_TUNING, Some(&mut half));
-            // The second half was matched from old position 0: the first half's last seek
-            // returns there.
-            let end: i64 = recs.iter().map(|r| r.diff as i64 + r.seek).sum();
-            if let Some(last) = recs.last_mut() {
-                last.seek -= end;
-            }
-            recs.extend(second.join().expect("generator thread panicked"));
-            normalize(recs)
-        });
+        let recs = split_records(&ix, old, new, opts.progress);
         return encode(old, new, &recs, i, &digests);
     }
+    let progress = opts.progress;
     std::thread::scope(|scope| {
         let (ix, digests) = (&ix, &digests);
         let other = scope.spawn(move || {
@@ -552,6 +532,38 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
         let best = encode(old, new, &recs, i, digests);
         let p = other.join().expect("generator thread panicked");
         if p.len() < best.len() { p } else { best }
+    })
+}
+
+/// [`BIG_TUNING`]'s records with the new image scanned in two halves at once (one per core).
+fn split_records(
+    ix: &Index,
+    old: &[u8],
+    new: &[u8],
+    mut progress: Option<&mut dyn FnMut(u64, u64)>,
+) -> Vec<Record> {
+    let total = new.len() as u64;
+    let (a, b) = new.split_at(new.len() / 2);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(move || records_tuned(ix, old, b, BIG_TUNING, None));
+        // The first half reports progress, on this thread (the callback need not be Send).
+        let mut half = |done: u64, _: u64| {
+            if let Some(cb) = progress.as_mut() {
+                cb((2 * done).min(total), total);
+            }
+        };
+        let mut recs = records_tuned(ix, old, a, BIG_TUNING, Some(&mut half));
+        // The second half was matched from old position 0: the first half's last seek returns
+        // there.
+        let end: i64 = recs.iter().map(|r| r.diff as i64 + r.seek).sum();
+        if let Some(last) = recs.last_mut() {
+            last.seek -= end;
+        }
+        recs.extend(second.join().expect("generator thread panicked"));
+        if let Some(cb) = progress.as_mut() {
+            cb(total, total);
+        }
+        normalize(recs)
     })
 }
 
@@ -619,6 +631,31 @@ pub mod raw {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halves_join_into_one_patch() {
+        // Blocks of the old image moved around, with a few changed bytes and new ones.
+        let old: Vec<u8> = (0..40_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let mut new = Vec::new();
+        for (k, at) in [30_000usize, 0, 12_000, 25_000, 5_000].iter().enumerate() {
+            new.extend_from_slice(&old[*at..at + 6_000]);
+            new.extend_from_slice(&[k as u8; 7]);
+        }
+        new[9_000] ^= 0x55;
+        let ix = suffix_array(&old);
+        let mut last = (0, 0);
+        let mut cb = |d: u64, t: u64| last = (d, t);
+        let recs = split_records(&ix, &old, &new, Some(&mut cb));
+        assert_eq!(last, (new.len() as u64, new.len() as u64));
+        assert!(recs.iter().all(|r| r.diff + r.extra > 0));
+        let digests = (Sha256::digest(&old).into(), Sha256::digest(&new).into());
+        for interval in [0, 12] {
+            let patch = encode(&old, &new, &recs, interval, &digests);
+            assert_eq!(crate::apply(&old, &patch).unwrap(), new);
+        }
+    }
 
     #[test]
     fn nearest_prefers_the_running_displacement() {
