@@ -1,40 +1,39 @@
-//! The progress journal in the state area: append-only, CRC-checked records, compacted by
-//! rotating banks, robust to torn writes and erases.
+//! The progress journal in the state area: append-only, CRC-checked records of the whole state,
+//! compacted by rotating banks, robust to torn writes and erases.
 //!
-//! # On flash (format 2)
+//! # On flash (format 3)
 //!
 //! The state area is split into banks of whole sectors. A bank holds records, each starting at a
-//! `WRITE_SIZE`-aligned offset and written with one flash write:
+//! `WRITE_SIZE`-aligned offset and written with one flash write. Every record holds the whole
+//! state:
 //!
 //! ```text
-//! kind u8 | format 0x02 | payload length u16 LE | sequence u32 LE | payload | CRC-32 LE of all before | 0xFF padding
+//! 0xA5 | format 0x03 | payload length u16 LE | sequence u32 LE | payload | CRC-32 LE of all before | 0xFF padding
+//!
+//! payload: session u32 | identity digest [8] | identity kind u8 (0 none, 1 pull, 2 push)
+//!        | boot state u8 | 0 0 | boot step u32 | image size u32 | version u32
+//!        | anti-rollback counter u32 | durable bytes u32 | checkpoint (0..=128 bytes)
 //! ```
 //!
-//! Five kinds, all read and written by the same code: package identity (session u32, kind,
-//! lengths, URI or push identity, ETag), progress (durable u32, checkpoint), boot record,
-//! anti-rollback counter, and the seal that ends a rotation's snapshot.
+//! Every operation changes the state in RAM and appends one record to the current bank. When
+//! the bank has no room, or after a mount (the bytes after the last good record are not trusted:
+//! a torn write may have left bits there), the next bank in the ring is erased first. Mounting
+//! reads every bank front to back up to the first record that does not check and keeps the
+//! record with the highest sequence number. A cut or torn write leaves a record whose CRC fails,
+//! so the state is the one before or the one after the operation; a rotation erases a bank that
+//! does not hold the newest record. A written word is never programmed again.
 //!
-//! Every operation appends one record to the current bank. When the bank has no room, or after
-//! a mount (the bytes after the last good record are not trusted: a torn write may have left
-//! bits there), the next bank in the ring is erased and gets a snapshot of the whole state (the
-//! new record included) followed by a seal. Mounting reads every bank front to back up to the
-//! first record that does not check, picks the sealed bank whose first record is newest, and
-//! replays it in order: the last record of each kind wins, and an identity record drops the
-//! progress before it (a new download). A bank without a seal is an interrupted rotation and is
-//! ignored, so the previous bank, which still holds the whole state, is erased only once a
-//! complete snapshot exists elsewhere. A written word is never programmed again.
-//!
-//! Every journal operation changes the record of one kind only, so after a cut the state is
-//! the one before or the one after the operation. The anti-rollback counter is the last counter
-//! record, or the version of the boot record if that is confirmed and higher; counter records
-//! are only ever written with a value at least the counter's, and a confirmed boot record is
-//! replaced only once a counter record holds its version.
+//! The package identity is stored as a 64-bit check value (CRC-32 and CRC-32C of its kind,
+//! lengths and bytes, [`IdentityDigest`]), so a record has a fixed size apart from the
+//! checkpoint: 48 bytes without one. The anti-rollback counter is the counter field, or the
+//! version of the boot record if that is confirmed and higher; a record that replaces a confirmed
+//! boot record raises the counter to its version in the same write.
 
 use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
 use crate::layout::{Layout, Nor, Region};
-use crate::{ERASED, MAX_WRITE_SIZE, crc32_update};
+use crate::{CRC32, CRC32C, ERASED, MAX_WRITE_SIZE, crc32_update, crc32_with};
 
 /// Largest checkpoint blob a progress record holds.
 pub const CHECKPOINT_MAX: usize = 128;
@@ -43,40 +42,28 @@ pub const URI_MAX: usize = 255;
 /// Largest ETag of a pull identity or identity of a push download.
 pub const TAG_MAX: usize = 32;
 
-const IDENTITY_MAX: usize = 3 + URI_MAX + TAG_MAX;
 const HEADER: usize = 8;
 const CRC_LEN: usize = 4;
-const PAYLOAD_MAX: usize = 4 + IDENTITY_MAX;
 
-/// On-flash format of the records (format 1 had a zero here).
-const FORMAT: u8 = 2;
-/// Kind byte of the first kind; kind `k` is stored as `KIND_BASE + k`.
-const KIND_BASE: u8 = 0xA1;
-/// The first two bytes of a record of the first kind, as a little-endian number.
-const KIND_WORD: u32 = KIND_BASE as u32 | (FORMAT as u32) << 8;
-const K_IDENTITY: usize = 0;
-const K_PROGRESS: usize = 1;
-const K_BOOT: usize = 2;
-const K_MIN: usize = 3;
-/// Ends a rotation's snapshot: a bank without it is an interrupted rotation.
-const K_SEAL: usize = 4;
-const KINDS: usize = 5;
+/// On-flash format of the records (format 2 had one record per kind).
+const FORMAT: u8 = 3;
+/// The first two bytes of a record, as a little-endian number.
+const MAGIC: u32 = 0xA5 | (FORMAT as u32) << 8;
 
-const BOOT_LEN: usize = 13;
-const PROGRESS_MAX: usize = 4 + CHECKPOINT_MAX;
-
-/// Where each kind's newest payload lives in [`Journal`]'s state buffer (kind `k` at
-/// `OFF[k]..OFF[k + 1]`, its largest payload).
-const OFF: [usize; KINDS + 1] = {
-    let a = PAYLOAD_MAX;
-    let b = a + PROGRESS_MAX;
-    let c = b + BOOT_LEN;
-    let d = c + 4;
-    [0, a, b, c, d, d]
-};
-const STATE_LEN: usize = OFF[KINDS];
-const O_BOOT: usize = OFF[K_BOOT];
-const O_MIN: usize = OFF[K_MIN];
+// Offsets in the record (header included).
+const O_SESSION: usize = HEADER;
+const O_DIGEST: usize = O_SESSION + 4;
+const O_KIND: usize = O_DIGEST + 8;
+const O_BOOT: usize = O_KIND + 1;
+const O_STEP: usize = O_BOOT + 3;
+const O_SIZE: usize = O_STEP + 4;
+const O_VERSION: usize = O_SIZE + 4;
+const O_MIN: usize = O_VERSION + 4;
+const O_DURABLE: usize = O_MIN + 4;
+const O_CHECKPOINT: usize = O_DURABLE + 4;
+/// Payload bytes before the checkpoint.
+const FIXED: usize = O_CHECKPOINT - HEADER;
+const PAYLOAD_MAX: usize = FIXED + CHECKPOINT_MAX;
 
 /// CRC-32 register after a record followed by its own (inverted, little-endian) CRC.
 const CRC_RESIDUE: u32 = 0xDEBB_20E3;
@@ -110,19 +97,26 @@ impl<'a> PackageIdentity<'a> {
         }
     }
 
-    fn decode(bytes: &'a [u8]) -> Option<Self> {
-        let ([kind, alen, blen], rest) = bytes.split_first_chunk::<3>()?;
-        let (a, b) = rest.split_at_checked(*alen as usize)?;
-        if b.len() != *blen as usize {
-            return None;
-        }
-        match kind {
-            1 => Some(PackageIdentity::Pull { uri: a, etag: b }),
-            2 if a.is_empty() => Some(PackageIdentity::Push { id: b }),
-            _ => None,
-        }
+    /// The 64-bit check value the journal stores for this identity.
+    pub fn digest(&self) -> IdentityDigest {
+        let (kind, a, b) = self.parts();
+        // Kind and the first part's length make the split unambiguous.
+        let head = [kind, a.len() as u8, b.len() as u8];
+        let crc = |poly| {
+            [&head[..], a, b]
+                .into_iter()
+                .fold(!0, |c, part| crc32_with(poly, c, part))
+        };
+        IdentityDigest((u64::from(crc(CRC32)) | u64::from(crc(CRC32C)) << 32).to_le_bytes())
     }
 }
+
+/// What the journal keeps of a [`PackageIdentity`]: CRC-32 and CRC-32C of its kind, lengths and
+/// bytes (a check value, not a cryptographic hash: an identity that collides resumes the wrong
+/// bytes, which the image digest then rejects). Showing the Package URI (/5/0/1) is the
+/// caller's job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IdentityDigest(pub [u8; 8]);
 
 /// Where the update hand-off between application and bootloader stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,24 +196,12 @@ fn le32(b: &[u8], at: usize) -> u32 {
     }
 }
 
-/// Copies `parts` one after the other into `dst` (as much as fits); returns the bytes copied.
-fn fill(dst: &mut [u8], parts: &[&[u8]]) -> usize {
-    let mut n = 0;
-    for p in parts {
-        n += copy(dst.get_mut(n..).unwrap_or_default(), p);
-    }
-    n
-}
-
-/// Copies as much of `src` as fits into `dst`; returns the bytes copied.
-fn copy(dst: &mut [u8], src: &[u8]) -> usize {
-    // A byte loop: no length check that could panic, and the records are short.
-    let mut n = 0;
+/// Copies as much of `src` as fits into `dst`.
+fn copy(dst: &mut [u8], src: &[u8]) {
+    // A byte loop: no length check that could panic, and the fields are short.
     for (d, s) in dst.iter_mut().zip(src) {
         *d = *s;
-        n += 1;
     }
-    n
 }
 
 /// The journal's state in RAM, loaded by [`Journal::mount`]; every change is appended to flash
@@ -227,16 +209,10 @@ fn copy(dst: &mut [u8], src: &[u8]) -> usize {
 #[derive(Debug, Clone)]
 pub struct Journal {
     log: Log,
-    data: Data,
-}
-
-/// The newest payload of each kind.
-#[derive(Debug, Clone)]
-struct Data {
-    /// Kind `k`'s at `OFF[k]`.
-    state: [u8; STATE_LEN],
-    /// Their lengths (0: no record of that kind yet).
-    lens: [u16; KINDS],
+    /// The newest record: header, payload and room for its CRC and padding.
+    rec: [u8; RECORD_BUF],
+    /// Its payload length.
+    len: usize,
 }
 
 /// Where records go: the append point in the ring of banks.
@@ -255,159 +231,120 @@ struct Log {
 }
 
 impl Journal {
-    /// Reads the journal from the state area of `layout`: the records of the newest complete
-    /// bank, replayed in order.
+    /// Reads the journal from the state area of `layout`: the newest record that checks.
     pub fn mount<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<Self, Error> {
         Self::mount_dyn(flash, layout)
     }
 
     fn mount_dyn(flash: &mut dyn Nor, layout: &Layout) -> Result<Self, Error> {
+        let banks = layout.banks();
         let mut j = Journal {
             log: Log {
                 area: layout.state(),
                 bank: layout.bank_size(),
-                banks: layout.banks(),
+                banks,
                 write: layout.write_size(),
-                cur_bank: 0,
+                // Fresh state area: the first append rotates into bank 0. (A layout has at
+                // least two banks.)
+                cur_bank: banks.wrapping_sub(1),
                 cur_off: 0,
                 // Whatever follows the last good record (a torn write, stray bits) is not
                 // trusted: the first append after a mount starts a fresh bank.
                 clean: false,
                 seq: 0,
             },
-            data: Data {
-                state: [0; STATE_LEN],
-                lens: [0; KINDS],
-            },
+            rec: [0; RECORD_BUF],
+            len: FIXED,
         };
         let bank = j.log.bank;
-        let banks = j.log.banks;
-        let mut rec = [0u8; RECORD_BUF];
-        // The newest sealed bank (a complete rotation: its snapshot holds the whole state) and
-        // the sequence number of its first record, which orders the banks.
-        let mut pick = banks;
-        let mut pick_first = 0;
-        // Banks 0.. are looked at; the last round replays the bank picked.
-        let mut b = 0;
-        loop {
-            let replay = b >= banks;
-            if replay {
-                if pick == banks {
-                    // Fresh state area: the first append rotates into bank 0. (A layout has
-                    // at least two banks.)
-                    pick = banks.wrapping_sub(1);
-                    break;
-                }
-                b = pick;
-            }
+        let mut buf = [0u8; RECORD_BUF];
+        for b in 0..banks {
             let base = j.log.area.offset + b * bank;
             let mut p = 0u32;
-            let mut first = 0;
-            let mut sealed = false;
             // One read per record: as much as the largest record, or the rest of the bank.
-            while let Some(buf) = rec.get_mut(..(bank - p).min(RECORD_BUF as u32) as usize) {
-                flash.read_at(base + p, buf)?;
-                // kind | format | length: one word (the format is part of the kind).
-                let head = le32(buf, 0);
-                let k = (head & 0xFFFF).wrapping_sub(KIND_WORD) as usize;
-                let len = head >> 16;
-                let total = len + (HEADER + CRC_LEN) as u32;
-                let (Some(&lo), Some(&hi)) = (OFF.get(k), OFF.get(k + 1)) else {
-                    break;
-                };
-                // A good record followed by its CRC leaves the residue. (A payload longer
-                // than its kind's is cut to size below: only forged data can have one.)
-                if crc32_update(!0, buf.get(..total as usize).unwrap_or(&[1])) != CRC_RESIDUE {
+            while let Some(r) = buf.get_mut(..(bank - p).min(RECORD_BUF as u32) as usize) {
+                flash.read_at(base + p, r)?;
+                // magic | format | length: one word.
+                let head = le32(r, 0);
+                let len = (head >> 16) as usize;
+                let total = HEADER + len + CRC_LEN;
+                // A good record followed by its CRC leaves the residue.
+                if head & 0xFFFF != MAGIC
+                    || !(FIXED..=PAYLOAD_MAX).contains(&len)
+                    || crc32_update(!0, r.get(..total).unwrap_or(&[1])) != CRC_RESIDUE
+                {
                     break;
                 }
-                let seq = le32(buf, 4);
-                if p == 0 {
-                    first = seq;
-                }
-                sealed |= k == K_SEAL;
-                if replay {
-                    // Records in a bank are in sequence order: the last of each kind wins.
-                    let payload = buf.get(HEADER..HEADER + len as usize).unwrap_or_default();
-                    let n = copy(j.data.state.get_mut(lo..hi).unwrap_or_default(), payload);
-                    if let Some(l) = j.data.lens.get_mut(k) {
-                        *l = n as u16;
-                    }
-                    // A new download: the progress before it is not its progress.
-                    if k == K_IDENTITY {
-                        j.data.lens[K_PROGRESS] = 0;
-                    }
+                let seq = le32(r, 4);
+                if seq >= j.log.seq {
+                    j.rec = buf;
+                    j.len = len;
                     j.log.seq = seq.wrapping_add(1);
+                    j.log.cur_bank = b;
                 }
-                p += j.log.round(total);
+                p += j.log.round(total as u32);
             }
-            if replay {
-                break;
-            }
-            if sealed && first >= pick_first {
-                pick = b;
-                pick_first = first;
-            }
-            b += 1;
         }
-        // The next append rotates into the bank after the one picked: whatever that holds is
-        // older, or an interrupted rotation.
-        j.log.cur_bank = pick;
+        // The next append rotates into the bank after the newest record's: whatever that holds
+        // is older, or an interrupted rotation.
         Ok(j)
     }
 
-    /// Whether a download is recorded (an identity of kind 1 or 2, not a reset).
+    fn u32_at(&self, at: usize) -> u32 {
+        le32(&self.rec, at)
+    }
+
+    fn set_u32(&mut self, at: usize, v: u32) {
+        copy(self.rec.get_mut(at..).unwrap_or_default(), &v.to_le_bytes());
+    }
+
+    /// Whether a download is recorded (begun with an identity, not forgotten).
     fn downloading(&self) -> bool {
-        self.payload(K_IDENTITY)
-            .get(4)
-            .is_some_and(|&kind| kind != 0)
+        self.rec.get(O_KIND).is_some_and(|&k| k != 0)
     }
 
-    fn payload(&self, k: usize) -> &[u8] {
-        self.data.payload(k)
+    /// The package being downloaded (the check value [`Journal::begin`] stored), if any.
+    pub fn identity(&self) -> Option<IdentityDigest> {
+        let d = self.rec.get(O_DIGEST..O_KIND)?;
+        if !self.downloading() {
+            return None;
+        }
+        let mut out = [0u8; 8];
+        copy(&mut out, d);
+        Some(IdentityDigest(out))
     }
 
-    /// The package being downloaded, if any.
-    pub fn identity(&self) -> Option<PackageIdentity<'_>> {
-        PackageIdentity::decode(self.payload(K_IDENTITY).get(4..)?)
-    }
-
-    /// Whether the download recorded is of `identity` (what comparing [`Journal::identity`]
-    /// tells, without decoding).
+    /// Whether the download recorded is of `identity`.
     pub fn is_download_of(&self, identity: PackageIdentity<'_>) -> bool {
-        let (kind, a, b) = identity.parts();
-        let stored = self.payload(K_IDENTITY).get(4..).unwrap_or_default();
-        let (head, rest) = stored.split_at_checked(3).unwrap_or_default();
-        head == [kind, a.len() as u8, b.len() as u8]
-            && rest.len() == a.len() + b.len()
-            && rest.starts_with(a)
-            && rest.ends_with(b)
+        self.downloading() && self.rec.get(O_DIGEST..O_KIND) == Some(&identity.digest().0[..])
     }
 
     /// Number of the current download session (changes with every [`Journal::begin`]).
     pub fn session(&self) -> u32 {
-        le32(&self.data.state, 0)
+        self.u32_at(O_SESSION)
     }
 
     /// Bytes of the current download durable in the staging slot: the resume point and the
     /// value of /5/0/26500.
     pub fn durable(&self) -> u32 {
-        le32(self.payload(K_PROGRESS), 0)
+        self.u32_at(O_DURABLE)
     }
 
     /// The checkpoint recorded with [`Journal::durable`] (empty if none).
     pub fn checkpoint(&self) -> &[u8] {
-        self.payload(K_PROGRESS).get(4..).unwrap_or_default()
+        self.rec
+            .get(O_CHECKPOINT..HEADER + self.len)
+            .unwrap_or_default()
     }
 
     /// The boot hand-off record.
     pub fn boot(&self) -> BootRecord {
-        let b = self.data.state.get(O_BOOT..).unwrap_or_default();
-        match b.first().copied().and_then(BootState::from_u8) {
+        match self.rec.get(O_BOOT).copied().and_then(BootState::from_u8) {
             Some(state) => BootRecord {
                 state,
-                step: le32(b, 1),
-                image_size: le32(b, 5),
-                version: le32(b, 9),
+                step: self.u32_at(O_STEP),
+                image_size: self.u32_at(O_SIZE),
+                version: self.u32_at(O_VERSION),
             },
             None => BootRecord::IDLE,
         }
@@ -417,9 +354,9 @@ impl Journal {
     /// decreases: it is the largest value given to [`Journal::raise_min_version`] or recorded as
     /// the version of a [`BootState::Confirmed`] boot record.
     pub fn min_version(&self) -> u32 {
-        let min = le32(&self.data.state, O_MIN);
-        if self.data.state.get(O_BOOT) == Some(&(BootState::Confirmed as u8)) {
-            min.max(le32(&self.data.state, O_BOOT + 9))
+        let min = self.u32_at(O_MIN);
+        if self.rec.get(O_BOOT) == Some(&(BootState::Confirmed as u8)) {
+            min.max(self.u32_at(O_VERSION))
         } else {
             min
         }
@@ -431,14 +368,22 @@ impl Journal {
         flash: &mut F,
         identity: Option<PackageIdentity<'_>>,
     ) -> Result<(), Error> {
-        let (kind, a, b) = identity.map_or((0, &[][..], &[][..]), |i| i.parts());
-        fits(a.len(), URI_MAX)?;
-        fits(b.len(), TAG_MAX)?;
+        let (kind, digest) = match identity {
+            Some(id) => {
+                let (kind, a, b) = id.parts();
+                fits(a.len(), URI_MAX)?;
+                fits(b.len(), TAG_MAX)?;
+                (kind, id.digest().0)
+            }
+            None => (0, [0; 8]),
+        };
         // The session is the number of a record: unique, and never the one of an older begin.
-        let s = self.log.seq.to_le_bytes();
-        let head = [s[0], s[1], s[2], s[3], kind, a.len() as u8, b.len() as u8];
-        self.data.lens[K_PROGRESS] = 0;
-        self.record(flash, K_IDENTITY, &[&head, a, b])
+        self.set_u32(O_SESSION, self.log.seq);
+        copy(self.rec.get_mut(O_DIGEST..).unwrap_or_default(), &digest);
+        if let Some(k) = self.rec.get_mut(O_KIND) {
+            *k = kind;
+        }
+        self.progress(flash, 0, &[])
     }
 
     /// Records that `durable` bytes of the current download are in flash, with the patcher's
@@ -453,7 +398,23 @@ impl Journal {
         if !self.downloading() {
             return Err(Error::InvalidState);
         }
-        self.record(flash, K_PROGRESS, &[&durable.to_le_bytes(), checkpoint])
+        self.progress(flash, durable, checkpoint)
+    }
+
+    /// Sets the progress (`checkpoint` checked by the caller to fit) and appends the state.
+    fn progress(
+        &mut self,
+        flash: &mut dyn Nor,
+        durable: u32,
+        checkpoint: &[u8],
+    ) -> Result<(), Error> {
+        self.set_u32(O_DURABLE, durable);
+        copy(
+            self.rec.get_mut(O_CHECKPOINT..).unwrap_or_default(),
+            checkpoint,
+        );
+        self.len = FIXED + checkpoint.len();
+        self.commit(flash)
     }
 
     /// Replaces the boot hand-off record.
@@ -462,21 +423,16 @@ impl Journal {
         flash: &mut F,
         record: BootRecord,
     ) -> Result<(), Error> {
-        // A confirmed version stays the floor once its record is replaced: to flash first.
-        let old = self.boot();
-        if old.state == BootState::Confirmed && old.version > le32(&self.data.state, O_MIN) {
-            self.put_min_version(flash, old.version)?;
+        // A confirmed version stays the floor once its record is replaced: same write.
+        let min = self.min_version();
+        self.set_u32(O_MIN, min);
+        if let Some(s) = self.rec.get_mut(O_BOOT) {
+            *s = record.state as u8;
         }
-        self.record(
-            flash,
-            K_BOOT,
-            &[
-                &[record.state as u8],
-                &record.step.to_le_bytes(),
-                &record.image_size.to_le_bytes(),
-                &record.version.to_le_bytes(),
-            ],
-        )
+        self.set_u32(O_STEP, record.step);
+        self.set_u32(O_SIZE, record.image_size);
+        self.set_u32(O_VERSION, record.version);
+        self.commit(flash)
     }
 
     /// Raises the anti-rollback counter to `version` (never lowers it).
@@ -485,115 +441,141 @@ impl Journal {
         flash: &mut F,
         version: u32,
     ) -> Result<(), Error> {
-        // Against the counter with the confirmed version folded in, as a rotation stores it.
         if version <= self.min_version() {
             return Ok(());
         }
-        self.put_min_version(flash, version)
+        self.set_u32(O_MIN, version);
+        self.commit(flash)
     }
 
-    /// Appends a counter record; `version` is at least the counter (`min_version()`).
-    fn put_min_version(&mut self, flash: &mut dyn Nor, version: u32) -> Result<(), Error> {
-        self.record(flash, K_MIN, &[&version.to_le_bytes()])
-    }
-
-    /// Makes `parts` (checked by the caller to fit) the payload of kind `k` and puts it on
-    /// flash.
-    fn record(&mut self, flash: &mut dyn Nor, k: usize, parts: &[&[u8]]) -> Result<(), Error> {
-        if let (Some(&lo), Some(&hi), Some(l)) =
-            (OFF.get(k), OFF.get(k + 1), self.data.lens.get_mut(k))
-        {
-            *l = fill(self.data.state.get_mut(lo..hi).unwrap_or_default(), parts) as u16;
-        }
-        self.commit(flash, k)
-    }
-
-    /// Puts kind `k`'s payload on flash: appended to the current bank if it is clean and has
-    /// room, else as part of a rotation's snapshot.
-    fn commit(&mut self, flash: &mut dyn Nor, k: usize) -> Result<(), Error> {
-        let len = self.payload(k).len();
-        let append = self.log.clean && self.log.padded(len) <= self.log.bank - self.log.cur_off;
-        if !append {
-            // Rotation: move to the next bank and erase it; every kind's payload and then the
-            // seal (the last kind, no payload) follow.
-            let log = &mut self.log;
-            let next = match log.cur_bank + 1 {
+    /// Appends the state as one record: to the current bank if it is clean and has room, else
+    /// to the next bank, erased first.
+    fn commit(&mut self, flash: &mut dyn Nor) -> Result<(), Error> {
+        let log = &mut self.log;
+        let end = HEADER + self.len;
+        let padded = log.round((end + CRC_LEN) as u32);
+        let (mut bank, mut off) = (log.cur_bank, log.cur_off);
+        if !log.clean || padded > log.bank - off {
+            // Until a record lands there, the bank before stays the current one: a failed
+            // erase or write is retried in the same bank, never in the one with the newest
+            // record.
+            bank = match bank + 1 {
                 n if n < log.banks => n,
                 _ => 0,
             };
-            let from = log.area.offset + next * log.bank;
+            off = 0;
             log.clean = false;
-            log.cur_bank = next;
-            log.cur_off = 0;
+            let from = log.area.offset + bank * log.bank;
             flash.erase_range(from, from + log.bank)?;
-            log.clean = true;
         }
-        for j in 0..KINDS {
-            let p = self.data.payload(j);
-            let put = if append {
-                j == k
-            } else {
-                j == K_SEAL || !p.is_empty()
-            };
-            if put {
-                self.log.put(flash, j, p)?;
-            }
-        }
+        let head = MAGIC | (self.len as u32) << 16;
+        copy(&mut self.rec, &head.to_le_bytes());
+        copy(
+            self.rec.get_mut(4..).unwrap_or_default(),
+            &log.seq.to_le_bytes(),
+        );
+        let crc = !crc32_update(!0, self.rec.get(..end).unwrap_or_default());
+        copy(
+            self.rec.get_mut(end..).unwrap_or_default(),
+            &crc.to_le_bytes(),
+        );
+        // Padding up to the write granule (copied: an 0xFF memset is not in every image).
+        copy(
+            self.rec.get_mut(end + CRC_LEN..).unwrap_or_default(),
+            &ERASED,
+        );
+        let at = log.area.offset + bank * log.bank + off;
+        // Whatever happens to this write, its words and its sequence number are used: a
+        // failed write is followed by a rotation, and no two records share a number.
+        log.seq = log.seq.wrapping_add(1);
+        log.clean = false;
+        flash.write_at(at, self.rec.get(..padded as usize).unwrap_or_default())?;
+        let log = &mut self.log;
+        log.cur_bank = bank;
+        log.cur_off = off + padded;
+        log.clean = true;
         Ok(())
     }
 }
 
-impl Data {
-    /// The newest payload of kind `k` (empty if none).
-    fn payload(&self, k: usize) -> &[u8] {
-        let len = self.lens.get(k).copied().unwrap_or(0) as usize;
-        let at = OFF.get(k).copied().unwrap_or(0);
-        self.state.get(at..at + len).unwrap_or_default()
-    }
-}
-
 impl Log {
-    /// A record with `len` payload bytes, padded to the write granule.
-    fn padded(&self, len: usize) -> u32 {
-        self.round((HEADER + len + CRC_LEN) as u32)
-    }
-
     /// `n` rounded up to the write granule (a power of two: no division).
     fn round(&self, n: u32) -> u32 {
         let m = self.write - 1;
         (n + m) & !m
     }
+}
 
-    /// Writes one record of kind `k` at the append point, assembled in RAM and written with one
-    /// flash write: a cut or torn write leaves a record whose CRC fails.
-    fn put(&mut self, flash: &mut dyn Nor, k: usize, payload: &[u8]) -> Result<(), Error> {
-        let len = payload.len();
-        let padded = self.padded(len);
-        // Never so for records of the state buffer's regions: `commit` checked the room of an
-        // append, and a snapshot (at most 576 bytes) fits in a bank (at least 1 KiB).
-        if len > PAYLOAD_MAX || padded > self.bank - self.cur_off {
-            return Err(Error::InvalidState);
-        }
-        let mut rec = [0u8; RECORD_BUF];
-        // Zeroed as a whole (memclr4, which every image has; memclr8 is not).
-        let rec = core::hint::black_box(&mut rec);
-        let head = u32::from(KIND_BASE + k as u8) | u32::from(FORMAT) << 8 | (len as u32) << 16;
-        if let Some((h, rest)) = rec.split_first_chunk_mut::<HEADER>() {
-            *h = (u64::from(head) | u64::from(self.seq) << 32).to_le_bytes();
-            copy(rest, payload);
-        }
-        let end = HEADER + len;
-        let crc = !crc32_update(!0, rec.get(..end).unwrap_or_default());
-        copy(rec.get_mut(end..).unwrap_or_default(), &crc.to_le_bytes());
-        // Padding up to the write granule (copied: an 0xFF memset is not in every image).
-        copy(rec.get_mut(end + CRC_LEN..).unwrap_or_default(), &ERASED);
-        let at = self.area.offset + self.cur_bank * self.bank + self.cur_off;
-        // Whatever happens to this write, its words are used: never program them again.
-        self.cur_off += padded;
-        self.seq = self.seq.wrapping_add(1);
-        self.clean = false;
-        flash.write_at(at, rec.get(..padded as usize).unwrap_or_default())?;
-        self.clean = true;
-        Ok(())
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::sim::{Fault, SimFlash};
+
+    type Flash = SimFlash<8, 256>;
+    const STATE: usize = 1280;
+
+    /// Two banks of 1 KiB.
+    fn layout(f: &Flash) -> Layout {
+        Layout::new(
+            f,
+            Region::new(0, 512),
+            Region::new(512, 768),
+            Region::new(STATE as u32, 2048),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn record_format() {
+        let mut f = Flash::new(13);
+        let l = layout(&f);
+        let mut j = Journal::mount(&mut f, &l).unwrap();
+        let id = PackageIdentity::Push { id: b"x" };
+        j.begin(&mut f, Some(id)).unwrap();
+        j.record_progress(&mut f, 0x0102_0304, b"cp").unwrap();
+        let r = &f.as_bytes()[STATE..STATE + 112];
+        assert_eq!(&r[..8], &[0xA5, 3, 36, 0, 0, 0, 0, 0]);
+        assert_eq!(&r[12..20], &id.digest().0);
+        assert_eq!(r[20], 2);
+        assert_eq!(!crc32_update(!0, &r[..44]), le32(r, 44));
+        // The progress record: the whole state again, sequence 1, the checkpoint at the end.
+        assert_eq!(&r[48..56], &[0xA5, 3, 38, 0, 1, 0, 0, 0]);
+        assert_eq!(&r[60..68], &id.digest().0);
+        assert_eq!(le32(r, 88), 0x0102_0304);
+        assert_eq!(&r[92..94], b"cp");
+        assert_eq!(!crc32_update(!0, &r[48..94]), le32(r, 94));
+        assert_eq!(&r[98..112], &[0xFF; 14]);
+        assert!(j.is_download_of(id));
+        assert!(!j.is_download_of(PackageIdentity::Pull {
+            uri: b"",
+            etag: b"x"
+        }));
+    }
+
+    /// A write or erase that fails without a reboot (the caller goes on) is retried in a fresh
+    /// bank, never in the one holding the newest good record.
+    #[test]
+    fn failed_writes_never_erase_the_newest_record() {
+        let mut f = Flash::new(13);
+        let l = layout(&f);
+        let mut j = Journal::mount(&mut f, &l).unwrap();
+        j.begin(&mut f, Some(PackageIdentity::Push { id: b"x" }))
+            .unwrap();
+        j.record_progress(&mut f, 10, &[]).unwrap();
+        // An append that fails: the rest of bank 0 is no longer trusted.
+        f.set_fault(Some(Fault::CutBefore(f.ops())));
+        assert!(j.record_progress(&mut f, 20, &[]).is_err());
+        f.power_on();
+        // The rotation into bank 1: erased, then its write torn.
+        f.set_fault(Some(Fault::TornAt(f.ops() + 1)));
+        assert!(j.record_progress(&mut f, 30, &[]).is_err());
+        f.power_on();
+        // Bank 0 holds the newest record: the retry goes to bank 1 again. Cut after its erase.
+        f.set_fault(Some(Fault::CutBefore(f.ops() + 1)));
+        assert!(j.record_progress(&mut f, 40, &[]).is_err());
+        f.power_on();
+        assert_eq!(Journal::mount(&mut f, &l).unwrap().durable(), 10);
+        j.record_progress(&mut f, 50, &[]).unwrap();
+        assert_eq!(Journal::mount(&mut f, &l).unwrap().durable(), 50);
     }
 }

@@ -70,7 +70,9 @@ mod writer;
 /// The `embedded-storage` version this crate's traits come from.
 pub use embedded_storage;
 pub use error::{Error, FlashOp, RegionKind};
-pub use journal::{BootRecord, BootState, CHECKPOINT_MAX, Journal, PackageIdentity};
+pub use journal::{
+    BootRecord, BootState, CHECKPOINT_MAX, IdentityDigest, Journal, PackageIdentity,
+};
 pub use layout::{Layout, Region};
 pub use manifest::{Manifest, Policy, SignedManifest};
 pub use storage::Storage;
@@ -88,13 +90,23 @@ pub(crate) const ERASED: [u8; MAX_WRITE_SIZE] = [ERASED_BYTE; MAX_WRITE_SIZE];
 /// Smallest journal bank: banks are whole sectors, at least this large.
 pub const MIN_BANK_SIZE: usize = 1024;
 
+/// CRC-32 (IEEE) polynomial, reflected.
+pub(crate) const CRC32: u32 = 0xEDB8_8320;
+/// CRC-32C (Castagnoli) polynomial, reflected: the second half of an identity's check value.
+pub(crate) const CRC32C: u32 = 0x82F6_3B78;
+
 /// Bitwise CRC-32 (IEEE, reflected): small code, and the journal is small.
-pub(crate) fn crc32_update(mut crc: u32, data: &[u8]) -> u32 {
+pub(crate) fn crc32_update(crc: u32, data: &[u8]) -> u32 {
+    crc32_with(CRC32, crc, data)
+}
+
+/// Bitwise reflected CRC-32 with polynomial `poly`.
+pub(crate) fn crc32_with(poly: u32, mut crc: u32, data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
             let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+            crc = (crc >> 1) ^ (poly & mask);
         }
     }
     crc
@@ -107,5 +119,6 @@ mod tests {
     #[test]
     fn crc32_check_value() {
         assert_eq!(!crc32_update(0xFFFF_FFFF, b"123456789"), 0xCBF4_3926);
+        assert_eq!(!crc32_with(CRC32C, 0xFFFF_FFFF, b"123456789"), 0xE306_9283);
     }
 }

@@ -4,7 +4,7 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
-use crate::journal::{BootRecord, BootState, Journal, PackageIdentity};
+use crate::journal::{BootRecord, BootState, IdentityDigest, Journal, PackageIdentity};
 use crate::layout::{Layout, Region};
 use crate::manifest::{self, Digest32, Manifest, Policy};
 use crate::writer::{SlotReader, SlotWriter};
@@ -85,8 +85,9 @@ impl<F: NorFlash> Storage<F> {
         self.writer.position()
     }
 
-    /// The package being downloaded (as recorded by [`Storage::begin`]).
-    pub fn identity(&self) -> Option<PackageIdentity<'_>> {
+    /// The package being downloaded, as the check value [`Storage::begin`] recorded
+    /// (compare with [`PackageIdentity::digest`]).
+    pub fn identity(&self) -> Option<IdentityDigest> {
         self.journal.identity()
     }
 

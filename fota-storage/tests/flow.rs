@@ -316,7 +316,7 @@ fn journal_rotates_and_keeps_state() {
     assert!(counts.iter().all(|&c| c > 3), "{counts:?}");
     let s = Storage::mount(f, l).unwrap();
     assert_eq!(s.stored_bytes(), 16 * 1024);
-    assert_eq!(s.identity(), Some(ID));
+    assert_eq!(s.identity(), Some(ID.digest()));
     assert_eq!(s.checkpoint(), &[((16 * 1024 / 16 - 1) % 256) as u8; 40]);
 }
 
@@ -437,7 +437,10 @@ fn read_size_4_is_honoured() {
     let f = s.release();
     let s = Storage::mount(f, l).unwrap();
     assert_eq!(s.boot_record().state, BootState::Pending);
-    assert_eq!(s.identity(), Some(PackageIdentity::Push { id: b"odd" }));
+    assert_eq!(
+        s.identity(),
+        Some(PackageIdentity::Push { id: b"odd" }.digest())
+    );
     let mut f = s.release();
     assert_eq!(boot(&mut f, &l, &mut [0; 100]).unwrap(), BootOutcome::Trial);
     let mut got = vec![0u8; new.len()];

@@ -1,7 +1,7 @@
 //! Property tests: journal operations are atomic under a cut or torn write at any point, the
 //! journal mounts from any flash content, manifests round-trip and never panic the parser.
 
-use fota_storage::journal::{BootRecord, BootState, Journal, PackageIdentity};
+use fota_storage::journal::{BootRecord, BootState, IdentityDigest, Journal, PackageIdentity};
 use fota_storage::sim::{Fault, SimFlash};
 use fota_storage::{Layout, Manifest, Region, SignedManifest};
 use proptest::prelude::*;
@@ -57,7 +57,7 @@ fn state(s: u8) -> BootState {
 /// Everything a journal exposes, owned.
 #[derive(Debug, Clone, PartialEq)]
 struct View {
-    identity: Option<(u8, Vec<u8>, Vec<u8>)>,
+    identity: Option<IdentityDigest>,
     durable: u32,
     checkpoint: Vec<u8>,
     boot: BootRecord,
@@ -66,10 +66,7 @@ struct View {
 
 fn view(j: &Journal) -> View {
     View {
-        identity: j.identity().map(|i| match i {
-            PackageIdentity::Pull { uri, etag } => (1, uri.to_vec(), etag.to_vec()),
-            PackageIdentity::Push { id } => (2, vec![], id.to_vec()),
-        }),
+        identity: j.identity(),
         durable: j.durable(),
         checkpoint: j.checkpoint().to_vec(),
         boot: j.boot(),

@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(again.boot(), rec);
     assert_eq!(
         again.identity(),
-        Some(PackageIdentity::Push { id: b"fuzz" })
+        Some(PackageIdentity::Push { id: b"fuzz" }.digest())
     );
     assert!(again.min_version() >= min);
 });
