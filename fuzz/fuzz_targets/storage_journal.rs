@@ -1,9 +1,9 @@
 #![no_main]
 //! Journal recovery from arbitrary flash contents, and manifest parsing.
 //!
-//! The input is the state area as found after any crash or corruption (first byte picks how much
-//! of it is real data, the rest stays erased); mounting must return, and the journal must then
-//! take records and read them back. The same bytes are parsed as a signed manifest.
+//! The input is the state area as found after any crash or corruption (its first bytes; the rest
+//! stays erased); mounting must return, and the journal must then take records and read them
+//! back. The same bytes are parsed as a signed manifest.
 
 use fota_storage::journal::{BootRecord, BootState, Journal, PackageIdentity};
 use fota_storage::sim::SimFlash;
@@ -66,5 +66,6 @@ fuzz_target!(|data: &[u8]| {
         again.identity(),
         Some(PackageIdentity::Push { id: b"fuzz" }.digest())
     );
+    assert!(again.is_download_of(PackageIdentity::Push { id: b"fuzz" }));
     assert!(again.min_version() >= min);
 });
