@@ -152,7 +152,9 @@ fn nearest(
     let mut best = best;
     let probe = |i: usize| {
         let p = sa[i] as usize;
-        (old.get(p..p + len) == Some(target)).then_some(p)
+        let s = old.get(p..p + len)?;
+        // Neighbours share a long prefix with the target: their last byte rejects most at once.
+        (s.last() == target.last() && s == target).then_some(p)
     };
     for i in (at.saturating_sub(NEAR_PROBES)..at).rev() {
         match probe(i) {
@@ -210,14 +212,14 @@ const PORTFOLIO: [Tuning; 2] = [
 ];
 
 /// The one setting for images of at least [`BIG_IMAGE`] (best on large shared objects): their
-/// scan is split in two halves instead, one per core.
+/// scan is split in pieces instead, several at once.
 const BIG_TUNING: Tuning = Tuning {
     ext_num: 5,
     ext_den: 2,
     switch: 6,
 };
 
-/// New images at least this big are scanned in two halves with [`BIG_TUNING`].
+/// New images at least this big are scanned in pieces with [`BIG_TUNING`].
 const BIG_IMAGE: usize = 1 << 20;
 
 /// Suffix-array neighbours [`nearest`] looks at on each side.
@@ -517,7 +519,7 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
         (ix, h.join().expect("hashing thread panicked"))
     });
     if new.len() >= BIG_IMAGE {
-        let recs = split_records(&ix, old, new, opts.progress);
+        let recs = split_records(&ix, old, new, PIECES, opts.progress);
         return encode(old, new, &recs, i, &digests);
     }
     let progress = opts.progress;
@@ -535,36 +537,65 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
     })
 }
 
-/// [`BIG_TUNING`]'s records with the new image scanned in two halves at once (one per core).
+/// Pieces the new image is cut into for [`split_records`]: matching cost varies a lot along an
+/// image (one half of pydantic-core took twice as long as the other), so the cores take pieces
+/// in turn rather than one half each.
+const PIECES: usize = 8;
+
+/// [`BIG_TUNING`]'s records with the new image scanned in `pieces` pieces, several at once (the
+/// cores take the next piece in turn).
 fn split_records(
     ix: &Index,
     old: &[u8],
     new: &[u8],
+    pieces: usize,
     mut progress: Option<&mut dyn FnMut(u64, u64)>,
 ) -> Vec<Record> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     let total = new.len() as u64;
-    let (a, b) = new.split_at(new.len() / 2);
-    std::thread::scope(|scope| {
-        let second = scope.spawn(move || records_tuned(ix, old, b, BIG_TUNING, None));
-        // The first half reports progress, on this thread (the callback need not be Send).
-        let mut half = |done: u64, _: u64| {
-            if let Some(cb) = progress.as_mut() {
-                cb((2 * done).min(total), total);
-            }
+    let piece = new.len().div_ceil(pieces.max(1)).max(1);
+    let chunks: Vec<&[u8]> = new.chunks(piece).collect();
+    let results: Vec<Mutex<Vec<Record>>> = chunks.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicU64::new(0);
+    let work = || -> bool {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let Some(chunk) = chunks.get(k) else {
+            return false;
         };
-        let mut recs = records_tuned(ix, old, a, BIG_TUNING, Some(&mut half));
-        // The second half was matched from old position 0: the first half's last seek returns
+        let recs = records_tuned(ix, old, chunk, BIG_TUNING, None);
+        *results[k].lock().expect("no panicking holder") = recs;
+        done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        true
+    };
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 1..workers.min(chunks.len()) {
+            scope.spawn(|| while work() {});
+        }
+        // This thread reports progress (the callback need not be Send).
+        while work() {
+            if let Some(cb) = progress.as_mut() {
+                cb(done.load(Ordering::Relaxed), total);
+            }
+        }
+    });
+    let mut recs = Vec::new();
+    for r in results {
+        let part = r.into_inner().expect("no panicking holder");
+        // Each piece was matched from old position 0: the previous piece's last seek returns
         // there.
-        let end: i64 = recs.iter().map(|r| r.diff as i64 + r.seek).sum();
+        let end: i64 = recs.iter().map(|r: &Record| r.diff as i64 + r.seek).sum();
         if let Some(last) = recs.last_mut() {
             last.seek -= end;
         }
-        recs.extend(second.join().expect("generator thread panicked"));
-        if let Some(cb) = progress.as_mut() {
-            cb(total, total);
-        }
-        normalize(recs)
-    })
+        recs.extend(part);
+    }
+    if let Some(cb) = progress.as_mut() {
+        cb(total, total);
+    }
+    normalize(recs)
 }
 
 /// Raw access to the native stream encoder, without any validation: for hostile-patch tests,
@@ -633,7 +664,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn halves_join_into_one_patch() {
+    fn pieces_join_into_one_patch() {
         // Blocks of the old image moved around, with a few changed bytes and new ones.
         let old: Vec<u8> = (0..40_000u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -647,7 +678,7 @@ mod tests {
         let ix = suffix_array(&old);
         let mut last = (0, 0);
         let mut cb = |d: u64, t: u64| last = (d, t);
-        let recs = split_records(&ix, &old, &new, Some(&mut cb));
+        let recs = split_records(&ix, &old, &new, 5, Some(&mut cb));
         assert_eq!(last, (new.len() as u64, new.len() as u64));
         assert!(recs.iter().all(|r| r.diff + r.extra > 0));
         let digests = (Sha256::digest(&old).into(), Sha256::digest(&new).into());
