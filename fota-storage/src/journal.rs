@@ -33,7 +33,7 @@ use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
 use crate::layout::{Layout, Nor, Region};
-use crate::{CRC32, CRC32C, ERASED, MAX_WRITE_SIZE, crc32_update, crc32_with};
+use crate::{CRC32, CRC32C, ERASED, MAX_WRITE_SIZE, crc32_with};
 
 /// Largest checkpoint blob a progress record holds.
 pub const CHECKPOINT_MAX: usize = 128;
@@ -271,7 +271,7 @@ impl Journal {
                 // A good record followed by its CRC leaves the residue.
                 if head & 0xFFFF != MAGIC
                     || !(FIXED..=PAYLOAD_MAX).contains(&len)
-                    || crc32_update(!0, r.get(..total).unwrap_or(&[1])) != CRC_RESIDUE
+                    || crc32_with(CRC32, !0, r.get(..total).unwrap_or(&[1])) != CRC_RESIDUE
                 {
                     break;
                 }
@@ -469,12 +469,11 @@ impl Journal {
             flash.erase_range(from, from + log.bank)?;
         }
         let head = MAGIC | (self.len as u32) << 16;
-        copy(&mut self.rec, &head.to_le_bytes());
         copy(
-            self.rec.get_mut(4..).unwrap_or_default(),
-            &log.seq.to_le_bytes(),
+            &mut self.rec,
+            &(u64::from(head) | u64::from(log.seq) << 32).to_le_bytes(),
         );
-        let crc = !crc32_update(!0, self.rec.get(..end).unwrap_or_default());
+        let crc = !crc32_with(CRC32, !0, self.rec.get(..end).unwrap_or_default());
         copy(
             self.rec.get_mut(end..).unwrap_or_default(),
             &crc.to_le_bytes(),
@@ -537,13 +536,13 @@ mod tests {
         assert_eq!(&r[..8], &[0xA5, 3, 36, 0, 0, 0, 0, 0]);
         assert_eq!(&r[12..20], &id.digest().0);
         assert_eq!(r[20], 2);
-        assert_eq!(!crc32_update(!0, &r[..44]), le32(r, 44));
+        assert_eq!(!crc32_with(CRC32, !0, &r[..44]), le32(r, 44));
         // The progress record: the whole state again, sequence 1, the checkpoint at the end.
         assert_eq!(&r[48..56], &[0xA5, 3, 38, 0, 1, 0, 0, 0]);
         assert_eq!(&r[60..68], &id.digest().0);
         assert_eq!(le32(r, 88), 0x0102_0304);
         assert_eq!(&r[92..94], b"cp");
-        assert_eq!(!crc32_update(!0, &r[48..94]), le32(r, 94));
+        assert_eq!(!crc32_with(CRC32, !0, &r[48..94]), le32(r, 94));
         assert_eq!(&r[98..112], &[0xFF; 14]);
         assert!(j.is_download_of(id));
         assert!(!j.is_download_of(PackageIdentity::Pull {

@@ -95,12 +95,8 @@ pub(crate) const CRC32: u32 = 0xEDB8_8320;
 /// CRC-32C (Castagnoli) polynomial, reflected: the second half of an identity's check value.
 pub(crate) const CRC32C: u32 = 0x82F6_3B78;
 
-/// Bitwise CRC-32 (IEEE, reflected): small code, and the journal is small.
-pub(crate) fn crc32_update(crc: u32, data: &[u8]) -> u32 {
-    crc32_with(CRC32, crc, data)
-}
-
-/// Bitwise reflected CRC-32 with polynomial `poly`.
+/// Bitwise reflected CRC-32 with polynomial `poly` (small code, and the journal is small):
+/// [`CRC32`] for records, both for an identity's check value.
 pub(crate) fn crc32_with(poly: u32, mut crc: u32, data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
@@ -118,7 +114,7 @@ mod tests {
 
     #[test]
     fn crc32_check_value() {
-        assert_eq!(!crc32_update(0xFFFF_FFFF, b"123456789"), 0xCBF4_3926);
+        assert_eq!(!crc32_with(CRC32, 0xFFFF_FFFF, b"123456789"), 0xCBF4_3926);
         assert_eq!(!crc32_with(CRC32C, 0xFFFF_FFFF, b"123456789"), 0xE306_9283);
     }
 }
