@@ -423,12 +423,23 @@ pub(crate) fn encode(
     };
     let mut out = Vec::with_capacity(HEADER_LEN + new.len() / 8);
     out.extend_from_slice(&header.to_bytes());
-    if new.is_empty() {
-        return out;
-    }
+    encode_stream(old, new, recs, &header, 0, &mut out);
+    out
+}
+
+/// Codes `recs`, which start at new-image offset `new_start` (a block start) and old offset 0,
+/// into `out`, ending blocks where the header says.
+fn encode_stream(
+    old: &[u8],
+    new: &[u8],
+    recs: &[Record],
+    header: &Header,
+    new_start: usize,
+    out: &mut Vec<u8>,
+) {
     let mut enc = Encoder::new();
     let mut model = Model::NEW;
-    let (mut new_pos, mut old_pos) = (0usize, 0i64);
+    let (mut new_pos, mut old_pos) = (new_start, 0i64);
     let mut pending: Vec<Record> = recs.iter().rev().copied().collect();
     while let Some(mut r) = pending.pop() {
         let left = u64::from(header.block_left(new_pos as u32));
@@ -485,7 +496,6 @@ pub(crate) fn encode(
             model = Model::NEW;
         }
     }
-    out
 }
 
 /// Builds a native patch from `old` to `new` with default options (64 KiB checkpoint blocks).
@@ -519,8 +529,7 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
         (ix, h.join().expect("hashing thread panicked"))
     });
     if new.len() >= BIG_IMAGE {
-        let recs = split_records(&ix, old, new, PIECES, opts.progress);
-        return encode(old, new, &recs, i, &digests);
+        return split_patch(&ix, old, new, PIECES, i, &digests, opts.progress);
     }
     let progress = opts.progress;
     std::thread::scope(|scope| {
@@ -537,26 +546,24 @@ pub fn diff_with(old: &[u8], new: &[u8], opts: DiffOptions<'_>) -> Vec<u8> {
     })
 }
 
-/// Pieces the new image is cut into for [`split_records`]: matching cost varies a lot along an
+/// Pieces the new image is cut into for [`split_patch`]: matching cost varies a lot along an
 /// image (one half of pydantic-core took twice as long as the other), so the cores take pieces
 /// in turn rather than one half each.
 const PIECES: usize = 8;
 
-/// [`BIG_TUNING`]'s records with the new image scanned in `pieces` pieces, several at once (the
-/// cores take the next piece in turn).
-fn split_records(
-    ix: &Index,
-    old: &[u8],
+/// Runs `f(start, piece)` on the pieces of `new` (`piece` bytes each) on several cores (each
+/// takes the next piece in turn), results in image order. This thread reports progress.
+fn in_pieces<T: Send>(
     new: &[u8],
-    pieces: usize,
+    piece: usize,
+    f: impl Fn(usize, &[u8]) -> T + Sync,
     mut progress: Option<&mut dyn FnMut(u64, u64)>,
-) -> Vec<Record> {
+) -> Vec<T> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     let total = new.len() as u64;
-    let piece = new.len().div_ceil(pieces.max(1)).max(1);
-    let chunks: Vec<&[u8]> = new.chunks(piece).collect();
-    let results: Vec<Mutex<Vec<Record>>> = chunks.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let chunks: Vec<&[u8]> = new.chunks(piece.max(1)).collect();
+    let results: Vec<Mutex<Option<T>>> = chunks.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
     let work = || -> bool {
@@ -564,8 +571,8 @@ fn split_records(
         let Some(chunk) = chunks.get(k) else {
             return false;
         };
-        let recs = records_tuned(ix, old, chunk, BIG_TUNING, None);
-        *results[k].lock().expect("no panicking holder") = recs;
+        let r = f(k * piece, chunk);
+        *results[k].lock().expect("no panicking holder") = Some(r);
         done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         true
     };
@@ -574,28 +581,87 @@ fn split_records(
         for _ in 1..workers.min(chunks.len()) {
             scope.spawn(|| while work() {});
         }
-        // This thread reports progress (the callback need not be Send).
+        // The callback need not be Send: only this thread calls it.
         while work() {
             if let Some(cb) = progress.as_mut() {
                 cb(done.load(Ordering::Relaxed), total);
             }
         }
     });
-    let mut recs = Vec::new();
-    for r in results {
-        let part = r.into_inner().expect("no panicking holder");
-        // Each piece was matched from old position 0: the previous piece's last seek returns
-        // there.
-        let end: i64 = recs.iter().map(|r: &Record| r.diff as i64 + r.seek).sum();
-        if let Some(last) = recs.last_mut() {
-            last.seek -= end;
-        }
-        recs.extend(part);
-    }
     if let Some(cb) = progress.as_mut() {
         cb(total, total);
     }
-    normalize(recs)
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .expect("no panicking holder")
+                .expect("every piece done")
+        })
+        .collect()
+}
+
+/// [`BIG_TUNING`]'s records for one piece of the new image, matched from old offset 0; unless
+/// the piece is the last one, its last seek returns there for the next piece.
+fn piece_records(ix: &Index, old: &[u8], piece: &[u8], last: bool) -> Vec<Record> {
+    let mut recs = records_tuned(ix, old, piece, BIG_TUNING, None);
+    if !last {
+        let end: i64 = recs.iter().map(|r| r.diff as i64 + r.seek).sum();
+        if let Some(r) = recs.last_mut() {
+            r.seek -= end;
+        }
+    }
+    recs
+}
+
+/// A native patch of a large image, its new image cut in `pieces` pieces that are matched and
+/// coded on several cores. Pieces end on checkpoint-block boundaries, where the coder restarts
+/// anyway, so each piece's stream is coded where it was matched; with a single block the pieces'
+/// records are joined and coded in one stream.
+fn split_patch(
+    ix: &Index,
+    old: &[u8],
+    new: &[u8],
+    pieces: usize,
+    interval_log2: u8,
+    digests: &([u8; 32], [u8; 32]),
+    progress: Option<&mut dyn FnMut(u64, u64)>,
+) -> Vec<u8> {
+    let mut piece = new.len().div_ceil(pieces.max(1)).max(1);
+    if interval_log2 == 0 {
+        let parts = in_pieces(
+            new,
+            piece,
+            |start, p| piece_records(ix, old, p, start + p.len() == new.len()),
+            progress,
+        );
+        return encode(old, new, &normalize(parts.concat()), 0, digests);
+    }
+    let block = 1usize << interval_log2;
+    piece = piece.div_ceil(block) * block;
+    let header = Header {
+        old_size: old.len() as u32,
+        new_size: new.len() as u32,
+        interval_log2,
+        old_sha256: digests.0,
+        new_sha256: digests.1,
+    };
+    let streams = in_pieces(
+        new,
+        piece,
+        |start, p| {
+            let recs = piece_records(ix, old, p, start + p.len() == new.len());
+            let mut out = Vec::with_capacity(p.len() / 8);
+            encode_stream(old, new, &normalize(recs), &header, start, &mut out);
+            out
+        },
+        progress,
+    );
+    let mut out = header.to_bytes().to_vec();
+    for s in streams {
+        out.extend_from_slice(&s);
+    }
+    out
 }
 
 /// Raw access to the native stream encoder, without any validation: for hostile-patch tests,
@@ -676,15 +742,19 @@ mod tests {
         }
         new[9_000] ^= 0x55;
         let ix = suffix_array(&old);
-        let mut last = (0, 0);
-        let mut cb = |d: u64, t: u64| last = (d, t);
-        let recs = split_records(&ix, &old, &new, 5, Some(&mut cb));
-        assert_eq!(last, (new.len() as u64, new.len() as u64));
-        assert!(recs.iter().all(|r| r.diff + r.extra > 0));
         let digests = (Sha256::digest(&old).into(), Sha256::digest(&new).into());
-        for interval in [0, 12] {
-            let patch = encode(&old, &new, &recs, interval, &digests);
-            assert_eq!(crate::apply(&old, &patch).unwrap(), new);
+        // One block (records joined, one stream) and 4 KiB blocks (a stream per piece), in
+        // five pieces and in one.
+        for (interval, pieces) in [(0, 5), (12, 5), (12, 1), (0, 1)] {
+            let mut last = (0, 0);
+            let mut cb = |d: u64, t: u64| last = (d, t);
+            let patch = split_patch(&ix, &old, &new, pieces, interval, &digests, Some(&mut cb));
+            assert_eq!(last, (new.len() as u64, new.len() as u64));
+            assert_eq!(
+                crate::apply(&old, &patch).unwrap(),
+                new,
+                "{interval} {pieces}"
+            );
         }
     }
 
