@@ -255,19 +255,11 @@ fn records_tuned(
         let mut oldscore = 0isize;
         scan += len;
         let mut scsc = scan;
+        // Where the last search of this scan was made (scan position, suffix-array index).
+        let mut searched = None;
         while scan < newsize {
-            let (mut p, l, at) = search(ix, old, &new[scan as usize..]);
-            if l > 0 {
-                p = nearest(
-                    &ix.sa,
-                    old,
-                    &new[scan as usize..],
-                    at,
-                    l,
-                    p,
-                    scan + lastoffset,
-                );
-            }
+            let (p, l, at) = search(ix, old, &new[scan as usize..]);
+            searched = Some((scan, at));
             pos = p as isize;
             len = l as isize;
             while scsc < scan + len {
@@ -289,6 +281,20 @@ fn records_tuned(
                 oldscore -= 1;
             }
             scan += 1;
+        }
+        // Only the match the scan stopped at is used: choose its copy now, not at every search.
+        if let Some((at_scan, at)) = searched
+            && len > 0
+        {
+            pos = nearest(
+                &ix.sa,
+                old,
+                &new[at_scan as usize..],
+                at,
+                len as usize,
+                pos as usize,
+                at_scan + lastoffset,
+            ) as isize;
         }
         if len != oldscore || scan == newsize {
             // Extend the previous match forwards and this one backwards, splitting any overlap.
