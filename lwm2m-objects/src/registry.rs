@@ -144,12 +144,7 @@ pub const DEVICE: ObjectDef = ObjectDef::new(
         rows::R3_22,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(6, 0, 7),
-    RangeDef::new(9, 0, 100),
-    RangeDef::new(11, 0, 8),
-    RangeDef::new(20, 0, 6),
-])
+.with_ranges(ranges::DEVICE_RANGES)
 .mandatory();
 
 /// Connectivity Monitoring (object 4), version 1.0 (`urn:oma:lwm2m:oma:4`, LwM2M 1.0).
@@ -224,15 +219,7 @@ pub const FIRMWARE_UPDATE_V1_0: ObjectDef = ObjectDef::new(
         rows::R5_9,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(1, 0, 255),
-    RangeDef::new(3, 0, 3),
-    RangeDef::new(5, 0, 9),
-    RangeDef::new(6, 0, 255),
-    RangeDef::new(7, 0, 255),
-    RangeDef::new(8, 0, 5),
-    RangeDef::new(9, 0, 2),
-]);
+.with_ranges(ranges::FIRMWARE_UPDATE_V1_0_RANGES);
 
 /// [`FIRMWARE_UPDATE_V1_0`] plus the operator resources 26500 Transferred Bytes (R, Integer) and 26501 Switch to Download State (E).
 pub const FIRMWARE_UPDATE_V1_0_OPERATOR: ObjectDef = ObjectDef::new(
@@ -253,15 +240,7 @@ pub const FIRMWARE_UPDATE_V1_0_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_26501,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(1, 0, 255),
-    RangeDef::new(3, 0, 3),
-    RangeDef::new(5, 0, 9),
-    RangeDef::new(6, 0, 255),
-    RangeDef::new(7, 0, 255),
-    RangeDef::new(8, 0, 5),
-    RangeDef::new(9, 0, 2),
-]);
+.with_ranges(ranges::FIRMWARE_UPDATE_V1_0_RANGES);
 
 /// Firmware Update (object 5), version 1.1 (`urn:oma:lwm2m:oma:5:1.1`, LwM2M 1.1): adds Cancel, Severity, Last State Change Time, Maximum Defer Period.
 pub const FIRMWARE_UPDATE_V1_1: ObjectDef = ObjectDef::new(
@@ -284,16 +263,7 @@ pub const FIRMWARE_UPDATE_V1_1: ObjectDef = ObjectDef::new(
         rows::R5_13,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(1, 0, 255),
-    RangeDef::new(3, 0, 3),
-    RangeDef::new(5, 0, 11),
-    RangeDef::new(6, 0, 255),
-    RangeDef::new(7, 0, 255),
-    RangeDef::new(8, 0, 5),
-    RangeDef::new(9, 0, 2),
-    RangeDef::new(11, 0, 2),
-])
+.with_ranges(ranges::FIRMWARE_UPDATE_V1_1_RANGES)
 .with_version(1, 1)
 .with_lwm2m_version(1, 1);
 
@@ -320,16 +290,7 @@ pub const FIRMWARE_UPDATE_V1_1_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_26501,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(1, 0, 255),
-    RangeDef::new(3, 0, 3),
-    RangeDef::new(5, 0, 11),
-    RangeDef::new(6, 0, 255),
-    RangeDef::new(7, 0, 255),
-    RangeDef::new(8, 0, 5),
-    RangeDef::new(9, 0, 2),
-    RangeDef::new(11, 0, 2),
-])
+.with_ranges(ranges::FIRMWARE_UPDATE_V1_1_RANGES)
 .with_version(1, 1)
 .with_lwm2m_version(1, 1);
 
@@ -355,16 +316,7 @@ pub const FIRMWARE_UPDATE_V1_2: ObjectDef = ObjectDef::new(
         rows::R5_14,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(1, 0, 255),
-    RangeDef::new(3, 0, 3),
-    RangeDef::new(5, 0, 11),
-    RangeDef::new(6, 0, 255),
-    RangeDef::new(7, 0, 255),
-    RangeDef::new(8, 0, 5),
-    RangeDef::new(9, 0, 2),
-    RangeDef::new(11, 0, 2),
-])
+.with_ranges(ranges::FIRMWARE_UPDATE_V1_1_RANGES)
 .with_version(1, 2)
 .with_lwm2m_version(1, 1);
 
@@ -392,16 +344,7 @@ pub const FIRMWARE_UPDATE_V1_2_OPERATOR: ObjectDef = ObjectDef::new(
         rows::R5_26501,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(1, 0, 255),
-    RangeDef::new(3, 0, 3),
-    RangeDef::new(5, 0, 11),
-    RangeDef::new(6, 0, 255),
-    RangeDef::new(7, 0, 255),
-    RangeDef::new(8, 0, 5),
-    RangeDef::new(9, 0, 2),
-    RangeDef::new(11, 0, 2),
-])
+.with_ranges(ranges::FIRMWARE_UPDATE_V1_1_RANGES)
 .with_version(1, 2)
 .with_lwm2m_version(1, 1);
 
@@ -734,12 +677,7 @@ pub const DEVICE_V1_1: ObjectDef = ObjectDef::new(
         rows::R3_22,
     ],
 )
-.with_ranges(&[
-    RangeDef::new(6, 0, 7),
-    RangeDef::new(9, 0, 100),
-    RangeDef::new(11, 0, 8),
-    RangeDef::new(20, 0, 6),
-])
+.with_ranges(ranges::DEVICE_RANGES)
 .with_version(1, 1)
 .with_lwm2m_version(1, 1)
 .mandatory();
@@ -1180,4 +1118,37 @@ mod rows {
         ResourceType::Integer,
     )
     .mandatory();
+}
+
+/// Range tables that several object versions share, written once.
+mod ranges {
+    use crate::RangeDef;
+
+    pub(super) const DEVICE_RANGES: &[RangeDef] = &[
+        RangeDef::new(6, 0, 7),
+        RangeDef::new(9, 0, 100),
+        RangeDef::new(11, 0, 8),
+        RangeDef::new(20, 0, 6),
+    ];
+
+    pub(super) const FIRMWARE_UPDATE_V1_0_RANGES: &[RangeDef] = &[
+        RangeDef::new(1, 0, 255),
+        RangeDef::new(3, 0, 3),
+        RangeDef::new(5, 0, 9),
+        RangeDef::new(6, 0, 255),
+        RangeDef::new(7, 0, 255),
+        RangeDef::new(8, 0, 5),
+        RangeDef::new(9, 0, 2),
+    ];
+
+    pub(super) const FIRMWARE_UPDATE_V1_1_RANGES: &[RangeDef] = &[
+        RangeDef::new(1, 0, 255),
+        RangeDef::new(3, 0, 3),
+        RangeDef::new(5, 0, 11),
+        RangeDef::new(6, 0, 255),
+        RangeDef::new(7, 0, 255),
+        RangeDef::new(8, 0, 5),
+        RangeDef::new(9, 0, 2),
+        RangeDef::new(11, 0, 2),
+    ];
 }
