@@ -274,8 +274,20 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 discover(&mut w, table, obj, &def, depth, iid, r)?;
                 (ResponseCode::Content, Some(CONTENT_FORMAT_LINK))
             }
-            Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite => {
-                write(obj, &def, req, depth, iid, r, ri)?;
+            // Create is a Write of a new instance: one walker for both.
+            Operation::WriteReplace
+            | Operation::WriteUpdate
+            | Operation::BootstrapWrite
+            | Operation::Create => {
+                let instance = write(obj, &def, req, depth, iid, r, ri)?;
+                if op == Operation::Create {
+                    return Ok(Response {
+                        code: ResponseCode::Created,
+                        content_format: None,
+                        len: 0,
+                        created: Some(instance),
+                    });
+                }
                 (ResponseCode::Changed, None)
             }
             Operation::Execute => {
@@ -284,15 +296,6 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 }
                 obj.execute(iid, rid, req.payload)?;
                 (ResponseCode::Changed, None)
-            }
-            Operation::Create => {
-                let created = create(obj, &def, req, depth)?;
-                return Ok(Response {
-                    code: ResponseCode::Created,
-                    content_format: None,
-                    len: 0,
-                    created: Some(created),
-                });
             }
             #[cfg(feature = "attributes")]
             Operation::WriteAttributes => {
@@ -1016,14 +1019,19 @@ fn write(
     instance: u16,
     r: &ResourceDef,
     ri: Option<u16>,
-) -> Outcome<()> {
+) -> Outcome<u16> {
     // Bootstrap-Write is not in every device's profile (the `bootstrap` feature, on by
     // default): without it, it answers 4.05 and its code is left out.
     let bootstrap = req.operation == Operation::BootstrapWrite;
     if bootstrap && !cfg!(feature = "bootstrap") {
         return Err(ResponseCode::MethodNotAllowed);
     }
-    let content_format = req.content_format.unwrap_or(CONTENT_FORMAT_TEXT);
+    let create = req.operation == Operation::Create;
+    let content_format = req.content_format.unwrap_or(if create {
+        CONTENT_FORMAT_TLV
+    } else {
+        CONTENT_FORMAT_TEXT
+    });
     let format = match content_format {
         CONTENT_FORMAT_TEXT => Format::Text,
         CONTENT_FORMAT_OPAQUE => Format::Opaque,
@@ -1055,15 +1063,41 @@ fn write(
                     rest = after;
                 }
             }
-            Ok(())
+            Ok(instance)
         }
-        2 => {
+        1 | 2 if create || depth == 2 => {
             if format != Format::Tlv {
                 return Err(ResponseCode::UnsupportedContentFormat);
+            }
+            let mut instance = instance;
+            if create {
+                // The new id: from the path, from an object instance record, or the lowest
+                // free one.
+                if depth == 1 {
+                    let named = if payload.is_empty() {
+                        None
+                    } else {
+                        let (tlv, _) = record(payload)?;
+                        (kind_bits(&tlv) == OBJECT_INSTANCE).then(|| tlv.id())
+                    };
+                    instance = match named {
+                        Some(i) => i,
+                        None => {
+                            lowest_free_instance(obj).ok_or(ResponseCode::InternalServerError)?
+                        }
+                    };
+                }
+                if instance > MAX_ID || has_instance(obj, instance) {
+                    return Err(ResponseCode::BadRequest);
+                }
+                if !def.is_multiple() && obj.next_instance(None).is_some() {
+                    return Err(ResponseCode::BadRequest);
+                }
             }
             let prepare = match req.operation {
                 Operation::WriteReplace => Prepare::Replace,
                 Operation::BootstrapWrite => Prepare::Bootstrap,
+                Operation::Create => Prepare::Create,
                 _ => Prepare::Update,
             };
             write_records(
@@ -1072,9 +1106,10 @@ fn write(
                 instance,
                 instance_records(payload, instance)?,
                 prepare,
-            )
+            )?;
+            Ok(instance)
         }
-        3 | 4 => {
+        3 | 4 if !create => {
             let allowed = if bootstrap {
                 r.kind() != ResourceType::None
             } else {
@@ -1120,46 +1155,10 @@ fn write(
                     None => t.value(r, ri, payload, format)?,
                 }
             }
-            Ok(())
+            Ok(instance)
         }
         _ => Err(ResponseCode::MethodNotAllowed),
     }
-}
-
-/// Create: returns the new instance's id.
-fn create(
-    obj: &mut dyn ObjectHandler,
-    def: &ObjectDef,
-    req: &Request<'_>,
-    depth: usize,
-) -> Outcome<u16> {
-    if depth > 2 {
-        return Err(ResponseCode::MethodNotAllowed);
-    }
-    if !is_tlv(req.content_format.unwrap_or(CONTENT_FORMAT_TLV)) {
-        return Err(ResponseCode::UnsupportedContentFormat);
-    }
-    let payload = req.payload;
-    // The new id: from the path, from an object instance record, or the lowest free one.
-    let named = if payload.is_empty() {
-        None
-    } else {
-        let (tlv, _) = record(payload)?;
-        (kind_bits(&tlv) == OBJECT_INSTANCE).then(|| tlv.id())
-    };
-    let instance = match req.path.instance().or(named) {
-        Some(i) => i,
-        None => lowest_free_instance(obj).ok_or(ResponseCode::InternalServerError)?,
-    };
-    if instance > MAX_ID || has_instance(obj, instance) {
-        return Err(ResponseCode::BadRequest);
-    }
-    if !def.is_multiple() && obj.next_instance(None).is_some() {
-        return Err(ResponseCode::BadRequest);
-    }
-    let records = instance_records(payload, instance)?;
-    write_records(obj, def, instance, records, Prepare::Create)?;
-    Ok(instance)
 }
 
 fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
