@@ -219,20 +219,18 @@ impl Coder for Encoder {
     }
 }
 
-/// Codes `nbits` bits of `value` MSB first through a binary tree of `probs`.
+/// Codes `nbits` bits of `value` MSB first through a binary tree of `probs` (at least
+/// `1 << nbits` entries). One copy for every tree: a slice, not an array per size.
 #[inline(never)]
-fn tree<C: Coder, const N: usize>(
-    c: &mut C,
-    probs: &mut [u16; N],
-    nbits: u32,
-    value: u32,
-    shift: u32,
-) -> u32 {
+fn tree<C: Coder>(c: &mut C, probs: &mut [u16], nbits: u32, value: u32, shift: u32) -> u32 {
     let mut m = 1usize;
     let mut i = nbits;
     while i > 0 {
         i -= 1;
-        let b = c.bit(&mut probs[m % N], (value >> i) & 1, shift);
+        let mut b = 0;
+        if let Some(p) = probs.get_mut(m) {
+            b = c.bit(p, (value >> i) & 1, shift);
+        }
         m = (m << 1) | b as usize;
     }
     (m as u32).wrapping_sub(1 << nbits)
