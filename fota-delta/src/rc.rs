@@ -219,21 +219,20 @@ impl Coder for Encoder {
     }
 }
 
-/// Codes `nbits` bits of `value` MSB first through a binary tree of `probs` (at least
-/// `1 << nbits` entries). One copy for every tree: a slice, not an array per size.
+/// Codes the bits of `value` MSB first through a binary tree of `probs`, whose length (a power
+/// of two) is the number of leaves: `1 << nbits` with `nbits` bits coded. One copy for every
+/// tree (a slice, not an array per size); the walk ends when it leaves the slice.
 #[inline(never)]
-fn tree<C: Coder>(c: &mut C, probs: &mut [u16], nbits: u32, value: u32, shift: u32) -> u32 {
+fn tree<C: Coder>(c: &mut C, probs: &mut [u16], value: u32, shift: u32) -> u32 {
+    let leaves = probs.len();
+    let mut i = leaves.trailing_zeros();
     let mut m = 1usize;
-    let mut i = nbits;
-    while i > 0 {
-        i -= 1;
-        let mut b = 0;
-        if let Some(p) = probs.get_mut(m) {
-            b = c.bit(p, (value >> i) & 1, shift);
-        }
+    while let Some(p) = probs.get_mut(m) {
+        i = i.wrapping_sub(1);
+        let b = c.bit(p, value.wrapping_shr(i) & 1, shift);
         m = (m << 1) | b as usize;
     }
-    (m as u32).wrapping_sub(1 << nbits)
+    m.wrapping_sub(leaves) as u32
 }
 
 /// Adaptive model of one unsigned integer field: its bit length, then the two bits below the
@@ -252,7 +251,7 @@ impl IntModel {
 
     #[cfg(feature = "std")]
     fn code<C: Coder>(&mut self, c: &mut C, v: u64) -> u64 {
-        let n = tree(c, &mut self.len, 6, 64 - v.leading_zeros(), INT_SHIFT) % 64;
+        let n = tree(c, &mut self.len, 64 - v.leading_zeros(), INT_SHIFT) % 64;
         if n <= 1 {
             return u64::from(n);
         }
@@ -279,7 +278,7 @@ impl IntModel {
     /// than 32 bits (no valid record has; the rest of its bits are not read).
     #[inline(never)]
     fn decode(&mut self, c: &mut Decoder<'_>) -> Option<u32> {
-        let n = tree(c, &mut self.len, 6, 0, INT_SHIFT);
+        let n = tree(c, &mut self.len, 0, INT_SHIFT);
         if n > 32 {
             return None;
         }
@@ -446,7 +445,7 @@ impl Model {
         } else {
             let t = &mut self.delta[(pos | usize::from(self.prev_delta != 0) << 2) % 8];
             // Non-zero: code d - 1 so that all 256 tree leaves are usable.
-            (tree(c, t, 8, u32::from(d.wrapping_sub(1)), DELTA_SHIFT) as u8).wrapping_add(1)
+            (tree(c, t, u32::from(d.wrapping_sub(1)), DELTA_SHIFT) as u8).wrapping_add(1)
         };
         self.prev2_delta = self.prev_delta;
         self.prev_delta = v;
@@ -464,7 +463,7 @@ impl Model {
     #[inline]
     pub(crate) fn literal<C: Coder>(&mut self, c: &mut C, b: u8) -> u8 {
         let t = &mut self.lit[usize::from(self.prev_byte >> 5)];
-        let v = tree(c, t, 8, u32::from(b), LIT_SHIFT) as u8;
+        let v = tree(c, t, u32::from(b), LIT_SHIFT) as u8;
         self.prev_byte = v;
         v
     }
