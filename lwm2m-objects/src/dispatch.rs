@@ -549,9 +549,11 @@ fn value_bytes<'v>(value: &Value<'v>, tlv: bool, scratch: &'v mut [u8; 24]) -> O
         Value::Float(_) => return Err(ResponseCode::NotAcceptable),
     };
     if tlv {
-        let (_, tail) = scratch.split_at_mut(16);
-        tail.copy_from_slice(&number.to_be_bytes());
-        return Ok(tail.get(8usize.saturating_sub(len)..).unwrap_or(&[]));
+        // A zipped copy: copy_from_slice brings a length-mismatch panic path.
+        for (d, b) in scratch.iter_mut().zip(number.to_be_bytes()) {
+            *d = b;
+        }
+        return Ok(scratch.get(8usize.saturating_sub(len)..8).unwrap_or(&[]));
     }
     // Decimal text, right-aligned; an object link is `object:instance`.
     let at = if let Value::ObjLnk(o, i) = *value {

@@ -41,10 +41,16 @@ impl<'a> Writer<'a> {
 
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let end = self.len.checked_add(bytes.len()).ok_or(Full)?;
-        self.buf
+        // Zipped copy: copy_from_slice brings a length-mismatch panic path.
+        for (d, &b) in self
+            .buf
             .get_mut(self.len..end)
             .ok_or(Full)?
-            .copy_from_slice(bytes);
+            .iter_mut()
+            .zip(bytes)
+        {
+            *d = b;
+        }
         self.len = end;
         Ok(())
     }
