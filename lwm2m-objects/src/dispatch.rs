@@ -997,20 +997,20 @@ fn ensure_instance(obj: &mut dyn ObjectHandler, bootstrap: bool, instance: u16) 
     Ok(())
 }
 
-/// The resource records of a Write or Create payload for `instance`: either bare resource
-/// records or one object instance record with that id.
-fn instance_records(payload: &[u8], instance: u16) -> Outcome<&[u8]> {
+/// The resource records of a Write or Create payload: either bare resource records, or one
+/// object instance record (its id returned too).
+fn instance_records(payload: &[u8]) -> Outcome<(Option<u16>, &[u8])> {
     if payload.is_empty() {
-        return Ok(payload);
+        return Ok((None, payload));
     }
     let (tlv, after) = record(payload)?;
     if kind_bits(&tlv) != OBJECT_INSTANCE {
-        return Ok(payload);
+        return Ok((None, payload));
     }
-    if tlv.id() != instance || !after.is_empty() {
+    if !after.is_empty() {
         return Err(ResponseCode::BadRequest);
     }
-    Ok(tlv.value())
+    Ok((Some(tlv.id()), tlv.value()))
 }
 
 fn write(
@@ -1071,17 +1071,12 @@ fn write(
             if format != Format::Tlv {
                 return Err(ResponseCode::UnsupportedContentFormat);
             }
+            let (named, records) = instance_records(payload)?;
             let mut instance = instance;
             if create {
                 // The new id: from the path, from an object instance record, or the lowest
                 // free one.
                 if depth == 1 {
-                    let named = if payload.is_empty() {
-                        None
-                    } else {
-                        let (tlv, _) = record(payload)?;
-                        (kind_bits(&tlv) == OBJECT_INSTANCE).then(|| tlv.id())
-                    };
                     instance = match named {
                         Some(i) => i,
                         None => {
@@ -1102,13 +1097,10 @@ fn write(
                 Operation::Create => Prepare::Create,
                 _ => Prepare::Update,
             };
-            write_records(
-                obj,
-                def,
-                instance,
-                instance_records(payload, instance)?,
-                prepare,
-            )?;
+            if named.is_some_and(|id| id != instance) {
+                return Err(ResponseCode::BadRequest);
+            }
+            write_records(obj, def, instance, records, prepare)?;
             Ok(instance)
         }
         3 | 4 if !create => {
