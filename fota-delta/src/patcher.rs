@@ -209,34 +209,6 @@ impl OldCache {
     }
 }
 
-/// New-image bytes on their way to the sink, and their running digest.
-#[repr(C)]
-struct Output {
-    written: u32,
-    sha: Sha,
-}
-
-impl Output {
-    /// Hands one new-image byte to the sink and the digest. Unbuffered: the sink (a flash
-    /// writer) buffers to its write granule anyway, and the patcher's code stays smaller.
-    #[inline]
-    fn push<O: OldImage + ?Sized, N: NewImage + ?Sized>(
-        &mut self,
-        old: &mut O,
-        sink: &mut N,
-        b: u8,
-    ) -> Result<(), Error> {
-        if sink.write(core::slice::from_ref(&b)).is_err() {
-            return Err(Error::NewWrite {
-                offset: self.written,
-            });
-        }
-        self.sha.update(old, &[b]);
-        self.written = self.written.wrapping_add(1);
-        Ok(())
-    }
-}
-
 /// Applies a native patch while it arrives, in fixed RAM ([`PATCHER_RAM`] bytes).
 ///
 /// Feed the patch in chunks of any size with [`Patcher::feed`]; the patcher reads the old image
@@ -267,7 +239,8 @@ pub struct Patcher {
     snapshot: [u32; N_WORDS],
     header: Header,
     old: OldCache,
-    out: Output,
+    /// The running digest of the new image (of the old one while it is checked).
+    sha: Sha,
     inbuf: [u8; IN_BUF],
     model: Model,
 }
@@ -324,10 +297,7 @@ impl Patcher {
                 at: 0,
                 len: 0,
             },
-            out: Output {
-                sha: Sha::zeroed(),
-                written: 0,
-            },
+            sha: Sha::zeroed(),
             snapshot: [0; N_WORDS],
             new_checkpoint: false,
         }
@@ -355,11 +325,11 @@ impl Patcher {
         for (i, w) in self.snapshot.iter_mut().enumerate() {
             *w = get_u32(b, CP_WORDS + 4 * i);
         }
-        for (i, d) in self.header.new_sha256.iter_mut().enumerate() {
-            *d = b[(CP_NEW_SHA + i) % CHECKPOINT_LEN];
+        for (d, s) in self.header.new_sha256.iter_mut().zip(&b[CP_NEW_SHA..]) {
+            *d = *s;
         }
-        for (i, w) in self.out.sha.state.iter_mut().enumerate() {
-            *w = self.snapshot[(W_SHA + i) % N_WORDS];
+        for (w, s) in self.sha.state.iter_mut().zip(&self.snapshot[W_SHA..]) {
+            *w = *s;
         }
         let s = &self.snapshot;
         self.header.old_size = s[W_OLD_SIZE];
@@ -368,8 +338,7 @@ impl Patcher {
         self.new_offset = s[W_NEW];
         self.old_pos = s[W_OLD_POS];
         // Checkpoints fall on 64-byte boundaries: no partial SHA block is pending.
-        self.out.sha.len = s[W_NEW];
-        self.out.written = s[W_NEW];
+        self.sha.len = s[W_NEW];
         Ok(())
     }
 
@@ -385,7 +354,7 @@ impl Patcher {
 
     /// New-image bytes handed to the sink so far.
     pub fn new_written(&self) -> u32 {
-        self.out.written
+        self.new_offset
     }
 
     /// The latest checkpoint passed (or resumed from), if any.
@@ -427,7 +396,7 @@ impl Patcher {
     {
         let passed = self.push(chunk, old, new)?;
         Ok(Progress {
-            new_written: self.out.written,
+            new_written: self.new_offset,
             new_size: self.header().map(|h| h.new_size),
             checkpoint: if passed { self.checkpoint() } else { None },
         })
@@ -487,7 +456,7 @@ impl Patcher {
                 Err(Error::Truncated {
                     patch_offset: self.patch_offset,
                 })
-            } else if !self.out.sha.matches(old, &self.header.new_sha256) {
+            } else if !self.sha.matches(old, &self.header.new_sha256) {
                 Err(Error::NewDigestMismatch)
             } else {
                 self.phase = Phase::Verified;
@@ -503,7 +472,7 @@ impl Patcher {
     /// Hashes the old image (through the output's digest, restarted afterwards for the new
     /// image: one SHA state in RAM and no temporary).
     fn verify_old<O: OldImage + ?Sized>(&mut self, src: &mut O) -> Result<(), Error> {
-        let sha = &mut self.out.sha;
+        let sha = &mut self.sha;
         sha.start();
         let mut at: u32 = 0;
         while at < self.header.old_size {
@@ -673,7 +642,14 @@ impl Patcher {
                             } else {
                                 self.extra_left -= 1;
                             }
-                            self.out.push(old, new, b)?;
+                            // Unbuffered: the sink (a flash writer) buffers to its write
+                            // granule anyway, and the patcher's code stays smaller.
+                            if new.write(core::slice::from_ref(&b)).is_err() {
+                                return Err(Error::NewWrite {
+                                    offset: self.new_offset,
+                                });
+                            }
+                            self.sha.update(old, &[b]);
                             self.new_offset += 1;
                         }
                         // The record ends: move in the old image (modulo 2^32), maybe end
@@ -722,7 +698,7 @@ impl Patcher {
                 s[W_OLD_POS] = self.old_pos;
                 s[W_OLD_SIZE] = self.header.old_size;
                 s[W_NEW_SIZE] = self.header.new_size;
-                for (d, w) in s.iter_mut().skip(W_SHA).zip(&self.out.sha.state) {
+                for (d, w) in s.iter_mut().skip(W_SHA).zip(&self.sha.state) {
                     *d = *w;
                 }
             }
