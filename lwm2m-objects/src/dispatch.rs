@@ -1114,14 +1114,13 @@ fn write(
             }
             let whole_multiple = ri.is_none() && r.is_multiple();
             let tlv = if format == Format::Tlv {
-                // Exactly one record, of the target's kind and id.
+                // Exactly one record with the target's id; a resource instance record only
+                // for a resource instance (`Target::record` checks the rest of its kind).
                 let (tlv, after) = record(payload)?;
-                let expected = match ri {
-                    Some(ri) => (RESOURCE_INSTANCE, ri),
-                    None if whole_multiple => (MULTIPLE_RESOURCE, r.id()),
-                    None => (RESOURCE, r.id()),
-                };
-                if !after.is_empty() || (kind_bits(&tlv), tlv.id()) != expected {
+                if !after.is_empty()
+                    || tlv.id() != ri.unwrap_or(r.id())
+                    || (kind_bits(&tlv) == RESOURCE_INSTANCE) != ri.is_some()
+                {
                     return Err(ResponseCode::BadRequest);
                 }
                 Some(tlv)
