@@ -109,11 +109,13 @@ impl Header {
     /// Bytes left in the current block from `new_offset`.
     pub(crate) fn block_left(&self, new_offset: u32) -> u32 {
         let to_end = self.new_size.saturating_sub(new_offset);
-        if self.interval_log2 == 0 || self.interval_log2 >= 32 {
+        // In u32: 64-bit shifts and divisions are libcalls on Cortex-M. The interval is 0 or
+        // 12..=31 (header and checkpoint checks); 0 (no checkpoints) makes `size` 1 << 0 and
+        // is taken apart below.
+        let size = 1u32.wrapping_shl(u32::from(self.interval_log2));
+        if size == 1 {
             return to_end;
         }
-        // In u32: 64-bit shifts and divisions are libcalls on Cortex-M.
-        let size = 1u32 << self.interval_log2;
         to_end.min(size - (new_offset & (size - 1)))
     }
 }

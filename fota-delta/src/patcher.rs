@@ -199,7 +199,8 @@ impl OldCache {
     fn get<O: OldImage + ?Sized>(&mut self, src: &mut O, pos: u32, size: u32) -> Option<u8> {
         let mut rel = pos.wrapping_sub(self.at) as usize;
         if rel >= self.len {
-            let len = (size.saturating_sub(pos) as usize).min(OLD_BUF);
+            // `pos < size`: the record check put the diff inside the old image.
+            let len = (size.wrapping_sub(pos) as usize).min(OLD_BUF);
             src.read_at(pos, self.buf.get_mut(..len)?).ok()?;
             self.at = pos;
             self.len = len;
