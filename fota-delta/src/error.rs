@@ -14,13 +14,13 @@ pub enum Error {
     #[error("unsupported patch format version {version}")]
     UnsupportedVersion {
         /// Version byte found in the header.
-        version: u8,
+        version: u32,
     },
     /// The patch uses a compression id this crate does not know.
     #[error("unsupported compression id {id}")]
     UnsupportedCompression {
         /// Compression id found in the header.
-        id: u8,
+        id: u32,
     },
     /// A header field is out of range (reserved bytes not zero, bad checkpoint interval).
     #[error("invalid patch header field at byte {offset}")]

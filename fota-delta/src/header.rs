@@ -56,10 +56,12 @@ impl Header {
             return Err(Error::BadMagic);
         }
         if b[6] != VERSION {
-            return Err(Error::UnsupportedVersion { version: b[6] });
+            return Err(Error::UnsupportedVersion {
+                version: b[6].into(),
+            });
         }
         if b[7] != COMPRESSION_RANGE_CODER {
-            return Err(Error::UnsupportedCompression { id: b[7] });
+            return Err(Error::UnsupportedCompression { id: b[7].into() });
         }
         let interval_log2 = b[16];
         if interval_log2 != 0 && !(MIN_INTERVAL_LOG2..=MAX_INTERVAL_LOG2).contains(&interval_log2) {

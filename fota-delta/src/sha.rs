@@ -44,6 +44,8 @@ impl Sha {
     }
 
     /// (Re)starts the digest, in place.
+    // Out of line: called twice (old image, then new image) on the device path.
+    #[inline(never)]
     pub(crate) fn start(&mut self) {
         self.state = H0;
         self.fill = 0;
