@@ -13,7 +13,8 @@ pub enum Error {
     /// The patch's format version is not one this crate reads.
     #[error("unsupported patch format version {version}")]
     UnsupportedVersion {
-        /// Version byte found in the header.
+        /// Version byte found in the header (a `u32` like every other payload: one error
+        /// layout keeps error construction small on the device).
         version: u32,
     },
     /// The patch uses a compression id this crate does not know.

@@ -95,8 +95,8 @@ impl Sha {
     pub(crate) fn matches<O: OldImage + ?Sized>(&mut self, c: &mut O, want: &[u8; 32]) -> bool {
         self.pad(c);
         let mut diff = 0;
-        for (w, b) in self.state.iter().zip(want.chunks_exact(4)) {
-            diff |= w ^ b.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x));
+        for (i, w) in self.state.iter().enumerate() {
+            diff |= w ^ crate::patcher::get_u32(want, 4 * i).swap_bytes();
         }
         diff == 0
     }
