@@ -825,8 +825,6 @@ fn utf8(bytes: &[u8]) -> Outcome<&[u8]> {
 }
 
 /// Checks a value against the resource's range (of the value, or of the length in bytes).
-// Out of line: 52 bytes smaller on a Cortex-M than inlined into `Target::value`.
-#[inline(never)]
 fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
     let Some((min, max)) = def.bounds(r.id()) else {
         return Ok(());
