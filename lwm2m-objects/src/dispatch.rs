@@ -392,6 +392,8 @@ fn next_resource_instance(
     )
 }
 
+// Out of line: 52 bytes smaller on a Cortex-M (four callers).
+#[inline(never)]
 fn has_instance(obj: &dyn ObjectHandler, instance: u16) -> bool {
     obj.next_instance(instance.checked_sub(1)) == Some(instance)
 }
