@@ -143,6 +143,7 @@ impl<'a> Writer<'a> {
     }
 
     /// `;name=value` with a decimal value; `name` includes the `;` and the `=`.
+    #[inline(always)]
     pub(crate) fn attr(&mut self, name: &[u8], value: u64) -> Result<(), Full> {
         self.put(name)?;
         self.put_u64(value)
