@@ -420,13 +420,7 @@ pub(crate) fn encode(
     interval_log2: u8,
     digests: &([u8; 32], [u8; 32]),
 ) -> Vec<u8> {
-    let header = Header {
-        old_size: old.len() as u32,
-        new_size: new.len() as u32,
-        interval_log2,
-        old_sha256: digests.0,
-        new_sha256: digests.1,
-    };
+    let header = header_for(old, new, interval_log2, digests);
     let mut out = Vec::with_capacity(HEADER_LEN + new.len() / 8);
     out.extend_from_slice(&header.to_bytes());
     encode_stream(old, new, recs, &header, 0, &mut out);
@@ -645,13 +639,7 @@ fn split_patch(
     }
     let block = 1usize << interval_log2;
     piece = piece.div_ceil(block) * block;
-    let header = Header {
-        old_size: old.len() as u32,
-        new_size: new.len() as u32,
-        interval_log2,
-        old_sha256: digests.0,
-        new_sha256: digests.1,
-    };
+    let header = header_for(old, new, interval_log2, digests);
     let streams = in_pieces(
         new,
         piece,
@@ -728,6 +716,17 @@ pub mod raw {
         pub fn bytes(&self) -> Vec<u8> {
             self.out.clone()
         }
+    }
+}
+
+/// The header of a patch from `old` to `new` (sizes already checked to fit in 32 bits).
+fn header_for(old: &[u8], new: &[u8], interval_log2: u8, digests: &([u8; 32], [u8; 32])) -> Header {
+    Header {
+        old_size: old.len() as u32,
+        new_size: new.len() as u32,
+        interval_log2,
+        old_sha256: digests.0,
+        new_sha256: digests.1,
     }
 }
 
