@@ -1730,15 +1730,8 @@ mod tests {
         let mut c = client();
         let (body, n, code_) = get(&mut c, "5/0/3", Some(11542));
         assert_eq!((code_, &body[..n]), (Code::CONTENT, &[0xc1, 3, 0][..]));
-        let mut req = [0u8; 64];
-        let n = Builder::new(&mut req, MessageType::Confirmable, Code::POST, 20, &[3])
-            .path(OptionNumber::URI_PATH, "5/0/2")
-            .finish()
-            .unwrap();
-        let mut out = [0u8; 64];
-        let tx = c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
         assert_eq!(
-            Message::parse(&out[..tx.len]).unwrap().code(),
+            request(&mut c, 0, Code::POST, "5/0/2", b""),
             Code::METHOD_NOT_ALLOWED
         );
         let (_, _, code_) = get(&mut c, "7/0/1", None);
@@ -1763,13 +1756,8 @@ mod tests {
         let mut c = client();
         put_block(&mut c, 1, 0, false, &[9; 20]);
         assert_eq!(c.state(), State::Downloaded);
-        let mut req = [0u8; 64];
-        let n = Builder::new(&mut req, MessageType::Confirmable, Code::POST, 20, &[3])
-            .path(OptionNumber::URI_PATH, "5/0/2")
-            .finish()
-            .unwrap();
+        request(&mut c, 0, Code::POST, "5/0/2", b"");
         let mut out = [0u8; 64];
-        c.handle(0, Peer::Server, &req[..n], &mut out).unwrap();
         assert_eq!(c.poll_transmit(1, &mut out), None);
         let events: [Option<Event>; 8] = core::array::from_fn(|_| c.poll_event());
         assert!(events.contains(&Some(Event::Reboot)));
@@ -1803,15 +1791,8 @@ mod tests {
         assert_eq!(put_block(&mut c, 2, 1, false, &[2; 10]).0, Code::CHANGED);
         assert_eq!((c.state(), c.transferred()), (State::Downloaded, 74));
         // Execute is refused outside Downloaded by fota-fsm (4.05), accepted here.
-        let mut req = [0u8; 64];
-        let n = Builder::new(&mut req, MessageType::Confirmable, Code::POST, 30, &[4])
-            .path(OptionNumber::URI_PATH, "5/0/2")
-            .finish()
-            .unwrap();
-        let mut out = [0u8; 64];
-        let tx = c.handle(6_000, Peer::Server, &req[..n], &mut out).unwrap();
         assert_eq!(
-            Message::parse(&out[..tx.len]).unwrap().code(),
+            request(&mut c, 6_000, Code::POST, "5/0/2", b""),
             Code::CHANGED
         );
         assert_eq!(c.state(), State::Updating);
@@ -1888,6 +1869,7 @@ mod tests {
         assert_eq!(&c.platform().staged[..16], &[1; 16]);
     }
 
+    /// Sends one confirmable request (message id `now`) and returns the answer's code.
     fn request(c: &mut Client<Ram>, now: u64, code: Code, path: &str, body: &[u8]) -> Code {
         let mut req = [0u8; 64];
         let n = Builder::new(&mut req, MessageType::Confirmable, code, now as u16, &[5])
