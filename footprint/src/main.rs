@@ -11,6 +11,8 @@
 mod client;
 #[cfg(feature = "coap")]
 mod coap;
+#[cfg(feature = "coap-codec")]
+mod coap_engines;
 #[cfg(feature = "delta")]
 mod delta;
 #[cfg(feature = "ed25519")]
@@ -71,6 +73,8 @@ pub extern "C" fn _start() -> ! {
     tlv::probe();
     #[cfg(feature = "coap")]
     coap::probe();
+    #[cfg(feature = "coap-codec")]
+    coap_engines::probe();
     #[cfg(feature = "fsm")]
     fsm::probe();
     #[cfg(feature = "delta")]

@@ -1,0 +1,139 @@
+//! Probes for the `coap-codec` and `coap-engines` components: what coap-block's engines cost a
+//! device client that already has the message codec.
+//!
+//! `coap-codec` is the codec as the `lwm2m-fota` client core uses it (parse, option lookups,
+//! responses and requests with options and payload, empty ACKs). `coap-engines` is the same
+//! codec code plus the three device-side engines: the Block1 receiver (a push to /5/0/0), the
+//! Block2 client (a pull resumed at an offset with a known ETag) and `Reliability` in the
+//! RFC 7252 mode. The engines' cost is `coap-engines` minus `coap-codec`.
+
+use coap_block::{Block, Code, Message, MessageBuilder, MessageType, OptionNumber};
+#[cfg(feature = "coap-engines")]
+use coap_block::{
+    Block1Receiver, Block2Client, BlockSink, Error, Incoming, Reliability, TimeoutAction, Token,
+    TransmissionParams,
+};
+
+/// Stands in for the platform's staging area: the probe only needs the calls kept.
+#[cfg(feature = "coap-engines")]
+struct ProbeSink;
+
+#[cfg(feature = "coap-engines")]
+impl BlockSink for ProbeSink {
+    fn begin(&mut self, size: Option<u32>) -> Result<(), Error> {
+        crate::keep(size);
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Error> {
+        crate::keep((offset, data.as_ptr(), data.len()));
+        Ok(())
+    }
+    fn complete(&mut self, total: u32) -> Result<(), Error> {
+        crate::keep(total);
+        Ok(())
+    }
+    fn capacity(&self) -> u32 {
+        core::hint::black_box(256 * 1024)
+    }
+}
+
+/// The codec calls the client core makes on a request and for its own requests.
+fn codec(msg: &Message<'_>, out: &mut [u8]) {
+    crate::keep((msg.message_type(), msg.code(), msg.message_id()));
+    crate::keep((msg.token(), msg.payload()));
+    crate::keep(msg.block1());
+    crate::keep(msg.block2());
+    crate::keep(msg.size1());
+    crate::keep(msg.uint_option(OptionNumber::ACCEPT));
+    crate::keep(msg.option(OptionNumber::ETAG));
+    for seg in msg.uri_path() {
+        crate::keep(seg);
+    }
+    if let Ok(mut reply) = MessageBuilder::response_to(out, msg, Code::CONTENT, 1) {
+        reply.set_code(core::hint::black_box(Code::CHANGED));
+        let _ = reply.uint_option(OptionNumber::CONTENT_FORMAT, 11542);
+        let _ = reply.block(
+            OptionNumber::BLOCK1,
+            Block::new(1, true, 6).unwrap_or(Block {
+                num: 0,
+                more: false,
+                szx: 0,
+            }),
+        );
+        crate::keep(reply.payload(crate::input(8)));
+    }
+    crate::keep(MessageBuilder::empty(out, msg.message_id(), false));
+}
+
+/// Exercises the component's device-side code paths on opaque input.
+pub fn probe() {
+    let data = crate::input(300);
+    let mut out = [0u8; 64];
+    let Ok(msg) = Message::parse(data) else {
+        return;
+    };
+    codec(&msg, &mut out);
+    #[cfg(feature = "coap-engines")]
+    push(&msg, &mut out);
+    pull(&msg, &mut out);
+}
+
+/// Push: a Block1 write of /5/0/0, resumable after a reboot.
+#[cfg(feature = "coap-engines")]
+fn push(msg: &Message<'_>, out: &mut [u8]) {
+    let mut rx: Block1Receiver<u8> = Block1Receiver::new(6);
+    rx.resume_at(core::hint::black_box(0));
+    if let Ok(mut reply) = MessageBuilder::response_to(out, msg, Code::EMPTY, 1) {
+        crate::keep(rx.handle(1, msg, &mut ProbeSink, &mut reply));
+        crate::keep(reply.finish());
+    }
+    crate::keep(rx.bytes_received());
+}
+
+/// Pull: the request for the block at the persisted offset, retransmitted, and the response.
+/// Without the engines, the request as the client core builds it (the rest is its own code).
+fn pull(msg: &Message<'_>, out: &mut [u8]) {
+    let offset = core::hint::black_box(4096);
+    #[cfg(feature = "coap-engines")]
+    let (mut client, mut rel) = (
+        Block2Client::new(6).starting_at(offset, Token::new(crate::input(4)).ok()),
+        Reliability::new(TransmissionParams::RFC7252, core::hint::black_box(1)),
+    );
+    #[cfg(feature = "coap-engines")]
+    let (mid, token) = (rel.next_message_id(), rel.next_token());
+    #[cfg(not(feature = "coap-engines"))]
+    let (mid, token) = (core::hint::black_box(2u16), core::hint::black_box([0u8; 4]));
+    let Ok(mut req) = MessageBuilder::new(
+        out,
+        MessageType::Confirmable,
+        Code::GET,
+        mid,
+        token.as_slice(),
+    ) else {
+        return;
+    };
+    let _ = req.option(OptionNumber::URI_PATH, b"fw");
+    #[cfg(feature = "coap-engines")]
+    let _ = client.add_request_options(&mut req);
+    #[cfg(not(feature = "coap-engines"))]
+    if let Ok(b) = Block::at_offset(offset, false, 6) {
+        let _ = req.block(OptionNumber::BLOCK2, b);
+    }
+    let n = req.finish();
+    crate::keep(out.get(..n));
+    #[cfg(feature = "coap-engines")]
+    {
+        if let Some(Ok(sent)) = out.get(..n).map(Message::parse) {
+            crate::keep(rel.start(0, &sent));
+        }
+        crate::keep(rel.poll_timeout());
+        crate::keep(rel.handle_timeout(core::hint::black_box(3000)) == TimeoutAction::Retransmit);
+        if let Incoming::Response { ack_needed } = rel.handle_incoming(10, msg) {
+            crate::keep(ack_needed);
+            crate::keep(client.handle_response(msg, &mut ProbeSink));
+        }
+        crate::keep((client.offset(), client.etag()));
+    }
+    #[cfg(not(feature = "coap-engines"))]
+    crate::keep(msg);
+}
