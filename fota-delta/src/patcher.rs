@@ -51,8 +51,14 @@ impl OldImage for &[u8] {
 
 #[cfg(feature = "std")]
 impl NewImage for std::vec::Vec<u8> {
+    #[inline]
     fn write(&mut self, data: &[u8]) -> Result<(), ImageIoError> {
-        self.extend_from_slice(data);
+        // The patcher hands one byte per call: a push, not a `memmove` call per byte.
+        if let [b] = data {
+            self.push(*b);
+        } else {
+            self.extend_from_slice(data);
+        }
         Ok(())
     }
 }

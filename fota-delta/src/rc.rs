@@ -109,7 +109,8 @@ impl Decoder<'_> {
 }
 
 impl Coder for Decoder<'_> {
-    #[inline(never)]
+    #[cfg_attr(not(feature = "std"), inline(never))]
+    #[cfg_attr(feature = "std", inline)]
     fn bit(&mut self, prob: &mut u16, _bit: u32, shift: u32) -> u32 {
         self.normalize();
         let bound = (self.st.range >> PROB_BITS).wrapping_mul(load(prob));
@@ -222,7 +223,8 @@ impl Coder for Encoder {
 /// Codes the bits of `value` MSB first through a binary tree of `probs`, whose length (a power
 /// of two) is the number of leaves: `1 << nbits` with `nbits` bits coded. One copy for every
 /// tree (a slice, not an array per size); the walk ends when it leaves the slice.
-#[inline(never)]
+#[cfg_attr(not(feature = "std"), inline(never))]
+#[cfg_attr(feature = "std", inline)]
 fn tree<C: Coder>(c: &mut C, probs: &mut [u16], value: u32, shift: u32) -> u32 {
     let leaves = probs.len();
     let mut i = leaves.trailing_zeros();
@@ -427,7 +429,8 @@ impl Model {
     /// Whether it is zero depends on the position in the 32-bit word, on the two previous
     /// deltas and on the old byte (its top bits, and whether it is zero: padding and small
     /// constants change less than addresses).
-    #[inline(never)]
+    #[cfg_attr(not(feature = "std"), inline(never))]
+    #[cfg_attr(feature = "std", inline)]
     pub(crate) fn delta<C: Coder>(&mut self, c: &mut C, at: u32, old: u8, d: u8) -> u8 {
         let pos = (at & 3) as usize;
         let ctx = pos
