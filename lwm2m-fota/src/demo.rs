@@ -109,6 +109,17 @@ pub struct DeviceSummary {
     pub result: UpdateResult,
     /// Reboots of the device (update and power cuts).
     pub reboots: u32,
+    /// The power cut during the download, if this device had one.
+    pub power_cut: Option<PowerCut>,
+}
+
+/// A power cut during a download, as the demo saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerCut {
+    /// Package bytes the server had served this device when its power went.
+    pub served_before: u64,
+    /// The offset the device resumed from after the reboot (its persisted `/5/0/26500`).
+    pub resumed_at: u32,
 }
 
 /// The demo's outcome.
@@ -247,12 +258,14 @@ pub fn run(
         let cut_at = (i < opts.power_cuts)
             .then(|| ((f64::from(len) * frac) as u32 / 1024 * 1024).max(1024))
             .filter(|at| *at < len);
+        let ep = cfg.endpoint().to_owned();
         let runner = DeviceRunner::new(sock, proxy.addr(), &dir, cfg)?;
         let st = stop.clone();
+        let srv = server.clone();
         let handle = thread::Builder::new()
             .name(format!("device-{i}"))
             .stack_size(256 * 1024)
-            .spawn(move || device_loop(runner, cut_at, st))
+            .spawn(move || device_loop(runner, cut_at, st, srv, ep))
             .map_err(|e| Error::io("device thread", e))?;
         devices.push((dir, handle));
     }
@@ -281,7 +294,7 @@ pub fn run(
     let mut reboots = Vec::new();
     let mut dirs = Vec::new();
     for (dir, h) in devices {
-        reboots.push(h.join().unwrap_or(0));
+        reboots.push(h.join().unwrap_or((0, None)));
         dirs.push(dir);
     }
     let _ = server_thread.join();
@@ -322,7 +335,8 @@ pub fn run(
             flash_is_old: flash == old,
             state: rec.fw.state(),
             result: rec.fw.update_result(),
-            reboots: reboots.get(i).copied().unwrap_or(0),
+            reboots: reboots.get(i).map_or(0, |r| r.0),
+            power_cut: reboots.get(i).and_then(|r| r.1),
         });
     }
     let updated = per_device
@@ -348,8 +362,17 @@ pub fn run(
     })
 }
 
-fn device_loop(mut runner: DeviceRunner, cut_at: Option<u32>, stop: Arc<AtomicBool>) -> u32 {
+/// Runs one device until `stop`; its reboots and its power cut (if `cut_at` fell in its
+/// download).
+fn device_loop(
+    mut runner: DeviceRunner,
+    cut_at: Option<u32>,
+    stop: Arc<AtomicBool>,
+    server: Arc<Mutex<Server>>,
+    ep: String,
+) -> (u32, Option<PowerCut>) {
     let mut cut_pending = cut_at;
+    let mut power_cut = None;
     while !stop.load(Ordering::Relaxed) {
         if runner.step(Duration::from_millis(50)).is_err() {
             thread::sleep(Duration::from_millis(20));
@@ -360,14 +383,24 @@ fn device_loop(mut runner: DeviceRunner, cut_at: Option<u32>, stop: Arc<AtomicBo
                 .is_some_and(|c| c.state() == State::Downloading && c.transferred() >= at);
             if hit {
                 cut_pending = None;
+                let served_before = server.lock().ok().map_or(0, |s| {
+                    s.status()
+                        .iter()
+                        .find(|d| d.endpoint == ep)
+                        .map_or(0, |d| d.package_bytes_served)
+                });
                 // Off for a while: whatever arrives meanwhile is lost with the RAM.
                 thread::sleep(Duration::from_millis(300));
                 runner.drain();
                 if runner.power_cycle().is_err() {
                     break;
                 }
+                power_cut = Some(PowerCut {
+                    served_before,
+                    resumed_at: runner.client().map_or(0, |c| c.transferred()),
+                });
             }
         }
     }
-    runner.reboots
+    (runner.reboots, power_cut)
 }
