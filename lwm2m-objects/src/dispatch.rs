@@ -265,7 +265,7 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
         let mut w = Writer::new(out);
         let (code, format) = match op {
             Operation::Read => {
-                let format = read(&mut w, obj, &def, depth, iid, r, ri, req.accept)?;
+                let format = read(&mut w, obj, &def, depth, path.ids, r, ri, req.accept)?;
                 (ResponseCode::Content, Some(format))
             }
             Operation::Discover => {
@@ -273,7 +273,18 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 let table: Table<'_> = self.attributes;
                 #[cfg(not(feature = "attributes"))]
                 let table: Table<'_> = &[];
-                discover(&mut w, table, obj, &def, depth, iid, r)?;
+                if depth == 4 {
+                    return Err(ResponseCode::MethodNotAllowed);
+                }
+                let mut walk = Walk {
+                    w: &mut w,
+                    obj,
+                    def: &def,
+                    table,
+                    discover: true,
+                    depth,
+                };
+                walk.node(depth, path.ids, r)?;
                 (ResponseCode::Content, Some(CONTENT_FORMAT_LINK))
             }
             // Create is a Write of a new instance: one walker for both.
@@ -419,7 +430,7 @@ fn find_resource(
 // Read
 
 /// Writes the Read answer and returns its Content-Format.
-// Out of line: 40 bytes smaller on a Cortex-M than inlined into the dispatcher.
+// Out of line: smaller on a Cortex-M than inlined into the dispatcher.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn read(
@@ -427,101 +438,151 @@ fn read(
     obj: &dyn ObjectHandler,
     def: &ObjectDef,
     depth: usize,
-    iid: u16,
-    r: &ResourceDef,
+    ids: [u16; 4],
+    r: &'static ResourceDef,
     ri: Option<u16>,
     accept: Option<u16>,
 ) -> Outcome<u16> {
     if depth >= 3 && !r.readable() {
         return Err(ResponseCode::MethodNotAllowed);
     }
-    if depth == 4 || (depth == 3 && !r.is_multiple()) {
-        // One value: plain text, opaque or TLV.
-        let opaque = r.kind() == ResourceType::Opaque;
-        let format = accept.unwrap_or(if opaque {
-            CONTENT_FORMAT_OPAQUE
-        } else {
-            CONTENT_FORMAT_TEXT
-        });
-        let value = obj.read(iid, r.id(), ri)?;
-        if is_tlv(format) {
-            let (kind, id) = match ri {
-                Some(ri) => (RESOURCE_INSTANCE, ri),
-                None => (RESOURCE, r.id()),
-            };
-            tlv_value(w, kind, id, &value)?;
-        } else {
-            match (format, value) {
-                (CONTENT_FORMAT_OPAQUE, Value::Opaque(bytes)) => w.put(bytes)?,
-                (CONTENT_FORMAT_TEXT, _) => text_value(w, &value)?,
-                _ => return Err(ResponseCode::NotAcceptable),
-            }
+    // One value: plain text or opaque by default, TLV on request; several values: TLV only.
+    let single = depth == 4 || (depth == 3 && !r.is_multiple());
+    let format = accept.unwrap_or(if !single {
+        CONTENT_FORMAT_TLV
+    } else if r.kind() == ResourceType::Opaque {
+        CONTENT_FORMAT_OPAQUE
+    } else {
+        CONTENT_FORMAT_TEXT
+    });
+    if is_tlv(format) {
+        let mut walk = Walk {
+            w,
+            obj,
+            def,
+            table: &[],
+            discover: false,
+            depth,
+        };
+        walk.node(depth, ids, r)?;
+    } else {
+        if !single {
+            return Err(ResponseCode::NotAcceptable);
         }
-        return Ok(format);
-    }
-    // Several values: TLV only.
-    let format = accept.unwrap_or(CONTENT_FORMAT_TLV);
-    if !is_tlv(format) {
-        return Err(ResponseCode::NotAcceptable);
-    }
-    match depth {
-        3 => read_multiple(w, obj, iid, r)?,
-        2 => read_instance(w, obj, def, iid)?,
-        _ => {
-            let mut next = next_instance(obj, None);
-            while let Some(instance) = next {
-                let start = w.open()?;
-                read_instance(w, obj, def, instance)?;
-                w.close(start, OBJECT_INSTANCE, instance)?;
-                next = next_instance(obj, next);
-            }
+        match (format, obj.read(ids[1], r.id(), ri)?) {
+            (CONTENT_FORMAT_OPAQUE, Value::Opaque(bytes)) => w.put(bytes)?,
+            (CONTENT_FORMAT_TEXT, value) => text_value(w, &value)?,
+            _ => return Err(ResponseCode::NotAcceptable),
         }
     }
     Ok(format)
 }
 
-fn read_instance(
-    w: &mut Writer<'_>,
-    obj: &dyn ObjectHandler,
-    def: &ObjectDef,
-    instance: u16,
-) -> Outcome<()> {
-    for r in def.resources() {
-        if !r.readable() || !obj.has_resource(instance, r.id()) {
-            continue;
-        }
-        if r.is_multiple() {
-            read_multiple(w, obj, instance, r)?;
-        } else {
-            match obj.read(instance, r.id(), None) {
-                Ok(value) => tlv_value(w, RESOURCE, r.id(), &value)?,
-                // An optional resource without a value is left out of an instance read.
-                Err(ResponseCode::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(())
+/// One walk over the object tree below a request's path, shared by Read (TLV records: values,
+/// object instance and multiple resource containers) and Discover (one link per node, with
+/// `;ver`, `;dim` and the attributes): the operation is data, the tree walk is written once.
+struct Walk<'d, 'b> {
+    w: &'d mut Writer<'b>,
+    obj: &'d dyn ObjectHandler,
+    def: &'d ObjectDef,
+    table: Table<'d>,
+    discover: bool,
+    /// The request's depth.
+    depth: usize,
 }
 
-fn read_multiple(
-    w: &mut Writer<'_>,
-    obj: &dyn ObjectHandler,
-    instance: u16,
-    r: &ResourceDef,
-) -> Outcome<()> {
-    let start = w.open()?;
-    let mut next = next_resource_instance(obj, instance, r.id(), None);
-    while let Some(riid) = next {
-        tlv_value(
-            w,
-            RESOURCE_INSTANCE,
-            riid,
-            &obj.read(instance, r.id(), Some(riid))?,
-        )?;
-        next = next_resource_instance(obj, instance, r.id(), next);
+impl Walk<'_, '_> {
+    /// The child of the node at `level` after `previous` (instances, the resources an
+    /// instance has, resource instances), with the resource it belongs to.
+    fn child(
+        &self,
+        level: usize,
+        ids: [u16; 4],
+        r: &'static ResourceDef,
+        previous: Option<u16>,
+    ) -> Option<(u16, &'static ResourceDef)> {
+        match level {
+            1 => next_instance(self.obj, previous).map(|i| (i, r)),
+            2 => self
+                .def
+                .resources()
+                .iter()
+                .find(|c| {
+                    previous.is_none_or(|p| c.id() > p)
+                        && (self.discover || c.readable())
+                        && self.obj.has_resource(ids[1], c.id())
+                })
+                .map(|c| (c.id(), c)),
+            _ => next_resource_instance(self.obj, ids[1], ids[2], previous).map(|ri| (ri, r)),
+        }
     }
-    Ok(w.close(start, MULTIPLE_RESOURCE, r.id())?)
+
+    /// Writes the node `ids[..level]` (`r`: its resource from level 3) and everything below.
+    fn node(&mut self, level: usize, mut ids: [u16; 4], r: &'static ResourceDef) -> Outcome<()> {
+        let multiple = level == 3 && r.is_multiple();
+        let path = ids.get(..level).unwrap_or(&[]);
+        if self.discover {
+            self.w.link(self.w.len() == 0, path)?;
+            if level == 1 && self.def.version() != (1, 0) {
+                self.w.version(self.def.version())?;
+            }
+            if multiple {
+                let mut count = 0;
+                let mut next = self.child(3, ids, r, None);
+                while let Some((id, _)) = next {
+                    count += 1;
+                    next = self.child(3, ids, r, Some(id));
+                }
+                self.w.attr(b";dim=", count)?;
+            }
+            if level < 4 {
+                // A resource's own Discover reports the attributes it inherits too.
+                put_attributes(self.w, self.table, path, level == 3 && self.depth == 3)?;
+            }
+            // Resource instances are listed only by a Discover of their resource.
+            if level == 4 || (level == 3 && (self.depth < 3 || !multiple)) {
+                return Ok(());
+            }
+        } else if level == 4 || (level == 3 && !multiple) {
+            let (kind, id) = if level == 4 {
+                (RESOURCE_INSTANCE, ids[3])
+            } else {
+                (RESOURCE, r.id())
+            };
+            return tlv_value(
+                self.w,
+                kind,
+                id,
+                &self
+                    .obj
+                    .read(ids[1], r.id(), (level == 4).then_some(ids[3]))?,
+            );
+        }
+        // Read wraps the instances of an object and the instances of a multiple resource.
+        let wrap = !self.discover && (multiple || (level == 2 && self.depth == 1));
+        let start = if wrap { self.w.open()? } else { 0 };
+        let mut next = self.child(level, ids, r, None);
+        while let Some((id, child)) = next {
+            if let Some(slot) = ids.get_mut(level) {
+                *slot = id;
+            }
+            match self.node(level + 1, ids, child) {
+                // An optional resource without a value is left out of an instance read.
+                Err(ResponseCode::NotFound) if level == 2 && !child.is_multiple() => {}
+                other => other?,
+            }
+            next = self.child(level, ids, r, Some(id));
+        }
+        if wrap {
+            let (kind, id) = if multiple {
+                (MULTIPLE_RESOURCE, r.id())
+            } else {
+                (OBJECT_INSTANCE, ids[1])
+            };
+            self.w.close(start, kind, id)?;
+        }
+        Ok(())
+    }
 }
 
 /// One value as a TLV record (out of line: three callers).
@@ -577,90 +638,6 @@ fn text_value(w: &mut Writer<'_>, value: &Value<'_>) -> Outcome<()> {
         Value::Float(_) => return Err(ResponseCode::NotAcceptable),
     }
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Discover
-
-fn discover(
-    w: &mut Writer<'_>,
-    table: Table<'_>,
-    obj: &dyn ObjectHandler,
-    def: &ObjectDef,
-    depth: usize,
-    iid: u16,
-    r: &ResourceDef,
-) -> Outcome<()> {
-    let mut d = Discover { w, table, obj, def };
-    let oid = def.id();
-    match depth {
-        1 => {
-            d.w.link(true, &[oid])?;
-            if def.version() != (1, 0) {
-                d.w.version(def.version())?;
-            }
-            put_attributes(d.w, table, &[oid], false)?;
-            let mut next = next_instance(obj, None);
-            while let Some(instance) = next {
-                d.instance(instance)?;
-                next = next_instance(obj, next);
-            }
-        }
-        2 => d.instance(iid)?,
-        3 => {
-            // A resource's own Discover reports the attributes it inherits too.
-            d.resource(iid, r, true)?;
-            if r.is_multiple() {
-                let mut next = next_resource_instance(obj, iid, r.id(), None);
-                while let Some(riid) = next {
-                    d.w.link(false, &[oid, iid, r.id(), riid])?;
-                    next = next_resource_instance(obj, iid, r.id(), next);
-                }
-            }
-        }
-        _ => return Err(ResponseCode::MethodNotAllowed),
-    }
-    Ok(())
-}
-
-/// A Discover answer in progress (one pointer for the helpers instead of five arguments).
-struct Discover<'d, 'b> {
-    w: &'d mut Writer<'b>,
-    table: Table<'d>,
-    obj: &'d dyn ObjectHandler,
-    def: &'d ObjectDef,
-}
-
-impl Discover<'_, '_> {
-    /// `</O/I>`, its attributes, then each resource it has.
-    fn instance(&mut self, instance: u16) -> Result<(), Full> {
-        let oid = self.def.id();
-        self.w.link(self.w.len() == 0, &[oid, instance])?;
-        put_attributes(self.w, self.table, &[oid, instance], false)?;
-        for r in self.def.resources() {
-            if self.obj.has_resource(instance, r.id()) {
-                self.resource(instance, r, false)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// `</O/I/R>`, with `;dim=N` for a multiple resource, then its attributes (`effective`:
-    /// also the inherited ones).
-    fn resource(&mut self, instance: u16, r: &ResourceDef, effective: bool) -> Result<(), Full> {
-        let ids = [self.def.id(), instance, r.id()];
-        self.w.link(self.w.len() == 0, &ids)?;
-        if r.is_multiple() {
-            let mut count = 0;
-            let mut next = next_resource_instance(self.obj, instance, r.id(), None);
-            while next.is_some() {
-                count += 1;
-                next = next_resource_instance(self.obj, instance, r.id(), next);
-            }
-            self.w.attr(b";dim=", count)?;
-        }
-        put_attributes(self.w, self.table, &ids, effective)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
