@@ -843,16 +843,34 @@ fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
 // ---------------------------------------------------------------------------------------------
 // Write and Create
 
-/// One Write or Create in progress on one instance: values are only checked (`apply`
-/// false) or written. Bundled so that the walkers below pass one pointer, not six arguments.
+/// One Write, Create or Bootstrap-Write in progress: values are only checked (`apply`
+/// false) or written. Bundled so that the walker below passes one pointer, not six arguments.
 struct Target<'t> {
     obj: &'t mut dyn ObjectHandler,
     def: &'t ObjectDef,
     instance: u16,
     apply: bool,
+    /// Create and Bootstrap-Write set any value-carrying resource; a Write only writable ones.
+    any: bool,
+    /// Bootstrap-Write: an object instance record creates its instance when missing.
+    bootstrap: bool,
 }
 
 impl Target<'_> {
+    /// 4.05 unless this operation may set resource `r`.
+    fn allowed(&self, r: &ResourceDef) -> Outcome<()> {
+        let allowed = if self.any {
+            r.kind() != ResourceType::None
+        } else {
+            r.writable()
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ResponseCode::MethodNotAllowed)
+        }
+    }
+
     /// Checks or writes one value.
     fn value(
         &mut self,
@@ -870,100 +888,53 @@ impl Target<'_> {
         Ok(())
     }
 
-    /// Checks or writes one resource record: a value, a resource instance or a multiple
-    /// resource with its resource instances.
-    fn record(&mut self, r: &ResourceDef, tlv: &Tlv<'_>) -> Outcome<()> {
-        let kind = kind_bits(tlv);
-        match (kind, r.is_multiple()) {
-            (MULTIPLE_RESOURCE, true) => {
-                let mut rest = tlv.value();
-                while !rest.is_empty() {
-                    let (child, after) = record(rest)?;
-                    if kind_bits(&child) != RESOURCE_INSTANCE {
-                        return Err(ResponseCode::BadRequest);
-                    }
-                    self.value(r, Some(child.id()), child.value(), Format::Tlv)?;
-                    rest = after;
-                }
-                Ok(())
-            }
-            (RESOURCE, false) | (RESOURCE_INSTANCE, true) => {
-                let ri = (kind == RESOURCE_INSTANCE).then(|| tlv.id());
-                self.value(r, ri, tlv.value(), Format::Tlv)
-            }
-            _ => Err(ResponseCode::BadRequest),
+    /// Checks or writes the TLV records in `bytes`, one walker for every payload shape: object
+    /// instance records (`level` 1: Bootstrap-Write of an object), resource records of the
+    /// instance (2) or resource instance records of the multiple resource `r` (3). `only`:
+    /// exactly one record, with this id (a Write of one resource or resource instance).
+    fn records(
+        &mut self,
+        bytes: &[u8],
+        level: u8,
+        r: &ResourceDef,
+        only: Option<u16>,
+    ) -> Outcome<()> {
+        if only.is_some() && bytes.is_empty() {
+            return Err(ResponseCode::BadRequest);
         }
-    }
-
-    /// Checks or writes the resource records of the instance. `any` (Create,
-    /// Bootstrap-Write) lets every value-carrying resource be set; a Write sets only writable
-    /// ones.
-    fn records(&mut self, records: &[u8], any: bool) -> Outcome<()> {
-        let mut rest = records;
+        let mut rest = bytes;
         while !rest.is_empty() {
             let (tlv, after) = record(rest)?;
-            if !matches!(kind_bits(&tlv), RESOURCE | MULTIPLE_RESOURCE) {
+            let kind = kind_bits(&tlv);
+            if only.is_some_and(|id| id != tlv.id() || !after.is_empty()) {
                 return Err(ResponseCode::BadRequest);
             }
-            let r = find_resource(self.obj, self.def, self.instance, tlv.id())?;
-            let allowed = if any {
-                r.kind() != ResourceType::None
-            } else {
-                r.writable()
-            };
-            if !allowed {
-                return Err(ResponseCode::MethodNotAllowed);
+            match (level, kind) {
+                (1, OBJECT_INSTANCE) if tlv.id() <= MAX_ID => {
+                    self.instance = tlv.id();
+                    if self.apply {
+                        ensure_instance(self.obj, self.bootstrap, tlv.id())?;
+                    }
+                    self.records(tlv.value(), 2, r, None)?;
+                }
+                (2, RESOURCE | MULTIPLE_RESOURCE) => {
+                    let r = find_resource(self.obj, self.def, self.instance, tlv.id())?;
+                    self.allowed(r)?;
+                    match (kind == MULTIPLE_RESOURCE, r.is_multiple()) {
+                        (true, true) => self.records(tlv.value(), 3, r, None)?,
+                        (false, false) => self.value(r, None, tlv.value(), Format::Tlv)?,
+                        _ => return Err(ResponseCode::BadRequest),
+                    }
+                }
+                (3, RESOURCE_INSTANCE) => {
+                    self.value(r, Some(tlv.id()), tlv.value(), Format::Tlv)?;
+                }
+                _ => return Err(ResponseCode::BadRequest),
             }
-            self.record(r, &tlv)?;
             rest = after;
         }
         Ok(())
     }
-}
-
-/// What happens between checking a whole instance payload and writing it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Prepare {
-    /// Write replace: writable resources absent from the payload lose their values.
-    Replace,
-    /// Partial update: nothing.
-    Update,
-    /// Bootstrap-Write: the instance is created if missing.
-    Bootstrap,
-    /// Create: the instance is created.
-    Create,
-}
-
-/// Checks the resource records of `instance` whole, prepares, then writes them.
-fn write_records(
-    obj: &mut dyn ObjectHandler,
-    def: &ObjectDef,
-    instance: u16,
-    records: &[u8],
-    prepare: Prepare,
-) -> Outcome<()> {
-    let any = matches!(prepare, Prepare::Bootstrap | Prepare::Create);
-    let mut t = Target {
-        obj,
-        def,
-        instance,
-        apply: false,
-    };
-    t.records(records, any)?;
-    match prepare {
-        Prepare::Create => t.obj.create(instance)?,
-        Prepare::Bootstrap => ensure_instance(t.obj, true, instance)?,
-        Prepare::Replace => {
-            for r in def.resources() {
-                if r.writable() && t.obj.has_resource(instance, r.id()) {
-                    t.obj.clear(instance, r.id())?;
-                }
-            }
-        }
-        Prepare::Update => {}
-    }
-    t.apply = true;
-    t.records(records, any)
 }
 
 /// Bootstrap-Write creates the instance it names when it does not exist yet.
@@ -999,13 +970,14 @@ fn write(
     r: &ResourceDef,
     ri: Option<u16>,
 ) -> Outcome<u16> {
+    let op = req.operation;
     // Bootstrap-Write is not in every device's profile (the `bootstrap` feature, on by
     // default): without it, it answers 4.05 and its code is left out.
-    let bootstrap = req.operation == Operation::BootstrapWrite;
+    let bootstrap = op == Operation::BootstrapWrite;
     if bootstrap && !cfg!(feature = "bootstrap") {
         return Err(ResponseCode::MethodNotAllowed);
     }
-    let create = req.operation == Operation::Create;
+    let create = op == Operation::Create;
     let content_format = req.content_format.unwrap_or(if create {
         CONTENT_FORMAT_TLV
     } else {
@@ -1017,118 +989,93 @@ fn write(
         f if is_tlv(f) => Format::Tlv,
         _ => return Err(ResponseCode::UnsupportedContentFormat),
     };
-    let payload = req.payload;
-    match depth {
-        1 if bootstrap && format == Format::Tlv => {
-            // Object instance records, each created when missing; all checked first.
-            for apply in [false, true] {
-                let mut rest = payload;
-                while !rest.is_empty() {
-                    let (tlv, after) = record(rest)?;
-                    if kind_bits(&tlv) != OBJECT_INSTANCE || tlv.id() > MAX_ID {
-                        return Err(ResponseCode::BadRequest);
-                    }
-                    if apply {
-                        write_records(obj, def, tlv.id(), tlv.value(), Prepare::Bootstrap)?;
-                    } else {
-                        let mut t = Target {
-                            obj: &mut *obj,
-                            def,
-                            instance: tlv.id(),
-                            apply: false,
-                        };
-                        t.records(tlv.value(), true)?;
-                    }
-                    rest = after;
-                }
-            }
-            Ok(instance)
-        }
+    let tlv = format == Format::Tlv;
+    let mut t = Target {
+        obj,
+        def,
+        instance,
+        apply: false,
+        any: create || bootstrap,
+        bootstrap,
+    };
+    // The payload's shape: the records walker's level, its records, the one id it must name.
+    let mut records = req.payload;
+    let (level, only) = match depth {
+        1 if bootstrap && tlv => (1, None),
         1 | 2 if create || depth == 2 => {
-            if format != Format::Tlv {
+            if !tlv {
                 return Err(ResponseCode::UnsupportedContentFormat);
             }
-            let (named, records) = instance_records(payload)?;
-            let mut instance = instance;
+            let named;
+            (named, records) = instance_records(records)?;
             if create {
                 // The new id: from the path, from an object instance record, or the lowest
                 // free one.
                 if depth == 1 {
-                    instance = match named {
+                    t.instance = match named {
                         Some(i) => i,
                         None => {
-                            lowest_free_instance(obj).ok_or(ResponseCode::InternalServerError)?
+                            lowest_free_instance(t.obj).ok_or(ResponseCode::InternalServerError)?
                         }
                     };
                 }
-                if instance > MAX_ID || has_instance(obj, instance) {
+                if t.instance > MAX_ID || has_instance(t.obj, t.instance) {
                     return Err(ResponseCode::BadRequest);
                 }
-                if !def.is_multiple() && obj.next_instance(None).is_some() {
+                if !def.is_multiple() && t.obj.next_instance(None).is_some() {
                     return Err(ResponseCode::BadRequest);
                 }
             }
-            let prepare = match req.operation {
-                Operation::WriteReplace => Prepare::Replace,
-                Operation::BootstrapWrite => Prepare::Bootstrap,
-                Operation::Create => Prepare::Create,
-                _ => Prepare::Update,
-            };
-            if named.is_some_and(|id| id != instance) {
+            if named.is_some_and(|id| id != t.instance) {
                 return Err(ResponseCode::BadRequest);
             }
-            write_records(obj, def, instance, records, prepare)?;
-            Ok(instance)
+            (2, None)
         }
         3 | 4 if !create => {
-            let allowed = if bootstrap {
-                r.kind() != ResourceType::None
-            } else {
-                req.operation == Operation::WriteReplace && r.writable()
-            };
-            if !allowed {
+            if op == Operation::WriteUpdate {
                 return Err(ResponseCode::MethodNotAllowed);
             }
-            let whole_multiple = ri.is_none() && r.is_multiple();
-            let tlv = if format == Format::Tlv {
-                // Exactly one record with the target's id; a resource instance record only
-                // for a resource instance (`Target::record` checks the rest of its kind).
-                let (tlv, after) = record(payload)?;
-                if !after.is_empty()
-                    || tlv.id() != ri.unwrap_or(r.id())
-                    || (kind_bits(&tlv) == RESOURCE_INSTANCE) != ri.is_some()
-                {
-                    return Err(ResponseCode::BadRequest);
-                }
-                Some(tlv)
-            } else if whole_multiple {
+            t.allowed(r)?;
+            if !tlv && ri.is_none() && r.is_multiple() {
                 return Err(ResponseCode::UnsupportedContentFormat);
-            } else {
-                None
-            };
-            let mut t = Target {
-                obj,
-                def,
-                instance,
-                apply: false,
-            };
-            for apply in [false, true] {
-                if apply {
-                    ensure_instance(t.obj, bootstrap, instance)?;
-                    if whole_multiple {
+            }
+            // One record: the resource's (level 2) or the resource instance's (level 3).
+            match ri {
+                Some(ri) => (3, Some(ri)),
+                None => (2, Some(r.id())),
+            }
+        }
+        _ => return Err(ResponseCode::MethodNotAllowed),
+    };
+    let instance = t.instance;
+    for apply in [false, true] {
+        if apply {
+            // Between the check of the whole payload and its first value.
+            if create {
+                t.obj.create(instance)?;
+            } else if depth >= 2 {
+                ensure_instance(t.obj, bootstrap, instance)?;
+            }
+            if depth == 3 && r.is_multiple() {
+                // A multiple resource is replaced whole.
+                t.obj.clear(instance, r.id())?;
+            } else if depth == 2 && op == Operation::WriteReplace {
+                // Write replace: writable resources absent from the payload lose their values.
+                for r in def.resources() {
+                    if r.writable() && t.obj.has_resource(instance, r.id()) {
                         t.obj.clear(instance, r.id())?;
                     }
                 }
-                t.apply = apply;
-                match &tlv {
-                    Some(tlv) => t.record(r, tlv)?,
-                    None => t.value(r, ri, payload, format)?,
-                }
             }
-            Ok(instance)
         }
-        _ => Err(ResponseCode::MethodNotAllowed),
+        t.apply = apply;
+        if depth >= 3 && !tlv {
+            t.value(r, ri, req.payload, format)?;
+        } else {
+            t.records(records, level, r, only)?;
+        }
     }
+    Ok(t.instance)
 }
 
 fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
