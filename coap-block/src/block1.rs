@@ -102,70 +102,90 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
         sink: &mut S,
         reply: &mut MessageBuilder<'_>,
     ) -> Result<Block1Event, Error> {
-        let payload = req.payload();
-        let len = payload.len() as u32; // a datagram is far below 4 GiB
-        // One pass over the options: the transfer key (Uri-Path, Uri-Query, Request-Tag),
-        // Block1 and Size1.
-        let mut key = FNV32_BASIS;
-        let (mut block1, mut size1) = (None, None);
-        for o in req.options() {
-            match o.number {
-                OptionNumber::URI_PATH | OptionNumber::URI_QUERY | OptionNumber::REQUEST_TAG => {
-                    key = fnv1a32(
-                        key ^ ((o.number.0 as u32) << 16 | o.value.len() as u32),
-                        o.value,
-                    );
-                }
-                OptionNumber::BLOCK1 => block1 = Some(o.value),
-                OptionNumber::SIZE1 => size1 = Some(o.value),
-                _ => {}
+        match Block1Request::from_message(req) {
+            Ok(r) => self.handle_request(peer, &r, sink, reply),
+            Err(_) => {
+                reply.set_code(Code::BAD_OPTION);
+                Ok(Block1Event::Rejected(Code::BAD_OPTION))
             }
         }
-        let (block, blockwise) = match block1 {
-            Some(v) => match Block::decode(v, 27) {
-                Ok(b) => (b, true),
-                Err(_) => return reject(reply, Code::BAD_OPTION),
-            },
-            None => (
-                Block {
-                    num: 0,
-                    more: false,
-                    szx: 6,
-                },
-                false,
-            ),
+    }
+
+    /// [`handle`](Self::handle) for a request whose Block1, Size1 and transfer key the caller
+    /// decoded already (one option pass for a caller that needs them itself).
+    pub fn handle_request<S: BlockSink + ?Sized>(
+        &mut self,
+        peer: P,
+        req: &Block1Request<'_>,
+        sink: &mut S,
+        reply: &mut MessageBuilder<'_>,
+    ) -> Result<Block1Event, Error> {
+        let (event, code, value) = self.step(peer, req, sink);
+        reply.set_code(code);
+        // One option at most: Block1 echoed (blockwise requests only), or Size1 with 4.13.
+        let number = match event {
+            Block1Event::Rejected(Code::REQUEST_ENTITY_TOO_LARGE) => OptionNumber::SIZE1,
+            Block1Event::Rejected(_) => return Ok(event),
+            _ if req.block1.is_some() => OptionNumber::BLOCK1,
+            _ => return Ok(event),
         };
-        let size1 = match size1 {
-            Some(v) => match decode_uint(v, 60) {
-                Ok(v) => Some(v),
-                Err(_) => return reject(reply, Code::BAD_OPTION),
-            },
-            None => None,
-        };
-        if blockwise && (len > block.size() || block.more && len != block.size()) {
-            return reject(reply, Code::BAD_REQUEST);
+        reply.uint_option(number, value)?;
+        Ok(event)
+    }
+
+    /// The transfer step: the event, the reply code, and the Block1 value to echo (or, for
+    /// 4.13, the Size1 value).
+    fn step<S: BlockSink + ?Sized>(
+        &mut self,
+        peer: P,
+        req: &Block1Request<'_>,
+        sink: &mut S,
+    ) -> (Block1Event, Code, u32) {
+        let payload = req.payload;
+        let len = payload.len() as u32; // a datagram is far below 4 GiB
+        let block = req.block1.unwrap_or(Block {
+            num: 0,
+            more: false,
+            szx: 6,
+        });
+        let size = block.size();
+        if req.block1.is_some() && (len > size || block.more && len != size) {
+            return rejected(Code::BAD_REQUEST, 0);
         }
         let offset = block.offset();
         let capacity = sink.capacity();
         let end = offset.saturating_add(len);
-        if end > capacity || size1.is_some_and(|s| s > capacity) {
-            return too_large(reply, capacity);
+        if end > capacity || req.size1.is_some_and(|s| s > capacity) {
+            return rejected(Code::REQUEST_ENTITY_TOO_LARGE, capacity);
         }
-
+        // The reply's Block1: this block, at this receiver's preferred size while more follow.
+        let echo = Block {
+            szx: if block.more {
+                block.szx.min(self.preferred_szx)
+            } else {
+                block.szx
+            },
+            ..block
+        };
+        let ack = if block.more {
+            Code::CONTINUE
+        } else {
+            Code::CHANGED
+        };
+        let key = req.key;
         let current = self.state.filter(|s| s.peer == peer && s.key == key);
         let mut st = match current {
             // The last block again (its reply was lost, or a retransmission with a new MID).
             Some(s) if s.any && offset == s.last_offset && end == s.next => {
-                ack(reply, block, blockwise, self.preferred_szx)?;
-                return Ok(Block1Event::Duplicate);
+                return (Block1Event::Duplicate, ack, echo.to_uint());
             }
             Some(s) if offset == s.next && !s.complete => s,
             _ if offset == 0 || self.resume == Some(offset) => {
                 self.state = None;
                 if offset == 0
-                    && let Err(e) = sink.begin(size1)
+                    && let Err(e) = sink.begin(req.size1)
                 {
-                    return sink_failed(reply, e, capacity);
+                    return sink_failed(e, capacity);
                 }
                 RxState {
                     peer,
@@ -176,85 +196,85 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
                     complete: false,
                 }
             }
-            Some(s) if end <= s.next => {
-                ack(reply, block, blockwise, self.preferred_szx)?;
-                return Ok(Block1Event::Duplicate);
-            }
-            _ => return reject(reply, Code::REQUEST_ENTITY_INCOMPLETE),
+            Some(s) if end <= s.next => return (Block1Event::Duplicate, ack, echo.to_uint()),
+            _ => return rejected(Code::REQUEST_ENTITY_INCOMPLETE, 0),
         };
         if let Err(e) = sink.write(offset, payload) {
-            return sink_failed(reply, e, capacity);
+            return sink_failed(e, capacity);
         }
         st.next = end;
         st.last_offset = offset;
         st.any = true;
         self.resume = None;
         self.state = Some(st);
-        if !block.more {
+        let event = if block.more {
+            Block1Event::Stored { offset, len }
+        } else {
             if let Err(e) = sink.complete(end) {
-                return sink_failed(reply, e, capacity);
+                return sink_failed(e, capacity);
             }
             st.complete = true;
             self.state = Some(st);
-        }
-        ack(reply, block, blockwise, self.preferred_szx)?;
-        Ok(if block.more {
-            Block1Event::Stored { offset, len }
-        } else {
             Block1Event::Complete { total: end }
+        };
+        (event, ack, echo.to_uint())
+    }
+}
+
+/// The parts of a Block1 request that [`Block1Receiver::handle_request`] needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block1Request<'a> {
+    /// Transfer key: requests from one peer with different keys belong to different transfers
+    /// ([`Block1Request::from_message`] hashes Uri-Path, Uri-Query and Request-Tag; a caller
+    /// that routes one resource to the receiver may use the Request-Tag alone, or 0).
+    pub key: u32,
+    /// The Block1 option (`None`: the body is this request's payload alone).
+    pub block1: Option<Block>,
+    /// The Size1 option (announced body size).
+    pub size1: Option<u32>,
+    /// The request's payload.
+    pub payload: &'a [u8],
+}
+
+impl<'a> Block1Request<'a> {
+    /// The parts of `req` in one option pass; a malformed Block1 or Size1 is an
+    /// [`Error::BadOption`] (to be answered with 4.02).
+    pub fn from_message(req: &Message<'a>) -> Result<Self, Error> {
+        let mut key = FNV32_BASIS;
+        let (mut block1, mut size1) = (None, None);
+        for o in req.options() {
+            match o.number {
+                OptionNumber::URI_PATH | OptionNumber::URI_QUERY | OptionNumber::REQUEST_TAG => {
+                    key = fnv1a32(
+                        key ^ ((o.number.0 as u32) << 16 | o.value.len() as u32),
+                        o.value,
+                    );
+                }
+                OptionNumber::BLOCK1 => block1 = Some(Block::decode(o.value, 27)?),
+                OptionNumber::SIZE1 => size1 = Some(decode_uint(o.value, 60)?),
+                _ => {}
+            }
+        }
+        Ok(Block1Request {
+            key,
+            block1,
+            size1,
+            payload: req.payload(),
         })
     }
 }
 
-fn too_large(reply: &mut MessageBuilder<'_>, capacity: u32) -> Result<Block1Event, Error> {
-    reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
-    reply.uint_option(OptionNumber::SIZE1, capacity)?;
-    Ok(Block1Event::Rejected(Code::REQUEST_ENTITY_TOO_LARGE))
+fn rejected(code: Code, size1: u32) -> (Block1Event, Code, u32) {
+    (Block1Event::Rejected(code), code, size1)
 }
 
-fn reject(reply: &mut MessageBuilder<'_>, code: Code) -> Result<Block1Event, Error> {
-    reply.set_code(code);
-    Ok(Block1Event::Rejected(code))
-}
-
-fn sink_failed(
-    reply: &mut MessageBuilder<'_>,
-    e: Error,
-    capacity: u32,
-) -> Result<Block1Event, Error> {
+fn sink_failed(e: Error, capacity: u32) -> (Block1Event, Code, u32) {
     match e {
-        Error::TooLarge { capacity: c } => too_large(reply, c.min(capacity)),
-        _ => reject(reply, Code::INTERNAL_SERVER_ERROR),
+        Error::TooLarge { capacity: c } => {
+            rejected(Code::REQUEST_ENTITY_TOO_LARGE, c.min(capacity))
+        }
+        _ => rejected(Code::INTERNAL_SERVER_ERROR, 0),
     }
-}
-
-fn ack(
-    reply: &mut MessageBuilder<'_>,
-    block: Block,
-    blockwise: bool,
-    preferred: u8,
-) -> Result<(), Error> {
-    if block.more {
-        reply.set_code(Code::CONTINUE);
-    } else {
-        reply.set_code(Code::CHANGED);
-    }
-    if blockwise {
-        let szx = if block.more {
-            block.szx.min(preferred)
-        } else {
-            block.szx
-        };
-        reply.block(
-            OptionNumber::BLOCK1,
-            Block {
-                num: block.num,
-                more: block.more,
-                szx,
-            },
-        )?;
-    }
-    Ok(())
 }
 
 /// What a response meant to a [`Block1Sender`].

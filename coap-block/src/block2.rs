@@ -2,9 +2,7 @@
 //! package for pull) and the fetching end ([`Block2Client`], a device downloading it).
 
 use crate::io::{BlockSink, BlockSource, FNV_BASIS, fnv1a, read_exact};
-use crate::{
-    Block, Code, Error, Message, MessageBuilder, OptionNumber, Token, decode_uint, size_of_szx,
-};
+use crate::{Block, Code, Error, Message, MessageBuilder, OptionNumber, Token, size_of_szx};
 
 /// A content-hash ETag (8 bytes of FNV-1a 64 over the whole body), read through `source`.
 pub fn content_etag<S: BlockSource + ?Sized>(source: &mut S) -> Result<Token, Error> {
@@ -200,37 +198,21 @@ impl Block2Client {
         if !code.is_success() {
             return Err(Error::Response(code.0));
         }
-        // One pass over the options: the first ETag, Block2 and Size2.
-        let (mut etag, mut block2, mut size2) = (None, None, None);
-        for o in resp.options() {
-            let slot = match o.number {
-                OptionNumber::ETAG => &mut etag,
-                OptionNumber::BLOCK2 => &mut block2,
-                OptionNumber::SIZE2 => &mut size2,
-                _ => continue,
-            };
-            if slot.is_none() {
-                *slot = Some(o.value);
-            }
-        }
-        let block = match block2 {
-            Some(v) => Some(Block::decode(v, OptionNumber::BLOCK2.0)?),
-            None => None,
-        };
-        if let Some(tag) = etag {
-            let Ok(tag) = Token::new(tag) else {
+        // The codec's own lookups (a device links them anyway): first ETag, Block2, Size2.
+        let block = resp.block2()?;
+        if let Some(tag) = resp.etag() {
+            if tag.len() > 8 {
                 return Err(Error::BadOption { number: 4 });
-            };
+            }
             match self.etag {
-                Some(old) if old != tag => {
+                Some(old) if old.as_slice() != tag => {
                     self.restart();
                     return Err(Error::EtagChanged);
                 }
-                _ => self.etag = Some(tag),
+                _ => self.etag = Some(Token::from_slice(tag)),
             }
         }
-        if let Some(v) = size2 {
-            let s = decode_uint(v, OptionNumber::SIZE2.0)?;
+        if let Some(s) = resp.size2()? {
             self.size2 = Some(s);
             let capacity = sink.capacity();
             if s > capacity {

@@ -146,8 +146,24 @@ pub enum Incoming {
 /// Client-side reliability for one request in flight (lock-step transfers): Message IDs,
 /// tokens, retransmission timers and response matching. The caller keeps the datagram and
 /// sends it again on [`TimeoutAction::Retransmit`].
+///
+/// `ADAPTIVE` (default `true`) compiles in the adaptive (CoCoA-style) timeout, used when
+/// [`TransmissionParams::adaptive`] is set. A device that only needs the RFC 7252 timeout uses
+/// `Reliability<false>` (built with [`with_params`](Self::with_params)): the RTT estimators
+/// and the variable back-off are then not in the image, and `params.adaptive` is ignored.
+///
+/// ```
+/// use coap_block::{Reliability, TransmissionParams};
+///
+/// let mut rel = Reliability::<false>::with_params(TransmissionParams::RFC7252, 0x5eed);
+/// let (mid, token) = (rel.next_message_id(), rel.next_token());
+/// // ... build and send a CON request with `mid` and `token`, then:
+/// rel.start_request(0, mid, token, true)?;
+/// assert!((2000..=3000).contains(&rel.poll_timeout().unwrap()));
+/// # Ok::<(), coap_block::Error>(())
+/// ```
 #[derive(Debug, Clone)]
-pub struct Reliability {
+pub struct Reliability<const ADAPTIVE: bool = true> {
     params: TransmissionParams,
     est: Estimator,
     rng: u32,
@@ -156,9 +172,18 @@ pub struct Reliability {
 }
 
 impl Reliability {
-    /// A message layer with `params`; `seed` randomises the first Message ID, tokens and the
-    /// random factor (use a hardware random number or a boot counter).
+    /// A message layer with `params` (RFC 7252 or adaptive timeout, chosen at run time);
+    /// `seed` randomises the first Message ID, tokens and the random factor (use a hardware
+    /// random number or a boot counter).
     pub fn new(params: TransmissionParams, seed: u32) -> Self {
+        Self::with_params(params, seed)
+    }
+}
+
+impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
+    /// A message layer with `params` and `seed` (see [`Reliability::new`]); with
+    /// `ADAPTIVE = false` the timeout is RFC 7252's whatever `params.adaptive` says.
+    pub fn with_params(params: TransmissionParams, seed: u32) -> Self {
         let rng = xorshift(seed | 1);
         Reliability {
             params,
@@ -173,6 +198,12 @@ impl Reliability {
         }
     }
 
+    /// Whether the adaptive timeout is in use (compiled in and asked for).
+    #[inline]
+    fn adaptive(&self) -> bool {
+        ADAPTIVE && self.params.adaptive
+    }
+
     fn random(&mut self) -> u32 {
         self.rng = xorshift(self.rng);
         self.rng
@@ -185,7 +216,7 @@ impl Reliability {
 
     /// The current base timeout (ACK_TIMEOUT or the adaptive estimate), milliseconds.
     pub fn rto_ms(&self) -> u32 {
-        if self.params.adaptive {
+        if self.adaptive() {
             self.est.rto
         } else {
             self.params.ack_timeout_ms
@@ -211,31 +242,46 @@ impl Reliability {
     /// Records that `msg` (a request) was just sent at `now`. A CON is retransmitted until
     /// acknowledged; a NON only waits for its response.
     pub fn start(&mut self, now: u64, msg: &Message<'_>) -> Result<(), Error> {
+        self.start_request(
+            now,
+            msg.message_id(),
+            msg.token_value(),
+            msg.message_type() == MessageType::Confirmable,
+        )
+    }
+
+    /// [`start`](Self::start) from what the caller put into the request it just sent (its
+    /// Message ID, token and whether it is a CON): no need to parse one's own datagram.
+    pub fn start_request(
+        &mut self,
+        now: u64,
+        message_id: u16,
+        token: Token,
+        confirmable: bool,
+    ) -> Result<(), Error> {
         if self.in_flight.is_some() {
             return Err(Error::Busy);
         }
-        // 32-bit arithmetic only: no 64-bit division helpers on small cores.
-        let base = self.rto_ms();
-        let spread = self
-            .params
-            .ack_random_factor_milli
-            .saturating_sub(1000)
-            .min(4000);
-        let jitter = if spread > 0 {
-            base.saturating_mul(self.random() % (spread + 1)) / 1000
-        } else {
-            0
-        };
-        let timeout = base.saturating_add(jitter);
-        let confirmable = msg.message_type() == MessageType::Confirmable;
         let timeout = if confirmable {
-            timeout
+            // 32-bit arithmetic only: no 64-bit division helpers on small cores.
+            let base = self.rto_ms();
+            let spread = self
+                .params
+                .ack_random_factor_milli
+                .saturating_sub(1000)
+                .min(4000);
+            let jitter = if spread > 0 {
+                base.saturating_mul(self.random() % (spread + 1)) / 1000
+            } else {
+                0
+            };
+            base.saturating_add(jitter)
         } else {
             self.params.separate_response_ms
         };
         self.in_flight = Some(InFlight {
-            mid: msg.message_id(),
-            token: msg.token_value(),
+            mid: message_id,
+            token,
             confirmable,
             sent: now as u32,
             deadline: now.saturating_add(timeout as u64),
@@ -266,7 +312,7 @@ impl Reliability {
         f.retransmits += 1;
         f.sent = now as u32;
         let t = f.timeout;
-        let next = if self.params.adaptive {
+        let next = if ADAPTIVE && self.params.adaptive {
             // CoCoA variable back-off: steeper for short timeouts.
             match t {
                 0..1000 => t.saturating_mul(3),
@@ -297,7 +343,7 @@ impl Reliability {
         let code = msg.code();
         // An ACK or RST of our CON carries its Message ID; a response carries its token.
         let ours = f.confirmable && msg.message_id() == f.mid;
-        let token_match = msg.token_value() == f.token;
+        let token_match = msg.token() == f.token.as_slice();
         let outcome = match ty {
             MessageType::Reset if ours => Incoming::Reset,
             MessageType::Acknowledgement if ours => {
@@ -306,7 +352,7 @@ impl Reliability {
                     // Strong samples (no retransmission) time the whole exchange; weak ones
                     // (1-2 retransmissions) are timed from the last transmission, so a lost
                     // datagram does not inflate the estimate by the timeout it cost.
-                    if self.params.adaptive {
+                    if ADAPTIVE && self.params.adaptive {
                         let rtt = (now as u32).wrapping_sub(f.sent);
                         self.est.sample(rtt, f.retransmits, &self.params);
                     }

@@ -223,6 +223,15 @@ impl Token {
         Ok(t)
     }
 
+    /// A token from the first 8 (at most) bytes of `bytes`.
+    pub(crate) fn from_slice(bytes: &[u8]) -> Token {
+        let mut t = Token::EMPTY;
+        let n = bytes.len().min(8);
+        copy_bytes(&mut t.bytes, bytes);
+        t.len = n as u8;
+        t
+    }
+
     /// A token of `len` (0..=8, clamped) bytes: the low `len` bytes of `value`, big-endian.
     pub fn from_u64(value: u64, len: u8) -> Token {
         let len = len.min(8);

@@ -559,3 +559,120 @@ fn dedup_replays_the_same_response() {
     cache.store(1, 77, &[0; 40]);
     assert_eq!(cache.check(300_001, 1, &m), Dedup::Reprocess);
 }
+
+/// `handle_request` with parts decoded by the caller behaves like `handle`.
+#[test]
+fn block1_handle_request_matches_handle() {
+    let data = body(100);
+    let (mut a_store, mut b_store) = ([0u8; 128], [0u8; 128]);
+    let mut a_sink = SliceSink::new(&mut a_store);
+    let mut b_sink = SliceSink::new(&mut b_store);
+    let (mut a, mut b) = (Block1Receiver::new(1), Block1Receiver::new(1));
+    let (mut req, mut out_a, mut out_b) = ([0u8; 128], [0u8; 64], [0u8; 64]);
+    // In order, a duplicate, a gap, the rest, the final block again, a too-large one.
+    let steps: [(u16, u32, bool, usize, usize, Option<u32>); 7] = [
+        (1, 0, true, 0, 32, Some(100)),
+        (2, 0, true, 0, 32, None),
+        (3, 2, true, 64, 96, None),
+        (4, 1, true, 32, 64, None),
+        (5, 2, true, 64, 96, None),
+        (6, 3, false, 96, 100, None),
+        (7, 0, true, 0, 32, Some(1000)),
+    ];
+    for (mid, num, more, from, to, size1) in steps {
+        let n = put_block(
+            &mut req,
+            mid,
+            Block::new(num, more, 1).unwrap(),
+            size1,
+            &[],
+            &data[from..to],
+        );
+        let m = Message::parse(&req[..n]).unwrap();
+        let (ev_a, na) = rx_step(&mut a, &mut a_sink, &req[..n], &mut out_a);
+        let parts = Block1Request {
+            key: 0,
+            block1: m.block1().unwrap(),
+            size1: m.size1().unwrap(),
+            payload: m.payload(),
+        };
+        let mut reply = MessageBuilder::response_to(&mut out_b, &m, Code::EMPTY, 0).unwrap();
+        let ev_b = b
+            .handle_request(1, &parts, &mut b_sink, &mut reply)
+            .unwrap();
+        let nb = reply.finish();
+        assert_eq!(ev_a, ev_b, "step {mid}");
+        assert_eq!(out_a[..na], out_b[..nb], "step {mid}");
+    }
+    assert_eq!(a_sink.data(), &data[..]);
+    assert_eq!(b_sink.data(), &data[..]);
+    // A malformed Block1 option: 4.02 from `handle`, an error from the parts decoder.
+    let mut buf = [0u8; 32];
+    let mut mb =
+        MessageBuilder::new(&mut buf, MessageType::Confirmable, Code::PUT, 9, &[]).unwrap();
+    mb.option(OptionNumber::BLOCK1, &[0x0f]).unwrap();
+    let n = mb.payload(&[1]).unwrap();
+    let m = Message::parse(&buf[..n]).unwrap();
+    assert_eq!(
+        Block1Request::from_message(&m),
+        Err(Error::BadOption { number: 27 })
+    );
+    let mut reply = MessageBuilder::response_to(&mut out_a, &m, Code::EMPTY, 0).unwrap();
+    assert_eq!(
+        a.handle(1, &m, &mut a_sink, &mut reply).unwrap(),
+        Block1Event::Rejected(Code::BAD_OPTION)
+    );
+}
+
+/// `Reliability<false>`: the RFC 7252 timeout whatever the parameters say, and requests
+/// registered from their parts.
+#[test]
+fn reliability_without_adaptive_timeout() {
+    let mut r = Reliability::<false>::with_params(TransmissionParams::ADAPTIVE, 7);
+    let mut resp = [0u8; 32];
+    for i in 0..10u64 {
+        let (mid, tok) = (r.next_message_id(), r.next_token());
+        r.start_request(i * 100, mid, tok, true).unwrap();
+        assert_eq!(r.start_request(i * 100, mid, tok, true), Err(Error::Busy));
+        let k = MessageBuilder::new(
+            &mut resp,
+            MessageType::Acknowledgement,
+            Code::CONTENT,
+            mid,
+            tok.as_slice(),
+        )
+        .unwrap()
+        .finish();
+        assert_eq!(
+            r.handle_incoming(i * 100 + 1, &Message::parse(&resp[..k]).unwrap()),
+            Incoming::Response { ack_needed: false }
+        );
+    }
+    // Fast answers do not shrink the timeout: it stays ACK_TIMEOUT.
+    assert_eq!(r.rto_ms(), 2000);
+    // A NON waits for its response (no retransmission), then gives up.
+    let tok = r.next_token();
+    r.start_request(0, 1, tok, false).unwrap();
+    assert_eq!(
+        r.poll_timeout(),
+        Some(TransmissionParams::RFC7252.separate_response_ms as u64)
+    );
+    assert_eq!(r.handle_timeout(93_000), TimeoutAction::GiveUp);
+    // A response with another token is not ours.
+    let (mid, tok) = (r.next_message_id(), r.next_token());
+    r.start_request(0, mid, tok, true).unwrap();
+    let k = MessageBuilder::new(
+        &mut resp,
+        MessageType::NonConfirmable,
+        Code::CONTENT,
+        5,
+        &[1, 2, 3],
+    )
+    .unwrap()
+    .finish();
+    assert_eq!(
+        r.handle_incoming(1, &Message::parse(&resp[..k]).unwrap()),
+        Incoming::Unrelated
+    );
+    assert!(r.is_busy());
+}

@@ -81,8 +81,10 @@ pub fn probe() {
 /// Push: a Block1 write of /5/0/0, resumable after a reboot.
 #[cfg(feature = "coap-engines")]
 fn push(msg: &Message<'_>, out: &mut [u8]) {
+    // State as a client keeps it between datagrams: opaque, not constant-folded.
     let mut rx: Block1Receiver<u8> = Block1Receiver::new(6);
     rx.resume_at(core::hint::black_box(0));
+    let rx = core::hint::black_box(&mut rx);
     if let Ok(mut reply) = MessageBuilder::response_to(out, msg, Code::EMPTY, 1) {
         crate::keep(rx.handle(1, msg, &mut ProbeSink, &mut reply));
         crate::keep(reply.finish());
@@ -97,8 +99,10 @@ fn pull(msg: &Message<'_>, out: &mut [u8]) {
     #[cfg(feature = "coap-engines")]
     let (mut client, mut rel) = (
         Block2Client::new(6).starting_at(offset, Token::new(crate::input(4)).ok()),
-        Reliability::new(TransmissionParams::RFC7252, core::hint::black_box(1)),
+        Reliability::<false>::with_params(TransmissionParams::RFC7252, core::hint::black_box(1)),
     );
+    #[cfg(feature = "coap-engines")]
+    let (client, rel) = core::hint::black_box((&mut client, &mut rel));
     #[cfg(feature = "coap-engines")]
     let (mid, token) = (rel.next_message_id(), rel.next_token());
     #[cfg(not(feature = "coap-engines"))]
@@ -123,9 +127,7 @@ fn pull(msg: &Message<'_>, out: &mut [u8]) {
     crate::keep(out.get(..n));
     #[cfg(feature = "coap-engines")]
     {
-        if let Some(Ok(sent)) = out.get(..n).map(Message::parse) {
-            crate::keep(rel.start(0, &sent));
-        }
+        crate::keep(rel.start_request(0, mid, token, true));
         crate::keep(rel.poll_timeout());
         crate::keep(rel.handle_timeout(core::hint::black_box(3000)) == TimeoutAction::Retransmit);
         if let Incoming::Response { ack_needed } = rel.handle_incoming(10, msg) {
