@@ -246,26 +246,228 @@ fn bytes(b: &[u8]) -> Value {
     Value::Bytes(v, n)
 }
 
-const OBJ3: &[u16] = &[0, 1, 2, 3, 9, 10, 11, 16];
+/// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them (the `objects` feature): the
+/// resource table, Discover and the Register payload written with its `LinkWriter`.
+#[cfg(feature = "objects")]
+mod composed {
+    use lwm2m_objects::{
+        CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, LinkWriter, ObjectDef,
+        Path, ResourceDef, SECURITY, SERVER,
+    };
 
-/// The resources this client implements per object (Discover lists them; any other is 4.04).
-/// Object 5 is version 1.1 (resource 14 is 1.2).
-fn resources(obj: u16) -> &'static [u16] {
-    match obj {
-        0 => &[0, 1, 2, 10],
-        1 => &[0, 1, 6, 7, 8],
-        3 => OBJ3,
-        4 => &[0, 2],
-        5 => &[0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 26500, 26501],
-        _ => &[],
+    /// One object this client serves, from its `lwm2m-objects` definition: id, version, resource
+    /// rows (only the rows: the definition's range tables stay out of the device image, the core
+    /// checks its few values itself) and the resources the client implements (bit `i` for the
+    /// `i`-th row; Discover lists them, any other resource is 4.04).
+    struct Served {
+        id: u16,
+        version: (u8, u8),
+        rows: &'static [ResourceDef],
+        implemented: u32,
+    }
+
+    /// The bits of `ids` among `def`'s resources (evaluated at compile time).
+    const fn implemented(def: &ObjectDef, ids: &[u16]) -> u32 {
+        let rows = def.resources();
+        let mut mask = 0;
+        let mut i = 0;
+        while i < rows.len() && i < 32 {
+            let mut j = 0;
+            while j < ids.len() {
+                if rows[i].id() == ids[j] {
+                    mask |= 1 << i;
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+        mask
+    }
+
+    const fn served(def: &ObjectDef, ids: &[u16]) -> Served {
+        Served {
+            id: def.id(),
+            version: def.version(),
+            rows: def.resources(),
+            implemented: implemented(def, ids),
+        }
+    }
+
+    /// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them; object 5 is version 1.1 with the
+    /// operator resources 26500 and 26501 (resource 14 is 1.2).
+    const OBJECTS: [Served; 5] = [
+        served(&SECURITY, &[0, 1, 2, 10]),
+        served(&SERVER, &[0, 1, 6, 7, 8]),
+        served(&DEVICE, &[0, 1, 2, 3, 9, 10, 11, 16]),
+        served(&CONNECTIVITY_MONITORING, &[0, 2]),
+        served(
+            &FIRMWARE_UPDATE_V1_1_OPERATOR,
+            &[0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 26500, 26501],
+        ),
+    ];
+
+    fn object(obj: u16) -> Option<&'static Served> {
+        OBJECTS.iter().find(|o| o.id == obj)
+    }
+
+    /// The implemented resources of object `obj`, in increasing id order.
+    fn resources(obj: u16) -> impl Iterator<Item = &'static ResourceDef> {
+        let (rows, mask) = object(obj).map_or((&[][..], 0), |o| (o.rows, o.implemented));
+        rows.iter()
+            .enumerate()
+            .filter(move |(i, _)| mask.checked_shr(*i as u32).unwrap_or(0) & 1 != 0)
+            .map(|(_, r)| r)
+    }
+
+    fn resource(obj: u16, res: u16) -> Option<&'static ResourceDef> {
+        resources(obj).find(|r| r.id() == res)
+    }
+
+    /// Whether a resource can be read as its definition says: not executable, not write-only,
+    /// not in object 0 (whose credentials are never read by a server).
+    pub(super) fn readable(obj: u16, res: u16) -> bool {
+        resource(obj, res).is_some_and(|r| r.operations().readable())
+    }
+
+    pub(super) fn has_object(obj: u16) -> bool {
+        object(obj).is_some()
+    }
+
+    pub(super) fn has_resource(obj: u16, res: u16) -> bool {
+        resource(obj, res).is_some()
+    }
+
+    /// The implemented resource ids of `obj`, in increasing order.
+    pub(super) fn resource_ids(obj: u16) -> impl Iterator<Item = u16> {
+        resources(obj).map(|r| r.id())
+    }
+
+    /// Discover of an object, its instance 0 or one resource: the implemented resources as
+    /// CoRE links, written by `lwm2m-objects`' [`LinkWriter`].
+    pub(super) fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
+        let mut w = LinkWriter::new(out);
+        if depth < 3 {
+            w.link(Path::new_instance(obj, 0)).ok()?;
+        }
+        for r in resources(obj) {
+            if depth < 3 || r.id() == res {
+                w.link(Path::new_resource(obj, 0, r.id())).ok()?;
+            }
+        }
+        Some(w.finish())
+    }
+
+    /// The Register payload: `</>;rt="oma.lwm2m"`, then every object but Security with its
+    /// instance 0, preceded by `</O>;ver=X.Y` when its version is not 1.0.
+    pub(super) fn registration_links(out: &mut [u8]) -> Option<&[u8]> {
+        let mut w = LinkWriter::new(out);
+        w.root_lwm2m().ok()?;
+        for o in OBJECTS.iter().skip(1) {
+            let id = o.id;
+            let (major, minor) = o.version;
+            if (major, minor) != (1, 0) {
+                w.link(Path::new_object(id)).ok()?;
+                w.attr_version(major, minor).ok()?;
+            }
+            w.link(Path::new_instance(id, 0)).ok()?;
+        }
+        let n = w.finish();
+        out.get(..n)
     }
 }
 
-/// Whether a resource can be read: not executable, not write-only, not in object 0 (whose
-/// credentials are never read by a server).
-fn readable(obj: u16, res: u16) -> bool {
-    obj != 0 && !matches!((obj, res), (1, 8) | (5, 0) | (5, 2) | (5, 10) | (5, 26501))
+/// The client's own fixed resource table, Discover and Register payload: the device build
+/// until `lwm2m-objects`' tables fit its flash budget (see the README).
+#[cfg(any(not(feature = "objects"), test))]
+#[cfg_attr(all(feature = "objects", test), allow(dead_code))]
+mod fixed {
+    use super::{copy, decimal};
+
+    const OBJ3: &[u16] = &[0, 1, 2, 3, 9, 10, 11, 16];
+
+    /// The resources this client implements per object (Discover lists them; any other is 4.04).
+    /// Object 5 is version 1.1 (resource 14 is 1.2).
+    fn resources(obj: u16) -> &'static [u16] {
+        match obj {
+            0 => &[0, 1, 2, 10],
+            1 => &[0, 1, 6, 7, 8],
+            3 => OBJ3,
+            4 => &[0, 2],
+            5 => &[0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 26500, 26501],
+            _ => &[],
+        }
+    }
+
+    /// Whether a resource can be read: not executable, not write-only, not in object 0 (whose
+    /// credentials are never read by a server).
+    pub(super) fn readable(obj: u16, res: u16) -> bool {
+        obj != 0 && !matches!((obj, res), (1, 8) | (5, 0) | (5, 2) | (5, 10) | (5, 26501))
+    }
+
+    pub(super) fn has_object(obj: u16) -> bool {
+        !resources(obj).is_empty()
+    }
+
+    pub(super) fn has_resource(obj: u16, res: u16) -> bool {
+        resources(obj).contains(&res)
+    }
+
+    pub(super) fn resource_ids(obj: u16) -> impl Iterator<Item = u16> {
+        resources(obj).iter().copied()
+    }
+
+    pub(super) fn registration_links(_: &mut [u8]) -> Option<&[u8]> {
+        Some(b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5>;ver=1.1,</5/0>")
+    }
+
+    pub(super) fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
+        let mut c = Cursor { buf: out, n: 0 };
+        let list = resources(obj);
+        if depth < 3 {
+            c.put(b"</")?;
+            c.num(obj)?;
+            c.put(b"/0>")?;
+        }
+        for &r in list {
+            if depth == 3 && r != res {
+                continue;
+            }
+            if c.n > 0 {
+                c.put(b",")?;
+            }
+            c.put(b"</")?;
+            c.num(obj)?;
+            c.put(b"/0/")?;
+            c.num(r)?;
+            c.put(b">")?;
+        }
+        Some(c.n)
+    }
+
+    /// Appends bytes to a buffer (CoRE link output).
+    struct Cursor<'a> {
+        buf: &'a mut [u8],
+        n: usize,
+    }
+
+    impl Cursor<'_> {
+        fn put(&mut self, s: &[u8]) -> Option<()> {
+            copy(self.buf.get_mut(self.n..self.n + s.len())?, s);
+            self.n += s.len();
+            Some(())
+        }
+        fn num(&mut self, v: u16) -> Option<()> {
+            let mut d = [0u8; 20];
+            let l = decimal(i64::from(v), &mut d);
+            self.put(d.get(..l)?)
+        }
+    }
 }
+
+#[cfg(feature = "objects")]
+use composed::{discover, has_object, has_resource, readable, registration_links, resource_ids};
+#[cfg(not(feature = "objects"))]
+use fixed::{discover, has_object, has_resource, readable, registration_links, resource_ids};
 
 impl<P: Platform> Client<P> {
     /// Boots the client from the platform's persisted record (boot reconciliation: a device
@@ -629,8 +831,7 @@ impl<P: Platform> Client<P> {
                 }
                 b.option(OptionNumber::URI_QUERY, b"lwm2m=1.1").ok()?;
                 b.option(OptionNumber::URI_QUERY, b"b=U").ok()?;
-                let link = b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5>;ver=1.1,</5/0>";
-                let len = b.payload(link).ok()?;
+                let len = b.payload(registration_links(&mut body)?).ok()?;
                 return Some(Transmit {
                     peer: Peer::Server,
                     len,
@@ -986,12 +1187,11 @@ impl<P: Platform> Client<P> {
             return Err(Code::BAD_OPTION);
         }
         let [obj, inst, res, _] = path;
-        let list = resources(obj);
         if depth == 0
             || depth > 3
-            || list.is_empty()
+            || !has_object(obj)
             || (depth >= 2 && inst != 0)
-            || (depth == 3 && !list.contains(&res))
+            || (depth == 3 && !has_resource(obj, res))
         {
             return Err(Code::NOT_FOUND);
         }
@@ -1080,7 +1280,6 @@ impl<P: Platform> Client<P> {
             if obj == 0 {
                 return Err(Code::METHOD_NOT_ALLOWED);
             }
-            let list = resources(obj);
             let tlv_fmt = match accept {
                 None | Some(format::TEXT) if depth == 3 => false,
                 None | Some(format::TLV) | Some(1542) => true,
@@ -1110,7 +1309,7 @@ impl<P: Platform> Client<P> {
             // Instance (or object: wrapped in an instance TLV) read in TLV, written by lwm2m-tlv.
             fmt = format::TLV;
             n = self
-                .read_instance(obj, depth, list, &mut body)
+                .read_instance(obj, depth, &mut body)
                 .ok_or(Code::INTERNAL_SERVER_ERROR)?;
         }
         reply(
@@ -1125,18 +1324,12 @@ impl<P: Platform> Client<P> {
         .ok_or(Code::INTERNAL_SERVER_ERROR)
     }
 
-    fn read_instance(
-        &mut self,
-        obj: u16,
-        depth: usize,
-        list: &[u16],
-        body: &mut [u8],
-    ) -> Option<usize> {
+    fn read_instance(&mut self, obj: u16, depth: usize, body: &mut [u8]) -> Option<usize> {
         let mut w = Writer::new(body);
         if depth == 1 {
             w.begin_instance(0).ok()?;
         }
-        for &r in list {
+        for r in resource_ids(obj) {
             let Some(v) = self.read_value(obj, r) else {
                 continue;
             };
@@ -1528,49 +1721,6 @@ pub fn uri_authority(uri: &str) -> Option<&str> {
     Some(rest.find('/').and_then(|i| rest.get(..i)).unwrap_or(rest))
 }
 
-fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
-    let mut c = Cursor { buf: out, n: 0 };
-    let list = resources(obj);
-    if depth < 3 {
-        c.put(b"</")?;
-        c.num(obj)?;
-        c.put(b"/0>")?;
-    }
-    for &r in list {
-        if depth == 3 && r != res {
-            continue;
-        }
-        if c.n > 0 {
-            c.put(b",")?;
-        }
-        c.put(b"</")?;
-        c.num(obj)?;
-        c.put(b"/0/")?;
-        c.num(r)?;
-        c.put(b">")?;
-    }
-    Some(c.n)
-}
-
-/// Appends bytes to a buffer (CoRE link output).
-struct Cursor<'a> {
-    buf: &'a mut [u8],
-    n: usize,
-}
-
-impl Cursor<'_> {
-    fn put(&mut self, s: &[u8]) -> Option<()> {
-        copy(self.buf.get_mut(self.n..self.n + s.len())?, s);
-        self.n += s.len();
-        Some(())
-    }
-    fn num(&mut self, v: u16) -> Option<()> {
-        let mut d = [0u8; 20];
-        let l = decimal(i64::from(v), &mut d);
-        self.put(d.get(..l)?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1695,6 +1845,45 @@ mod tests {
         assert!(m.payload().starts_with(b"</>;rt=\"oma.lwm2m\""));
     }
 
+    /// `lwm2m-objects`' definitions and `LinkWriter` give exactly what the device build's fixed
+    /// table gives: the same resources, readability, Discover links and Register payload.
+    #[cfg(feature = "objects")]
+    #[test]
+    fn objects_tables_agree_with_the_fixed_table() {
+        let (mut a, mut b) = ([0u8; 512], [0u8; 512]);
+        assert_eq!(
+            composed::registration_links(&mut a),
+            fixed::registration_links(&mut b)
+        );
+        for obj in 0..=6 {
+            assert_eq!(composed::has_object(obj), fixed::has_object(obj), "/{obj}");
+            for res in (0..=20).chain([26500, 26501]) {
+                let has = composed::has_resource(obj, res);
+                assert_eq!(has, fixed::has_resource(obj, res), "/{obj}/0/{res}");
+                if has {
+                    assert_eq!(
+                        composed::readable(obj, res),
+                        fixed::readable(obj, res),
+                        "/{obj}/0/{res}"
+                    );
+                }
+                for depth in 1..=3 {
+                    let x = composed::discover(obj, depth, res, &mut a);
+                    let y = fixed::discover(obj, depth, res, &mut b);
+                    assert_eq!(
+                        x.map(|n| &a[..n]),
+                        y.map(|n| &b[..n]),
+                        "/{obj} {depth} {res}"
+                    );
+                }
+            }
+            assert!(
+                composed::resource_ids(obj).eq(fixed::resource_ids(obj)),
+                "/{obj}"
+            );
+        }
+    }
+
     #[test]
     fn block1_push_with_duplicates_and_gaps() {
         let mut c = client();
@@ -1739,7 +1928,7 @@ mod tests {
         // Instance reads decode with the workspace TLV codec and match their paths.
         let (body, n, _) = get(&mut c, "3/0", Some(11542));
         let resources = lwm2m_tlv::check_path(&body[..n], lwm2m_tlv::Path::Instance(3, 0)).unwrap();
-        assert_eq!(resources.count(), OBJ3.len());
+        assert_eq!(resources.count(), resource_ids(3).count());
         let (body, n, _) = get(&mut c, "5", Some(11542));
         let instance = lwm2m_tlv::decode(&body[..n]).next().unwrap().unwrap();
         assert_eq!(
