@@ -495,9 +495,10 @@ fn read(
         if !single {
             return Err(ResponseCode::NotAcceptable);
         }
-        match (format, obj.read(ids[1], r.id(), ri)?) {
-            (CONTENT_FORMAT_OPAQUE, Value::Opaque(bytes)) => w.put(bytes)?,
-            (CONTENT_FORMAT_TEXT, value) => text_value(w, &value)?,
+        let value = obj.read(ids[1], r.id(), ri);
+        match (format, value) {
+            (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(bytes))) => w.put(bytes)?,
+            (CONTENT_FORMAT_TEXT, value) | (_, value @ Err(_)) => put_value(w, None, value)?,
             _ => return Err(ResponseCode::NotAcceptable),
         }
     }
@@ -575,13 +576,11 @@ impl Walk<'_, '_> {
             } else {
                 (RESOURCE, r.id())
             };
-            return tlv_value(
+            return put_value(
                 self.w,
-                kind,
-                id,
-                &self
-                    .obj
-                    .read(ids[1], r.id(), (level == 4).then_some(ids[3]))?,
+                Some((kind, id)),
+                self.obj
+                    .read(ids[1], r.id(), (level == 4).then_some(ids[3])),
             );
         }
         // Read wraps the instances of an object and the instances of a multiple resource.
@@ -611,57 +610,55 @@ impl Walk<'_, '_> {
     }
 }
 
-/// One value as a TLV record (out of line: three callers).
+/// One value out, as a TLV record (`tlv`: its kind and id) or as plain text (numbers in
+/// decimal, an object link as `object:instance`; 4.06 for opaque). One match for both: a
+/// number is taken apart once into its 64 bits, TLV length and signedness. Floats go out in
+/// 8 bytes in TLV, which every reader accepts (choosing the width would compare floats:
+/// soft-float code on a Cortex-M).
 #[inline(never)]
-fn tlv_value(w: &mut Writer<'_>, kind: u8, id: u16, value: &Value<'_>) -> Outcome<()> {
-    let mut scratch = [0u8; 24];
-    Ok(w.tlv_record(kind, id, value_bytes(value, &mut scratch)?)?)
-}
-
-/// The bytes of one TLV value. Numbers are laid out in `scratch`. Floats go out in 8 bytes,
-/// which every reader accepts (choosing the width would compare floats: soft-float code on a
-/// Cortex-M).
-fn value_bytes<'v>(value: &Value<'v>, scratch: &'v mut [u8; 24]) -> Outcome<&'v [u8]> {
-    let (number, len) = match *value {
-        Value::String(v) | Value::CoreLnk(v) | Value::Opaque(v) => return Ok(v),
-        Value::Integer(v) | Value::Time(v) => (v as u64, lwm2m_tlv::int_len(v)),
-        Value::Unsigned(v) => (v, lwm2m_tlv::uint_len(v)),
-        Value::Boolean(v) => (u64::from(v), 1),
-        Value::ObjLnk(o, i) => (u64::from(o) << 16 | u64::from(i), 4),
-        Value::Float(v) => (v.to_bits(), 8),
-    };
-    // A zipped copy: copy_from_slice brings a length-mismatch panic path.
-    for (d, b) in scratch.iter_mut().zip(number.to_be_bytes()) {
-        *d = b;
-    }
-    Ok(scratch.get(8usize.saturating_sub(len)..8).unwrap_or(&[]))
-}
-
-/// One value as plain text (4.06 for opaque): numbers in decimal, an object link as
-/// `object:instance`.
-// Out of line: 28 bytes smaller on a Cortex-M than inlined into the dispatcher.
-#[inline(never)]
-fn text_value(w: &mut Writer<'_>, value: &Value<'_>) -> Outcome<()> {
-    match *value {
-        Value::String(v) | Value::CoreLnk(v) => w.put(v)?,
-        Value::Opaque(_) => return Err(ResponseCode::NotAcceptable),
-        Value::Integer(v) | Value::Time(v) => {
-            if v < 0 {
-                w.put(b"-")?;
+fn put_value(w: &mut Writer<'_>, tlv: Option<(u8, u16)>, value: Outcome<Value<'_>>) -> Outcome<()> {
+    // Taken as the hook's result: no copy of the value at the call sites.
+    let value = value?;
+    let (mut number, len, signed) = match value {
+        Value::Opaque(_) if tlv.is_none() => return Err(ResponseCode::NotAcceptable),
+        Value::String(v) | Value::CoreLnk(v) | Value::Opaque(v) => {
+            match tlv {
+                Some((kind, id)) => w.tlv_record(kind, id, v)?,
+                None => w.put(v)?,
             }
-            w.put_u64(v.unsigned_abs())?;
+            return Ok(());
         }
-        Value::Unsigned(v) => w.put_u64(v)?,
-        Value::Boolean(v) => w.put_u64(u64::from(v))?,
-        Value::ObjLnk(o, i) => {
-            w.put_u64(u64::from(o))?;
-            w.put(b":")?;
-            w.put_u64(u64::from(i))?;
-        }
+        Value::Integer(v) | Value::Time(v) => (v as u64, lwm2m_tlv::int_len(v), true),
+        Value::Unsigned(v) => (v, lwm2m_tlv::uint_len(v), false),
+        Value::Boolean(v) => (u64::from(v), 1, false),
+        Value::ObjLnk(o, i) => (u64::from(o) << 16 | u64::from(i), 4, false),
         #[cfg(feature = "float-text")]
-        Value::Float(v) => w.put_f64(v)?,
+        Value::Float(v) if tlv.is_none() => return Ok(w.put_f64(v)?),
         #[cfg(not(feature = "float-text"))]
-        Value::Float(_) => return Err(ResponseCode::NotAcceptable),
+        Value::Float(_) if tlv.is_none() => return Err(ResponseCode::NotAcceptable),
+        Value::Float(v) => (v.to_bits(), 8, false),
+    };
+    match tlv {
+        Some((kind, id)) => {
+            let bytes = number.to_be_bytes();
+            w.tlv_record(
+                kind,
+                id,
+                bytes.get(8usize.saturating_sub(len)..).unwrap_or(&[]),
+            )?;
+        }
+        None if matches!(value, Value::ObjLnk(..)) => {
+            w.put_u64(number >> 16)?;
+            w.put(b":")?;
+            w.put_u64(number & 0xFFFF)?;
+        }
+        None => {
+            if signed && (number as i64) < 0 {
+                w.put(b"-")?;
+                number = number.wrapping_neg();
+            }
+            w.put_u64(number)?;
+        }
     }
     Ok(())
 }
