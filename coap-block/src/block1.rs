@@ -2,9 +2,7 @@
 //! push to `/5/0/0`) and the sending end ([`Block1Sender`], a server pushing a package).
 
 use crate::io::{BlockSink, BlockSource, FNV32_BASIS, fnv1a32, read_exact};
-use crate::{
-    Block, Code, Error, Message, MessageBuilder, OptionNumber, Token, decode_uint, size_of_szx,
-};
+use crate::{Block, Code, Error, Message, MessageBuilder, OptionNumber, Token, size_of_szx};
 
 /// What [`Block1Receiver::handle`] did with a request (the reply is already in the builder).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +31,8 @@ struct RxState<P> {
     peer: P,
     key: u32,
     next: u32,
+    /// Offset of the last block stored (a state exists only once a block is stored).
     last_offset: u32,
-    /// At least one block stored in this transfer (so `last_offset` is meaningful).
-    any: bool,
     complete: bool,
 }
 
@@ -50,7 +47,8 @@ struct RxState<P> {
 pub struct Block1Receiver<P> {
     preferred_szx: u8,
     state: Option<RxState<P>>,
-    resume: Option<u32>,
+    /// Offset a push may continue at after a reboot (0: none; a transfer may always start at 0).
+    resume: u32,
 }
 
 impl<P: PartialEq + Copy> Block1Receiver<P> {
@@ -60,17 +58,16 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
         Block1Receiver {
             preferred_szx: s,
             state: None,
-            resume: None,
+            resume: 0,
         }
     }
 
     /// Bytes of the current body received so far (for `/5/0/26500`); after
     /// [`resume_at`](Self::resume_at) and before a block arrives, the resume offset.
     pub fn bytes_received(&self) -> u32 {
-        match (&self.state, self.resume) {
-            (Some(s), _) => s.next,
-            (None, Some(r)) => r,
-            _ => 0,
+        match &self.state {
+            Some(s) => s.next,
+            None => self.resume,
         }
     }
 
@@ -83,13 +80,13 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
     /// bytes `0..offset`) from any peer, without calling [`BlockSink::begin`].
     pub fn resume_at(&mut self, offset: u32) {
         self.state = None;
-        self.resume = Some(offset);
+        self.resume = offset;
     }
 
     /// Forgets the current transfer.
     pub fn reset(&mut self) {
         self.state = None;
-        self.resume = None;
+        self.resume = 0;
     }
 
     /// Handles one request (PUT/POST to the body's resource) from `peer`: stores its block in
@@ -120,27 +117,51 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
         sink: &mut S,
         reply: &mut MessageBuilder<'_>,
     ) -> Result<Block1Event, Error> {
-        let (event, code, value) = self.step(peer, req, sink);
-        reply.set_code(code);
-        // One option at most: Block1 echoed (blockwise requests only), or Size1 with 4.13.
-        let number = match event {
-            Block1Event::Rejected(Code::REQUEST_ENTITY_TOO_LARGE) => OptionNumber::SIZE1,
-            Block1Event::Rejected(_) => return Ok(event),
-            _ if req.block1.is_some() => OptionNumber::BLOCK1,
-            _ => return Ok(event),
+        let (event, size1) = self.step(peer, req, sink);
+        let block = req.block1.unwrap_or(Block {
+            num: 0,
+            more: false,
+            szx: 6,
+        });
+        let (code, number, value) = match event {
+            Block1Event::Rejected(c) => (c, OptionNumber::SIZE1, size1),
+            // The reply's Block1: this block, at this receiver's preferred size while more
+            // follow (only for a blockwise request).
+            _ => (
+                if block.more {
+                    Code::CONTINUE
+                } else {
+                    Code::CHANGED
+                },
+                OptionNumber::BLOCK1,
+                Block {
+                    szx: if block.more {
+                        block.szx.min(self.preferred_szx)
+                    } else {
+                        block.szx
+                    },
+                    ..block
+                }
+                .to_uint(),
+            ),
         };
-        reply.uint_option(number, value)?;
+        reply.set_code(code);
+        // One option at most: Block1 echoed, or Size1 with 4.13.
+        if number == OptionNumber::BLOCK1 && req.block1.is_some()
+            || code == Code::REQUEST_ENTITY_TOO_LARGE
+        {
+            reply.uint_option(number, value)?;
+        }
         Ok(event)
     }
 
-    /// The transfer step: the event, the reply code, and the Block1 value to echo (or, for
-    /// 4.13, the Size1 value).
+    /// The transfer step: the event and, for 4.13, the Size1 value.
     fn step<S: BlockSink + ?Sized>(
         &mut self,
         peer: P,
         req: &Block1Request<'_>,
         sink: &mut S,
-    ) -> (Block1Event, Code, u32) {
+    ) -> (Block1Event, u32) {
         let payload = req.payload;
         let len = payload.len() as u32; // a datagram is far below 4 GiB
         let block = req.block1.unwrap_or(Block {
@@ -158,29 +179,27 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
         if end > capacity || req.size1.is_some_and(|s| s > capacity) {
             return rejected(Code::REQUEST_ENTITY_TOO_LARGE, capacity);
         }
-        // The reply's Block1: this block, at this receiver's preferred size while more follow.
-        let echo = Block {
-            szx: if block.more {
-                block.szx.min(self.preferred_szx)
-            } else {
-                block.szx
-            },
-            ..block
-        };
-        let ack = if block.more {
-            Code::CONTINUE
-        } else {
-            Code::CHANGED
-        };
         let key = req.key;
-        let current = self.state.filter(|s| s.peer == peer && s.key == key);
-        let mut st = match current {
-            // The last block again (its reply was lost, or a retransmission with a new MID).
-            Some(s) if s.any && offset == s.last_offset && end == s.next => {
-                return (Block1Event::Duplicate, ack, echo.to_uint());
+        // The transfer this block continues, if it is one of the current transfer.
+        let mut cont = None;
+        // A block already stored (a retransmission with a new MID, or its reply was lost).
+        let mut dup = false;
+        if let Some(s) = self.state
+            && s.peer == peer
+            && s.key == key
+        {
+            if offset == s.last_offset && end == s.next {
+                // The last block again (before a restart at 0: block 0 repeated is no restart).
+                return (Block1Event::Duplicate, 0);
             }
-            Some(s) if offset == s.next && !s.complete => s,
-            _ if offset == 0 || self.resume == Some(offset) => {
+            dup = end <= s.next;
+            if offset == s.next && !s.complete {
+                cont = Some(s);
+            }
+        }
+        let mut st = match cont {
+            Some(s) => s,
+            None if offset == 0 || offset == self.resume => {
                 self.state = None;
                 if offset == 0
                     && let Err(e) = sink.begin(req.size1)
@@ -192,20 +211,18 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
                     key,
                     next: offset,
                     last_offset: offset,
-                    any: false,
                     complete: false,
                 }
             }
-            Some(s) if end <= s.next => return (Block1Event::Duplicate, ack, echo.to_uint()),
-            _ => return rejected(Code::REQUEST_ENTITY_INCOMPLETE, 0),
+            None if dup => return (Block1Event::Duplicate, 0),
+            None => return rejected(Code::REQUEST_ENTITY_INCOMPLETE, 0),
         };
         if let Err(e) = sink.write(offset, payload) {
             return sink_failed(e, capacity);
         }
         st.next = end;
         st.last_offset = offset;
-        st.any = true;
-        self.resume = None;
+        self.resume = 0;
         self.state = Some(st);
         let event = if block.more {
             Block1Event::Stored { offset, len }
@@ -217,7 +234,7 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
             self.state = Some(st);
             Block1Event::Complete { total: end }
         };
-        (event, ack, echo.to_uint())
+        (event, 0)
     }
 }
 
@@ -241,34 +258,31 @@ impl<'a> Block1Request<'a> {
     /// [`Error::BadOption`] (to be answered with 4.02).
     pub fn from_message(req: &Message<'a>) -> Result<Self, Error> {
         let mut key = FNV32_BASIS;
-        let (mut block1, mut size1) = (None, None);
         for o in req.options() {
-            match o.number {
-                OptionNumber::URI_PATH | OptionNumber::URI_QUERY | OptionNumber::REQUEST_TAG => {
-                    key = fnv1a32(
-                        key ^ ((o.number.0 as u32) << 16 | o.value.len() as u32),
-                        o.value,
-                    );
-                }
-                OptionNumber::BLOCK1 => block1 = Some(Block::decode(o.value, 27)?),
-                OptionNumber::SIZE1 => size1 = Some(decode_uint(o.value, 60)?),
-                _ => {}
+            if matches!(
+                o.number,
+                OptionNumber::URI_PATH | OptionNumber::URI_QUERY | OptionNumber::REQUEST_TAG
+            ) {
+                key = fnv1a32(
+                    key ^ ((o.number.0 as u32) << 16 | o.value.len() as u32),
+                    o.value,
+                );
             }
         }
         Ok(Block1Request {
             key,
-            block1,
-            size1,
+            block1: req.block1()?,
+            size1: req.size1()?,
             payload: req.payload(),
         })
     }
 }
 
-fn rejected(code: Code, size1: u32) -> (Block1Event, Code, u32) {
-    (Block1Event::Rejected(code), code, size1)
+fn rejected(code: Code, size1: u32) -> (Block1Event, u32) {
+    (Block1Event::Rejected(code), size1)
 }
 
-fn sink_failed(e: Error, capacity: u32) -> (Block1Event, Code, u32) {
+fn sink_failed(e: Error, capacity: u32) -> (Block1Event, u32) {
     match e {
         Error::TooLarge { capacity: c } => {
             rejected(Code::REQUEST_ENTITY_TOO_LARGE, c.min(capacity))
