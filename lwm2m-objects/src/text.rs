@@ -69,26 +69,20 @@ impl<'a> Writer<'a> {
     /// A TLV header: `kind` is the two type bits (0 object instance, 1 resource instance,
     /// 2 multiple resource, 3 resource).
     pub(crate) fn tlv_header(&mut self, kind: u8, id: u16, len: usize) -> Result<(), Full> {
+        if len > 0xFF_FFFF {
+            return Err(Full);
+        }
+        // Length bytes after the id: none (the length fits the type byte), 1, 2 or 3.
+        let len_bytes = usize::from(len > 7) + usize::from(len > 0xFF) + usize::from(len > 0xFFFF);
         let wide = id > 0xFF;
-        let len_bytes: u32 = match len {
-            0..8 => 0,
-            8..=0xFF => 1,
-            0x100..=0xFFFF => 2,
-            0x1_0000..=0xFF_FFFF => 3,
-            _ => return Err(Full),
-        };
         let short = if len_bytes == 0 { len as u8 } else { 0 };
         self.push(kind << 6 | u8::from(wide) << 5 | (len_bytes as u8) << 3 | short)?;
         if wide {
             self.push((id >> 8) as u8)?;
         }
         self.push(id as u8)?;
-        let mut i = len_bytes;
-        while i > 0 {
-            i -= 1;
-            self.push((len >> (8 * i)) as u8)?;
-        }
-        Ok(())
+        let bytes = (len as u32).to_be_bytes();
+        self.put(bytes.get(4 - len_bytes..).unwrap_or(&[]))
     }
 
     /// A TLV record with its value.
