@@ -444,11 +444,22 @@ mod cost {
 /// and the estimate stays linear in the image size).
 const MERGE_MAX: usize = 4096;
 
-/// Folds a record into its predecessor where the estimated coded size shrinks: a short match
-/// elsewhere in the old image costs a control record and two displacement jumps (there and
-/// back), which can be more than its bytes cost as the predecessor's deltas or literals.
-/// Diff ranges stay inside `old`; the bytes and the final old position are unchanged.
+/// Drops records where the estimated coded size shrinks: a short match elsewhere in the old
+/// image costs a control record and two displacement jumps (there and back), which can be more
+/// than its bytes cost otherwise. A dropped record's bytes are split three ways, the cheapest
+/// split by the estimate: the predecessor's diff runs on into them (at its displacement, when
+/// it has no literals), then literals, then the successor's diff starts earlier (at its
+/// displacement). Diff ranges stay inside `old`; the bytes and the final old position are
+/// unchanged.
 fn merge_records(old: &[u8], new: &[u8], recs: &[Record]) -> Vec<Record> {
+    // A second pass finds folds the first one made possible (pydantic-core -0.24 %; a third
+    // gave -0.05 %).
+    let once = merge_pass(old, new, recs);
+    merge_pass(old, new, &once)
+}
+
+/// One left-to-right pass of [`merge_records`].
+fn merge_pass(old: &[u8], new: &[u8], recs: &[Record]) -> Vec<Record> {
     let mut placed = Vec::with_capacity(recs.len());
     let (mut ns, mut os) = (0usize, 0i64);
     for r in recs {
@@ -476,7 +487,9 @@ fn merge_records(old: &[u8], new: &[u8], recs: &[Record]) -> Vec<Record> {
         }
     };
     let mut out: Vec<Placed> = Vec::with_capacity(placed.len());
-    for (i, &b) in placed.iter().enumerate() {
+    let (mut head, mut tail) = (Vec::new(), Vec::new());
+    for i in 0..placed.len() {
+        let b = placed[i];
         let blen = b.diff + b.extra;
         let a = match out.last_mut() {
             Some(a) if blen <= MERGE_MAX => a,
@@ -485,39 +498,70 @@ fn merge_records(old: &[u8], new: &[u8], recs: &[Record]) -> Vec<Record> {
                 continue;
             }
         };
-        let c = placed.get(i + 1).unwrap_or(&end);
+        let c = placed.get(i + 1).copied().unwrap_or(end);
+        let c_dd = placed.get(i + 2).unwrap_or(&end).disp() - c.disp();
         let mut before = cost::record(a.diff, a.extra, b.disp() - a.disp())
             + cost::record(b.diff, b.extra, c.disp() - b.disp())
             + b.extra as i64 * cost::LITERAL;
         for k in 0..b.diff {
             before += delta(b.os + k as i64, b.ns + k);
         }
-        // B's bytes at A's displacement: A's diff may run on into them (when A has no
-        // literals), the rest become literals.
-        let (mut run_len, mut best) = (0usize, blen as i64 * cost::LITERAL);
+        // B's bytes without B: A's diff may run on into them at A's displacement (when A has
+        // no literals), C's diff may start earlier at C's, literals in between.
+        // head[i]: A's diff run on by i bytes; tail[j]: C's diff started at B's byte j.
+        const NO: i64 = i64::MAX / 4;
+        head.clear();
+        head.push(0);
         if a.extra == 0 {
             let from = a.os + a.diff as i64;
-            let mut run = 0;
             for k in 0..blen {
                 let o = from + k as i64;
                 if o < 0 || o >= old.len() as i64 {
                     break;
                 }
-                run += delta(o, b.ns + k);
-                let total = run + (blen - k - 1) as i64 * cost::LITERAL;
-                if total < best {
-                    (run_len, best) = (k + 1, total);
-                }
+                head.push(head[k] + delta(o, b.ns + k));
             }
         }
-        let after = cost::record(
-            a.diff + run_len,
-            a.extra + blen - run_len,
-            c.disp() - a.disp(),
-        ) + best;
+        tail.clear();
+        tail.resize(blen + 1, NO);
+        tail[blen] = 0;
+        if i + 1 < placed.len() {
+            for k in (0..blen).rev() {
+                let o = c.os - (blen - k) as i64;
+                if o < 0 || o >= old.len() as i64 {
+                    break;
+                }
+                tail[k] = tail[k + 1] + delta(o, b.ns + k);
+            }
+        }
+        // Best (i, j), i <= j: head[i] + (j - i) literals + tail[j].
+        let (mut best, mut run, mut lits) = (NO, 0usize, 0usize);
+        let mut lead = (NO, 0usize); // min over i <= j of head[i] - i * LITERAL
+        for (j, &t) in tail.iter().enumerate() {
+            if let Some(&h) = head.get(j)
+                && h - j as i64 * cost::LITERAL < lead.0
+            {
+                lead = (h - j as i64 * cost::LITERAL, j);
+            }
+            let total = lead.0 + j as i64 * cost::LITERAL + t;
+            if total < best {
+                (best, run, lits) = (total, lead.1, j - lead.1);
+            }
+        }
+        let back_len = blen - run - lits;
+        let after = cost::record(a.diff + run, a.extra + lits, c.disp() - a.disp())
+            + cost::record(c.diff + back_len, c.extra, c_dd)
+            - cost::record(c.diff, c.extra, c_dd)
+            + best;
         if after < before {
-            a.diff += run_len;
-            a.extra += blen - run_len;
+            a.diff += run;
+            a.extra += lits;
+            if back_len > 0 {
+                let c = &mut placed[i + 1];
+                c.ns -= back_len;
+                c.os -= back_len as i64;
+                c.diff += back_len;
+            }
         } else {
             out.push(b);
         }
@@ -963,6 +1007,20 @@ mod tests {
         let digests = (Sha256::digest(&old).into(), Sha256::digest(&new).into());
         let patch = encode(&old, &new, &normalize(merged), 0, &digests);
         assert_eq!(crate::apply(&old, &patch).unwrap(), new);
+        // Bytes that continue the successor's copy go to the successor's diff.
+        let new2 = [&old[1_000..1_100], &old[3_000..3_100]].concat();
+        let recs2 = [
+            rec(0, 1_000),
+            rec(100, 15_000 - 1_100),
+            rec(5, 3_005 - 15_005),
+            rec(95, 0),
+        ];
+        let merged2 = merge_records(&old, &new2, &recs2);
+        assert_eq!(
+            merged2[1..],
+            [rec(100, 3_000 - 1_100), rec(100, 0)],
+            "{merged2:?}"
+        );
         // A long match elsewhere pays for its jump and stays.
         let far = [rec(0, 5_000), rec(2_000, 0)];
         assert_eq!(merge_records(&old, &old[5_000..7_000], &far), far);
