@@ -1108,14 +1108,10 @@ fn write(
 // Out of line: 16 bytes smaller on a Cortex-M.
 #[inline(never)]
 fn lowest_free_instance(obj: &dyn ObjectHandler) -> Option<u16> {
+    // The existence check reused: one hook call per taken id, no walk state of its own.
     let mut candidate: u16 = 0;
-    let mut next = next_instance(obj, None);
-    while let Some(id) = next {
-        if id != candidate {
-            break;
-        }
+    while has_instance(obj, candidate) {
         candidate = candidate.checked_add(1)?;
-        next = next_instance(obj, next);
     }
     (candidate <= MAX_ID).then_some(candidate)
 }
