@@ -375,8 +375,7 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
     }
 
     fn write_registration(&self, w: &mut Writer<'_>) -> Result<(), Full> {
-        w.link(true, &[])?;
-        w.put(br#";rt="oma.lwm2m""#)?;
+        w.put(br#"</>;rt="oma.lwm2m""#)?;
         for obj in self.objects.iter() {
             let def = obj.definition();
             let id = def.id();

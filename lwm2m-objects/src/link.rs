@@ -41,7 +41,13 @@ impl<'a> LinkWriter<'a> {
 
     /// Starts the next link: `,<path>` (no comma before the first).
     pub fn link(&mut self, path: Path) -> Result<(), Error> {
-        let r = self.out.link(self.links == 0, path.ids());
+        let first = self.links == 0;
+        let r = if path.depth() == 0 {
+            self.out
+                .put(b",</>".get(usize::from(first)..).unwrap_or(&[]))
+        } else {
+            self.out.link(first, path.ids())
+        };
         self.links += 1;
         self.done(r)
     }
@@ -90,5 +96,24 @@ impl<'a> LinkWriter<'a> {
     /// The number of bytes written.
     pub fn finish(self) -> usize {
         self.out.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_links_first_or_later() {
+        let mut buf = [0u8; 32];
+        let mut links = LinkWriter::new(&mut buf);
+        links.link(Path::ROOT).unwrap();
+        links.link(Path::new_instance(3, 0)).unwrap();
+        links.link(Path::ROOT).unwrap();
+        let n = links.finish();
+        assert_eq!(&buf[..n], b"</>,</3/0>,</>");
+        let mut small = [0u8; 2];
+        let mut links = LinkWriter::new(&mut small);
+        assert!(links.link(Path::ROOT).is_err());
     }
 }

@@ -120,15 +120,13 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// Starts a CoRE link: `,<` (no comma for the first), the path, `>`.
+    /// Starts a CoRE link: `,<` (no comma for the first), the path, `>`. `ids` is not empty
+    /// (the root link is written whole where it is needed).
     pub(crate) fn link(&mut self, first: bool, ids: &[u16]) -> Result<(), Full> {
         if !first {
             self.push(b',')?;
         }
         self.push(b'<')?;
-        if ids.is_empty() {
-            self.push(b'/')?;
-        }
         for &id in ids {
             self.push(b'/')?;
             self.put_u64(u64::from(id))?;
