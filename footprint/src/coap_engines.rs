@@ -14,23 +14,38 @@ use coap_block::{
 };
 use coap_block::{Code, Message, MessageBuilder, MessageType, OptionNumber};
 
-/// Stands in for the platform's staging area: the probe only needs the calls kept.
+/// Stands in for the platform's staging area. Its calls can fail (as flash writes can), so the
+/// engines' storage-error paths are kept: the optimiser sees neither outcome.
 #[cfg(feature = "coap-engines")]
 struct ProbeSink;
+
+/// The sink's result (one copy: a real sink's error mapping is the client's code, not the
+/// engines').
+#[cfg(feature = "coap-engines")]
+#[inline(never)]
+fn outcome() -> Result<(), Error> {
+    if core::hint::black_box(false) {
+        Err(Error::TooLarge {
+            capacity: core::hint::black_box(0),
+        })
+    } else {
+        Ok(())
+    }
+}
 
 #[cfg(feature = "coap-engines")]
 impl BlockSink for ProbeSink {
     fn begin(&mut self, size: Option<u32>) -> Result<(), Error> {
         crate::keep(size);
-        Ok(())
+        outcome()
     }
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Error> {
         crate::keep((offset, data.as_ptr(), data.len()));
-        Ok(())
+        outcome()
     }
     fn complete(&mut self, total: u32) -> Result<(), Error> {
         crate::keep(total);
-        Ok(())
+        outcome()
     }
     fn capacity(&self) -> u32 {
         core::hint::black_box(256 * 1024)
@@ -86,7 +101,7 @@ fn push(msg: &Message<'_>, out: &mut [u8]) {
     rx.resume_at(core::hint::black_box(0));
     let rx = core::hint::black_box(&mut rx);
     if let Ok(mut reply) = MessageBuilder::response_to(out, msg, Code::EMPTY, 1) {
-        crate::keep(rx.handle(1, msg, &mut ProbeSink, &mut reply));
+        crate::keep(rx.handle(core::hint::black_box(1), msg, &mut ProbeSink, &mut reply));
         crate::keep(reply.finish());
     }
     crate::keep(rx.bytes_received());
@@ -120,7 +135,7 @@ fn pull(msg: &Message<'_>, out: &mut [u8]) {
     #[cfg(feature = "coap-engines")]
     let _ = client.add_request_options(&mut req);
     #[cfg(not(feature = "coap-engines"))]
-    if let Ok(b) = coap_block::Block::at_offset(offset, false, 6) {
+    if let Ok(b) = coap_block::Block::at_offset(offset, false, core::hint::black_box(6)) {
         let _ = req.block(OptionNumber::BLOCK2, b);
     }
     let n = req.finish();
