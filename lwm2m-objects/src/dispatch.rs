@@ -309,8 +309,9 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                     table,
                     discover: true,
                     depth,
+                    ids: path.ids,
                 };
-                walk.node(depth, path.ids, r)?;
+                walk.node(depth, r)?;
                 (ResponseCode::Content, Some(CONTENT_FORMAT_LINK))
             }
             // Create is a Write of a new instance: one walker for both.
@@ -489,8 +490,9 @@ fn read(
             table: &[],
             discover: false,
             depth,
+            ids,
         };
-        walk.node(depth, ids, r)?;
+        walk.node(depth, r)?;
     } else {
         if !single {
             return Err(ResponseCode::NotAcceptable);
@@ -516,6 +518,8 @@ struct Walk<'d, 'b> {
     discover: bool,
     /// The request's depth.
     depth: usize,
+    /// The path of the node being written (the ids below its level are scratch).
+    ids: [u16; 4],
 }
 
 impl Walk<'_, '_> {
@@ -524,7 +528,6 @@ impl Walk<'_, '_> {
     fn child(
         &self,
         level: usize,
-        ids: [u16; 4],
         r: &'static ResourceDef,
         previous: Option<u16>,
     ) -> Option<(u16, &'static ResourceDef)> {
@@ -537,15 +540,17 @@ impl Walk<'_, '_> {
                 .find(|c| {
                     previous.is_none_or(|p| c.id() > p)
                         && (self.discover || c.readable())
-                        && self.obj.has_resource(ids[1], c.id())
+                        && self.obj.has_resource(self.ids[1], c.id())
                 })
                 .map(|c| (c.id(), c)),
-            _ => next_resource_instance(self.obj, ids[1], ids[2], previous).map(|ri| (ri, r)),
+            _ => next_resource_instance(self.obj, self.ids[1], self.ids[2], previous)
+                .map(|ri| (ri, r)),
         }
     }
 
     /// Writes the node `ids[..level]` (`r`: its resource from level 3) and everything below.
-    fn node(&mut self, level: usize, mut ids: [u16; 4], r: &'static ResourceDef) -> Outcome<()> {
+    fn node(&mut self, level: usize, r: &'static ResourceDef) -> Outcome<()> {
+        let ids = self.ids;
         let multiple = level == 3 && r.is_multiple();
         let path = ids.get(..level).unwrap_or(&[]);
         if self.discover {
@@ -555,10 +560,10 @@ impl Walk<'_, '_> {
             }
             if multiple {
                 let mut count = 0;
-                let mut next = self.child(3, ids, r, None);
+                let mut next = self.child(3, r, None);
                 while let Some((id, _)) = next {
                     count += 1;
-                    next = self.child(3, ids, r, Some(id));
+                    next = self.child(3, r, Some(id));
                 }
                 self.w.attr(b";dim=", count)?;
             }
@@ -586,17 +591,17 @@ impl Walk<'_, '_> {
         // Read wraps the instances of an object and the instances of a multiple resource.
         let wrap = !self.discover && (multiple || (level == 2 && self.depth == 1));
         let start = if wrap { self.w.open()? } else { 0 };
-        let mut next = self.child(level, ids, r, None);
+        let mut next = self.child(level, r, None);
         while let Some((id, child)) = next {
-            if let Some(slot) = ids.get_mut(level) {
+            if let Some(slot) = self.ids.get_mut(level) {
                 *slot = id;
             }
-            match self.node(level + 1, ids, child) {
+            match self.node(level + 1, child) {
                 // An optional resource without a value is left out of an instance read.
                 Err(ResponseCode::NotFound) if level == 2 && !child.is_multiple() => {}
                 other => other?,
             }
-            next = self.child(level, ids, r, Some(id));
+            next = self.child(level, r, Some(id));
         }
         if wrap {
             let (kind, id) = if multiple {
