@@ -290,29 +290,32 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
         let ri = (depth == 4).then_some(riid);
         let mut w = Writer::new(out);
         let (code, format) = match op {
-            Operation::Read => {
-                let format = read(&mut w, obj, &def, depth, path.ids, r, ri, req.accept)?;
-                (ResponseCode::Content, Some(format))
-            }
-            Operation::Discover => {
+            // Read and Discover share the tree walker.
+            Operation::Read | Operation::Discover => {
                 #[cfg(feature = "attributes")]
                 let table: Table<'_> = self.attributes;
                 #[cfg(not(feature = "attributes"))]
                 let table: Table<'_> = &[];
-                if depth == 4 {
-                    return Err(ResponseCode::MethodNotAllowed);
-                }
+                let discover = op == Operation::Discover;
                 let mut walk = Walk {
                     w: &mut w,
                     obj,
                     def: &def,
                     table,
-                    discover: true,
+                    discover,
                     depth,
                     ids: path.ids,
                 };
-                walk.node(depth, r)?;
-                (ResponseCode::Content, Some(CONTENT_FORMAT_LINK))
+                let format = if discover {
+                    if depth == 4 {
+                        return Err(ResponseCode::MethodNotAllowed);
+                    }
+                    walk.node(depth, r)?;
+                    CONTENT_FORMAT_LINK
+                } else {
+                    read(&mut walk, r, ri, req.accept)?
+                };
+                (ResponseCode::Content, Some(format))
             }
             // Create is a Write of a new instance: one walker for both.
             Operation::WriteReplace
@@ -458,18 +461,14 @@ fn find_resource(
 
 /// Writes the Read answer and returns its Content-Format.
 // Out of line: smaller on a Cortex-M than inlined into the dispatcher.
-#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn read(
-    w: &mut Writer<'_>,
-    obj: &dyn ObjectHandler,
-    def: &ObjectDef,
-    depth: usize,
-    ids: [u16; 4],
+    walk: &mut Walk<'_, '_>,
     r: &'static ResourceDef,
     ri: Option<u16>,
     accept: Option<u16>,
 ) -> Outcome<u16> {
+    let depth = walk.depth;
     if depth >= 3 && !r.readable() {
         return Err(ResponseCode::MethodNotAllowed);
     }
@@ -483,24 +482,15 @@ fn read(
         CONTENT_FORMAT_TEXT
     });
     if is_tlv(format) {
-        let mut walk = Walk {
-            w,
-            obj,
-            def,
-            table: &[],
-            discover: false,
-            depth,
-            ids,
-        };
         walk.node(depth, r)?;
     } else {
         if !single {
             return Err(ResponseCode::NotAcceptable);
         }
-        let value = obj.read(ids[1], r.id(), ri);
+        let value = walk.obj.read(walk.ids[1], r.id(), ri);
         match (format, value) {
-            (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(bytes))) => w.put(bytes)?,
-            (CONTENT_FORMAT_TEXT, value) | (_, value @ Err(_)) => put_value(w, None, value)?,
+            (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(bytes))) => walk.w.put(bytes)?,
+            (CONTENT_FORMAT_TEXT, value) | (_, value @ Err(_)) => put_value(walk.w, None, value)?,
             _ => return Err(ResponseCode::NotAcceptable),
         }
     }
