@@ -389,14 +389,14 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
             let first = obj.next_instance(None);
             let version = def.version();
             if version != (1, 0) || first.is_none() {
-                w.link(false, &[id])?;
+                w.link(&[id])?;
                 if version != (1, 0) {
                     w.version(version)?;
                 }
             }
             let mut next = first;
             while let Some(instance) = next {
-                w.link(false, &[id, instance])?;
+                w.link(&[id, instance])?;
                 next = next_instance(&**obj, next);
             }
         }
@@ -544,7 +544,7 @@ impl Walk<'_, '_> {
         let multiple = level == 3 && r.is_multiple();
         let path = ids.get(..level).unwrap_or(&[]);
         if self.discover {
-            self.w.link(self.w.len() == 0, path)?;
+            self.w.link(path)?;
             if level == 1 && self.def.version() != (1, 0) {
                 self.w.version(self.def.version())?;
             }

@@ -46,7 +46,7 @@ impl<'a> LinkWriter<'a> {
             self.out
                 .put(b",</>".get(usize::from(first)..).unwrap_or(&[]))
         } else {
-            self.out.link(first, path.ids())
+            self.out.link(path.ids())
         };
         self.links += 1;
         self.done(r)

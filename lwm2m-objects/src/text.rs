@@ -124,10 +124,11 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// Starts a CoRE link: `,<` (no comma for the first), the path, `>`. `ids` is not empty
-    /// (the root link is written whole where it is needed).
-    pub(crate) fn link(&mut self, first: bool, ids: &[u16]) -> Result<(), Full> {
-        if !first {
+    /// Starts a CoRE link: `,<` (no comma when the output is still empty: links are only ever
+    /// written from the start of a buffer), the path, `>`. `ids` is not empty (the root link
+    /// is written whole where it is needed).
+    pub(crate) fn link(&mut self, ids: &[u16]) -> Result<(), Full> {
+        if self.len != 0 {
             self.push(b',')?;
         }
         self.push(b'<')?;
