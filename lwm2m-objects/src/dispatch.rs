@@ -1,8 +1,11 @@
 //! The operation dispatcher: checks an LwM2M operation against the object definitions and
 //! calls the registered object implementations.
 //!
-//! Written for size on a device: one non-generic core over `&mut dyn ObjectHandler`, one
-//! writer for TLV, text and links (no `core::fmt`), one value codec for TLV and plain text,
+//! Written for size on a device: one non-generic core over `&mut dyn ObjectHandler`; one tree
+//! walker for Read and Discover (the operation is data) and one TLV record walker for every
+//! Write, Create and Bootstrap-Write payload; one writer for TLV, text and links (no
+//! `core::fmt`), one value decoder and one value writer for TLV and plain text; few arguments
+//! per call (past the fourth they cost stack traffic at every call site on a Cortex-M);
 //! checked slicing only (no panicking paths), and every Write checked whole before the first
 //! value is written.
 
