@@ -155,6 +155,44 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
         Ok(event)
     }
 
+    /// [`handle_request`](Self::handle_request) without writing the reply: what to answer is
+    /// returned, for a caller that writes its replies itself (a device client answering every
+    /// request through one reply writer).
+    pub fn receive<S: BlockSink + ?Sized>(
+        &mut self,
+        peer: P,
+        req: &Block1Request<'_>,
+        sink: &mut S,
+    ) -> Block1Reply {
+        let (event, size1) = self.step(peer, req, sink);
+        match (event, req.block1) {
+            (Block1Event::Rejected(code), _) => Block1Reply {
+                event,
+                code,
+                block1: None,
+                size1: (code == Code::REQUEST_ENTITY_TOO_LARGE).then_some(size1),
+            },
+            // The reply's Block1: this block, at this receiver's preferred size while more
+            // follow (only for a blockwise request).
+            (_, block) => {
+                let more = block.is_some_and(|b| b.more);
+                Block1Reply {
+                    event,
+                    code: if more { Code::CONTINUE } else { Code::CHANGED },
+                    block1: block.map(|b| Block {
+                        szx: if more {
+                            b.szx.min(self.preferred_szx)
+                        } else {
+                            b.szx
+                        },
+                        ..b
+                    }),
+                    size1: None,
+                }
+            }
+        }
+    }
+
     /// The transfer step: the event and, for 4.13, the Size1 value.
     fn step<S: BlockSink + ?Sized>(
         &mut self,
@@ -235,6 +273,34 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
             Block1Event::Complete { total: end }
         };
         (event, 0)
+    }
+}
+
+/// What a [`Block1Receiver`] answers to one request: [`Block1Receiver::receive`]'s result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block1Reply {
+    /// What happened to the request's block.
+    pub event: Block1Event,
+    /// The reply's code (2.31, 2.04, or the rejection's code).
+    pub code: Code,
+    /// The Block1 option of the reply (blockwise requests acknowledged).
+    pub block1: Option<Block>,
+    /// The Size1 option of the reply (with 4.13: how much the receiver can take).
+    pub size1: Option<u32>,
+}
+
+impl Block1Reply {
+    /// Sets the reply's code and adds its Block1 or Size1 option (`reply` started with
+    /// [`MessageBuilder::response_to`], options below 27 already added).
+    pub fn write_to(&self, reply: &mut MessageBuilder<'_>) -> Result<(), Error> {
+        reply.set_code(self.code);
+        if let Some(b) = self.block1 {
+            reply.block(OptionNumber::BLOCK1, b)?;
+        }
+        if let Some(s) = self.size1 {
+            reply.uint_option(OptionNumber::SIZE1, s)?;
+        }
+        Ok(())
     }
 }
 

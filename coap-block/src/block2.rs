@@ -181,8 +181,15 @@ impl Block2Client {
     /// Adds the Block2 option of the next request to `req` (started by the caller with GET and
     /// Uri-Path; options up to 23 allowed before).
     pub fn add_request_options(&self, req: &mut MessageBuilder<'_>) -> Result<(), Error> {
-        req.block(OptionNumber::BLOCK2, self.next_block()?)?;
-        Ok(())
+        // `next_block` without its SZX check: the client's SZX is always 0..=6.
+        let num = self.offset >> (4 + (self.szx as u32 & 7));
+        if num > crate::MAX_BLOCK_NUM {
+            return Err(Error::BlockNumber);
+        }
+        match req.uint_option(OptionNumber::BLOCK2, num << 4 | self.szx as u32) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Handles a response to the request for [`next_block`](Self::next_block).
@@ -204,12 +211,14 @@ impl Block2Client {
             if tag.len() > 8 {
                 return Err(Error::BadOption { number: 4 });
             }
-            match self.etag {
-                Some(old) if old.as_slice() != tag => {
-                    self.restart();
-                    return Err(Error::EtagChanged);
+            match &self.etag {
+                Some(old) => {
+                    if old.as_slice() != tag {
+                        self.restart();
+                        return Err(Error::EtagChanged);
+                    }
                 }
-                _ => self.etag = Some(Token::from_slice(tag)),
+                None => self.etag.insert(Token::EMPTY).set(tag),
             }
         }
         if let Some(s) = resp.size2()? {

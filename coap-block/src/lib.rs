@@ -32,7 +32,9 @@ mod msg;
 pub mod udp;
 
 pub use block::{Block, MAX_BLOCK_NUM, size_of_szx};
-pub use block1::{Block1Event, Block1Receiver, Block1Request, Block1SendEvent, Block1Sender};
+pub use block1::{
+    Block1Event, Block1Receiver, Block1Reply, Block1Request, Block1SendEvent, Block1Sender,
+};
 pub use block2::{Block2Client, Block2Event, Block2Server, content_etag};
 pub use error::Error;
 pub use io::{BlockSink, BlockSource, SliceSink};

@@ -223,13 +223,10 @@ impl Token {
         Ok(t)
     }
 
-    /// A token from the first 8 (at most) bytes of `bytes`.
-    pub(crate) fn from_slice(bytes: &[u8]) -> Token {
-        let mut t = Token::EMPTY;
-        let n = bytes.len().min(8);
-        copy_bytes(&mut t.bytes, bytes);
-        t.len = n as u8;
-        t
+    /// Sets the token to the first 8 (at most) bytes of `bytes`, in place.
+    pub(crate) fn set(&mut self, bytes: &[u8]) {
+        copy_bytes(&mut self.bytes, bytes);
+        self.len = bytes.len().min(8) as u8;
     }
 
     /// A token of `len` (0..=8, clamped) bytes: the low `len` bytes of `value`, big-endian.

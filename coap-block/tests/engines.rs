@@ -560,14 +560,21 @@ fn dedup_replays_the_same_response() {
     assert_eq!(cache.check(300_001, 1, &m), Dedup::Reprocess);
 }
 
-/// `handle_request` with parts decoded by the caller behaves like `handle`.
+/// `handle_request` with parts decoded by the caller, and `receive` with the reply written by
+/// the caller, behave like `handle`.
 #[test]
-fn block1_handle_request_matches_handle() {
+fn block1_handle_request_and_receive_match_handle() {
     let data = body(100);
-    let (mut a_store, mut b_store) = ([0u8; 128], [0u8; 128]);
+    let (mut a_store, mut b_store, mut c_store) = ([0u8; 128], [0u8; 128], [0u8; 128]);
     let mut a_sink = SliceSink::new(&mut a_store);
     let mut b_sink = SliceSink::new(&mut b_store);
-    let (mut a, mut b) = (Block1Receiver::new(1), Block1Receiver::new(1));
+    let mut c_sink = SliceSink::new(&mut c_store);
+    let (mut a, mut b, mut c) = (
+        Block1Receiver::new(1),
+        Block1Receiver::new(1),
+        Block1Receiver::new(1),
+    );
+    let mut out_c = [0u8; 64];
     let (mut req, mut out_a, mut out_b) = ([0u8; 128], [0u8; 64], [0u8; 64]);
     // In order, a duplicate, a gap, the rest, the final block again, a too-large one.
     let steps: [(u16, u32, bool, usize, usize, Option<u32>); 7] = [
@@ -603,9 +610,16 @@ fn block1_handle_request_matches_handle() {
         let nb = reply.finish();
         assert_eq!(ev_a, ev_b, "step {mid}");
         assert_eq!(out_a[..na], out_b[..nb], "step {mid}");
+        let r = c.receive(1, &parts, &mut c_sink);
+        let mut reply = MessageBuilder::response_to(&mut out_c, &m, Code::EMPTY, 0).unwrap();
+        r.write_to(&mut reply).unwrap();
+        let nc = reply.finish();
+        assert_eq!(r.event, ev_a, "step {mid}");
+        assert_eq!(out_a[..na], out_c[..nc], "step {mid}");
     }
     assert_eq!(a_sink.data(), &data[..]);
     assert_eq!(b_sink.data(), &data[..]);
+    assert_eq!(c_sink.data(), &data[..]);
     // A malformed Block1 option: 4.02 from `handle`, an error from the parts decoder.
     let mut buf = [0u8; 32];
     let mut mb =

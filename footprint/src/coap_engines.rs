@@ -7,12 +7,12 @@
 //! Block2 client (a pull resumed at an offset with a known ETag) and `Reliability` in the
 //! RFC 7252 mode. The engines' cost is `coap-engines` minus `coap-codec`.
 
+use coap_block::{Block, Code, Message, MessageBuilder, MessageType, OptionNumber};
 #[cfg(feature = "coap-engines")]
 use coap_block::{
-    Block1Receiver, Block2Client, BlockSink, Error, Incoming, Reliability, TimeoutAction, Token,
-    TransmissionParams,
+    Block1Receiver, Block1Request, Block2Client, BlockSink, Error, Incoming, Reliability,
+    TimeoutAction, Token, TransmissionParams,
 };
-use coap_block::{Code, Message, MessageBuilder, MessageType, OptionNumber};
 
 /// Stands in for the platform's staging area. Its calls can fail (as flash writes can), so the
 /// engines' storage-error paths are kept: the optimiser sees neither outcome.
@@ -54,7 +54,8 @@ impl BlockSink for ProbeSink {
 
 /// The codec calls the client core makes, from as many call sites as it makes them (so what
 /// the client keeps out of line is out of line here too): a Write of /5/0/0 answered with
-/// Block1, any other request answered with content, the pull response's lookups, empty ACKs.
+/// Block1 (or 4.13 with Size1), any other request answered with content, the pull response's
+/// lookups, empty ACKs.
 fn codec(msg: &Message<'_>, out: &mut [u8]) {
     crate::keep((msg.message_type(), msg.code(), msg.message_id()));
     crate::keep((msg.token(), msg.payload()));
@@ -65,9 +66,15 @@ fn codec(msg: &Message<'_>, out: &mut [u8]) {
     }
     if let Ok(Some(block)) = msg.block1() {
         if let Ok(mut reply) = MessageBuilder::response_to(out, msg, Code::METHOD_NOT_ALLOWED, 1) {
-            crate::keep(msg.size1());
-            reply.set_code(core::hint::black_box(Code::CONTINUE));
-            let _ = reply.block(OptionNumber::BLOCK1, block);
+            let size1 = msg.size1().ok().flatten();
+            let (code, echo, size1) = push(msg, block, size1);
+            reply.set_code(code);
+            if let Some(b) = echo {
+                let _ = reply.block(OptionNumber::BLOCK1, b);
+            }
+            if let Some(s) = size1 {
+                let _ = reply.uint_option(OptionNumber::SIZE1, s);
+            }
             crate::keep(reply.finish());
         }
     } else if let Ok(mut reply) = MessageBuilder::response_to(out, msg, Code::CONTENT, 1) {
@@ -88,23 +95,36 @@ pub fn probe() {
         return;
     };
     codec(&msg, &mut out);
-    #[cfg(feature = "coap-engines")]
-    push(&msg, &mut out);
     pull(&msg, &mut out);
 }
 
-/// Push: a Block1 write of /5/0/0, resumable after a reboot.
+/// A push (Block1 Write of /5/0/0) decided by the client core's own block logic: the reply's
+/// code, Block1 and Size1 (an opaque stand-in: that logic is what the engines replace).
+#[cfg(not(feature = "coap-engines"))]
+fn push(_: &Message<'_>, block: Block, size1: Option<u32>) -> (Code, Option<Block>, Option<u32>) {
+    core::hint::black_box((Code::CONTINUE, Some(block), size1))
+}
+
+/// A push decided by the Block1 receiver, resumable after a reboot. The client looked up
+/// Block1 and Size1 already (it needs them itself) and writes the reply itself, so it uses
+/// `receive` with the decoded parts; one resource takes pushes, so transfers are told apart by
+/// peer alone (key 0).
 #[cfg(feature = "coap-engines")]
-fn push(msg: &Message<'_>, out: &mut [u8]) {
+fn push(msg: &Message<'_>, block: Block, size1: Option<u32>) -> (Code, Option<Block>, Option<u32>) {
     // State as a client keeps it between datagrams: opaque, not constant-folded.
     let mut rx: Block1Receiver<u8> = Block1Receiver::new(6);
     rx.resume_at(core::hint::black_box(0));
     let rx = core::hint::black_box(&mut rx);
-    if let Ok(mut reply) = MessageBuilder::response_to(out, msg, Code::EMPTY, 1) {
-        crate::keep(rx.handle(core::hint::black_box(1), msg, &mut ProbeSink, &mut reply));
-        crate::keep(reply.finish());
-    }
+    let req = Block1Request {
+        key: 0,
+        block1: Some(block),
+        size1,
+        payload: msg.payload(),
+    };
+    let r = rx.receive(core::hint::black_box(1), &req, &mut ProbeSink);
+    crate::keep(r.event);
     crate::keep(rx.bytes_received());
+    (r.code, r.block1, r.size1)
 }
 
 /// Pull: the request for the block at the persisted offset, retransmitted, and the response.
@@ -135,7 +155,7 @@ fn pull(msg: &Message<'_>, out: &mut [u8]) {
     #[cfg(feature = "coap-engines")]
     let _ = client.add_request_options(&mut req);
     #[cfg(not(feature = "coap-engines"))]
-    if let Ok(b) = coap_block::Block::at_offset(offset, false, core::hint::black_box(6)) {
+    if let Ok(b) = Block::at_offset(offset, false, core::hint::black_box(6)) {
         let _ = req.block(OptionNumber::BLOCK2, b);
     }
     let n = req.finish();
