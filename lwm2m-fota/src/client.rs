@@ -10,6 +10,7 @@ use crate::record::{Delivery, MAX_URI, MAX_VERSION, Record};
 use crate::tlv::{self, Kind};
 use crate::{State, UpdateResult};
 use coap_block::MessageBuilder;
+#[cfg(not(feature = "objects"))]
 use lwm2m_tlv::Writer;
 
 /// Where a datagram goes.
@@ -230,6 +231,7 @@ fn decimal(v: i64, out: &mut [u8; 20]) -> usize {
 }
 
 /// A resource value read from the model.
+#[cfg(not(feature = "objects"))]
 enum Value {
     Int(i64),
     Bytes([u8; MAX_URI], usize),
@@ -237,6 +239,7 @@ enum Value {
     Multi(i64),
 }
 
+#[cfg(not(feature = "objects"))]
 fn bytes(b: &[u8]) -> Value {
     let mut v = [0u8; MAX_URI];
     let n = b.len().min(MAX_URI);
@@ -246,23 +249,24 @@ fn bytes(b: &[u8]) -> Value {
     Value::Bytes(v, n)
 }
 
-/// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them (the `objects` feature): the
-/// resource table, Discover and the Register payload written with its `LinkWriter`.
+/// Objects 0, 1, 3, 4 and 5 served through `lwm2m-objects` (the `objects` feature): their
+/// definitions, one [`ObjectHandler`](lwm2m_objects::ObjectHandler) per object over a snapshot
+/// of the client's state, and its [`Dispatcher`](lwm2m_objects::Dispatcher) for Read, Write,
+/// Execute, Discover and the Register payload.
 #[cfg(feature = "objects")]
 mod composed {
+    use super::DeviceInfo;
+    use crate::record::MAX_URI;
+    use crate::{State, UpdateResult};
     use lwm2m_objects::{
-        CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, LinkWriter, ObjectDef,
-        Path, ResourceDef, SECURITY, SERVER,
+        CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, ObjectDef, ObjectHandler,
+        ResponseCode, SECURITY, SERVER, Value,
     };
 
-    /// One object this client serves, from its `lwm2m-objects` definition: id, version, resource
-    /// rows (only the rows: the definition's range tables stay out of the device image, the core
-    /// checks its few values itself) and the resources the client implements (bit `i` for the
-    /// `i`-th row; Discover lists them, any other resource is 4.04).
-    struct Served {
-        id: u16,
-        version: (u8, u8),
-        rows: &'static [ResourceDef],
+    /// One object this client serves: its definition and the resources of it the client
+    /// implements (bit `i` for the definition's `i`-th resource; any other is 4.04).
+    pub(super) struct Served {
+        def: &'static ObjectDef,
         implemented: u32,
     }
 
@@ -284,18 +288,16 @@ mod composed {
         mask
     }
 
-    const fn served(def: &ObjectDef, ids: &[u16]) -> Served {
+    const fn served(def: &'static ObjectDef, ids: &[u16]) -> Served {
         Served {
-            id: def.id(),
-            version: def.version(),
-            rows: def.resources(),
+            def,
             implemented: implemented(def, ids),
         }
     }
 
-    /// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them; object 5 is version 1.1 with the
-    /// operator resources 26500 and 26501 (resource 14 is 1.2).
-    const OBJECTS: [Served; 5] = [
+    /// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them; object 5 is version 1.1 with
+    /// the operator resources 26500 and 26501 (resource 14 is 1.2).
+    pub(super) static OBJECTS: [Served; 5] = [
         served(&SECURITY, &[0, 1, 2, 10]),
         served(&SERVER, &[0, 1, 6, 7, 8]),
         served(&DEVICE, &[0, 1, 2, 3, 9, 10, 11, 16]),
@@ -306,78 +308,142 @@ mod composed {
         ),
     ];
 
-    fn object(obj: u16) -> Option<&'static Served> {
-        OBJECTS.iter().find(|o| o.id == obj)
-    }
-
-    /// The implemented resources of object `obj`, in increasing id order.
-    fn resources(obj: u16) -> impl Iterator<Item = &'static ResourceDef> {
-        let (rows, mask) = object(obj).map_or((&[][..], 0), |o| (o.rows, o.implemented));
-        rows.iter()
-            .enumerate()
-            .filter(move |(i, _)| mask.checked_shr(*i as u32).unwrap_or(0) & 1 != 0)
-            .map(|(_, r)| r)
-    }
-
-    fn resource(obj: u16, res: u16) -> Option<&'static ResourceDef> {
-        resources(obj).find(|r| r.id() == res)
-    }
-
-    /// Whether a resource can be read as its definition says: not executable, not write-only,
-    /// not in object 0 (whose credentials are never read by a server).
-    pub(super) fn readable(obj: u16, res: u16) -> bool {
-        resource(obj, res).is_some_and(|r| r.operations().readable())
-    }
-
-    pub(super) fn has_object(obj: u16) -> bool {
-        object(obj).is_some()
-    }
-
     pub(super) fn has_resource(obj: u16, res: u16) -> bool {
-        resource(obj, res).is_some()
+        OBJECTS.iter().any(|o| {
+            o.def.id() == obj
+                && o.def.resources().iter().enumerate().any(|(i, r)| {
+                    r.id() == res && o.implemented.checked_shr(i as u32).unwrap_or(0) & 1 != 0
+                })
+        })
     }
 
-    /// The implemented resource ids of `obj`, in increasing order.
-    pub(super) fn resource_ids(obj: u16) -> impl Iterator<Item = u16> {
-        resources(obj).map(|r| r.id())
+    /// What the objects show, read from the client before a request: the handlers borrow
+    /// nothing of it, so their writes and executes come back as an [`Action`].
+    pub(super) struct Snapshot<'a> {
+        pub lifetime: u32,
+        pub endpoint: &'a [u8],
+        pub version: &'a [u8],
+        pub info: DeviceInfo,
+        pub state: State,
+        pub result: UpdateResult,
+        pub uri: &'a [u8],
+        pub severity: i64,
+        pub last_state_change: i64,
+        pub max_defer: u64,
+        pub transferred: i64,
     }
 
-    /// Discover of an object, its instance 0 or one resource: the implemented resources as
-    /// CoRE links, written by `lwm2m-objects`' [`LinkWriter`].
-    pub(super) fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
-        let mut w = LinkWriter::new(out);
-        if depth < 3 {
-            w.link(Path::new_instance(obj, 0)).ok()?;
-        }
-        for r in resources(obj) {
-            if depth < 3 || r.id() == res {
-                w.link(Path::new_resource(obj, 0, r.id())).ok()?;
+    /// A write or execute the dispatcher accepted, applied by the client afterwards (it may
+    /// still refuse it: `fota-fsm` decides).
+    #[derive(Clone, Copy)]
+    pub(super) enum Action {
+        Lifetime(u32),
+        /// Package URI: its first `MAX_URI` bytes, its length.
+        Uri([u8; MAX_URI], usize),
+        Severity(i64),
+        MaxDefer(i64),
+        Execute(u16, u16),
+    }
+
+    /// One object over the snapshot.
+    pub(super) struct Handler<'s, 'a> {
+        served: &'static Served,
+        snap: &'s Snapshot<'a>,
+        pub action: Option<Action>,
+    }
+
+    impl<'s, 'a> Handler<'s, 'a> {
+        pub fn new(served: &'static Served, snap: &'s Snapshot<'a>) -> Self {
+            Handler {
+                served,
+                snap,
+                action: None,
             }
         }
-        Some(w.finish())
     }
 
-    /// The Register payload: `</>;rt="oma.lwm2m"`, then every object but Security with its
-    /// instance 0, preceded by `</O>;ver=X.Y` when its version is not 1.0.
-    pub(super) fn registration_links(out: &mut [u8]) -> Option<&[u8]> {
-        let mut w = LinkWriter::new(out);
-        w.root_lwm2m().ok()?;
-        for o in OBJECTS.iter().skip(1) {
-            let id = o.id;
-            let (major, minor) = o.version;
-            if (major, minor) != (1, 0) {
-                w.link(Path::new_object(id)).ok()?;
-                w.attr_version(major, minor).ok()?;
-            }
-            w.link(Path::new_instance(id, 0)).ok()?;
+    impl ObjectHandler for Handler<'_, '_> {
+        fn definition(&self) -> &ObjectDef {
+            self.served.def
         }
-        let n = w.finish();
-        out.get(..n)
+        fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+            after.is_none().then_some(0)
+        }
+        fn has_resource(&self, _: u16, resource: u16) -> bool {
+            has_resource(self.served.def.id(), resource)
+        }
+        // The multiple resources served (Error Code, Protocol Support) have one instance 0.
+        fn next_resource_instance(&self, _: u16, _: u16, after: Option<u16>) -> Option<u16> {
+            after.is_none().then_some(0)
+        }
+        fn read(&self, _: u16, resource: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+            let s = self.snap;
+            Ok(match (self.served.def.id(), resource) {
+                (1, 0) => Value::Integer(1),
+                (1, 1) => Value::Integer(i64::from(s.lifetime)),
+                (1, 6) => Value::Boolean(false),
+                (1, 7) | (3, 16) => Value::String(b"U"),
+                (3, 0) => Value::String(b"lwm2m-fota"),
+                (3, 1) => Value::String(b"sim-device"),
+                (3, 2) => Value::String(s.endpoint),
+                (3, 3) => Value::String(s.version),
+                (3, 9) => Value::Integer(i64::from(s.info.battery)),
+                (3, 10) => Value::Integer(i64::from(s.info.free_memory_kib)),
+                (3, 11) => Value::Integer(0),
+                (4, 0) => Value::Integer(6),
+                (4, 2) => Value::Integer(i64::from(s.info.signal_dbm)),
+                (5, 1) => Value::String(s.uri),
+                (5, 3) => Value::Integer(s.state as i64),
+                (5, 5) => Value::Integer(s.result as i64),
+                (5, 6) | (5, 7) => Value::String(b""),
+                (5, 8) => Value::Integer(0),
+                (5, 9) => Value::Integer(2),
+                (5, 11) => Value::Integer(s.severity),
+                (5, 12) => Value::Time(s.last_state_change),
+                (5, 13) => Value::Unsigned(s.max_defer),
+                (5, 26500) => Value::Integer(s.transferred),
+                _ => return Err(ResponseCode::NotFound),
+            })
+        }
+        fn write(
+            &mut self,
+            _: u16,
+            resource: u16,
+            _: Option<u16>,
+            value: Value<'_>,
+        ) -> Result<(), ResponseCode> {
+            self.action = Some(match (self.served.def.id(), resource, value) {
+                (1, 1, Value::Integer(v)) => match u32::try_from(v) {
+                    Ok(lt) if lt > 0 => Action::Lifetime(lt),
+                    _ => return Err(ResponseCode::BadRequest),
+                },
+                (5, 1, Value::String(uri)) => {
+                    if self.snap.state == State::Updating {
+                        return Err(ResponseCode::MethodNotAllowed);
+                    }
+                    let mut v = [0u8; MAX_URI];
+                    super::copy(&mut v, uri);
+                    Action::Uri(v, uri.len())
+                }
+                (5, 11, Value::Integer(v)) => Action::Severity(v),
+                (5, 13, Value::Unsigned(v)) => {
+                    Action::MaxDefer(i64::try_from(v).map_err(|_| ResponseCode::BadRequest)?)
+                }
+                (5, 13, Value::Integer(v)) => Action::MaxDefer(v),
+                _ => return Err(ResponseCode::MethodNotAllowed),
+            });
+            Ok(())
+        }
+        fn execute(&mut self, _: u16, resource: u16, _: &[u8]) -> Result<(), ResponseCode> {
+            self.action = Some(Action::Execute(self.served.def.id(), resource));
+            Ok(())
+        }
     }
 }
 
-/// The client's own fixed resource table, Discover and Register payload: the device build
-/// until `lwm2m-objects`' tables fit its flash budget (see the README).
+/// The client's own fixed resource table, Discover and Register payload, used with its own
+/// request code (`read`, `read_value`, `render`, `write`) in the device build until serving
+/// through `lwm2m-objects` fits the client's flash budget (see the README).
 #[cfg(any(not(feature = "objects"), test))]
 #[cfg_attr(all(feature = "objects", test), allow(dead_code))]
 mod fixed {
@@ -464,8 +530,6 @@ mod fixed {
     }
 }
 
-#[cfg(feature = "objects")]
-use composed::{discover, has_object, has_resource, readable, registration_links, resource_ids};
 #[cfg(not(feature = "objects"))]
 use fixed::{discover, has_object, has_resource, readable, registration_links, resource_ids};
 
@@ -831,6 +895,15 @@ impl<P: Platform> Client<P> {
                 }
                 b.option(OptionNumber::URI_QUERY, b"lwm2m=1.1").ok()?;
                 b.option(OptionNumber::URI_QUERY, b"b=U").ok()?;
+                #[cfg(feature = "objects")]
+                let len = {
+                    let (links, _) = self.objects(None, &mut body);
+                    if links.code != lwm2m_objects::ResponseCode::Content {
+                        return None;
+                    }
+                    b.payload(body.get(..links.len)?).ok()?
+                };
+                #[cfg(not(feature = "objects"))]
                 let len = b.payload(registration_links(&mut body)?).ok()?;
                 return Some(Transmit {
                     peer: Peer::Server,
@@ -850,8 +923,23 @@ impl<P: Platform> Client<P> {
             Out::Notify(_) => {
                 let obs = obs?;
                 self.observe_seq = self.observe_seq.wrapping_add(1) & 0xff_ffff;
-                let value = self.read_value(obs.path[0], obs.path[2])?;
-                let (fmt, n) = self.render(&value, obs.path[2], obs.tlv, &mut body)?;
+                #[cfg(feature = "objects")]
+                let (fmt, n) = {
+                    use lwm2m_objects::{Operation, Path, Request, ResponseCode};
+                    let path = Path::new_resource(obs.path[0], 0, obs.path[2]);
+                    let req = Request::new(Operation::Read, path)
+                        .with_accept(obs.tlv.then_some(format::TLV));
+                    let (resp, _) = self.objects(Some(&req), &mut body);
+                    if resp.code != ResponseCode::Content {
+                        return None;
+                    }
+                    (resp.content_format?, resp.len)
+                };
+                #[cfg(not(feature = "objects"))]
+                let (fmt, n) = {
+                    let value = self.read_value(obs.path[0], obs.path[2])?;
+                    self.render(&value, obs.path[2], obs.tlv, &mut body)?
+                };
                 b.uint_option(OptionNumber::OBSERVE, self.observe_seq)
                     .ok()?;
                 b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
@@ -880,6 +968,7 @@ impl<P: Platform> Client<P> {
         Some(Transmit { peer: peer.0, len })
     }
 
+    #[cfg(not(feature = "objects"))]
     fn read_value(&mut self, obj: u16, res: u16) -> Option<Value> {
         let info = self.platform.device_info();
         Some(match (obj, res) {
@@ -918,6 +1007,7 @@ impl<P: Platform> Client<P> {
     }
 
     /// Renders one resource as text or TLV into `out`: (content format, length).
+    #[cfg(not(feature = "objects"))]
     fn render(&self, v: &Value, res: u16, tlv_fmt: bool, out: &mut [u8]) -> Option<(u16, usize)> {
         if tlv_fmt {
             let mut w = Writer::new(out);
@@ -1171,6 +1261,7 @@ impl<P: Platform> Client<P> {
 
     /// Parses the path and hands the request to its handler.
     // Out of line: inlined into `request` it costs a few bytes more on Cortex-M.
+    #[cfg(not(feature = "objects"))]
     #[inline(never)]
     fn route(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8], mid: u16) -> Answer {
         let mut path = [0u16; 4];
@@ -1262,6 +1353,7 @@ impl<P: Platform> Client<P> {
         self.recent_pos = self.recent_pos.wrapping_add(1);
     }
 
+    #[cfg(not(feature = "objects"))]
     fn read(&mut self, r: &Req<'_, '_>, buf: &mut [u8]) -> Answer {
         let (msg, obj, depth, res) = (r.msg, r.obj, r.depth, r.res);
         let accept = msg
@@ -1324,6 +1416,7 @@ impl<P: Platform> Client<P> {
         .ok_or(Code::INTERNAL_SERVER_ERROR)
     }
 
+    #[cfg(not(feature = "objects"))]
     fn read_instance(&mut self, obj: u16, depth: usize, body: &mut [u8]) -> Option<usize> {
         let mut w = Writer::new(body);
         if depth == 1 {
@@ -1416,7 +1509,7 @@ impl<P: Platform> Client<P> {
             (5, 0) => self
                 .write_package(msg, buf, r.mid, value)
                 .ok_or(Code::INTERNAL_SERVER_ERROR),
-            (5, 1) => Err(self.write_uri(r.now, value)),
+            (5, 1) => Err(self.write_uri(r.now, value, false)),
             // Severity and Maximum Defer Period (v1.1), stored in fota-fsm's persisted record.
             (5, 11) | (5, 13) => {
                 let v = int.ok_or(Code::BAD_REQUEST)?;
@@ -1439,7 +1532,9 @@ impl<P: Platform> Client<P> {
         }
     }
 
-    fn write_uri(&mut self, now: u64, uri: &[u8]) -> Code {
+    /// A write of the Package URI (`too_long`: `uri` is the first `MAX_URI` bytes of a longer
+    /// one, which this device cannot store).
+    fn write_uri(&mut self, now: u64, uri: &[u8], too_long: bool) -> Code {
         if self.rec.fw.state() == State::Updating {
             return Code::METHOD_NOT_ALLOWED;
         }
@@ -1471,7 +1566,7 @@ impl<P: Platform> Client<P> {
             return Code::CHANGED;
         }
         let usable = uri_path_bytes(uri).is_some();
-        if uri.len() > MAX_URI || !usable {
+        if uri.len() > MAX_URI || too_long || !usable {
             self.fail(UpdateResult::InvalidUri);
             return Code::CHANGED;
         }
@@ -1601,6 +1696,171 @@ impl<P: Platform> Client<P> {
     }
 }
 
+#[cfg(feature = "objects")]
+impl<P: Platform> Client<P> {
+    /// Serves `req` with `lwm2m-objects`' dispatcher over objects 0, 1, 3, 4 and 5 (their
+    /// handlers read a snapshot of the client), the answer's body in `out`; without a request,
+    /// writes the Register payload (a 5.00 answer if it does not fit). Also returns the write or
+    /// execute the dispatcher accepted.
+    // One out-of-line function for every use: the snapshot and the handlers are built once.
+    #[inline(never)]
+    fn objects(
+        &mut self,
+        req: Option<&lwm2m_objects::Request<'_>>,
+        out: &mut [u8],
+    ) -> (lwm2m_objects::Response, Option<composed::Action>) {
+        use composed::{Handler, OBJECTS, Snapshot};
+        use lwm2m_objects::{Dispatcher, ObjectHandler, Response, ResponseCode};
+        let mut version = [0u8; MAX_VERSION];
+        let n = self.platform.firmware_version(&mut version);
+        let info = self.platform.device_info();
+        let fw = &self.rec.fw;
+        let snap = Snapshot {
+            lifetime: self.cfg.lifetime,
+            endpoint: self
+                .cfg
+                .endpoint
+                .get(..usize::from(self.cfg.endpoint_len))
+                .unwrap_or(&[]),
+            version: version.get(..n).unwrap_or(&[]),
+            info,
+            state: fw.state(),
+            result: fw.update_result(),
+            uri: self.rec.uri(),
+            severity: fw.severity().map_or(1, |s| s as i64),
+            last_state_change: i64::from(fw.last_state_change_time().unwrap_or(0)),
+            max_defer: u64::from(fw.max_defer_period().unwrap_or(0)),
+            transferred: i64::from(fw.transferred_bytes()),
+        };
+        let [o0, o1, o3, o4, o5] = &OBJECTS;
+        let mut h = [
+            Handler::new(o0, &snap),
+            Handler::new(o1, &snap),
+            Handler::new(o3, &snap),
+            Handler::new(o4, &snap),
+            Handler::new(o5, &snap),
+        ];
+        let r = {
+            let [h0, h1, h3, h4, h5] = &mut h;
+            let mut objects: [&mut dyn ObjectHandler; 5] = [h0, h1, h3, h4, h5];
+            let mut d = Dispatcher::new(&mut objects);
+            match req {
+                Some(req) => d.handle(req, out),
+                None => {
+                    let links = d.registration_links(out);
+                    Response {
+                        code: match links {
+                            Ok(_) => ResponseCode::Content,
+                            Err(_) => ResponseCode::InternalServerError,
+                        },
+                        content_format: Some(lwm2m_objects::CONTENT_FORMAT_LINK),
+                        len: links.unwrap_or(0),
+                        created: None,
+                    }
+                }
+            }
+        };
+        (r, h.iter().find_map(|h| h.action))
+    }
+
+    /// Parses the path and serves the request through the dispatcher; a write of the package
+    /// (/5/0/0) goes to the block-wise stream instead, never through a `Value`.
+    #[inline(never)]
+    fn route(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8], mid: u16) -> Answer {
+        use lwm2m_objects::{Operation, Path, Request};
+        let mut ids = [0u16; 3];
+        let mut depth = 0usize;
+        for v in msg.uri_path() {
+            let seg = parse_u32(v).and_then(|n| u16::try_from(n).ok());
+            match (seg, ids.get_mut(depth)) {
+                (Some(id), Some(slot)) => *slot = id,
+                _ => return Err(Code::NOT_FOUND),
+            }
+            depth += 1;
+        }
+        if msg.unknown_critical_option().is_some() {
+            return Err(Code::BAD_OPTION);
+        }
+        let [obj, inst, res] = ids;
+        let path = match depth {
+            1 => Path::new_object(obj),
+            2 => Path::new_instance(obj, inst),
+            3 => Path::new_resource(obj, inst, res),
+            _ => return Err(Code::NOT_FOUND),
+        };
+        let option = |n| msg.uint_option(n).ok().flatten().map(|v| v as u16);
+        let accept = option(OptionNumber::ACCEPT);
+        let op =
+            Operation::from_coap(msg.code().0, &path, accept).ok_or(Code::METHOD_NOT_ALLOWED)?;
+        let r = Req {
+            msg,
+            mid,
+            obj,
+            depth,
+            res,
+            now,
+        };
+        let read = matches!(op, Operation::Read | Operation::Discover);
+        if (obj, inst, res, depth) == (5, 0, 0, 3) && op == Operation::WriteReplace {
+            return self.write(&r, buf);
+        }
+        // Object 0's credentials are never read; writes and executes address one resource.
+        if (op == Operation::Read && obj == 0) || (!read && depth != 3) {
+            return Err(Code::METHOD_NOT_ALLOWED);
+        }
+        let req = Request::new(op, path)
+            .with_accept(accept)
+            .with_payload(option(OptionNumber::CONTENT_FORMAT), msg.payload());
+        let mut body = [0u8; 512];
+        let (resp, action) = self.objects(Some(&req), &mut body);
+        let code = Code(resp.code.code());
+        if !resp.code.is_success() {
+            return Err(code);
+        }
+        if let Some(a) = action {
+            return Err(self.act(&r, a));
+        }
+        if !read {
+            return Err(code);
+        }
+        let tlv = resp.content_format == Some(format::TLV);
+        let observed = op == Operation::Read && depth == 3 && self.observe(msg, [obj, 0, res], tlv);
+        let extra = observed.then_some((OptionNumber::OBSERVE, self.observe_seq));
+        let payload = body.get(..resp.len).unwrap_or(&[]);
+        reply(buf, msg, mid, code, resp.content_format, payload, extra)
+            .ok_or(Code::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Applies a write or execute the dispatcher accepted; the answer's code.
+    fn act(&mut self, r: &Req<'_, '_>, action: composed::Action) -> Code {
+        use composed::Action;
+        match action {
+            Action::Lifetime(lt) => {
+                self.cfg.lifetime = lt;
+                self.next_update = r.now;
+                Code::CHANGED
+            }
+            Action::Uri(uri, n) => self.write_uri(r.now, uri.get(..n).unwrap_or(&uri), n > MAX_URI),
+            Action::Severity(v) => {
+                let out = self.rec.fw.severity_written(v);
+                self.fsm(out)
+            }
+            Action::MaxDefer(v) => {
+                let out = self.rec.fw.max_defer_period_written(v);
+                self.fsm(out)
+            }
+            Action::Execute(obj, res) => self.execute(&Req {
+                msg: r.msg,
+                mid: r.mid,
+                obj,
+                depth: 3,
+                res,
+                now: r.now,
+            }),
+        }
+    }
+}
+
 /// One request being answered: what every handler needs.
 struct Req<'a, 'm> {
     msg: &'a Message<'m>,
@@ -1677,6 +1937,7 @@ fn copy(dst: &mut [u8], src: &[u8]) {
 }
 
 /// Writes one resource value as TLV (lwm2m-tlv picks the shortest header and integer forms).
+#[cfg(not(feature = "objects"))]
 fn put_tlv(w: &mut Writer<'_>, v: &Value, res: u16) -> Option<()> {
     match v {
         Value::Int(i) => w.resource_i64(res, *i).ok(),
@@ -1845,42 +2106,40 @@ mod tests {
         assert!(m.payload().starts_with(b"</>;rt=\"oma.lwm2m\""));
     }
 
-    /// `lwm2m-objects`' definitions and `LinkWriter` give exactly what the device build's fixed
-    /// table gives: the same resources, readability, Discover links and Register payload.
+    /// Served through `lwm2m-objects`, the client shows what the device build's fixed table
+    /// shows: the same Register payload, the same resources (Discover lists them, others are
+    /// 4.04), readable exactly where the fixed table says so.
     #[cfg(feature = "objects")]
     #[test]
-    fn objects_tables_agree_with_the_fixed_table() {
+    fn objects_served_by_the_dispatcher_agree_with_the_fixed_table() {
+        let mut c = client();
         let (mut a, mut b) = ([0u8; 512], [0u8; 512]);
-        assert_eq!(
-            composed::registration_links(&mut a),
-            fixed::registration_links(&mut b)
-        );
-        for obj in 0..=6 {
-            assert_eq!(composed::has_object(obj), fixed::has_object(obj), "/{obj}");
+        let (links, _) = c.objects(None, &mut a);
+        assert_eq!(Some(&a[..links.len]), fixed::registration_links(&mut b));
+        for obj in 0..=6u16 {
             for res in (0..=20).chain([26500, 26501]) {
                 let has = composed::has_resource(obj, res);
                 assert_eq!(has, fixed::has_resource(obj, res), "/{obj}/0/{res}");
+                let path = std::format!("{obj}/0/{res}");
+                let (body, n, code) = get(&mut c, &path, Some(40));
                 if has {
-                    assert_eq!(
-                        composed::readable(obj, res),
-                        fixed::readable(obj, res),
-                        "/{obj}/0/{res}"
-                    );
-                }
-                for depth in 1..=3 {
-                    let x = composed::discover(obj, depth, res, &mut a);
-                    let y = fixed::discover(obj, depth, res, &mut b);
-                    assert_eq!(
-                        x.map(|n| &a[..n]),
-                        y.map(|n| &b[..n]),
-                        "/{obj} {depth} {res}"
-                    );
+                    let link = std::format!("</{obj}/0/{res}>");
+                    assert!(body[..n].starts_with(link.as_bytes()), "{path}");
+                    let (_, _, code) = get(&mut c, &path, None);
+                    let readable = obj != 0 && fixed::readable(obj, res);
+                    assert_eq!(code == Code::CONTENT, readable, "{path}: {code:?}");
+                } else {
+                    assert_eq!(code, Code::NOT_FOUND, "{path}");
                 }
             }
-            assert!(
-                composed::resource_ids(obj).eq(fixed::resource_ids(obj)),
-                "/{obj}"
-            );
+        }
+        for obj in [1u16, 3, 4] {
+            let (body, n, code) = get(&mut c, &std::format!("{obj}/0"), Some(40));
+            assert_eq!(code, Code::CONTENT);
+            let text = core::str::from_utf8(&body[..n]).unwrap();
+            for res in fixed::resource_ids(obj) {
+                assert!(text.contains(&std::format!("</{obj}/0/{res}>")), "{text}");
+            }
         }
     }
 
@@ -1928,7 +2187,7 @@ mod tests {
         // Instance reads decode with the workspace TLV codec and match their paths.
         let (body, n, _) = get(&mut c, "3/0", Some(11542));
         let resources = lwm2m_tlv::check_path(&body[..n], lwm2m_tlv::Path::Instance(3, 0)).unwrap();
-        assert_eq!(resources.count(), resource_ids(3).count());
+        assert_eq!(resources.count(), 8); // 0, 1, 2, 3, 9, 10, 11, 16
         let (body, n, _) = get(&mut c, "5", Some(11542));
         let instance = lwm2m_tlv::decode(&body[..n]).next().unwrap().unwrap();
         assert_eq!(
@@ -1995,13 +2254,13 @@ mod tests {
             ("coaps://x/fw", UpdateResult::UnsupportedProtocol),
             ("not a uri", UpdateResult::InvalidUri),
         ] {
-            assert_eq!(c.write_uri(0, uri.as_bytes()), Code::CHANGED);
+            assert_eq!(c.write_uri(0, uri.as_bytes(), false), Code::CHANGED);
             assert_eq!((c.state(), c.result()), (State::Idle, want), "{uri}");
         }
-        c.write_uri(0, b"coap://127.0.0.1:5683/fw");
+        c.write_uri(0, b"coap://127.0.0.1:5683/fw", false);
         assert_eq!(c.state(), State::Downloading);
         assert_eq!(c.package_uri(), Some("coap://127.0.0.1:5683/fw"));
-        c.write_uri(0, b"");
+        c.write_uri(0, b"", false);
         assert_eq!(
             (c.state(), c.result()),
             (State::Idle, UpdateResult::Initial)
@@ -2031,7 +2290,7 @@ mod tests {
     fn a_changed_etag_restarts_the_pull_at_offset_zero() {
         let mut c = client();
         c.cfg.szx = 0;
-        c.write_uri(0, b"coap://127.0.0.1/fw");
+        c.write_uri(0, b"coap://127.0.0.1/fw", false);
         let mut buf = [0u8; 128];
         // Skip the registration; the package host gets the GETs.
         let next_pull = |c: &mut Client<Ram>, buf: &mut [u8; 128]| loop {
@@ -2138,7 +2397,7 @@ mod tests {
     fn a_small_package_written_as_tlv() {
         let mut c = client();
         let mut tlv = [0u8; 32];
-        let mut w = Writer::new(&mut tlv);
+        let mut w = lwm2m_tlv::Writer::new(&mut tlv);
         w.record(lwm2m_tlv::Kind::Resource, 0, &[9; 20]).unwrap();
         let n = w.finish().unwrap();
         let mut req = [0u8; 64];
