@@ -270,11 +270,10 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
                 .ack_random_factor_milli
                 .saturating_sub(1000)
                 .min(4000);
-            let jitter = if spread > 0 {
-                base.saturating_mul(self.random() % (spread + 1)) / 1000
-            } else {
-                0
-            };
+            // Uniform in 0..base * spread / 1000: the random word scales the range (a
+            // 32x32 -> 64-bit multiply, no division by a random modulus).
+            let range = base.saturating_mul(spread) / 1000;
+            let jitter = ((range as u64 * self.random() as u64) >> 32) as u32;
             base.saturating_add(jitter)
         } else {
             self.params.separate_response_ms
@@ -310,7 +309,10 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
             return TimeoutAction::GiveUp;
         }
         f.retransmits += 1;
-        f.sent = now as u32;
+        if ADAPTIVE {
+            // Weak RTT samples are timed from the last transmission.
+            f.sent = now as u32;
+        }
         let t = f.timeout;
         let next = if ADAPTIVE && self.params.adaptive {
             // CoCoA variable back-off: steeper for short timeouts.

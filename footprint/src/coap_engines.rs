@@ -7,21 +7,21 @@
 //! Block2 client (a pull resumed at an offset with a known ETag) and `Reliability` in the
 //! RFC 7252 mode. The engines' cost is `coap-engines` minus `coap-codec`.
 
-use coap_block::{Block, Code, Message, MessageBuilder, MessageType, OptionNumber};
+use coap_block::{
+    Block, BlockSink, Code, Error, Message, MessageBuilder, MessageType, OptionNumber,
+};
 #[cfg(feature = "coap-engines")]
 use coap_block::{
-    Block1Receiver, Block1Request, Block2Client, BlockSink, Error, Incoming, Reliability,
-    TimeoutAction, Token, TransmissionParams,
+    Block1Receiver, Block1Request, Block2Client, Incoming, Reliability, TimeoutAction, Token,
+    TransmissionParams,
 };
 
-/// Stands in for the platform's staging area. Its calls can fail (as flash writes can), so the
-/// engines' storage-error paths are kept: the optimiser sees neither outcome.
-#[cfg(feature = "coap-engines")]
+/// Stands in for the platform's staging area (begin, write and finish a package), which the
+/// client calls with or without the engines. Its calls can fail (as flash writes can), so the
+/// storage-error paths are kept: the optimiser sees neither outcome.
 struct ProbeSink;
 
-/// The sink's result (one copy: a real sink's error mapping is the client's code, not the
-/// engines').
-#[cfg(feature = "coap-engines")]
+/// The sink's result (one copy: a real sink's error mapping is the client's code).
 #[inline(never)]
 fn outcome() -> Result<(), Error> {
     if core::hint::black_box(false) {
@@ -33,7 +33,6 @@ fn outcome() -> Result<(), Error> {
     }
 }
 
-#[cfg(feature = "coap-engines")]
 impl BlockSink for ProbeSink {
     fn begin(&mut self, size: Option<u32>) -> Result<(), Error> {
         crate::keep(size);
@@ -98,11 +97,25 @@ pub fn probe() {
     pull(&msg, &mut out);
 }
 
-/// A push (Block1 Write of /5/0/0) decided by the client core's own block logic: the reply's
-/// code, Block1 and Size1 (an opaque stand-in: that logic is what the engines replace).
+/// A push (Block1 Write of /5/0/0) decided by the client core's own block logic: the platform
+/// calls it makes and the reply's code, Block1 and Size1 (an opaque stand-in: that logic is
+/// what the engines replace).
 #[cfg(not(feature = "coap-engines"))]
-fn push(_: &Message<'_>, block: Block, size1: Option<u32>) -> (Code, Option<Block>, Option<u32>) {
+fn push(msg: &Message<'_>, block: Block, size1: Option<u32>) -> (Code, Option<Block>, Option<u32>) {
+    store(block.offset(), msg.payload(), size1);
     core::hint::black_box((Code::CONTINUE, Some(block), size1))
+}
+
+/// The platform calls of the client core's own push and pull handling: begin (a new package),
+/// write, finish.
+#[cfg(not(feature = "coap-engines"))]
+fn store(offset: u32, data: &[u8], size: Option<u32>) {
+    let mut sink = ProbeSink;
+    crate::keep((
+        sink.begin(size),
+        sink.write(offset, data),
+        sink.complete(offset),
+    ));
 }
 
 /// A push decided by the Block1 receiver, resumable after a reboot. The client looked up
@@ -172,5 +185,5 @@ fn pull(msg: &Message<'_>, out: &mut [u8]) {
         crate::keep((client.offset(), client.etag()));
     }
     #[cfg(not(feature = "coap-engines"))]
-    crate::keep(msg);
+    store(offset, msg.payload(), None);
 }
