@@ -196,6 +196,10 @@ pub struct Client<P: Platform> {
     events: [Option<Event>; 4],
     /// Seconds for `fota-fsm` (Last State Change Time), from the last `now` seen.
     now_s: u32,
+    /// `coap-block`'s Block1 receiver for pushes of /5/0/0 (the `engines` feature); one
+    /// resource takes pushes, so transfers are told apart by nothing but their blocks.
+    #[cfg(feature = "engines")]
+    rx: coap_block::Block1Receiver<()>,
 }
 
 /// Writes `v` in decimal into `out`, returns the length.
@@ -582,7 +586,13 @@ impl<P: Platform> Client<P> {
             execute_pending: false,
             events: [None; 4],
             now_s,
+            #[cfg(feature = "engines")]
+            rx: coap_block::Block1Receiver::new(0),
         };
+        #[cfg(feature = "engines")]
+        {
+            c.rx = coap_block::Block1Receiver::new(c.cfg.szx);
+        }
         if changed {
             c.persist();
             c.push_event(Event::StateChanged {
@@ -1622,77 +1632,82 @@ impl<P: Platform> Client<P> {
             reply.set_code(Code::CHANGED);
             return Some(finish(reply));
         }
-        let pref = self.cfg.szx.min(6);
-        if b.num == 0 {
-            let size1 = msg.size1().ok().flatten();
-            // fota-fsm: Package written (a new push job), then this device's checks.
-            let out = self.rec.fw.push_started(size1.unwrap_or(0), self.now_s);
-            if out.code != fota_fsm::ResponseCode::Changed {
-                return Some(finish(reply));
-            }
-            self.apply(out);
-            let capacity = self.platform.capacity();
-            if size1.is_some_and(|s| s > capacity) {
-                self.fail(UpdateResult::NotEnoughFlash);
-                reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
-                reply.uint_option(OptionNumber::SIZE1, capacity).ok()?;
-                return Some(finish(reply));
-            }
-            if let Err(r) = self.start_download(Delivery::Push, size1) {
-                self.fail(r);
-                reply.set_code(Code::CHANGED);
-                return Some(finish(reply));
-            }
-        }
-        let mut c = Code::REQUEST_ENTITY_INCOMPLETE;
-        let mut echo = false;
-        let state = self.rec.fw.state();
-        if self.rec.delivery == Delivery::Push
-            && matches!(state, State::Downloading | State::Downloaded)
+        #[cfg(feature = "engines")]
+        return self.receive_package(msg, reply, block, data);
+        #[cfg(not(feature = "engines"))]
         {
-            let off = b.offset();
-            let end = off.checked_add(data.len() as u32)?;
-            if b.more && data.len() as u32 != b.size() {
-                reply.set_code(Code::BAD_REQUEST);
-                return Some(finish(reply));
-            }
-            let transferred = self.rec.fw.transferred_bytes();
-            if off == transferred && state == State::Downloading {
-                echo = true;
-                if let Err(r) = self.platform.write_package(off, data) {
-                    // Reported through Update Result; the write itself succeeds.
-                    self.fail(r);
-                    echo = false;
-                    c = Code::CHANGED;
-                } else {
-                    let out = self.rec.fw.chunk_stored(off, end - off);
-                    self.apply(out);
-                    if !b.more {
-                        self.download_complete();
-                    }
+            let pref = self.cfg.szx.min(6);
+            if b.num == 0 {
+                let size1 = msg.size1().ok().flatten();
+                // fota-fsm: Package written (a new push job), then this device's checks.
+                let out = self.rec.fw.push_started(size1.unwrap_or(0), self.now_s);
+                if out.code != fota_fsm::ResponseCode::Changed {
+                    return Some(finish(reply));
                 }
-            } else {
-                // A duplicate of a stored block (also the last one, retransmitted after the
-                // download completed) is acknowledged, never written twice.
-                echo = end <= transferred && off < transferred;
+                self.apply(out);
+                let capacity = self.platform.capacity();
+                if size1.is_some_and(|s| s > capacity) {
+                    self.fail(UpdateResult::NotEnoughFlash);
+                    reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
+                    reply.uint_option(OptionNumber::SIZE1, capacity).ok()?;
+                    return Some(finish(reply));
+                }
+                if let Err(r) = self.start_download(Delivery::Push, size1) {
+                    self.fail(r);
+                    reply.set_code(Code::CHANGED);
+                    return Some(finish(reply));
+                }
             }
-            if echo {
-                c = if b.more {
-                    Code::CONTINUE
+            let mut c = Code::REQUEST_ENTITY_INCOMPLETE;
+            let mut echo = false;
+            let state = self.rec.fw.state();
+            if self.rec.delivery == Delivery::Push
+                && matches!(state, State::Downloading | State::Downloaded)
+            {
+                let off = b.offset();
+                let end = off.checked_add(data.len() as u32)?;
+                if b.more && data.len() as u32 != b.size() {
+                    reply.set_code(Code::BAD_REQUEST);
+                    return Some(finish(reply));
+                }
+                let transferred = self.rec.fw.transferred_bytes();
+                if off == transferred && state == State::Downloading {
+                    echo = true;
+                    if let Err(r) = self.platform.write_package(off, data) {
+                        // Reported through Update Result; the write itself succeeds.
+                        self.fail(r);
+                        echo = false;
+                        c = Code::CHANGED;
+                    } else {
+                        let out = self.rec.fw.chunk_stored(off, end - off);
+                        self.apply(out);
+                        if !b.more {
+                            self.download_complete();
+                        }
+                    }
                 } else {
-                    Code::CHANGED
-                };
+                    // A duplicate of a stored block (also the last one, retransmitted after the
+                    // download completed) is acknowledged, never written twice.
+                    echo = end <= transferred && off < transferred;
+                }
+                if echo {
+                    c = if b.more {
+                        Code::CONTINUE
+                    } else {
+                        Code::CHANGED
+                    };
+                }
             }
+            reply.set_code(c);
+            if echo && block.is_some() {
+                let szx = if b.more { b.szx.min(pref) } else { b.szx };
+                reply.block(OptionNumber::BLOCK1, Block { szx, ..b }).ok()?;
+            }
+            if !echo {
+                self.remember(msg, c);
+            }
+            Some(finish(reply))
         }
-        reply.set_code(c);
-        if echo && block.is_some() {
-            let szx = if b.more { b.szx.min(pref) } else { b.szx };
-            reply.block(OptionNumber::BLOCK1, Block { szx, ..b }).ok()?;
-        }
-        if !echo {
-            self.remember(msg, c);
-        }
-        Some(finish(reply))
     }
 }
 
@@ -1858,6 +1873,118 @@ impl<P: Platform> Client<P> {
                 now: r.now,
             }),
         }
+    }
+}
+
+#[cfg(feature = "engines")]
+impl<P: Platform> Client<P> {
+    /// A write of /5/0/0 through `coap-block`'s Block1 receiver (the `engines` feature): 2.31
+    /// with this device's block size, 4.08 on a gap, 4.13 + Size1 over capacity, duplicates
+    /// acknowledged and never written twice, a push continued at the persisted offset after a
+    /// reboot; `fota-fsm` follows every stored block through [`PushSink`].
+    fn receive_package(
+        &mut self,
+        msg: &Message<'_>,
+        mut reply: MessageBuilder<'_>,
+        block: Option<Block>,
+        data: &[u8],
+    ) -> Option<Transmit> {
+        let state = self.rec.fw.state();
+        let pushing = self.rec.delivery == Delivery::Push
+            && matches!(state, State::Downloading | State::Downloaded);
+        let starts = block.is_none_or(|b| b.num == 0);
+        if !pushing {
+            // Nothing to continue (fota-fsm dropped the job, or it is a pull): only a new push
+            // starting at block 0 is taken.
+            self.rx.reset();
+        } else if state == State::Downloading
+            && self.rx.bytes_received() != self.rec.fw.transferred_bytes()
+        {
+            // After a reboot (or a job fota-fsm resumed): go on from the persisted offset.
+            self.rx.resume_at(self.rec.fw.transferred_bytes());
+        }
+        let req = coap_block::Block1Request {
+            key: 0,
+            block1: block,
+            size1: msg.size1().ok().flatten(),
+            payload: data,
+        };
+        let mut rx = self.rx.clone();
+        let mut sink = PushSink {
+            client: self,
+            outcome: None,
+        };
+        let r = rx.receive((), &req, &mut sink);
+        let outcome = sink.outcome;
+        self.rx = rx;
+        if let Some(c) = outcome {
+            // Refused by fota-fsm (4.05), or a storage failure reported through Update Result
+            // (2.04: the write itself is done).
+            reply.set_code(c);
+            self.remember(msg, c);
+            return Some(finish(reply));
+        }
+        if r.code == Code::REQUEST_ENTITY_TOO_LARGE && starts {
+            // fota-fsm: the push starts and fails for lack of flash.
+            let out = self.rec.fw.push_started(req.size1.unwrap_or(0), self.now_s);
+            if out.code == fota_fsm::ResponseCode::Changed {
+                self.apply(out);
+                self.fail(UpdateResult::NotEnoughFlash);
+            }
+        }
+        r.write_to(&mut reply).ok()?;
+        if r.block1.is_none() {
+            self.remember(msg, r.code);
+        }
+        Some(finish(reply))
+    }
+}
+
+/// The staging area as `coap-block`'s Block1 receiver sees it: the platform, with `fota-fsm`
+/// told of every step.
+#[cfg(feature = "engines")]
+struct PushSink<'c, P: Platform> {
+    client: &'c mut Client<P>,
+    /// The reply's code when the client, not the receiver, decides it.
+    outcome: Option<Code>,
+}
+
+#[cfg(feature = "engines")]
+impl<P: Platform> coap_block::BlockSink for PushSink<'_, P> {
+    fn begin(&mut self, size: Option<u32>) -> Result<(), coap_block::Error> {
+        let c = &mut *self.client;
+        // fota-fsm: Package written (a new push job), then this device's checks.
+        let out = c.rec.fw.push_started(size.unwrap_or(0), c.now_s);
+        if out.code != fota_fsm::ResponseCode::Changed {
+            self.outcome = Some(Code::METHOD_NOT_ALLOWED);
+            return Err(coap_block::Error::Storage);
+        }
+        c.apply(out);
+        if let Err(r) = c.start_download(Delivery::Push, size) {
+            c.fail(r);
+            self.outcome = Some(Code::CHANGED);
+            return Err(coap_block::Error::Storage);
+        }
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), coap_block::Error> {
+        let c = &mut *self.client;
+        if let Err(r) = c.platform.write_package(offset, data) {
+            c.fail(r);
+            self.outcome = Some(Code::CHANGED);
+            return Err(coap_block::Error::Storage);
+        }
+        let out = c.rec.fw.chunk_stored(offset, data.len() as u32);
+        c.apply(out);
+        Ok(())
+    }
+    fn complete(&mut self, _: u32) -> Result<(), coap_block::Error> {
+        // A package the platform refuses is reported through Update Result.
+        self.client.download_complete();
+        Ok(())
+    }
+    fn capacity(&self) -> u32 {
+        self.client.platform.capacity()
     }
 }
 
