@@ -1892,7 +1892,6 @@ impl<P: Platform> Client<P> {
         let state = self.rec.fw.state();
         let pushing = self.rec.delivery == Delivery::Push
             && matches!(state, State::Downloading | State::Downloaded);
-        let starts = block.is_none_or(|b| b.num == 0);
         if !pushing {
             // Nothing to continue (fota-fsm dropped the job, or it is a pull): only a new push
             // starting at block 0 is taken.
@@ -1917,24 +1916,25 @@ impl<P: Platform> Client<P> {
         let r = rx.receive((), &req, &mut sink);
         let outcome = sink.outcome;
         self.rx = rx;
-        if let Some(c) = outcome {
-            // Refused by fota-fsm (4.05), or a storage failure reported through Update Result
-            // (2.04: the write itself is done).
-            reply.set_code(c);
-            self.remember(msg, c);
-            return Some(finish(reply));
-        }
-        if r.code == Code::REQUEST_ENTITY_TOO_LARGE && starts {
-            // fota-fsm: the push starts and fails for lack of flash.
-            let out = self.rec.fw.push_started(req.size1.unwrap_or(0), self.now_s);
-            if out.code == fota_fsm::ResponseCode::Changed {
-                self.apply(out);
-                self.fail(UpdateResult::NotEnoughFlash);
+        let code = match outcome {
+            // Refused by fota-fsm (4.05), over capacity (4.13 + Size1), or a storage failure
+            // reported through Update Result (2.04: the write itself is done).
+            Some(c) => {
+                reply.set_code(c);
+                if c == Code::REQUEST_ENTITY_TOO_LARGE {
+                    reply
+                        .uint_option(OptionNumber::SIZE1, self.platform.capacity())
+                        .ok()?;
+                }
+                c
             }
-        }
-        r.write_to(&mut reply).ok()?;
-        if r.block1.is_none() {
-            self.remember(msg, r.code);
+            None => {
+                r.write_to(&mut reply).ok()?;
+                r.code
+            }
+        };
+        if outcome.is_some() || r.block1.is_none() {
+            self.remember(msg, code);
         }
         Some(finish(reply))
     }
@@ -1960,6 +1960,13 @@ impl<P: Platform> coap_block::BlockSink for PushSink<'_, P> {
             return Err(coap_block::Error::Storage);
         }
         c.apply(out);
+        // Over capacity: fota-fsm's job fails for lack of flash (the sink tells the receiver
+        // no capacity of its own, so this is the one check, as the announced Size1).
+        if size.is_some_and(|s| s > c.platform.capacity()) {
+            c.fail(UpdateResult::NotEnoughFlash);
+            self.outcome = Some(Code::REQUEST_ENTITY_TOO_LARGE);
+            return Err(coap_block::Error::Storage);
+        }
         if let Err(r) = c.start_download(Delivery::Push, size) {
             c.fail(r);
             self.outcome = Some(Code::CHANGED);
@@ -1983,8 +1990,10 @@ impl<P: Platform> coap_block::BlockSink for PushSink<'_, P> {
         self.client.download_complete();
         Ok(())
     }
+    // The announced size is checked in `begin`; a platform that runs out of staging space
+    // refuses the write itself (reported through Update Result).
     fn capacity(&self) -> u32 {
-        self.client.platform.capacity()
+        u32::MAX
     }
 }
 
