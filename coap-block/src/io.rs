@@ -11,7 +11,8 @@ pub trait BlockSink {
         let _ = size;
         Ok(())
     }
-    /// Stores `data` at byte `offset`. Offsets arrive contiguously and each byte once.
+    /// Stores `data` at byte `offset`. Offsets arrive contiguously and each byte once; `data`
+    /// may be empty (an empty body or final block).
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Error>;
     /// The body is complete with `total` bytes.
     fn complete(&mut self, total: u32) -> Result<(), Error> {

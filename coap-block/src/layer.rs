@@ -4,7 +4,7 @@
 //!
 //! Time is a caller-supplied monotonic `now` in milliseconds.
 
-use crate::{Error, Message, MessageType, Token};
+use crate::{Code, Error, Message, MessageType, Token};
 
 /// Transmission parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,10 +341,14 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
         let Some(f) = self.in_flight.as_mut() else {
             return Incoming::Unrelated;
         };
-        let ty = msg.message_type();
-        let code = msg.code();
+        // The header in one bounds check (a parsed message has all four bytes).
+        let &[b0, c, m0, m1, ..] = msg.as_bytes() else {
+            return Incoming::Unrelated;
+        };
+        let ty = MessageType::from_bits(b0 >> 4);
+        let code = Code(c);
         // An ACK or RST of our CON carries its Message ID; a response carries its token.
-        let ours = f.confirmable && msg.message_id() == f.mid;
+        let ours = f.confirmable && u16::from_be_bytes([m0, m1]) == f.mid;
         let token_match = msg.token() == f.token.as_slice();
         let outcome = match ty {
             MessageType::Reset if ours => Incoming::Reset,
