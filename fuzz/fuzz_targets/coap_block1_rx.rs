@@ -3,12 +3,13 @@
 //! fuzzed NUM/M/SZX/lengths/tags/sizes from several peers, and raw datagrams). The receiver must
 //! never panic, never write outside the sink's capacity, write only contiguously from the start
 //! of a transfer (or the resume offset), never write a byte twice within a transfer, and always
-//! produce a reply that parses.
+//! produce a reply that parses. A twin receiver driven through `Block1Request::from_message` +
+//! `receive` + `Block1Reply::write_to` must decide and answer exactly as `handle` does.
 
 use arbitrary::Arbitrary;
 use coap_block::{
-    Block, Block1Event, Block1Receiver, BlockSink, Code, Error, Message, MessageBuilder,
-    MessageType, OptionNumber,
+    Block, Block1Event, Block1Receiver, Block1Request, BlockSink, Code, Error, Message,
+    MessageBuilder, MessageType, OptionNumber,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -72,6 +73,12 @@ fuzz_target!(|input: Input| {
         next: 0,
         begun: false,
     };
+    let mut twin: Block1Receiver<u8> = Block1Receiver::new(input.preferred_szx);
+    let mut twin_sink = CheckSink {
+        next: 0,
+        begun: false,
+    };
+    let mut twin_out = [0u8; 64];
     let mut req = [0u8; 1400];
     let mut out = [0u8; 64];
     let payload = [0x5au8; 1100];
@@ -84,10 +91,14 @@ fuzz_target!(|input: Input| {
                 rx.resume_at(off);
                 sink.next = off;
                 sink.begun = true;
+                twin.resume_at(off);
+                twin_sink.next = off;
+                twin_sink.begun = true;
                 continue;
             }
             Step::Reset => {
                 rx.reset();
+                twin.reset();
                 continue;
             }
             Step::Raw(bytes) => {
@@ -136,7 +147,26 @@ fuzz_target!(|input: Input| {
             continue;
         };
         let before = sink.next;
-        match rx.handle(peer, &m, &mut sink, &mut reply) {
+        let event = rx.handle(peer, &m, &mut sink, &mut reply);
+        // The twin: parts decoded apart, the reply written by the caller.
+        let Ok(mut twin_reply) = MessageBuilder::response_to(&mut twin_out, &m, Code::EMPTY, 1)
+        else {
+            unreachable!("the same request and buffer size as above");
+        };
+        let twin_event = match Block1Request::from_message(&m) {
+            Ok(parts) => {
+                let r = twin.receive(peer, &parts, &mut twin_sink);
+                r.write_to(&mut twin_reply).map(|()| r.event)
+            }
+            Err(_) => {
+                twin_reply.set_code(Code::BAD_OPTION);
+                Ok(Block1Event::Rejected(Code::BAD_OPTION))
+            }
+        };
+        assert_eq!(event, twin_event, "receive decides as handle does");
+        assert_eq!(twin_sink.next, sink.next, "receive stores as handle does");
+        let tk = twin_reply.finish();
+        match event {
             Ok(Block1Event::Duplicate) | Ok(Block1Event::Rejected(_)) => {
                 assert_eq!(
                     sink.next, before,
@@ -148,6 +178,7 @@ fuzz_target!(|input: Input| {
             Err(_) => {}
         }
         let k = reply.finish();
+        assert_eq!(out[..k], twin_out[..tk], "receive answers as handle does");
         let r = Message::parse(&out[..k]).expect("reply parses");
         assert!(r.code().is_response());
         assert!(rx.bytes_received() <= CAPACITY);
