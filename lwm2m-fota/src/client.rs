@@ -965,12 +965,17 @@ impl<P: Platform> Client<P> {
                 };
                 segments(&mut b, OptionNumber::URI_PATH, p, b'/')?;
                 segments(&mut b, OptionNumber::URI_QUERY, query.unwrap_or(&[]), b'&')?;
-                let at = self.rec.fw.transferred_bytes();
-                b.block(
-                    OptionNumber::BLOCK2,
-                    Block::at_offset(at, false, self.rec.szx).ok()?,
-                )
-                .ok()?;
+                #[cfg(feature = "engines")]
+                self.pull_client().add_request_options(&mut b).ok()?;
+                #[cfg(not(feature = "engines"))]
+                {
+                    let at = self.rec.fw.transferred_bytes();
+                    b.block(
+                        OptionNumber::BLOCK2,
+                        Block::at_offset(at, false, self.rec.szx).ok()?,
+                    )
+                    .ok()?;
+                }
                 (Peer::PackageHost, 0)
             }
         };
@@ -1154,46 +1159,51 @@ impl<P: Platform> Client<P> {
         }
         self.pull_failures = 0;
         self.pull_at = now;
-        let block = msg.block2().ok().flatten().unwrap_or(Block {
-            num: 0,
-            more: false,
-            szx: self.rec.szx,
-        });
-        let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
-        let etag = etag.get(..etag.len().min(8)).unwrap_or(&[]);
-        let transferred = self.rec.fw.transferred_bytes();
-        if transferred > 0 && self.rec.etag() != etag {
-            // The package changed under us: fota-fsm restarts the same job at offset 0 with
-            // staging erased, never stitching two versions together.
-            if let Err(r) = self.platform.begin_package(None) {
+        #[cfg(feature = "engines")]
+        self.receive_pull(msg);
+        #[cfg(not(feature = "engines"))]
+        {
+            let block = msg.block2().ok().flatten().unwrap_or(Block {
+                num: 0,
+                more: false,
+                szx: self.rec.szx,
+            });
+            let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
+            let etag = etag.get(..etag.len().min(8)).unwrap_or(&[]);
+            let transferred = self.rec.fw.transferred_bytes();
+            if transferred > 0 && self.rec.etag() != etag {
+                // The package changed under us: fota-fsm restarts the same job at offset 0 with
+                // staging erased, never stitching two versions together.
+                if let Err(r) = self.platform.begin_package(None) {
+                    return self.fail(r);
+                }
+                let out = self.rec.fw.download_restarted();
+                self.apply(out);
+                self.rec.etag_len = 0;
+                self.persist();
+                return;
+            }
+            if transferred == 0 {
+                if let Some(d) = self.rec.etag.get_mut(..etag.len()) {
+                    copy(d, etag);
+                }
+                self.rec.etag_len = etag.len() as u8;
+            }
+            if block.szx < self.rec.szx {
+                self.rec.szx = block.szx;
+            }
+            if block.offset() != transferred {
+                return;
+            }
+            let data = msg.payload();
+            if let Err(r) = self.platform.write_package(transferred, data) {
                 return self.fail(r);
             }
-            let out = self.rec.fw.download_restarted();
+            let out = self.rec.fw.chunk_stored(transferred, data.len() as u32);
             self.apply(out);
-            self.rec.etag_len = 0;
-            self.persist();
-            return;
-        }
-        if transferred == 0 {
-            if let Some(d) = self.rec.etag.get_mut(..etag.len()) {
-                copy(d, etag);
+            if !block.more {
+                self.download_complete();
             }
-            self.rec.etag_len = etag.len() as u8;
-        }
-        if block.szx < self.rec.szx {
-            self.rec.szx = block.szx;
-        }
-        if block.offset() != transferred {
-            return;
-        }
-        let data = msg.payload();
-        if let Err(r) = self.platform.write_package(transferred, data) {
-            return self.fail(r);
-        }
-        let out = self.rec.fw.chunk_stored(transferred, data.len() as u32);
-        self.apply(out);
-        if !block.more {
-            self.download_complete();
         }
     }
 
@@ -1994,6 +2004,94 @@ impl<P: Platform> coap_block::BlockSink for PushSink<'_, P> {
     // refuses the write itself (reported through Update Result).
     fn capacity(&self) -> u32 {
         u32::MAX
+    }
+}
+
+#[cfg(feature = "engines")]
+impl<P: Platform> Client<P> {
+    /// `coap-block`'s Block2 client for the persisted pull: offset (/5/0/26500), ETag and
+    /// block size all come from the record, so a reboot resumes where it stopped.
+    fn pull_client(&self) -> coap_block::Block2Client {
+        let etag = coap_block::Token::new(self.rec.etag())
+            .ok()
+            .filter(|t| !t.as_slice().is_empty());
+        coap_block::Block2Client::new(self.rec.szx)
+            .starting_at(self.rec.fw.transferred_bytes(), etag)
+    }
+
+    /// A 2.05 to a pull request through the Block2 client (the `engines` feature): the block
+    /// at the persisted offset stored (never twice), the server's smaller block size followed,
+    /// the ETag compared on every block (a change restarts the job at offset 0 with staging
+    /// erased), a Size2 over capacity failing the job for lack of flash.
+    fn receive_pull(&mut self, msg: &Message<'_>) {
+        let mut pull = self.pull_client();
+        let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
+        let mut sink = PullSink {
+            client: self,
+            etag: etag.get(..etag.len().min(8)).unwrap_or(&[]),
+            failed: false,
+        };
+        let r = pull.handle_response(msg, &mut sink);
+        if sink.failed {
+            return; // fota-fsm was told (Download Failed)
+        }
+        match r {
+            Ok(_) => self.rec.szx = pull.szx(),
+            Err(coap_block::Error::EtagChanged) => {
+                // The package changed under us: fota-fsm restarts the same job at offset 0
+                // with staging erased, never stitching two versions together.
+                if let Err(r) = self.platform.begin_package(None) {
+                    return self.fail(r);
+                }
+                let out = self.rec.fw.download_restarted();
+                self.apply(out);
+                self.rec.etag_len = 0;
+                self.persist();
+            }
+            Err(coap_block::Error::TooLarge { .. }) => self.fail(UpdateResult::NotEnoughFlash),
+            // Not the block asked for: the next request asks again.
+            Err(_) => {}
+        }
+    }
+}
+
+/// The staging area as `coap-block`'s Block2 client sees it: the platform, with `fota-fsm`
+/// told of every stored block and the ETag recorded with the first.
+#[cfg(feature = "engines")]
+struct PullSink<'c, 'm, P: Platform> {
+    client: &'c mut Client<P>,
+    /// The response's ETag (at most 8 bytes).
+    etag: &'m [u8],
+    failed: bool,
+}
+
+#[cfg(feature = "engines")]
+impl<P: Platform> coap_block::BlockSink for PullSink<'_, '_, P> {
+    // Staging was erased when the job started (or restarted): nothing to do at offset 0.
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), coap_block::Error> {
+        let c = &mut *self.client;
+        if offset == 0 {
+            // Persisted with the first block: a resume compares every later block with it.
+            if let Some(d) = c.rec.etag.get_mut(..self.etag.len()) {
+                copy(d, self.etag);
+            }
+            c.rec.etag_len = self.etag.len() as u8;
+        }
+        if let Err(r) = c.platform.write_package(offset, data) {
+            c.fail(r);
+            self.failed = true;
+            return Err(coap_block::Error::Storage);
+        }
+        let out = c.rec.fw.chunk_stored(offset, data.len() as u32);
+        c.apply(out);
+        Ok(())
+    }
+    fn complete(&mut self, _: u32) -> Result<(), coap_block::Error> {
+        self.client.download_complete();
+        Ok(())
+    }
+    fn capacity(&self) -> u32 {
+        self.client.platform.capacity()
     }
 }
 
