@@ -158,6 +158,26 @@ impl<P: PartialEq + Copy> Block1Receiver<P> {
     /// [`handle_request`](Self::handle_request) without writing the reply: what to answer is
     /// returned, for a caller that writes its replies itself (a device client answering every
     /// request through one reply writer).
+    ///
+    /// ```
+    /// use coap_block::{Block, Block1Receiver, Block1Request, Code, SliceSink};
+    ///
+    /// let mut staging = [0u8; 256];
+    /// let mut sink = SliceSink::new(&mut staging);
+    /// let mut rx: Block1Receiver<u8> = Block1Receiver::new(2); // prefers 64-byte blocks
+    /// // Block 0 of a push in 128-byte blocks, its Block1 and Size1 decoded by the caller.
+    /// let req = Block1Request {
+    ///     key: 0, // one resource takes pushes: transfers told apart by peer
+    ///     block1: Some(Block::new(0, true, 3)?),
+    ///     size1: Some(200),
+    ///     payload: &[7; 128],
+    /// };
+    /// let r = rx.receive(1, &req, &mut sink);
+    /// assert_eq!(r.code, Code::CONTINUE);
+    /// assert_eq!(r.block1, Some(Block::new(0, true, 2)?)); // late negotiation: 64 bytes
+    /// assert_eq!(rx.bytes_received(), 128);
+    /// # Ok::<(), coap_block::Error>(())
+    /// ```
     pub fn receive<S: BlockSink + ?Sized>(
         &mut self,
         peer: P,
