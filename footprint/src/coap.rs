@@ -1,26 +1,41 @@
 //! Probe for the `coap` component: the message codec, the Block1 receiver, the Block2 client
-//! and the message layer (retransmission, de-duplication), as a device uses them.
+//! and the message layer (retransmission in the RFC 7252 mode, de-duplication), as a device
+//! uses them. The engines' state is opaque to the optimiser (a device keeps it between
+//! datagrams) and the sink can fail (as flash can), so no path is folded away.
 
 use coap_block::{
     Block1Receiver, Block2Client, BlockSink, Code, DedupCache, Error, Message, MessageBuilder,
     MessageType, Reliability, TransmissionParams,
 };
 
-/// Stands in for a flash staging area: the probe only needs the calls kept.
+/// Stands in for a flash staging area (its calls kept, its results opaque).
 struct ProbeSink;
+
+/// The sink's result: it can fail, as flash writes can (one copy: a real sink's error mapping
+/// is the caller's code).
+#[inline(never)]
+fn outcome() -> Result<(), Error> {
+    if core::hint::black_box(false) {
+        Err(Error::TooLarge {
+            capacity: core::hint::black_box(0),
+        })
+    } else {
+        Ok(())
+    }
+}
 
 impl BlockSink for ProbeSink {
     fn begin(&mut self, size: Option<u32>) -> Result<(), Error> {
         crate::keep(size);
-        Ok(())
+        outcome()
     }
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Error> {
         crate::keep((offset, data.as_ptr(), data.len()));
-        Ok(())
+        outcome()
     }
     fn complete(&mut self, total: u32) -> Result<(), Error> {
         crate::keep(total);
-        Ok(())
+        outcome()
     }
     fn capacity(&self) -> u32 {
         core::hint::black_box(256 * 1024)
@@ -34,19 +49,27 @@ pub fn probe() {
     let mut sink = ProbeSink;
     let mut rx: Block1Receiver<u8> = Block1Receiver::new(6);
     let mut client = Block2Client::new(6);
-    let mut rel = Reliability::new(TransmissionParams::ADAPTIVE, 1);
+    let mut rel = Reliability::<false>::with_params(TransmissionParams::RFC7252, 1);
     let mut dedup: DedupCache<u8, 2, 24> = const { DedupCache::new() };
+    // The state as a device keeps it between datagrams: opaque, so no path is folded away.
+    let (rx, client, rel, dedup) = (
+        core::hint::black_box(&mut rx),
+        core::hint::black_box(&mut client),
+        core::hint::black_box(&mut rel),
+        core::hint::black_box(&mut dedup),
+    );
     let Ok(msg) = Message::parse(data) else {
         return;
     };
-    // Server role: a push to /5/0/0 (Block1), de-duplicated by Message ID.
-    crate::keep(dedup.check(0, 1, &msg));
+    // Server role: a push to /5/0/0 (Block1) from a peer, de-duplicated by Message ID.
+    let peer = core::hint::black_box(1u8);
+    crate::keep(dedup.check(0, peer, &msg));
     if msg.unknown_critical_option().is_none()
         && let Ok(mut reply) = MessageBuilder::response_to(&mut out, &msg, Code::EMPTY, 1)
     {
-        crate::keep(rx.handle(1, &msg, &mut sink, &mut reply));
+        crate::keep(rx.handle(peer, &msg, &mut sink, &mut reply));
         let n = reply.finish();
-        dedup.store(1, msg.message_id(), out.get(..n).unwrap_or(&[]));
+        dedup.store(peer, msg.message_id(), out.get(..n).unwrap_or(&[]));
     }
     crate::keep(rx.bytes_received());
     // Client role: pulling a package (Block2) with retransmission.
@@ -61,10 +84,8 @@ pub fn probe() {
     ) {
         let _ = req.path("fw/pkg");
         let _ = client.add_request_options(&mut req);
-        let n = req.finish();
-        if let Some(Ok(sent)) = out.get(..n).map(Message::parse) {
-            crate::keep(rel.start(0, &sent));
-        }
+        crate::keep(req.finish());
+        crate::keep(rel.start_request(0, mid, token, true));
     }
     crate::keep(rel.handle_timeout(core::hint::black_box(3000)));
     crate::keep(rel.handle_incoming(10, &msg));
