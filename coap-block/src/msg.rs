@@ -450,7 +450,12 @@ impl<'a> Message<'a> {
     }
     /// First instance of an option.
     pub fn option(&self, number: OptionNumber) -> Option<&'a [u8]> {
-        self.options_of(number).next()
+        for o in self.options() {
+            if o.number == number {
+                return Some(o.value);
+            }
+        }
+        None
     }
     /// First instance of a uint option, decoded.
     pub fn uint_option(&self, number: OptionNumber) -> Result<Option<u32>, Error> {
