@@ -140,6 +140,8 @@ enum Out {
 }
 
 #[derive(Debug, Clone, Copy)]
+// With the `engines` feature, coap-block's Reliability keeps the timers.
+#[cfg_attr(feature = "engines", allow(dead_code))]
 struct Inflight {
     kind: Out,
     mid: u16,
@@ -200,6 +202,10 @@ pub struct Client<P: Platform> {
     /// resource takes pushes, so transfers are told apart by nothing but their blocks.
     #[cfg(feature = "engines")]
     rx: coap_block::Block1Receiver<()>,
+    /// `coap-block`'s CON retransmission and response matching, one exchange per peer
+    /// (the `engines` feature): [server, package host].
+    #[cfg(feature = "engines")]
+    rel: [coap_block::Reliability<false>; 2],
 }
 
 /// Writes `v` in decimal into `out`, returns the length.
@@ -563,6 +569,20 @@ impl<P: Platform> Client<P> {
             State::Idle | State::Downloaded => {}
         }
         let seed = platform.random();
+        #[cfg(feature = "engines")]
+        let rel = {
+            let p = coap_block::TransmissionParams {
+                ack_timeout_ms: cfg.ack_timeout_ms,
+                max_retransmit: cfg.max_retransmit,
+                // After an empty ACK, as long as the whole exchange could have taken.
+                separate_response_ms: cfg.ack_timeout_ms.saturating_mul(8),
+                ..coap_block::TransmissionParams::RFC7252
+            };
+            [
+                coap_block::Reliability::with_params(p, seed),
+                coap_block::Reliability::with_params(p, seed.rotate_left(16)),
+            ]
+        };
         let mut c = Client {
             platform,
             cfg,
@@ -588,6 +608,8 @@ impl<P: Platform> Client<P> {
             now_s,
             #[cfg(feature = "engines")]
             rx: coap_block::Block1Receiver::new(0),
+            #[cfg(feature = "engines")]
+            rel,
         };
         #[cfg(feature = "engines")]
         {
@@ -717,6 +739,23 @@ impl<P: Platform> Client<P> {
         u64::from(base) + u64::from(self.platform.random() % (base / 2 + 1))
     }
 
+    /// When the exchange in flight in `slot` needs attention.
+    fn deadline(&self, slot: usize, f: &Inflight) -> u64 {
+        #[cfg(feature = "engines")]
+        let _ = f;
+        #[cfg(feature = "engines")]
+        return self
+            .rel
+            .get(slot)
+            .and_then(|r| r.poll_timeout())
+            .unwrap_or(u64::MAX);
+        #[cfg(not(feature = "engines"))]
+        {
+            let _ = slot;
+            f.deadline
+        }
+    }
+
     /// When [`Client::poll_transmit`] should be called next (absolute ms).
     pub fn poll_timeout(&self) -> u64 {
         if self.execute_pending {
@@ -724,7 +763,7 @@ impl<P: Platform> Client<P> {
         }
         let mut t = u64::MAX;
         match &self.inflight[0] {
-            Some(f) => t = t.min(f.deadline),
+            Some(f) => t = t.min(self.deadline(0, f)),
             None => {
                 t = t.min(match (self.registered, self.deregister) {
                     (true, true) => 0,
@@ -738,7 +777,7 @@ impl<P: Platform> Client<P> {
             }
         }
         match &self.inflight[1] {
-            Some(f) => t = t.min(f.deadline),
+            Some(f) => t = t.min(self.deadline(1, f)),
             None if self.rec.fw.state() == State::Downloading
                 && self.rec.delivery == Delivery::Pull =>
             {
@@ -768,6 +807,26 @@ impl<P: Platform> Client<P> {
             self.run_update();
             return None;
         }
+        #[cfg(feature = "engines")]
+        for slot in 0..2 {
+            let Some(f) = self.inflight.get(slot).copied().flatten() else {
+                continue;
+            };
+            let action = self.rel.get_mut(slot).map(|r| r.handle_timeout(now));
+            match action {
+                Some(coap_block::TimeoutAction::Retransmit) => {
+                    return self.build(f.kind, f.mid, &f.token, buf);
+                }
+                Some(coap_block::TimeoutAction::GiveUp) => {
+                    if let Some(s) = self.inflight.get_mut(slot) {
+                        *s = None;
+                    }
+                    self.exchange_failed(now, f.kind);
+                }
+                _ => {}
+            }
+        }
+        #[cfg(not(feature = "engines"))]
         for slot in 0..2 {
             let Some(mut f) = self.inflight.get(slot).copied().flatten() else {
                 continue;
@@ -835,6 +894,15 @@ impl<P: Platform> Client<P> {
         let tx = self.build(kind, mid, &token, buf);
         if let Some(s) = self.inflight.get_mut(slot) {
             *s = tx.map(|_| f);
+        }
+        #[cfg(feature = "engines")]
+        if tx.is_some()
+            && let (Some(r), Ok(t)) = (self.rel.get_mut(slot), coap_block::Token::new(&token))
+        {
+            // A CON: retransmitted until acknowledged, then matched to its response (the slot
+            // was free, so nothing Reliability still tracks is wanted).
+            r.cancel();
+            let _ = r.start_request(now, mid, t, true);
         }
         tx
     }
@@ -1060,6 +1128,43 @@ impl<P: Platform> Client<P> {
             return self.request(now, &msg, buf).map(|t| Transmit { peer, ..t });
         }
         // ACK/RST/response to one of our in-flight exchanges.
+        #[cfg(feature = "engines")]
+        let (slot, con) = {
+            use coap_block::Incoming;
+            let mut found = None;
+            for (i, (f, r)) in self.inflight.iter_mut().zip(&mut self.rel).enumerate() {
+                let Some(kind) = f.map(|f| f.kind) else {
+                    continue;
+                };
+                match r.handle_incoming(now, &msg) {
+                    Incoming::Unrelated => continue,
+                    // A separate response follows (Reliability waits for it) — or the ACK of
+                    // a notification, which ends its exchange.
+                    Incoming::EmptyAck => {
+                        if matches!(kind, Out::Notify(_)) {
+                            *f = None;
+                            r.cancel();
+                        }
+                        return None;
+                    }
+                    Incoming::Reset => found = Some((i, false)),
+                    Incoming::Response { ack_needed } => found = Some((i, ack_needed)),
+                }
+                break;
+            }
+            match found {
+                Some(found) => found,
+                None => {
+                    if msg.message_type() == MessageType::Confirmable {
+                        // An unknown confirmable response: acknowledge it so the peer stops.
+                        let len = MessageBuilder::empty(buf, msg.message_id(), false).ok()?;
+                        return Some(Transmit { peer, len });
+                    }
+                    return None;
+                }
+            }
+        };
+        #[cfg(not(feature = "engines"))]
         let matching = |f: &Option<Inflight>| {
             f.is_some_and(|f| {
                 (msg.message_type() == MessageType::Acknowledgement
@@ -1068,6 +1173,7 @@ impl<P: Platform> Client<P> {
                     || msg.message_type() != MessageType::Acknowledgement && msg.token() == f.token
             })
         };
+        #[cfg(not(feature = "engines"))]
         let Some(slot) = self.inflight.iter().position(matching) else {
             if msg.message_type() == MessageType::Confirmable {
                 // An unknown confirmable response: acknowledge it so the peer stops.
@@ -1077,6 +1183,7 @@ impl<P: Platform> Client<P> {
             return None;
         };
         let f = self.inflight.get_mut(slot)?.take()?;
+        #[cfg(not(feature = "engines"))]
         if msg.message_type() == MessageType::Acknowledgement && msg.code() == Code::EMPTY {
             // Separate response follows (keep waiting) — or an ACK to a notification.
             if !matches!(f.kind, Out::Notify(_)) {
@@ -1087,7 +1194,9 @@ impl<P: Platform> Client<P> {
             }
             return None;
         }
-        let ack = if msg.message_type() == MessageType::Confirmable {
+        #[cfg(not(feature = "engines"))]
+        let con = msg.message_type() == MessageType::Confirmable;
+        let ack = if con {
             MessageBuilder::empty(buf, msg.message_id(), false).ok()
         } else {
             None
