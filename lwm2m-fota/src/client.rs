@@ -2452,7 +2452,7 @@ mod tests {
     /// Served through `lwm2m-objects`, the client shows what the device build's fixed table
     /// shows: the same Register payload, the same resources (Discover lists them, others are
     /// 4.04), readable exactly where the fixed table says so.
-    #[cfg(feature = "objects")]
+    #[cfg(all(feature = "objects", feature = "std"))]
     #[test]
     fn objects_served_by_the_dispatcher_agree_with_the_fixed_table() {
         let mut c = client();
