@@ -229,6 +229,29 @@ impl Token {
         self.len = bytes.len().min(8) as u8;
     }
 
+    /// A token from an array of `N` bytes (`N` at most 8, checked at compile time): no error
+    /// to handle, for a caller that keeps its tokens as arrays.
+    ///
+    /// ```
+    /// use coap_block::Token;
+    ///
+    /// let t = Token::from_array([1, 2, 3, 4]);
+    /// assert_eq!(t.as_slice(), &[1, 2, 3, 4]);
+    /// assert_eq!(Ok(t), Token::new(&[1, 2, 3, 4]));
+    /// ```
+    pub const fn from_array<const N: usize>(bytes: [u8; N]) -> Token {
+        const { assert!(N <= 8, "a token has at most 8 bytes") };
+        let mut t = Token::EMPTY;
+        let mut i = 0;
+        // In bounds: `i < N <= 8` (a plain loop: `const fn`, and no copy routine on small cores).
+        while i < N {
+            t.bytes[i] = bytes[i];
+            i += 1;
+        }
+        t.len = N as u8;
+        t
+    }
+
     /// A token of `len` (0..=8, clamped) bytes: the low `len` bytes of `value`, big-endian.
     pub fn from_u64(value: u64, len: u8) -> Token {
         let len = len.min(8);
