@@ -148,8 +148,9 @@ impl Searches {
         let cached = self.0[at].load(Relaxed);
         // Set only below 2^30 insertion points and 2^32 lengths (checked where stored).
         if cached != 0 {
-            let lo = (cached as usize >> 32 & 0x7FFF_FFFF) >> 1;
-            let p = ix.sa[lo - (cached as usize >> 32 & 1)] as usize;
+            let hi = (cached >> 32) as usize;
+            let lo = (hi & 0x7FFF_FFFF) >> 1;
+            let p = ix.sa[lo - (hi & 1)] as usize;
             return (p, cached as u32 as usize, lo);
         }
         let (p, l, lo) = search(ix, old, target);
