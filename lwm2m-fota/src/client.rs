@@ -1393,20 +1393,7 @@ impl<P: Platform> Client<P> {
     #[cfg(not(feature = "objects"))]
     #[inline(never)]
     fn route(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8], mid: u16) -> Answer {
-        let mut path = [0u16; 4];
-        let mut depth = 0usize;
-        for v in msg.uri_path() {
-            let seg = parse_u32(v).and_then(|n| u16::try_from(n).ok());
-            match (seg, path.get_mut(depth)) {
-                (Some(id), Some(slot)) => *slot = id,
-                _ => return Err(Code::NOT_FOUND),
-            }
-            depth += 1;
-        }
-        if msg.unknown_critical_option().is_some() {
-            return Err(Code::BAD_OPTION);
-        }
-        let [obj, inst, res, _] = path;
+        let ([obj, inst, res, _], depth) = uri_ids(msg)?;
         if depth == 0
             || depth > 3
             || !has_object(obj)
@@ -1902,20 +1889,7 @@ impl<P: Platform> Client<P> {
     #[inline(never)]
     fn route(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8], mid: u16) -> Answer {
         use lwm2m_objects::{Operation, Path, Request};
-        let mut ids = [0u16; 3];
-        let mut depth = 0usize;
-        for v in msg.uri_path() {
-            let seg = parse_u32(v).and_then(|n| u16::try_from(n).ok());
-            match (seg, ids.get_mut(depth)) {
-                (Some(id), Some(slot)) => *slot = id,
-                _ => return Err(Code::NOT_FOUND),
-            }
-            depth += 1;
-        }
-        if msg.unknown_critical_option().is_some() {
-            return Err(Code::BAD_OPTION);
-        }
-        let [obj, inst, res] = ids;
+        let ([obj, inst, res, _], depth) = uri_ids(msg)?;
         let path = match depth {
             1 => Path::new_object(obj),
             2 => Path::new_instance(obj, inst),
@@ -2291,6 +2265,28 @@ fn put_tlv(w: &mut Writer<'_>, v: &Value, res: u16) -> Option<()> {
             w.end().ok()
         }
     }
+}
+
+/// The Uri-Path as numeric ids (up to four: object, instance, resource, resource instance) and
+/// how many there are; a segment that is not an id, or a fifth one, is 4.04, and an unknown
+/// critical option 4.02. Both request routes (the device build's and the dispatcher's) start here.
+// One caller per build; inlined there (30 B smaller on Cortex-M than out of line).
+#[inline(always)]
+fn uri_ids(msg: &Message<'_>) -> Result<([u16; 4], usize), Code> {
+    let mut ids = [0u16; 4];
+    let mut depth = 0usize;
+    for v in msg.uri_path() {
+        let seg = parse_u32(v).and_then(|n| u16::try_from(n).ok());
+        match (seg, ids.get_mut(depth)) {
+            (Some(id), Some(slot)) => *slot = id,
+            _ => return Err(Code::NOT_FOUND),
+        }
+        depth += 1;
+    }
+    if msg.unknown_critical_option().is_some() {
+        return Err(Code::BAD_OPTION);
+    }
+    Ok((ids, depth))
 }
 
 /// A decimal number of 1..=10 digits that fits `u32` (no sign, no spaces).
