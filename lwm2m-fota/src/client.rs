@@ -712,6 +712,18 @@ impl<P: Platform> Client<P> {
     }
 
     /// A download that cannot go on: `fota-fsm`'s Download Failed with the platform's reason.
+    /// Writes one chunk of the package to the platform and records it in the Firmware Update
+    /// state (/5/0/26500); a refused write fails the download. `false` when it failed.
+    fn store_chunk(&mut self, offset: u32, data: &[u8]) -> bool {
+        if let Err(r) = self.platform.write_package(offset, data) {
+            self.fail(r);
+            return false;
+        }
+        let out = self.rec.fw.chunk_stored(offset, data.len() as u32);
+        self.apply(out);
+        true
+    }
+
     fn fail(&mut self, r: UpdateResult) {
         use fota_fsm::DownloadFailure as F;
         let now = self.now_s;
@@ -1304,12 +1316,9 @@ impl<P: Platform> Client<P> {
             if block.offset() != transferred {
                 return;
             }
-            let data = msg.payload();
-            if let Err(r) = self.platform.write_package(transferred, data) {
-                return self.fail(r);
+            if !self.store_chunk(transferred, msg.payload()) {
+                return;
             }
-            let out = self.rec.fw.chunk_stored(transferred, data.len() as u32);
-            self.apply(out);
             if !block.more {
                 self.download_complete();
             }
@@ -1779,17 +1788,12 @@ impl<P: Platform> Client<P> {
                 let transferred = self.rec.fw.transferred_bytes();
                 if off == transferred && state == State::Downloading {
                     echo = true;
-                    if let Err(r) = self.platform.write_package(off, data) {
+                    if !self.store_chunk(off, data) {
                         // Reported through Update Result; the write itself succeeds.
-                        self.fail(r);
                         echo = false;
                         c = Code::CHANGED;
-                    } else {
-                        let out = self.rec.fw.chunk_stored(off, end - off);
-                        self.apply(out);
-                        if !b.more {
-                            self.download_complete();
-                        }
+                    } else if !b.more {
+                        self.download_complete();
                     }
                 } else {
                     // A duplicate of a stored block (also the last one, retransmitted after the
@@ -2068,14 +2072,10 @@ impl<P: Platform> coap_block::BlockSink for PushSink<'_, P> {
         Ok(())
     }
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), coap_block::Error> {
-        let c = &mut *self.client;
-        if let Err(r) = c.platform.write_package(offset, data) {
-            c.fail(r);
+        if !self.client.store_chunk(offset, data) {
             self.outcome = Some(Code::CHANGED);
             return Err(coap_block::Error::Storage);
         }
-        let out = c.rec.fw.chunk_stored(offset, data.len() as u32);
-        c.apply(out);
         Ok(())
     }
     fn complete(&mut self, _: u32) -> Result<(), coap_block::Error> {
@@ -2160,13 +2160,10 @@ impl<P: Platform> coap_block::BlockSink for PullSink<'_, '_, P> {
             }
             c.rec.etag_len = self.etag.len() as u8;
         }
-        if let Err(r) = c.platform.write_package(offset, data) {
-            c.fail(r);
+        if !c.store_chunk(offset, data) {
             self.failed = true;
             return Err(coap_block::Error::Storage);
         }
-        let out = c.rec.fw.chunk_stored(offset, data.len() as u32);
-        c.apply(out);
         Ok(())
     }
     fn complete(&mut self, _: u32) -> Result<(), coap_block::Error> {
