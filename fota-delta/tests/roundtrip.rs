@@ -27,6 +27,15 @@ fn edited(old: &[u8]) -> Vec<u8> {
     new
 }
 
+/// A patch whose coder restarts every 4 KiB of new image: a checkpoint falls at each restart.
+fn patch_in_4k_blocks(old: &[u8], new: &[u8]) -> Vec<u8> {
+    let opts = DiffOptions {
+        interval_log2: 12,
+        progress: None,
+    };
+    diff_with(old, new, opts)
+}
+
 #[test]
 fn roundtrip_chunk_sizes() {
     let old = sample(40_000, 1);
@@ -72,14 +81,7 @@ fn long_zero_runs() {
 fn resume_from_every_checkpoint() {
     let old = sample(20_000, 3);
     let new = edited(&old);
-    let patch = diff_with(
-        &old,
-        &new,
-        DiffOptions {
-            interval_log2: 12,
-            progress: None,
-        },
-    );
+    let patch = patch_in_4k_blocks(&old, &new);
     let mut p = Patcher::new();
     let mut out = Vec::new();
     let mut cps = Vec::new();
@@ -107,14 +109,7 @@ fn resume_from_every_checkpoint() {
 fn push_write_checkpoint_and_restore_in_place() {
     let old = sample(20_000, 4);
     let new = edited(&old);
-    let patch = diff_with(
-        &old,
-        &new,
-        DiffOptions {
-            interval_log2: 12,
-            progress: None,
-        },
-    );
+    let patch = patch_in_4k_blocks(&old, &new);
     // The device flow: one patcher, `push`, checkpoint bytes into a buffer, `restore`.
     let mut p = Patcher::new();
     let mut out = Vec::new();
