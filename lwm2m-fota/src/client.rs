@@ -266,8 +266,8 @@ fn bytes(b: &[u8]) -> Value {
 #[cfg(feature = "objects")]
 mod composed {
     use super::DeviceInfo;
-    use crate::record::MAX_URI;
     use crate::{State, UpdateResult};
+    use core::cell::Cell;
     use lwm2m_objects::{
         CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, ObjectDef, ObjectHandler,
         ResponseCode, SECURITY, SERVER, Value,
@@ -328,8 +328,12 @@ mod composed {
     }
 
     /// What the objects show, read from the client before a request: the handlers borrow
-    /// nothing of it, so their writes and executes come back as an [`Action`].
+    /// nothing of it, so their writes and executes come back as an [`Action`] (one per
+    /// request, kept here for all five handlers).
     pub(super) struct Snapshot<'a> {
+        /// Where the request's payload starts (a written Package URI is a part of it).
+        pub payload: usize,
+        pub action: Cell<Option<Action>>,
         pub lifetime: u32,
         pub endpoint: &'a [u8],
         pub version: &'a [u8],
@@ -348,8 +352,8 @@ mod composed {
     #[derive(Clone, Copy)]
     pub(super) enum Action {
         Lifetime(u32),
-        /// Package URI: its first `MAX_URI` bytes, its length.
-        Uri([u8; MAX_URI], usize),
+        /// Package URI: where it starts in the request's payload, its length (no copy).
+        Uri(usize, usize),
         Severity(i64),
         MaxDefer(i64),
         Execute(u16, u16),
@@ -359,16 +363,11 @@ mod composed {
     pub(super) struct Handler<'s, 'a> {
         served: &'static Served,
         snap: &'s Snapshot<'a>,
-        pub action: Option<Action>,
     }
 
     impl<'s, 'a> Handler<'s, 'a> {
         pub fn new(served: &'static Served, snap: &'s Snapshot<'a>) -> Self {
-            Handler {
-                served,
-                snap,
-                action: None,
-            }
+            Handler { served, snap }
         }
     }
 
@@ -422,7 +421,7 @@ mod composed {
             _: Option<u16>,
             value: Value<'_>,
         ) -> Result<(), ResponseCode> {
-            self.action = Some(match (self.served.def.id(), resource, value) {
+            let action = match (self.served.def.id(), resource, value) {
                 (1, 1, Value::Integer(v)) => match u32::try_from(v) {
                     Ok(lt) if lt > 0 => Action::Lifetime(lt),
                     _ => return Err(ResponseCode::BadRequest),
@@ -431,9 +430,9 @@ mod composed {
                     if self.snap.state == State::Updating {
                         return Err(ResponseCode::MethodNotAllowed);
                     }
-                    let mut v = [0u8; MAX_URI];
-                    super::copy(&mut v, uri);
-                    Action::Uri(v, uri.len())
+                    // The dispatcher hands over a part of the request's payload.
+                    let at = (uri.as_ptr() as usize).wrapping_sub(self.snap.payload);
+                    Action::Uri(at, uri.len())
                 }
                 (5, 11, Value::Integer(v)) => Action::Severity(v),
                 (5, 13, Value::Unsigned(v)) => {
@@ -441,11 +440,14 @@ mod composed {
                 }
                 (5, 13, Value::Integer(v)) => Action::MaxDefer(v),
                 _ => return Err(ResponseCode::MethodNotAllowed),
-            });
+            };
+            self.snap.action.set(Some(action));
             Ok(())
         }
         fn execute(&mut self, _: u16, resource: u16, _: &[u8]) -> Result<(), ResponseCode> {
-            self.action = Some(Action::Execute(self.served.def.id(), resource));
+            self.snap
+                .action
+                .set(Some(Action::Execute(self.served.def.id(), resource)));
             Ok(())
         }
     }
@@ -1422,15 +1424,15 @@ impl<P: Platform> Client<P> {
         match msg.code() {
             Code::GET => self.read(&r, buf),
             Code::PUT => self.write(&r, buf),
-            Code::POST if depth == 3 => Err(self.execute(&r)),
+            Code::POST if depth == 3 => Err(self.execute(obj, res, now)),
             _ => Err(Code::METHOD_NOT_ALLOWED),
         }
     }
 
     /// Execute of a resource.
-    fn execute(&mut self, r: &Req<'_, '_>) -> Code {
+    fn execute(&mut self, obj: u16, res: u16, now_ms: u64) -> Code {
         let now = self.now_s;
-        let out = match (r.obj, r.res) {
+        let out = match (obj, res) {
             (5, 2) => {
                 let out = self.rec.fw.execute_update(now);
                 // APPLY and REBOOT are done by run_update on the next poll.
@@ -1442,12 +1444,12 @@ impl<P: Platform> Client<P> {
             // Switch to Download State: a job broken with Result 4 goes on from /5/0/26500.
             (5, 26501) => {
                 let out = self.rec.fw.switch_to_download(now);
-                self.pull_at = r.now;
+                self.pull_at = now_ms;
                 self.pull_failures = 0;
                 out
             }
             (1, 8) => {
-                self.next_update = r.now;
+                self.next_update = now_ms;
                 return Code::CHANGED;
             }
             _ => return Code::METHOD_NOT_ALLOWED,
@@ -1599,31 +1601,13 @@ impl<P: Platform> Client<P> {
         }
     }
 
+    #[cfg(not(feature = "objects"))]
     fn write(&mut self, r: &Req<'_, '_>, buf: &mut [u8]) -> Answer {
         let msg = r.msg;
         if r.depth != 3 {
             return Err(Code::METHOD_NOT_ALLOWED);
         }
-        let fmt = msg
-            .uint_option(OptionNumber::CONTENT_FORMAT)
-            .ok()
-            .flatten()
-            .map(|f| f as u16);
-        let tlv_fmt = matches!(fmt, Some(format::TLV) | Some(1542));
-        let value: &[u8] = match fmt {
-            _ if tlv_fmt && msg.block1().ok().flatten().is_none() => {
-                match tlv::read(msg.payload()) {
-                    Some((Kind::Resource, id, v, used))
-                        if id == r.res && used == msg.payload().len() =>
-                    {
-                        v
-                    }
-                    _ => return Err(Code::BAD_REQUEST),
-                }
-            }
-            None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload(),
-            _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
-        };
+        let (value, tlv_fmt) = write_value(msg, r.res)?;
         // An integer value, as text or as a TLV integer.
         let int = if tlv_fmt {
             tlv::int(value)
@@ -1634,7 +1618,7 @@ impl<P: Platform> Client<P> {
             (5, 0) => self
                 .write_package(msg, buf, r.mid, value)
                 .ok_or(Code::INTERNAL_SERVER_ERROR),
-            (5, 1) => Err(self.write_uri(r.now, value, false)),
+            (5, 1) => Err(self.write_uri(r.now, value)),
             // Severity and Maximum Defer Period (v1.1), stored in fota-fsm's persisted record.
             (5, 11) | (5, 13) => {
                 let v = int.ok_or(Code::BAD_REQUEST)?;
@@ -1657,9 +1641,8 @@ impl<P: Platform> Client<P> {
         }
     }
 
-    /// A write of the Package URI (`too_long`: `uri` is the first `MAX_URI` bytes of a longer
-    /// one, which this device cannot store).
-    fn write_uri(&mut self, now: u64, uri: &[u8], too_long: bool) -> Code {
+    /// A write of the Package URI.
+    fn write_uri(&mut self, now: u64, uri: &[u8]) -> Code {
         if self.rec.fw.state() == State::Updating {
             return Code::METHOD_NOT_ALLOWED;
         }
@@ -1691,7 +1674,7 @@ impl<P: Platform> Client<P> {
             return Code::CHANGED;
         }
         let usable = uri_path_bytes(uri).is_some();
-        if uri.len() > MAX_URI || too_long || !usable {
+        if uri.len() > MAX_URI || !usable {
             self.fail(UpdateResult::InvalidUri);
             return Code::CHANGED;
         }
@@ -1841,6 +1824,8 @@ impl<P: Platform> Client<P> {
         let info = self.platform.device_info();
         let fw = &self.rec.fw;
         let snap = Snapshot {
+            payload: req.map_or(0, |r| r.payload().as_ptr() as usize),
+            action: core::cell::Cell::new(None),
             lifetime: self.cfg.lifetime,
             endpoint: self
                 .cfg
@@ -1885,7 +1870,7 @@ impl<P: Platform> Client<P> {
                 }
             }
         };
-        (r, h.iter().find_map(|h| h.action))
+        (r, snap.action.get())
     }
 
     /// Parses the path and serves the request through the dispatcher; a write of the package
@@ -1904,17 +1889,12 @@ impl<P: Platform> Client<P> {
         let accept = option(OptionNumber::ACCEPT);
         let op =
             Operation::from_coap(msg.code().0, &path, accept).ok_or(Code::METHOD_NOT_ALLOWED)?;
-        let r = Req {
-            msg,
-            mid,
-            obj,
-            depth,
-            res,
-            now,
-        };
         let read = matches!(op, Operation::Read | Operation::Discover);
         if (obj, inst, res, depth) == (5, 0, 0, 3) && op == Operation::WriteReplace {
-            return self.write(&r, buf);
+            let (value, _) = write_value(msg, 0)?;
+            return self
+                .write_package(msg, buf, mid, value)
+                .ok_or(Code::INTERNAL_SERVER_ERROR);
         }
         // Object 0's credentials are never read; writes and executes address one resource.
         if (op == Operation::Read && obj == 0) || (!read && depth != 3) {
@@ -1930,7 +1910,7 @@ impl<P: Platform> Client<P> {
             return Err(code);
         }
         if let Some(a) = action {
-            return Err(self.act(&r, a));
+            return Err(self.act(now, msg, a));
         }
         if !read {
             return Err(code);
@@ -1944,15 +1924,21 @@ impl<P: Platform> Client<P> {
     }
 
     /// Applies a write or execute the dispatcher accepted; the answer's code.
-    fn act(&mut self, r: &Req<'_, '_>, action: composed::Action) -> Code {
+    fn act(&mut self, now: u64, msg: &Message<'_>, action: composed::Action) -> Code {
         use composed::Action;
         match action {
             Action::Lifetime(lt) => {
                 self.cfg.lifetime = lt;
-                self.next_update = r.now;
+                self.next_update = now;
                 Code::CHANGED
             }
-            Action::Uri(uri, n) => self.write_uri(r.now, uri.get(..n).unwrap_or(&uri), n > MAX_URI),
+            Action::Uri(at, n) => {
+                let uri = msg.payload().get(at..).and_then(|p| p.get(..n));
+                match uri {
+                    Some(uri) => self.write_uri(now, uri),
+                    None => Code::INTERNAL_SERVER_ERROR,
+                }
+            }
             Action::Severity(v) => {
                 let out = self.rec.fw.severity_written(v);
                 self.fsm(out)
@@ -1961,14 +1947,7 @@ impl<P: Platform> Client<P> {
                 let out = self.rec.fw.max_defer_period_written(v);
                 self.fsm(out)
             }
-            Action::Execute(obj, res) => self.execute(&Req {
-                msg: r.msg,
-                mid: r.mid,
-                obj,
-                depth: 3,
-                res,
-                now: r.now,
-            }),
+            Action::Execute(obj, res) => self.execute(obj, res, now),
         }
     }
 }
@@ -2175,7 +2154,28 @@ impl<P: Platform> coap_block::BlockSink for PullSink<'_, '_, P> {
     }
 }
 
-/// One request being answered: what every handler needs.
+/// The value a Write of resource `res` carries: the payload as text or opaque, or the value of
+/// its one TLV resource record (a Block1 transfer is the package itself); whether it was TLV.
+fn write_value<'m>(msg: &Message<'m>, res: u16) -> Result<(&'m [u8], bool), Code> {
+    let fmt = msg
+        .uint_option(OptionNumber::CONTENT_FORMAT)
+        .ok()
+        .flatten()
+        .map(|f| f as u16);
+    let tlv_fmt = matches!(fmt, Some(format::TLV) | Some(1542));
+    let value: &[u8] = match fmt {
+        _ if tlv_fmt && msg.block1().ok().flatten().is_none() => match tlv::read(msg.payload()) {
+            Some((Kind::Resource, id, v, used)) if id == res && used == msg.payload().len() => v,
+            _ => return Err(Code::BAD_REQUEST),
+        },
+        None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload(),
+        _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
+    };
+    Ok((value, tlv_fmt))
+}
+
+/// One request being answered: what every handler needs (the device build's own code).
+#[cfg(not(feature = "objects"))]
 struct Req<'a, 'm> {
     msg: &'a Message<'m>,
     /// Message ID of the reply (the request's for a CON, a fresh one for a NON).
@@ -2590,13 +2590,13 @@ mod tests {
             ("coaps://x/fw", UpdateResult::UnsupportedProtocol),
             ("not a uri", UpdateResult::InvalidUri),
         ] {
-            assert_eq!(c.write_uri(0, uri.as_bytes(), false), Code::CHANGED);
+            assert_eq!(c.write_uri(0, uri.as_bytes()), Code::CHANGED);
             assert_eq!((c.state(), c.result()), (State::Idle, want), "{uri}");
         }
-        c.write_uri(0, b"coap://127.0.0.1:5683/fw", false);
+        c.write_uri(0, b"coap://127.0.0.1:5683/fw");
         assert_eq!(c.state(), State::Downloading);
         assert_eq!(c.package_uri(), Some("coap://127.0.0.1:5683/fw"));
-        c.write_uri(0, b"", false);
+        c.write_uri(0, b"");
         assert_eq!(
             (c.state(), c.result()),
             (State::Idle, UpdateResult::Initial)
@@ -2626,7 +2626,7 @@ mod tests {
     fn a_changed_etag_restarts_the_pull_at_offset_zero() {
         let mut c = client();
         c.cfg.szx = 0;
-        c.write_uri(0, b"coap://127.0.0.1/fw", false);
+        c.write_uri(0, b"coap://127.0.0.1/fw");
         let mut buf = [0u8; 128];
         // Skip the registration; the package host gets the GETs.
         let next_pull = |c: &mut Client<Ram>, buf: &mut [u8; 128]| loop {
