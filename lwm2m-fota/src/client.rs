@@ -270,61 +270,68 @@ mod composed {
     use core::cell::Cell;
     use lwm2m_objects::{
         CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, ObjectDef, ObjectHandler,
-        ResponseCode, SECURITY, SERVER, Value,
+        ResourceDef, ResponseCode, SECURITY, SERVER, Value,
     };
 
-    /// One object this client serves: its definition and the resources of it the client
-    /// implements (bit `i` for the definition's `i`-th resource; any other is 4.04).
-    pub(super) struct Served {
-        def: &'static ObjectDef,
-        implemented: u32,
-    }
-
-    /// The bits of `ids` among `def`'s resources (evaluated at compile time).
-    const fn implemented(def: &ObjectDef, ids: &[u16]) -> u32 {
-        let rows = def.resources();
-        let mut mask = 0;
-        let mut i = 0;
-        while i < rows.len() && i < 32 {
-            let mut j = 0;
-            while j < ids.len() {
-                if rows[i].id() == ids[j] {
-                    mask |= 1 << i;
-                }
+    /// The rows of `ids` (increasing) from `def`'s resources, as the registry defines them
+    /// (evaluated at compile time: an id `def` lacks fails the build).
+    const fn rows<const N: usize>(def: &ObjectDef, ids: [u16; N]) -> [ResourceDef; N] {
+        let all = def.resources();
+        let mut out = [all[0]; N];
+        let (mut i, mut j) = (0, 0);
+        while i < N {
+            while all[j].id() != ids[i] {
                 j += 1;
             }
+            out[i] = all[j];
             i += 1;
         }
-        mask
+        out
     }
 
-    const fn served(def: &'static ObjectDef, ids: &[u16]) -> Served {
-        Served {
-            def,
-            implemented: implemented(def, ids),
+    /// `def` with only the resources this client implements (`rows`): Discover lists them
+    /// and the dispatcher answers 4.04 for any other, with no per-request check of ours.
+    const fn served(def: &ObjectDef, rows: &'static [ResourceDef]) -> ObjectDef {
+        let (major, minor) = def.version();
+        let (lw_major, lw_minor) = def.lwm2m_version();
+        let mut d = ObjectDef::new(def.id(), def.name(), def.urn(), rows)
+            .with_ranges(def.ranges())
+            .with_version(major, minor)
+            .with_lwm2m_version(lw_major, lw_minor);
+        if def.is_multiple() {
+            d = d.multiple();
         }
+        if def.is_mandatory() {
+            d = d.mandatory();
+        }
+        d
     }
 
-    /// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them; object 5 is version 1.1 with
-    /// the operator resources 26500 and 26501 (resource 14 is 1.2).
-    pub(super) static OBJECTS: [Served; 5] = [
-        served(&SECURITY, &[0, 1, 2, 10]),
-        served(&SERVER, &[0, 1, 6, 7, 8]),
-        served(&DEVICE, &[0, 1, 2, 3, 9, 10, 11, 16]),
-        served(&CONNECTIVITY_MONITORING, &[0, 2]),
-        served(
-            &FIRMWARE_UPDATE_V1_1_OPERATOR,
-            &[0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 26500, 26501],
-        ),
+    static R0: [ResourceDef; 4] = rows(&SECURITY, [0, 1, 2, 10]);
+    static R1: [ResourceDef; 5] = rows(&SERVER, [0, 1, 6, 7, 8]);
+    static R3: [ResourceDef; 8] = rows(&DEVICE, [0, 1, 2, 3, 9, 10, 11, 16]);
+    static R4: [ResourceDef; 2] = rows(&CONNECTIVITY_MONITORING, [0, 2]);
+    static R5: [ResourceDef; 15] = rows(
+        &FIRMWARE_UPDATE_V1_1_OPERATOR,
+        [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 26500, 26501],
+    );
+
+    /// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them, with the resources this
+    /// client implements; object 5 is version 1.1 with the operator resources 26500 and 26501
+    /// (resource 14 is 1.2).
+    pub(super) static OBJECTS: [ObjectDef; 5] = [
+        served(&SECURITY, &R0),
+        served(&SERVER, &R1),
+        served(&DEVICE, &R3),
+        served(&CONNECTIVITY_MONITORING, &R4),
+        served(&FIRMWARE_UPDATE_V1_1_OPERATOR, &R5),
     ];
 
+    #[cfg(test)]
     pub(super) fn has_resource(obj: u16, res: u16) -> bool {
-        OBJECTS.iter().any(|o| {
-            o.def.id() == obj
-                && o.def.resources().iter().enumerate().any(|(i, r)| {
-                    r.id() == res && o.implemented.checked_shr(i as u32).unwrap_or(0) & 1 != 0
-                })
-        })
+        OBJECTS
+            .iter()
+            .any(|d| d.id() == obj && d.resource(res).is_some())
     }
 
     /// What the objects show, read from the client before a request: the handlers borrow
@@ -361,25 +368,22 @@ mod composed {
 
     /// One object over the snapshot.
     pub(super) struct Handler<'s, 'a> {
-        served: &'static Served,
+        def: &'static ObjectDef,
         snap: &'s Snapshot<'a>,
     }
 
     impl<'s, 'a> Handler<'s, 'a> {
-        pub fn new(served: &'static Served, snap: &'s Snapshot<'a>) -> Self {
-            Handler { served, snap }
+        pub fn new(def: &'static ObjectDef, snap: &'s Snapshot<'a>) -> Self {
+            Handler { def, snap }
         }
     }
 
     impl ObjectHandler for Handler<'_, '_> {
         fn definition(&self) -> &ObjectDef {
-            self.served.def
+            self.def
         }
         fn next_instance(&self, after: Option<u16>) -> Option<u16> {
             after.is_none().then_some(0)
-        }
-        fn has_resource(&self, _: u16, resource: u16) -> bool {
-            has_resource(self.served.def.id(), resource)
         }
         // The multiple resources served (Error Code, Protocol Support) have one instance 0.
         fn next_resource_instance(&self, _: u16, _: u16, after: Option<u16>) -> Option<u16> {
@@ -387,7 +391,7 @@ mod composed {
         }
         fn read(&self, _: u16, resource: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
             let s = self.snap;
-            Ok(match (self.served.def.id(), resource) {
+            Ok(match (self.def.id(), resource) {
                 (1, 0) => Value::Integer(1),
                 (1, 1) => Value::Integer(i64::from(s.lifetime)),
                 (1, 6) => Value::Boolean(false),
@@ -421,7 +425,7 @@ mod composed {
             _: Option<u16>,
             value: Value<'_>,
         ) -> Result<(), ResponseCode> {
-            let action = match (self.served.def.id(), resource, value) {
+            let action = match (self.def.id(), resource, value) {
                 (1, 1, Value::Integer(v)) => match u32::try_from(v) {
                     Ok(lt) if lt > 0 => Action::Lifetime(lt),
                     _ => return Err(ResponseCode::BadRequest),
@@ -447,7 +451,7 @@ mod composed {
         fn execute(&mut self, _: u16, resource: u16, _: &[u8]) -> Result<(), ResponseCode> {
             self.snap
                 .action
-                .set(Some(Action::Execute(self.served.def.id(), resource)));
+                .set(Some(Action::Execute(self.def.id(), resource)));
             Ok(())
         }
     }
