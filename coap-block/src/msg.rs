@@ -312,6 +312,18 @@ pub fn decode_uint(value: &[u8], number: u16) -> Result<u32, Error> {
     Ok(v)
 }
 
+/// How an option delta or length `v` (at most 65535 + 269) is written (RFC 7252 §3.1), packed
+/// in one word: the nibble in bits 0..4, the extended field's width in bytes (0..=2) in bits
+/// 4..6, its value from bit 8. Out of line: one copy serves delta and length.
+#[inline(never)]
+fn ext(v: u32) -> u32 {
+    match v {
+        0..13 => v,
+        13..269 => (v - 13) << 8 | 1 << 4 | 13,
+        _ => (v - 269) << 8 | 2 << 4 | 14,
+    }
+}
+
 /// One decoded option: number, value, offset just past the value.
 type RawOption<'a> = (u16, &'a [u8], usize);
 
@@ -696,44 +708,32 @@ impl<'b> MessageBuilder<'b> {
 
     /// Appends an option.
     pub fn option(&mut self, number: OptionNumber, value: &[u8]) -> Result<&mut Self, Error> {
-        if number.0 < self.last {
+        let Some(delta) = number.0.checked_sub(self.last) else {
             return Err(Error::OptionOrder { number: number.0 });
-        }
-        let delta = (number.0 - self.last) as u32;
-        let vlen = u32::try_from(value.len()).map_err(|_| Error::BufferTooSmall)?;
-        if vlen > 65535 + 269 {
+        };
+        if value.len() > 65535 + 269 {
             return Err(Error::BufferTooSmall);
         }
-        // Header byte plus up to two extended fields; the space is checked first so a full
-        // buffer leaves the message unchanged.
-        let ext = |v: u32| (v >= 13) as usize + (v >= 269) as usize;
-        let n = 1 + ext(delta) + ext(vlen);
-        let end = self.len + n + value.len();
+        let (d, l) = (ext(u32::from(delta)), ext(value.len() as u32));
+        // Both extended fields as one big-endian word of `w` (0..=4) bytes.
+        let (dw, lw) = (d >> 4 & 3, l >> 4 & 3);
+        let w = dw + lw;
+        let fields = (d >> 8) << (8 * lw) | l >> 8;
+        // The space is checked first so a full buffer leaves the message unchanged.
+        let end = self.len + 1 + w as usize + value.len();
         let Some(dst) = self.buf.get_mut(self.len..end) else {
             return Err(Error::BufferTooSmall);
         };
-        let (head, body) = dst.split_at_mut(n);
-        let mut nibbles = 0u8;
-        let mut i = 1;
-        for v in [delta, vlen] {
-            nibbles <<= 4;
-            let (nib, x, w) = match v {
-                0..13 => (v as u8, 0, 0),
-                13..269 => (13, v - 13, 1),
-                _ => (14, v - 269, 2),
-            };
-            nibbles |= nib;
-            for k in (0..w).rev() {
-                if let Some(h) = head.get_mut(i) {
-                    *h = (x >> (8 * k)) as u8;
-                }
-                i += 1;
-            }
+        let Some((head, rest)) = dst.split_first_mut() else {
+            return Err(Error::BufferTooSmall);
+        };
+        *head = (d << 4 | l & 15) as u8;
+        let mut k = w;
+        for b in rest.iter_mut().take(w as usize) {
+            k -= 1;
+            *b = (fields >> (8 * k)) as u8;
         }
-        if let Some(h) = head.first_mut() {
-            *h = nibbles;
-        }
-        copy_bytes(body, value);
+        copy_bytes(rest.get_mut(w as usize..).unwrap_or(&mut []), value);
         self.len = end;
         self.last = number.0;
         Ok(self)
@@ -918,6 +918,46 @@ mod tests {
         let m = Message::parse(&buf[..n]).unwrap();
         let opts: heapless_free::Vec3 = m.options().map(|o| (o.number.0, o.value.len())).collect();
         assert_eq!(opts.0, [(20, 20), (400, 300), (400, 0)]);
+    }
+
+    #[test]
+    fn option_header_boundaries() {
+        // (delta, value length) -> header byte and extended fields (RFC 7252 §3.1).
+        let cases: [(u16, usize, &[u8]); 6] = [
+            (12, 12, &[0xcc]),
+            (13, 13, &[0xdd, 0, 0]),
+            (268, 268, &[0xdd, 255, 255]),
+            (269, 269, &[0xee, 0, 0, 0, 0]),
+            (270, 0, &[0xe0, 0, 1]),
+            (65535, 1, &[0xe1, 0xfe, 0xf2]),
+        ];
+        let value = [5u8; 300];
+        for (delta, len, head) in cases {
+            let mut buf = [0u8; 320];
+            let mut b =
+                MessageBuilder::new(&mut buf, MessageType::Confirmable, Code::GET, 1, &[]).unwrap();
+            b.option(OptionNumber(delta), &value[..len]).unwrap();
+            let n = b.finish();
+            assert_eq!(&buf[4..4 + head.len()], head, "delta {delta} len {len}");
+            assert_eq!(n, 4 + head.len() + len);
+            let m = Message::parse(&buf[..n]).unwrap();
+            assert_eq!(m.option(OptionNumber(delta)), Some(&value[..len]));
+        }
+        // Too long for the 16-bit extended length, and no room: nothing is written.
+        let mut buf = [0u8; 16];
+        let mut b =
+            MessageBuilder::new(&mut buf, MessageType::Confirmable, Code::GET, 1, &[]).unwrap();
+        let huge = [0u8; 65535 + 270];
+        assert_eq!(
+            b.option(OptionNumber(1), &huge).unwrap_err(),
+            Error::BufferTooSmall
+        );
+        assert_eq!(
+            b.option(OptionNumber(1), &[0; 12]).unwrap_err(),
+            Error::BufferTooSmall
+        );
+        b.option(OptionNumber(1), &[0; 11]).unwrap();
+        assert_eq!(b.len(), 16);
     }
 
     mod heapless_free {
