@@ -372,14 +372,20 @@ impl FirmwareUpdate {
     }
 
     fn clear_info(&mut self, out: &mut Outcome) {
-        if store(&mut self.name, &mut self.name_len, &[]) {
+        // A value of length 0 is empty whatever bytes follow, so the lengths alone tell what
+        // changes; the fields are zeroed whole (no byte-by-byte compare).
+        if self.name_len != 0 {
             out.changed = out.changed.with(R_NAME);
             out.act(Actions::PERSIST);
         }
-        if store(&mut self.pkg_version, &mut self.pkg_version_len, &[]) {
+        if self.pkg_version_len != 0 {
             out.changed = out.changed.with(R_VERSION);
             out.act(Actions::PERSIST);
         }
+        self.name_len = 0;
+        self.pkg_version_len = 0;
+        self.name = [0; PKG_FIELD_CAP];
+        self.pkg_version = [0; PKG_FIELD_CAP];
     }
 
     /// A new package: offset 0, staging erased, result 0, Downloading.
