@@ -155,7 +155,6 @@ struct Inflight {
 struct Observation {
     token: [u8; 8],
     token_len: u8,
-    path: [u16; 3],
     tlv: bool,
     dirty: bool,
 }
@@ -168,7 +167,9 @@ struct Recent {
     valid: bool,
 }
 
-const OBSERVABLE: [[u16; 3]; 3] = [[5, 0, 3], [5, 0, 5], [3, 0, 3]];
+/// The observable resources (object, resource of instance 0); observation `i` is of the
+/// `i`-th, so notifications go out in this order.
+const OBSERVABLE: [(u16, u16); 3] = [(5, 3), (5, 5), (3, 3)];
 const RECENT: usize = 8;
 
 /// The device client core over a [`Platform`].
@@ -688,11 +689,10 @@ impl<P: Platform> Client<P> {
         let _ = self.platform.store_record(&self.rec);
     }
 
-    fn mark(&mut self, path: [u16; 3]) {
-        for o in self.observations.iter_mut().flatten() {
-            if o.path == path {
-                o.dirty = true;
-            }
+    /// A new value for observation `i` (of `OBSERVABLE[i]`), if there is one.
+    fn mark(&mut self, i: usize) {
+        if let Some(Some(o)) = self.observations.get_mut(i) {
+            o.dirty = true;
         }
     }
 
@@ -701,10 +701,10 @@ impl<P: Platform> Client<P> {
     fn apply(&mut self, out: fota_fsm::Outcome) {
         let c = out.changed;
         if c.contains(3) {
-            self.mark([5, 0, 3]);
+            self.mark(0);
         }
         if c.contains(5) {
-            self.mark([5, 0, 5]);
+            self.mark(1);
         }
         if !c.is_empty() || !out.actions.is_empty() {
             self.persist();
@@ -1016,13 +1016,14 @@ impl<P: Platform> Client<P> {
                 )?;
                 (Peer::Server, 0)
             }
-            Out::Notify(_) => {
+            Out::Notify(i) => {
                 let obs = obs?;
+                let (obj, res) = *OBSERVABLE.get(usize::from(i))?;
                 self.observe_seq = self.observe_seq.wrapping_add(1) & 0xff_ffff;
                 #[cfg(feature = "objects")]
                 let (fmt, n) = {
                     use lwm2m_objects::{Operation, Path, Request, ResponseCode};
-                    let path = Path::new_resource(obs.path[0], 0, obs.path[2]);
+                    let path = Path::new_resource(obj, 0, res);
                     let req = Request::new(Operation::Read, path)
                         .with_accept(obs.tlv.then_some(format::TLV));
                     let (resp, _) = self.objects(Some(&req), &mut body);
@@ -1033,8 +1034,8 @@ impl<P: Platform> Client<P> {
                 };
                 #[cfg(not(feature = "objects"))]
                 let (fmt, n) = {
-                    let value = self.read_value(obs.path[0], obs.path[2])?;
-                    self.render(&value, obs.path[2], obs.tlv, &mut body)?
+                    let value = self.read_value(obj, res)?;
+                    self.render(&value, res, obs.tlv, &mut body)?
                 };
                 b.uint_option(OptionNumber::OBSERVE, self.observe_seq)
                     .ok()?;
@@ -1512,7 +1513,7 @@ impl<P: Platform> Client<P> {
                 if !readable(obj, res) {
                     return Err(Code::METHOD_NOT_ALLOWED);
                 }
-                let observed = self.observe(msg, [obj, 0, res], tlv_fmt);
+                let observed = self.observe(msg, obj, res, tlv_fmt);
                 let v = self.read_value(obj, res).ok_or(Code::NOT_FOUND)?;
                 let (f, len) = self
                     .render(&v, res, tlv_fmt, &mut body)
@@ -1565,40 +1566,33 @@ impl<P: Platform> Client<P> {
         w.finish().ok()
     }
 
-    /// Observe (0) or cancel (1) of an observable resource; whether an observation is active.
-    fn observe(&mut self, msg: &Message<'_>, path: [u16; 3], tlv: bool) -> bool {
+    /// Observe (0) or cancel (1) of resource `res` of `obj`'s instance 0; whether an
+    /// observation of it is active.
+    fn observe(&mut self, msg: &Message<'_>, obj: u16, res: u16, tlv: bool) -> bool {
+        let Some(i) = OBSERVABLE.iter().position(|p| *p == (obj, res)) else {
+            return false;
+        };
+        let Some(slot) = self.observations.get_mut(i) else {
+            return false;
+        };
         match msg.uint_option(OptionNumber::OBSERVE).ok().flatten() {
-            Some(0) if OBSERVABLE.contains(&path) => {
+            Some(0) => {
                 let mut token = [0u8; 8];
                 let t = msg.token();
                 let Some(d) = token.get_mut(..t.len()) else {
                     return false;
                 };
                 copy(d, t);
-                let o = Observation {
+                *slot = Some(Observation {
                     token,
                     token_len: t.len() as u8,
-                    path,
                     tlv,
                     dirty: false,
-                };
-                let slot = self
-                    .observations
-                    .iter()
-                    .position(|s| s.is_some_and(|s| s.path == path));
-                let slot = slot.or_else(|| self.observations.iter().position(|s| s.is_none()));
-                if let Some(Some(s)) = slot.map(|i| self.observations.get_mut(i)) {
-                    *s = Some(o);
-                    return true;
-                }
-                false
+                });
+                true
             }
             Some(1) => {
-                for s in self.observations.iter_mut() {
-                    if s.is_some_and(|s| s.path == path) {
-                        *s = None;
-                    }
-                }
+                *slot = None;
                 false
             }
             _ => false,
@@ -1920,7 +1914,7 @@ impl<P: Platform> Client<P> {
             return Err(code);
         }
         let tlv = resp.content_format == Some(format::TLV);
-        let observed = op == Operation::Read && depth == 3 && self.observe(msg, [obj, 0, res], tlv);
+        let observed = op == Operation::Read && depth == 3 && self.observe(msg, obj, res, tlv);
         let extra = observed.then_some((OptionNumber::OBSERVE, self.observe_seq));
         let payload = body.get(..resp.len).unwrap_or(&[]);
         reply(buf, msg, mid, code, resp.content_format, payload, extra)
