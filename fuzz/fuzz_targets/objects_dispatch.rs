@@ -189,6 +189,7 @@ fuzz_target!(|data: &[u8]| {
         .with_accept(format(*accept));
     let resp = dispatcher.handle(&req, &mut out);
     assert!(resp.len <= out.len());
+    let body = out[..resp.len].to_vec();
     if resp.code == ResponseCode::Content {
         assert!(resp.content_format.is_some());
     }
@@ -202,4 +203,57 @@ fuzz_target!(|data: &[u8]| {
     if !resp.code.is_success() {
         assert_eq!(before, objects, "refused {req:?} changed state");
     }
+
+    // A device profile (the types of every object but Location's Float; reads, discovers,
+    // writes of single resources, executes) answers as the full dispatcher within it.
+    let mut profiled = before.clone();
+    let mut handlers: Vec<&mut dyn ObjectHandler> = profiled
+        .iter_mut()
+        .map(|o| o as &mut dyn ObjectHandler)
+        .collect();
+    let mut dispatcher = Dispatcher::new(&mut handlers).with_profile::<DEVICE_PROFILE>();
+    let mut out2 = vec![0u8; out.len()];
+    let resp2 = dispatcher.handle(&req, &mut out2);
+    drop(dispatcher);
+    drop(handlers);
+    let op = req.operation();
+    let whole_write = path.depth() < 3
+        && matches!(
+            op,
+            Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite
+        );
+    if !Profile::from_bits(DEVICE_PROFILE).serves(op) || whole_write {
+        assert!(
+            matches!(
+                resp2.code,
+                ResponseCode::MethodNotAllowed | ResponseCode::NotFound
+            ),
+            "{req:?}: {resp2:?}"
+        );
+        assert_eq!(before, profiled);
+    } else if resp2.code == ResponseCode::InternalServerError && resp.code != resp2.code {
+        assert_eq!(path.ids().first(), Some(&6), "{req:?}");
+        assert_eq!(before, profiled);
+    } else {
+        assert_eq!(resp, resp2, "{req:?}");
+        assert_eq!(body, out2[..resp2.len], "{req:?}");
+        assert_eq!(objects, profiled, "{req:?}");
+    }
 });
+
+/// Every type of objects 0, 1, 2, 3 and 5 (not Location's Float); no Create, Delete, partial
+/// update, Bootstrap-Write, Write-Attributes or whole-instance writes.
+const DEVICE_PROFILE: u32 = Profile::of(&[
+    &SECURITY,
+    &SERVER,
+    &ACCESS_CONTROL,
+    &DEVICE,
+    &FIRMWARE_UPDATE_V1_2_OPERATOR,
+])
+.without(Operation::Create)
+.without(Operation::Delete)
+.without(Operation::WriteUpdate)
+.without(Operation::BootstrapWrite)
+.without(Operation::WriteAttributes)
+.without_instance_writes()
+.bits();

@@ -18,6 +18,7 @@ use crate::handler::{
 use crate::link::CONTENT_FORMAT_LINK;
 use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
 use crate::path::MAX_ID;
+use crate::profile::{has, instance_writes, serves, serves_all};
 use crate::text::{self, Full, Writer};
 
 type Outcome<T> = Result<T, ResponseCode>;
@@ -93,6 +94,10 @@ fn record(data: &[u8]) -> Outcome<(Record<'_>, &[u8])> {
 /// instances. A Read of a single resource without Accept answers plain text (octet-stream for
 /// Opaque), anything larger TLV. A Write is checked whole before the first value is written.
 ///
+/// `P` is its [`Profile`](crate::Profile): [`new`](Self::new) handles every resource type
+/// and operation; [`with_profile`](Self::with_profile) leaves out the code for the types and
+/// operations a device does not use.
+///
 /// ```
 /// use lwm2m_objects::*;
 ///
@@ -141,7 +146,7 @@ fn record(data: &[u8]) -> Outcome<(Record<'_>, &[u8])> {
 /// let n = dispatcher.registration_links(&mut out).unwrap();
 /// assert_eq!(&out[..n], br#"</>;rt="oma.lwm2m",</5/0>"#);
 /// ```
-pub struct Dispatcher<'a, 'h> {
+pub struct Dispatcher<'a, 'h, const P: u32 = { u32::MAX }> {
     objects: &'a mut [&'h mut dyn ObjectHandler],
     #[cfg(feature = "attributes")]
     attributes: &'a mut [AttributeSlot],
@@ -177,12 +182,27 @@ fn put_attributes(
 }
 
 impl<'a, 'h> Dispatcher<'a, 'h> {
-    /// A dispatcher over these objects (one per object id; the first wins on duplicates).
+    /// A dispatcher over these objects (one per object id; the first wins on duplicates),
+    /// handling every resource type ([`Profile::ALL`](crate::Profile::ALL)).
     pub fn new(objects: &'a mut [&'h mut dyn ObjectHandler]) -> Self {
         Dispatcher {
             objects,
             #[cfg(feature = "attributes")]
             attributes: &mut [],
+        }
+    }
+}
+
+impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
+    /// The same dispatcher handling only the resource types and operations of profile `Q`
+    /// ([`Profile::bits`](crate::Profile::bits)): the code for the others is left out of
+    /// the build; an operation outside it answers 4.05, a value of a type outside it 5.00.
+    /// See [`Profile`](crate::Profile).
+    pub fn with_profile<const Q: u32>(self) -> Dispatcher<'a, 'h, Q> {
+        Dispatcher {
+            objects: self.objects,
+            #[cfg(feature = "attributes")]
+            attributes: self.attributes,
         }
     }
 
@@ -262,7 +282,8 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
         let depth = path.depth();
         let [oid, iid, rid, riid] = path.ids;
         let op = req.operation;
-        if depth == 0 {
+        // An operation outside the profile (its code is left out of the build).
+        if depth == 0 || !(const { serves_all(P) } || serves(P, op)) {
             return Err(ResponseCode::MethodNotAllowed);
         }
         let obj: &mut dyn ObjectHandler = *self
@@ -299,8 +320,9 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 let table: Table<'_> = self.attributes;
                 #[cfg(not(feature = "attributes"))]
                 let table: Table<'_> = &[];
-                let discover = op == Operation::Discover;
-                let mut walk = Walk {
+                let discover =
+                    const { serves(P, Operation::Discover) } && op == Operation::Discover;
+                let mut walk = Walk::<P> {
                     w: &mut w,
                     obj,
                     def: &def,
@@ -315,8 +337,10 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                     }
                     walk.node(depth, r)?;
                     CONTENT_FORMAT_LINK
-                } else {
+                } else if const { serves(P, Operation::Read) } {
                     read(&mut walk, r, ri, req.accept)?
+                } else {
+                    return Err(ResponseCode::MethodNotAllowed);
                 };
                 (ResponseCode::Content, Some(format))
             }
@@ -325,8 +349,8 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
             | Operation::WriteUpdate
             | Operation::BootstrapWrite
             | Operation::Create => {
-                let instance = write(obj, &def, req, depth, iid, r, ri)?;
-                if op == Operation::Create {
+                let instance = write::<P>(obj, &def, req, depth, iid, r, ri)?;
+                if const { serves(P, Operation::Create) } && op == Operation::Create {
                     return Ok(Response {
                         code: ResponseCode::Created,
                         content_format: None,
@@ -336,7 +360,7 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 }
                 (ResponseCode::Changed, None)
             }
-            Operation::Execute => {
+            Operation::Execute if const { serves(P, Operation::Execute) } => {
                 if depth != 3 || !r.executable() {
                     return Err(ResponseCode::MethodNotAllowed);
                 }
@@ -352,15 +376,16 @@ impl<'a, 'h> Dispatcher<'a, 'h> {
                 crate::attr::write(self.attributes, path, kind, req.query)?;
                 (ResponseCode::Changed, None)
             }
-            #[cfg(not(feature = "attributes"))]
-            Operation::WriteAttributes => return Err(ResponseCode::MethodNotAllowed),
-            Operation::Delete => {
+            Operation::Delete if const { serves(P, Operation::Delete) } => {
                 if depth != 2 {
                     return Err(ResponseCode::MethodNotAllowed);
                 }
                 obj.delete(iid)?;
                 (ResponseCode::Deleted, None)
             }
+            // Write-Attributes without the `attributes` feature, and operations outside the
+            // profile.
+            _ => return Err(ResponseCode::MethodNotAllowed),
         };
         Ok(Response {
             code,
@@ -465,8 +490,8 @@ fn find_resource(
 /// Writes the Read answer and returns its Content-Format.
 // Out of line: smaller on a Cortex-M than inlined into the dispatcher.
 #[inline(never)]
-fn read(
-    walk: &mut Walk<'_, '_>,
+fn read<const P: u32>(
+    walk: &mut Walk<'_, '_, P>,
     r: &'static ResourceDef,
     ri: Option<u16>,
     accept: Option<u16>,
@@ -493,7 +518,9 @@ fn read(
         let value = walk.obj.read(walk.ids[1], r.id(), ri);
         match (format, value) {
             (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(bytes))) => walk.w.put(bytes)?,
-            (CONTENT_FORMAT_TEXT, value) | (_, value @ Err(_)) => put_value(walk.w, None, value)?,
+            (CONTENT_FORMAT_TEXT, value) | (_, value @ Err(_)) => {
+                put_value::<P>(walk.w, None, value)?
+            }
             _ => return Err(ResponseCode::NotAcceptable),
         }
     }
@@ -503,7 +530,7 @@ fn read(
 /// One walk over the object tree below a request's path, shared by Read (TLV records: values,
 /// object instance and multiple resource containers) and Discover (one link per node, with
 /// `;ver`, `;dim` and the attributes): the operation is data, the tree walk is written once.
-struct Walk<'d, 'b> {
+struct Walk<'d, 'b, const P: u32> {
     w: &'d mut Writer<'b>,
     obj: &'d dyn ObjectHandler,
     def: &'d ObjectDef,
@@ -515,7 +542,7 @@ struct Walk<'d, 'b> {
     ids: [u16; 4],
 }
 
-impl Walk<'_, '_> {
+impl<const P: u32> Walk<'_, '_, P> {
     /// The child of the node at `level` after `previous` (instances, the resources an
     /// instance has, resource instances), with the resource it belongs to.
     fn child(
@@ -574,7 +601,7 @@ impl Walk<'_, '_> {
             } else {
                 (RESOURCE, r.id())
             };
-            return put_value(
+            return put_value::<P>(
                 self.w,
                 Some((kind, id)),
                 self.obj
@@ -615,11 +642,22 @@ impl Walk<'_, '_> {
 /// soft-float code on a Cortex-M).
 // Inlined into its two callers (the walker and the plain-text Read): smaller on a Cortex-M.
 #[inline(always)]
-fn put_value(w: &mut Writer<'_>, tlv: Option<(u8, u16)>, value: Outcome<Value<'_>>) -> Outcome<()> {
+fn put_value<const P: u32>(
+    w: &mut Writer<'_>,
+    tlv: Option<(u8, u16)>,
+    value: Outcome<Value<'_>>,
+) -> Outcome<()> {
     // Taken as the hook's result: no copy of the value at the call sites.
     let value = value?;
     let (mut number, len, signed) = match value {
         Value::Opaque(_) if tlv.is_none() => return Err(ResponseCode::NotAcceptable),
+        // Outside the profile: the build has no code for these.
+        Value::Float(_) if !const { has(P, ResourceType::Float) } => {
+            return Err(ResponseCode::InternalServerError);
+        }
+        Value::ObjLnk(..) if !const { has(P, ResourceType::Objlnk) } => {
+            return Err(ResponseCode::InternalServerError);
+        }
         Value::String(v) | Value::CoreLnk(v) | Value::Opaque(v) => {
             match tlv {
                 Some((kind, id)) => w.tlv_record(kind, id, v)?,
@@ -646,7 +684,7 @@ fn put_value(w: &mut Writer<'_>, tlv: Option<(u8, u16)>, value: Outcome<Value<'_
                 bytes.get(8usize.saturating_sub(len)..).unwrap_or(&[]),
             )?;
         }
-        None if matches!(value, Value::ObjLnk(..)) => {
+        None if const { has(P, ResourceType::Objlnk) } && matches!(value, Value::ObjLnk(..)) => {
             w.put_u64(number >> 16)?;
             w.put(b":")?;
             w.put_u64(number & 0xFFFF)?;
@@ -675,7 +713,7 @@ enum Format {
 
 /// Decodes one value of a resource of type `kind` from a TLV value, plain text or an opaque
 /// payload (4.00 if it is not a value of that type, 4.15 if the format cannot carry it).
-fn decode(kind: ResourceType, bytes: &[u8], format: Format) -> Outcome<Value<'_>> {
+fn decode<const P: u32>(kind: ResourceType, bytes: &[u8], format: Format) -> Outcome<Value<'_>> {
     let text = format == Format::Text;
     if format == Format::Opaque || (text && kind == ResourceType::Opaque) {
         return match (format, kind) {
@@ -684,36 +722,43 @@ fn decode(kind: ResourceType, bytes: &[u8], format: Format) -> Outcome<Value<'_>
         };
     }
     Ok(match kind {
-        ResourceType::String | ResourceType::Corelnk => {
+        ResourceType::String | ResourceType::Corelnk
+            if const { has(P, ResourceType::String) }
+                || const { has(P, ResourceType::Corelnk) } =>
+        {
             let text = utf8(bytes)?;
-            if kind == ResourceType::Corelnk {
+            if const { has(P, ResourceType::Corelnk) } && kind == ResourceType::Corelnk {
                 Value::CoreLnk(text)
             } else {
                 Value::String(text)
             }
         }
-        ResourceType::Integer | ResourceType::Time => {
+        ResourceType::Integer | ResourceType::Time
+            if const { has(P, ResourceType::Integer) } || const { has(P, ResourceType::Time) } =>
+        {
             let v = if text {
                 text::parse_i64(bytes).ok_or(ResponseCode::BadRequest)?
             } else {
                 tlv_int(bytes, true)? as i64
             };
-            if kind == ResourceType::Time {
+            if const { has(P, ResourceType::Time) } && kind == ResourceType::Time {
                 Value::Time(v)
             } else {
                 Value::Integer(v)
             }
         }
-        ResourceType::UnsignedInteger => Value::Unsigned(if text {
-            text::parse_u64(bytes).ok_or(ResponseCode::BadRequest)?
-        } else {
-            tlv_int(bytes, false)?
-        }),
-        ResourceType::Boolean => match bytes {
+        ResourceType::UnsignedInteger if const { has(P, ResourceType::UnsignedInteger) } => {
+            Value::Unsigned(if text {
+                text::parse_u64(bytes).ok_or(ResponseCode::BadRequest)?
+            } else {
+                tlv_int(bytes, false)?
+            })
+        }
+        ResourceType::Boolean if const { has(P, ResourceType::Boolean) } => match bytes {
             [b] if b.wrapping_sub(if text { b'0' } else { 0 }) <= 1 => Value::Boolean(b & 1 == 1),
             _ => return Err(ResponseCode::BadRequest),
         },
-        ResourceType::Objlnk => {
+        ResourceType::Objlnk if const { has(P, ResourceType::Objlnk) } => {
             let link = if text {
                 let at = bytes
                     .iter()
@@ -733,6 +778,9 @@ fn decode(kind: ResourceType, bytes: &[u8], format: Format) -> Outcome<Value<'_>
             };
             Value::ObjLnk(link.0, link.1)
         }
+        ResourceType::Float if !const { has(P, ResourceType::Float) } => {
+            return Err(ResponseCode::InternalServerError);
+        }
         ResourceType::Float if !text => Value::Float(tlv_float(bytes)?),
         #[cfg(feature = "float-text")]
         ResourceType::Float => {
@@ -742,6 +790,8 @@ fn decode(kind: ResourceType, bytes: &[u8], format: Format) -> Outcome<Value<'_>
         ResourceType::Float => return Err(ResponseCode::UnsupportedContentFormat),
         ResourceType::Opaque => Value::Opaque(bytes),
         ResourceType::None => return Err(ResponseCode::BadRequest),
+        // Outside the profile: the build has no code for this type.
+        _ => return Err(ResponseCode::InternalServerError),
     })
 }
 
@@ -833,7 +883,7 @@ fn utf8(bytes: &[u8]) -> Outcome<&[u8]> {
 
 /// Checks a value against the resource's range (of the value, or of the length in bytes).
 #[inline(always)]
-fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
+fn checked<const P: u32>(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
     let Some((min, max)) = def.bounds(r.id()) else {
         return Ok(());
     };
@@ -842,7 +892,7 @@ fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
         Value::Integer(v) | Value::Time(v) => v,
         Value::Unsigned(v) => i64::try_from(v).map_err(bad)?,
         // total_cmp is integer code (no soft-float compares) and puts NaN outside any range.
-        Value::Float(v) => {
+        Value::Float(v) if const { has(P, ResourceType::Float) } => {
             let inside =
                 v.total_cmp(&int_to_f64(min)).is_ge() && v.total_cmp(&int_to_f64(max)).is_le();
             return if inside {
@@ -853,7 +903,7 @@ fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
         }
         Value::String(s) | Value::CoreLnk(s) => s.len() as i64,
         Value::Opaque(b) => b.len() as i64,
-        Value::Boolean(_) | Value::ObjLnk(..) => return Ok(()),
+        Value::Boolean(_) | Value::ObjLnk(..) | Value::Float(_) => return Ok(()),
     };
     if (i64::from(min)..=i64::from(max)).contains(&measure) {
         Ok(())
@@ -867,7 +917,7 @@ fn checked(def: &ObjectDef, r: &ResourceDef, value: &Value<'_>) -> Outcome<()> {
 
 /// One Write, Create or Bootstrap-Write in progress: values are only checked (`apply`
 /// false) or written. Bundled so that the walker below passes one pointer, not six arguments.
-struct Target<'t> {
+struct Target<'t, const P: u32> {
     obj: &'t mut dyn ObjectHandler,
     def: &'t ObjectDef,
     instance: u16,
@@ -878,7 +928,7 @@ struct Target<'t> {
     bootstrap: bool,
 }
 
-impl Target<'_> {
+impl<const P: u32> Target<'_, P> {
     /// 4.05 unless this operation may set resource `r`.
     fn allowed(&self, r: &ResourceDef) -> Outcome<()> {
         let allowed = if self.any {
@@ -901,8 +951,8 @@ impl Target<'_> {
         bytes: &[u8],
         format: Format,
     ) -> Outcome<()> {
-        let value = decode(r.kind(), bytes, format)?;
-        checked(self.def, r, &value)?;
+        let value = decode::<P>(r.kind(), bytes, format)?;
+        checked::<P>(self.def, r, &value)?;
         if self.apply {
             self.obj
                 .write(self.instance, r.id(), resource_instance, value)?;
@@ -985,7 +1035,7 @@ fn instance_records(payload: &[u8]) -> Outcome<(Option<u16>, &[u8])> {
     Ok((Some(tlv.id), tlv.value))
 }
 
-fn write(
+fn write<const P: u32>(
     obj: &mut dyn ObjectHandler,
     def: &ObjectDef,
     req: &Request<'_>,
@@ -997,11 +1047,16 @@ fn write(
     let op = req.operation;
     // Bootstrap-Write is not in every device's profile (the `bootstrap` feature, on by
     // default): without it, it answers 4.05 and its code is left out.
-    let bootstrap = op == Operation::BootstrapWrite;
+    let bootstrap =
+        const { serves(P, Operation::BootstrapWrite) } && op == Operation::BootstrapWrite;
     if bootstrap && !cfg!(feature = "bootstrap") {
         return Err(ResponseCode::MethodNotAllowed);
     }
-    let create = op == Operation::Create;
+    let create = const { serves(P, Operation::Create) } && op == Operation::Create;
+    // A profile without whole-instance writes serves Writes of one resource only.
+    if !const { instance_writes(P) } && depth < 3 && !create {
+        return Err(ResponseCode::MethodNotAllowed);
+    }
     let content_format = req.content_format.unwrap_or(if create {
         CONTENT_FORMAT_TLV
     } else {
@@ -1014,7 +1069,7 @@ fn write(
         _ => return Err(ResponseCode::UnsupportedContentFormat),
     };
     let tlv = format == Format::Tlv;
-    let mut t = Target {
+    let mut t = Target::<P> {
         obj,
         def,
         instance,
@@ -1056,7 +1111,7 @@ fn write(
             (2, None)
         }
         3 | 4 if !create => {
-            if op == Operation::WriteUpdate {
+            if const { serves(P, Operation::WriteUpdate) } && op == Operation::WriteUpdate {
                 return Err(ResponseCode::MethodNotAllowed);
             }
             t.allowed(r)?;
@@ -1083,7 +1138,7 @@ fn write(
             if depth == 3 && r.is_multiple() {
                 // A multiple resource is replaced whole.
                 t.obj.clear(instance, r.id())?;
-            } else if depth == 2 && op == Operation::WriteReplace {
+            } else if const { instance_writes(P) } && depth == 2 && op == Operation::WriteReplace {
                 // Write replace: writable resources absent from the payload lose their values.
                 for r in def.resources() {
                     if r.writable() && t.obj.has_resource(instance, r.id()) {
@@ -1235,7 +1290,7 @@ mod tests {
             w.record(lwm2m_tlv::Kind::Resource, 1, value).unwrap();
             let n = w.finish().unwrap();
             let tlv = lwm2m_tlv::decode(&buf[..n]).next().unwrap().unwrap();
-            let get = |kind| decode(kind, tlv.value(), Format::Tlv).ok();
+            let get = |kind| decode::<{ u32::MAX }>(kind, tlv.value(), Format::Tlv).ok();
             assert_eq!(
                 get(ResourceType::Integer),
                 tlv.as_i64().ok().map(Value::Integer)

@@ -71,7 +71,9 @@
 //! [`ObjectDef`], lists its instances (and the instances of its multiple resources) in
 //! increasing id order, and reads, writes and executes resources. The dispatcher checks every
 //! request against the definition (existence, operations, types, ranges, formats) before a
-//! hook runs, and checks a whole Write before its first value is written.
+//! hook runs, and checks a whole Write before its first value is written. A [`Profile`]
+//! folded from the definitions at compile time leaves out of the build the code for the
+//! resource types and operations the device does not use.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -90,6 +92,7 @@ mod handler;
 mod link;
 mod model;
 mod path;
+mod profile;
 mod registry;
 mod text;
 
@@ -104,6 +107,7 @@ pub use handler::{
 pub use link::{CONTENT_FORMAT_LINK, LinkWriter};
 pub use model::{ObjectDef, Operations, Range, RangeDef, ResourceDef, ResourceType};
 pub use path::{MAX_ID, Path};
+pub use profile::Profile;
 pub use registry::*;
 
 /// Object ID of the Firmware Update object.

@@ -571,6 +571,72 @@ fn floats_in_tlv_and_text() {
     }
 }
 
+/// A writable Float resource with a range, for the profile test.
+static GAUGE: ObjectDef = ObjectDef::new(
+    32_001,
+    "Gauge",
+    "urn:oma:lwm2m:x:32001",
+    &[
+        ResourceDef::new(0, "Level", Operations::ReadWrite, ResourceType::Float),
+        ResourceDef::new(1, "Count", Operations::ReadWrite, ResourceType::Integer),
+    ],
+)
+.with_ranges(&[RangeDef::new(0, 0, 100), RangeDef::new(1, 0, 9)])
+.multiple();
+
+#[test]
+fn a_profile_leaves_out_types_and_operations() {
+    // Folded from other definitions: Integer is in, Float is not.
+    const PROFILE: u32 = Profile::of(&[&SERVER])
+        .without(Operation::Delete)
+        .without_instance_writes()
+        .bits();
+    const _: () = assert!(!Profile::from_bits(PROFILE).covers(&GAUGE));
+    let mut gauge = Store::new(&GAUGE, &[0])
+        .set(0, 0, None, Owned::Float(1.5))
+        .set(0, 1, None, Owned::Int(3));
+    let mut objects: [&mut dyn ObjectHandler; 1] = [&mut gauge];
+    let mut d = Dispatcher::new(&mut objects).with_profile::<PROFILE>();
+    let mut out = [0u8; 64];
+    // Types in the profile: as the full dispatcher (range checked).
+    let resp = d.handle(&read("/32001/0/1"), &mut out);
+    assert_eq!((resp.code, &out[..resp.len]), (Content, &b"3"[..]));
+    assert_eq!(
+        d.handle(&put("/32001/0/1", TEXT, b"7"), &mut out).code,
+        Changed
+    );
+    assert_eq!(
+        d.handle(&put("/32001/0/1", TEXT, b"10"), &mut out).code,
+        BadRequest
+    );
+    // Float is outside it: 5.00 for its values, in and out.
+    let body = tlv(|t| t.record(Kind::Resource, 0, &2.5f64.to_be_bytes()));
+    assert_eq!(
+        d.handle(&put("/32001/0/0", TLV, &body), &mut out).code,
+        InternalServerError
+    );
+    let resp = d.handle(&read("/32001/0/0").with_accept(TLV), &mut out);
+    assert_eq!(resp.code, InternalServerError);
+    // Operations outside it: 4.05; Writes of a whole instance too, Create still works.
+    let delete = Request::new(Operation::Delete, p("/32001/0"));
+    assert_eq!(d.handle(&delete, &mut out).code, MethodNotAllowed);
+    let body = tlv(|t| t.record(Kind::Resource, 1, &[4]));
+    assert_eq!(
+        d.handle(&put("/32001/0", TLV, &body), &mut out).code,
+        MethodNotAllowed
+    );
+    assert_eq!(
+        d.handle(&post("/32001/0", TLV, &body), &mut out).code,
+        MethodNotAllowed
+    );
+    let create = Request::new(Operation::Create, p("/32001")).with_payload(TLV, &body);
+    let resp = d.handle(&create, &mut out);
+    assert_eq!((resp.code, resp.created), (Created, Some(1)));
+    assert_eq!(gauge.values.get(&(0, 1, None)), Some(&Owned::Int(7)));
+    assert_eq!(gauge.values.get(&(1, 1, None)), Some(&Owned::Int(4)));
+    assert_eq!(gauge.values.get(&(0, 0, None)), Some(&Owned::Float(1.5)));
+}
+
 #[test]
 #[cfg(feature = "attributes")]
 fn write_attributes_are_stored_checked_and_discovered() {

@@ -104,6 +104,25 @@ fn stores() -> Vec<Store> {
     ]
 }
 
+/// The resource types of the objects in [`stores`] but Location's (Float).
+const TYPES: u32 = Profile::of(&[
+    &SECURITY,
+    &SERVER,
+    &ACCESS_CONTROL,
+    &DEVICE,
+    &FIRMWARE_UPDATE_V1_2_OPERATOR,
+])
+.bits();
+
+/// A device whose server reads, discovers, writes single resources and executes.
+const DEVICE_PROFILE: u32 = Profile::from_bits(TYPES)
+    .without(Operation::Create)
+    .without(Operation::Delete)
+    .without(Operation::WriteUpdate)
+    .without(Operation::BootstrapWrite)
+    .without_instance_writes()
+    .bits();
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -144,6 +163,58 @@ proptest! {
         if !resp.code.is_success() {
             let after: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
             prop_assert_eq!(before, after);
+        }
+    }
+
+    #[test]
+    fn a_profiled_dispatcher_answers_as_the_full_one_within_its_profile(
+        path in near_path(),
+        op in operation(),
+        content in format(),
+        accept in format(),
+        payload in prop::collection::vec(any::<u8>(), 0..64),
+        out_len in 0usize..300,
+        narrow in any::<bool>(),
+    ) {
+        let mut full_stores = stores();
+        let mut stores = stores();
+        let mut full_out = vec![0u8; out_len];
+        let mut out = vec![0u8; out_len];
+        let req = Request::new(op, path).with_payload(content, &payload).with_accept(accept);
+        let full = {
+            let mut objects: Vec<&mut dyn ObjectHandler> = full_stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+            Dispatcher::new(&mut objects).handle(&req, &mut full_out)
+        };
+        let before: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
+        let (resp, profile) = {
+            let mut objects: Vec<&mut dyn ObjectHandler> = stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+            let d = Dispatcher::new(&mut objects);
+            if narrow {
+                (d.with_profile::<DEVICE_PROFILE>().handle(&req, &mut out), Profile::from_bits(DEVICE_PROFILE))
+            } else {
+                (d.with_profile::<TYPES>().handle(&req, &mut out), Profile::from_bits(TYPES))
+            }
+        };
+        let after: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
+        let whole_write = path.depth() < 3
+            && matches!(op, Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite);
+        if !profile.serves(op) {
+            prop_assert_eq!(resp.code, ResponseCode::MethodNotAllowed);
+            prop_assert_eq!(before, after);
+        } else if narrow && whole_write {
+            // A missing target is still 4.04; anything else is refused.
+            let missing = resp.code == ResponseCode::NotFound && full.code == resp.code;
+            prop_assert!(missing || resp.code == ResponseCode::MethodNotAllowed, "{:?}", resp);
+            prop_assert_eq!(before, after);
+        } else if resp.code == ResponseCode::InternalServerError && full.code != resp.code {
+            // Only the Location object has a type (Float) outside the profiles.
+            prop_assert_eq!(path.ids().first(), Some(&6));
+            prop_assert_eq!(before, after);
+        } else {
+            prop_assert_eq!(resp, full);
+            prop_assert_eq!(&out[..resp.len], &full_out[..full.len]);
+            let full_after: Vec<_> = full_stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
+            prop_assert_eq!(after, full_after);
         }
     }
 

@@ -1,0 +1,173 @@
+//! What a dispatcher must handle, known when the device is built: [`Profile`].
+
+use crate::handler::Operation;
+use crate::model::{ObjectDef, ResourceType};
+
+/// Bit of the first operation (the resource types take the bits below).
+const OPERATIONS: u32 = 16;
+/// Bit of Write replace / partial update of a whole instance (and Bootstrap-Write of an
+/// object).
+const INSTANCE_WRITES: u32 = 1 << 30;
+
+/// What a [`Dispatcher`](crate::Dispatcher) handles, as the bits of its const parameter: the
+/// resource types its objects use, the operations it serves and whether a Write may carry a
+/// whole instance. A device knows its objects and its server's use of them when it is
+/// built, so it pays in flash only for the value decoders, checks and operations it needs.
+///
+/// [`Dispatcher::new`](crate::Dispatcher::new) handles everything ([`Profile::ALL`]);
+/// [`with_profile`](crate::Dispatcher::with_profile) narrows a dispatcher to a profile built
+/// at compile time, usually folded from the definitions with [`Profile::of`]. Objects 0, 1, 3
+/// and 5 have no Float or Corelnk resource: their profile leaves out the `f32` widening and
+/// the float range check. A device whose server only reads, discovers, writes single
+/// resources and executes ([`without`](Profile::without) Create, Delete and partial update,
+/// [`without_instance_writes`](Profile::without_instance_writes)) leaves out the instance and
+/// Create payload handling too. `lwm2m-objects/README.md` has the figures.
+///
+/// Answers outside the profile: an operation it leaves out, or a Write of a whole instance
+/// without instance writes, answers 4.05 Method Not Allowed; a value of a type it leaves out
+/// (a definition the profile was not folded from, or a read hook that returns such a value)
+/// answers 5.00 Internal Server Error: the device was built without the code for it. Types
+/// that share their code with one in the profile (Integer and Time, String and Corelnk) are
+/// still handled.
+///
+/// ```
+/// use lwm2m_objects::*;
+///
+/// const DEFINITIONS: [&ObjectDef; 2] = [&DEVICE, &FIRMWARE_UPDATE_V1_1];
+/// const PROFILE: u32 = Profile::of(&DEFINITIONS).without(Operation::Create).bits();
+/// // Checked at compile time: every type of the objects is covered.
+/// const _: () = assert!(Profile::from_bits(PROFILE).covers(&DEVICE));
+/// assert!(!Profile::from_bits(PROFILE).has(ResourceType::Float));
+///
+/// # struct Fw;
+/// # impl ObjectHandler for Fw {
+/// #     fn definition(&self) -> &ObjectDef { &FIRMWARE_UPDATE_V1_1 }
+/// #     fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+/// #         if after.is_none() { Some(0) } else { None }
+/// #     }
+/// #     fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+/// #         Ok(Value::Integer(0))
+/// #     }
+/// # }
+/// let mut fw = Fw;
+/// let mut objects: [&mut dyn ObjectHandler; 1] = [&mut fw];
+/// let mut dispatcher = Dispatcher::new(&mut objects).with_profile::<PROFILE>();
+/// let mut out = [0u8; 64];
+/// let read = Request::new(Operation::Read, Path::new_resource(5, 0, 3));
+/// assert_eq!(dispatcher.handle(&read, &mut out).code, ResponseCode::Content);
+/// let create = Request::new(Operation::Create, Path::new_object(5));
+/// assert_eq!(dispatcher.handle(&create, &mut out).code, ResponseCode::MethodNotAllowed);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Profile {
+    bits: u32,
+}
+
+impl Profile {
+    /// Every resource type and operation: the profile of
+    /// [`Dispatcher::new`](crate::Dispatcher::new).
+    pub const ALL: Profile = Profile { bits: u32::MAX };
+
+    /// The resource types these definitions use, with every operation.
+    pub const fn of(definitions: &[&ObjectDef]) -> Profile {
+        let mut profile = Profile {
+            bits: !((1 << OPERATIONS) - 1),
+        };
+        let mut i = 0;
+        while i < definitions.len() {
+            let rows = definitions[i].resources();
+            let mut j = 0;
+            while j < rows.len() {
+                profile = profile.with(rows[j].kind());
+                j += 1;
+            }
+            i += 1;
+        }
+        profile
+    }
+
+    /// This profile and resource type `kind`.
+    pub const fn with(self, kind: ResourceType) -> Profile {
+        Profile {
+            bits: self.bits | type_bit(kind),
+        }
+    }
+
+    /// This profile without operation `operation` (it answers 4.05).
+    pub const fn without(self, operation: Operation) -> Profile {
+        Profile {
+            bits: self.bits & !operation_bit(operation),
+        }
+    }
+
+    /// This profile with Writes of single resources and resource instances only: a Write
+    /// replace or partial update of a whole instance (and a Bootstrap-Write of an object or
+    /// instance) answers 4.05.
+    pub const fn without_instance_writes(self) -> Profile {
+        Profile {
+            bits: self.bits & !INSTANCE_WRITES,
+        }
+    }
+
+    /// Whether the profile handles values of type `kind`.
+    pub const fn has(self, kind: ResourceType) -> bool {
+        has(self.bits, kind)
+    }
+
+    /// Whether the profile serves `operation`.
+    pub const fn serves(self, operation: Operation) -> bool {
+        serves(self.bits, operation)
+    }
+
+    /// Whether the profile handles every resource type of `definition`.
+    pub const fn covers(self, definition: &ObjectDef) -> bool {
+        let rows = definition.resources();
+        let mut j = 0;
+        while j < rows.len() {
+            if !self.has(rows[j].kind()) {
+                return false;
+            }
+            j += 1;
+        }
+        true
+    }
+
+    /// The bits, for the dispatcher's const parameter.
+    pub const fn bits(self) -> u32 {
+        self.bits
+    }
+
+    /// The profile these bits stand for.
+    pub const fn from_bits(bits: u32) -> Profile {
+        Profile { bits }
+    }
+}
+
+const fn type_bit(kind: ResourceType) -> u32 {
+    1 << kind as u32
+}
+
+const fn operation_bit(operation: Operation) -> u32 {
+    1 << (OPERATIONS + operation as u32)
+}
+
+/// Whether profile bits `p` handle `kind` (a constant in the dispatcher's code).
+pub(crate) const fn has(p: u32, kind: ResourceType) -> bool {
+    p & type_bit(kind) != 0
+}
+
+/// Whether profile bits `p` serve `operation`.
+pub(crate) const fn serves(p: u32, operation: Operation) -> bool {
+    p & operation_bit(operation) != 0
+}
+
+/// Whether profile bits `p` take Writes of whole instances.
+pub(crate) const fn instance_writes(p: u32) -> bool {
+    p & INSTANCE_WRITES != 0
+}
+
+/// Whether profile bits `p` serve every operation.
+pub(crate) const fn serves_all(p: u32) -> bool {
+    let all = ((1 << 9) - 1) << OPERATIONS;
+    p & all == all
+}
