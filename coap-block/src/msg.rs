@@ -665,8 +665,12 @@ impl<'b> MessageBuilder<'b> {
         code: Code,
         message_id: u16,
     ) -> Result<Self, Error> {
-        let (ty, mid) = match request.message_type() {
-            MessageType::Confirmable => (MessageType::Acknowledgement, request.message_id()),
+        // The request's type bits and Message ID in one bounds check (a parsed message has
+        // its four header bytes).
+        let (ty, mid) = match request.as_bytes() {
+            &[b0, _, m0, m1, ..] if b0 >> 4 & 3 == MessageType::Confirmable as u8 => {
+                (MessageType::Acknowledgement, u16::from_be_bytes([m0, m1]))
+            }
             _ => (MessageType::NonConfirmable, message_id),
         };
         Self::new(buf, ty, code, mid, request.token())
@@ -674,12 +678,14 @@ impl<'b> MessageBuilder<'b> {
 
     /// An empty ACK (or, with `reset`, RST) for `message_id`; returns its length (4).
     pub fn empty(buf: &mut [u8], message_id: u16, reset: bool) -> Result<usize, Error> {
-        let ty = if reset {
-            MessageType::Reset
-        } else {
-            MessageType::Acknowledgement
+        // Version 1, type ACK (2) or RST (3), no token, code 0.00: written directly.
+        let Some([b0, b1, b2, b3]) = buf.first_chunk_mut::<4>() else {
+            return Err(Error::BufferTooSmall);
         };
-        MessageBuilder::new(buf, ty, Code::EMPTY, message_id, &[]).map(|b| b.finish())
+        *b0 = 0x60 | (reset as u8) << 4;
+        *b1 = 0;
+        [*b2, *b3] = message_id.to_be_bytes();
+        Ok(4)
     }
 
     /// Replaces the code (allowed at any time before [`finish`](Self::finish)).
@@ -785,18 +791,22 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Finishes with a payload (none when empty); returns the message length.
-    pub fn payload(mut self, data: &[u8]) -> Result<usize, Error> {
+    pub fn payload(self, data: &[u8]) -> Result<usize, Error> {
         if data.is_empty() {
             return Ok(self.len);
         }
-        let dst = self
+        // The marker and the payload in one bounds check.
+        let end = self.len + 1 + data.len();
+        let Some((marker, dst)) = self
             .buf
-            .get_mut(self.len + 1..self.len + 1 + data.len())
-            .ok_or(Error::BufferTooSmall)?;
+            .get_mut(self.len..end)
+            .and_then(|d| d.split_first_mut())
+        else {
+            return Err(Error::BufferTooSmall);
+        };
+        *marker = 0xff;
         copy_bytes(dst, data);
-        self.put(0xff)?;
-        self.len += data.len();
-        Ok(self.len)
+        Ok(end)
     }
 
     /// Finishes with a payload written by `fill` into at most `max` bytes of the buffer
@@ -958,6 +968,37 @@ mod tests {
         );
         b.option(OptionNumber(1), &[0; 11]).unwrap();
         assert_eq!(b.len(), 16);
+    }
+
+    #[test]
+    fn empty_ack_and_reset() {
+        let mut buf = [0u8; 8];
+        assert_eq!(MessageBuilder::empty(&mut buf, 0x1234, false), Ok(4));
+        assert_eq!(buf[..4], [0x60, 0, 0x12, 0x34]);
+        let m = Message::parse(&buf[..4]).unwrap();
+        assert_eq!(
+            (m.message_type(), m.code(), m.message_id()),
+            (MessageType::Acknowledgement, Code::EMPTY, 0x1234)
+        );
+        assert_eq!(MessageBuilder::empty(&mut buf, 7, true), Ok(4));
+        assert_eq!(buf[..4], [0x70, 0, 0, 7]);
+        assert_eq!(
+            MessageBuilder::empty(&mut buf[..3], 7, true),
+            Err(Error::BufferTooSmall)
+        );
+        // A piggybacked ACK keeps the CON's Message ID; a NON request gets a NON answer.
+        let con = [0x41, 1, 0xab, 0xcd, 9];
+        let req = Message::parse(&con).unwrap();
+        let n = MessageBuilder::response_to(&mut buf, &req, Code::CONTENT, 5)
+            .unwrap()
+            .finish();
+        assert_eq!(buf[..n], [0x61, 0x45, 0xab, 0xcd, 9]);
+        let non = [0x50, 1, 0xab, 0xcd];
+        let req = Message::parse(&non).unwrap();
+        let n = MessageBuilder::response_to(&mut buf, &req, Code::CONTENT, 5)
+            .unwrap()
+            .finish();
+        assert_eq!(buf[..n], [0x50, 0x45, 0, 5]);
     }
 
     mod heapless_free {
