@@ -140,14 +140,16 @@ enum Out {
 }
 
 #[derive(Debug, Clone, Copy)]
-// With the `engines` feature, coap-block's Reliability keeps the timers.
-#[cfg_attr(feature = "engines", allow(dead_code))]
 struct Inflight {
     kind: Out,
     mid: u16,
     token: [u8; 4],
+    /// The timers (with the `engines` feature, coap-block's Reliability keeps them).
+    #[cfg(not(feature = "engines"))]
     deadline: u64,
+    #[cfg(not(feature = "engines"))]
     timeout: u64,
+    #[cfg(not(feature = "engines"))]
     tries: u8,
 }
 
@@ -590,7 +592,18 @@ impl<P: Platform> Client<P> {
                 coap_block::Reliability::with_params(p, seed.rotate_left(16)),
             ]
         };
-        let mut c = Client {
+        let mut events = [None; 4];
+        if changed {
+            // Persisted and reported before the client is built: it is built in place.
+            let _ = platform.store_record(&rec);
+            events[0] = Some(Event::StateChanged {
+                state: rec.fw.state(),
+                result: rec.fw.update_result(),
+            });
+        }
+        Client {
+            #[cfg(feature = "engines")]
+            rx: coap_block::Block1Receiver::new(cfg.szx),
             platform,
             cfg,
             rec,
@@ -611,25 +624,11 @@ impl<P: Platform> Client<P> {
             pull_at: now,
             pull_failures: 0,
             execute_pending: false,
-            events: [None; 4],
+            events,
             now_s,
             #[cfg(feature = "engines")]
-            rx: coap_block::Block1Receiver::new(0),
-            #[cfg(feature = "engines")]
             rel,
-        };
-        #[cfg(feature = "engines")]
-        {
-            c.rx = coap_block::Block1Receiver::new(c.cfg.szx);
         }
-        if changed {
-            c.persist();
-            c.push_event(Event::StateChanged {
-                state: c.rec.fw.state(),
-                result: c.rec.fw.update_result(),
-            });
-        }
-        c
     }
 
     /// The platform (for the driver's reboot).
@@ -751,6 +750,7 @@ impl<P: Platform> Client<P> {
         self.mid
     }
 
+    #[cfg(not(feature = "engines"))]
     fn timeout(&mut self) -> u64 {
         // RFC 7252: a random duration between ACK_TIMEOUT and ACK_TIMEOUT * 1.5 (32-bit math).
         let base = self.cfg.ack_timeout_ms;
@@ -900,13 +900,17 @@ impl<P: Platform> Client<P> {
         let mid = self.next_mid();
         self.token = self.token.wrapping_add(1);
         let token = self.token.to_be_bytes();
+        #[cfg(not(feature = "engines"))]
         let timeout = self.timeout();
         let f = Inflight {
             kind,
             mid,
             token,
+            #[cfg(not(feature = "engines"))]
             deadline: now.saturating_add(timeout),
+            #[cfg(not(feature = "engines"))]
             timeout,
+            #[cfg(not(feature = "engines"))]
             tries: 0,
         };
         let tx = self.build(kind, mid, &token, buf);
