@@ -414,19 +414,18 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
             if id == 0 || id == 21 {
                 continue;
             }
-            let first = obj.next_instance(None);
-            let version = def.version();
-            if version != (1, 0) || first.is_none() {
-                w.link(&[id])?;
-                if version != (1, 0) {
-                    w.version(version)?;
-                }
-            }
-            let mut next = first;
-            while let Some(instance) = next {
-                w.link(&[id, instance])?;
-                next = next_instance(&**obj, next);
-            }
+            // The Discover walker in its Register mode (depth 0): the object's link and its
+            // instances' links. Its only failure is a full buffer.
+            let mut walk = Walk::<P> {
+                w,
+                obj: &**obj,
+                def,
+                table: &[],
+                discover: true,
+                depth: 0,
+                ids: [id, 0, 0, 0],
+            };
+            walk.node(1, &NO_RESOURCE).map_err(|_| Full)?;
         }
         Ok(())
     }
@@ -573,9 +572,15 @@ impl<const P: u32> Walk<'_, '_, P> {
         let ids = self.ids;
         let multiple = level == 3 && r.is_multiple();
         let path = ids.get(..level).unwrap_or(&[]);
+        // Register (depth 0): an object's own link only when it has a version or no instance,
+        // its instances' links, no attributes.
+        let register = self.depth == 0;
         if self.discover {
-            self.w.link(path)?;
-            if level == 1 && self.def.version() != (1, 0) {
+            let versioned = level == 1 && self.def.version() != (1, 0);
+            if !register || level != 1 || versioned || self.child(1, r, None).is_none() {
+                self.w.link(path)?;
+            }
+            if versioned {
                 self.w.version(self.def.version())?;
             }
             if multiple {
@@ -592,7 +597,10 @@ impl<const P: u32> Walk<'_, '_, P> {
                 put_attributes(self.w, self.table, path, level == 3 && self.depth == 3)?;
             }
             // Resource instances are listed only by a Discover of their resource.
-            if level == 4 || (level == 3 && (self.depth < 3 || !multiple)) {
+            if level == 4
+                || (level == 3 && (self.depth < 3 || !multiple))
+                || (register && level == 2)
+            {
                 return Ok(());
             }
         } else if level == 4 || (level == 3 && !multiple) {

@@ -571,6 +571,23 @@ fn floats_in_tlv_and_text() {
     }
 }
 
+#[test]
+fn registration_lists_objects_without_instances_and_every_instance() {
+    let mut security = Store::new(&SECURITY, &[0, 1]);
+    let mut server = Store::new(&SERVER, &[0, 4, 7]);
+    let mut acl = Store::new(&ACCESS_CONTROL, &[]);
+    let mut firmware = Store::new(&FIRMWARE_UPDATE_V1_2, &[]);
+    let mut objects: [&mut dyn ObjectHandler; 4] =
+        [&mut security, &mut server, &mut acl, &mut firmware];
+    let d = Dispatcher::new(&mut objects);
+    let mut out = [0u8; 128];
+    let n = d.registration_links(&mut out).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out[..n]).unwrap(),
+        r#"</>;rt="oma.lwm2m",</1/0>,</1/4>,</1/7>,</2>,</5>;ver=1.2"#
+    );
+}
+
 /// A writable Float resource with a range, for the profile test.
 static GAUGE: ObjectDef = ObjectDef::new(
     32_001,
