@@ -140,11 +140,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    const fn ok() -> Self {
+    /// An accepted event with what its step changed and asks for.
+    const fn done(d: Delta) -> Self {
         Self {
             code: ResponseCode::Changed,
-            actions: Actions::NONE,
-            changed: Resources::NONE,
+            actions: Actions((d >> 16) as u8),
+            changed: Resources(d as u16),
         }
     }
 
@@ -155,16 +156,29 @@ impl Outcome {
             changed: Resources::NONE,
         }
     }
-
-    fn act(&mut self, a: Actions) {
-        self.actions = self.actions.union(a);
-    }
 }
 
 /// Who delivers the current package.
 const JOB_NONE: u8 = 0;
 const JOB_PUSH: u8 = 1;
 const JOB_PULL: u8 = 2;
+
+/// What a transition step changed and asks for, in one word that stays in a register while
+/// the steps of an event are combined: the changed resources' [`Resources`] bits in bits
+/// 0..16, the [`Actions`] bits from bit 16.
+type Delta = u32;
+
+/// The [`Delta`] bit of a changed resource.
+const fn changed(id: u16) -> Delta {
+    Resources::NONE.with(id).0 as Delta
+}
+
+/// The [`Delta`] bits of actions.
+const fn act(a: Actions) -> Delta {
+    (a.0 as Delta) << 16
+}
+
+const PERSIST: Delta = act(Actions::PERSIST);
 
 /// One Firmware Update object instance: its resources and the machine that moves them.
 /// See the [crate docs](crate) for the transition table.
@@ -344,77 +358,80 @@ impl FirmwareUpdate {
     }
 
     /// Last State Change Time first, then State (spec: set before every State change).
-    fn set_state(&mut self, s: State, now: u32, out: &mut Outcome) {
-        if s != self.state {
-            self.last_change = now;
-            self.state = s;
-            out.changed = out.changed.with(R_STATE);
-            if self.version.has_v1_1() {
-                out.changed = out.changed.with(R_LSCT);
-            }
-            out.act(Actions::PERSIST);
+    fn set_state(&mut self, s: State, now: u32) -> Delta {
+        if s == self.state {
+            return 0;
         }
+        self.last_change = now;
+        self.state = s;
+        let lsct = if self.version.has_v1_1() {
+            changed(R_LSCT)
+        } else {
+            0
+        };
+        changed(R_STATE) | lsct | PERSIST
     }
 
-    fn set_result(&mut self, r: UpdateResult, out: &mut Outcome) {
-        if r != self.result {
-            self.result = r;
-            out.changed = out.changed.with(R_RESULT);
-            out.act(Actions::PERSIST);
+    fn set_result(&mut self, r: UpdateResult) -> Delta {
+        if r == self.result {
+            return 0;
         }
+        self.result = r;
+        changed(R_RESULT) | PERSIST
     }
 
-    fn set_transferred(&mut self, t: u32, out: &mut Outcome) {
-        if t != self.transferred {
-            self.transferred = t;
-            out.changed = out.changed.with(R_TRANSFERRED);
+    fn set_transferred(&mut self, t: u32) -> Delta {
+        if t == self.transferred {
+            return 0;
         }
+        self.transferred = t;
+        changed(R_TRANSFERRED)
     }
 
-    fn clear_info(&mut self, out: &mut Outcome) {
+    fn clear_info(&mut self) -> Delta {
         // A value of length 0 is empty whatever bytes follow, so the lengths alone tell what
         // changes; the fields are zeroed whole (no byte-by-byte compare).
+        let mut d = 0;
         if self.name_len != 0 {
-            out.changed = out.changed.with(R_NAME);
-            out.act(Actions::PERSIST);
+            d |= changed(R_NAME) | PERSIST;
         }
         if self.pkg_version_len != 0 {
-            out.changed = out.changed.with(R_VERSION);
-            out.act(Actions::PERSIST);
+            d |= changed(R_VERSION) | PERSIST;
         }
         self.name_len = 0;
         self.pkg_version_len = 0;
         self.name = [0; PKG_FIELD_CAP];
         self.pkg_version = [0; PKG_FIELD_CAP];
+        d
     }
 
     /// A new package: offset 0, staging erased, result 0, Downloading.
-    fn start_job(&mut self, job: u8, identity: u32, now: u32, out: &mut Outcome) {
+    fn start_job(&mut self, job: u8, identity: u32, now: u32) -> Delta {
         self.job = job;
         self.identity = identity;
-        self.set_transferred(0, out);
-        self.clear_info(out);
-        out.act(Actions::ERASE_STAGING | Actions::PERSIST);
+        let mut d = self.set_transferred(0) | self.clear_info();
+        d |= act(Actions::ERASE_STAGING) | PERSIST;
         if job == JOB_PULL {
-            out.act(Actions::START_DOWNLOAD);
+            d |= act(Actions::START_DOWNLOAD);
         }
-        self.set_result(UpdateResult::Initial, out);
-        self.set_state(State::Downloading, now, out);
+        d | self.set_result(UpdateResult::Initial) | self.set_state(State::Downloading, now)
     }
 
     /// Drops the package: staging erased, no resume.
-    fn drop_job(&mut self, out: &mut Outcome) {
+    fn drop_job(&mut self) -> Delta {
+        let mut d = act(Actions::ERASE_STAGING) | PERSIST;
         if self.state == State::Downloading && self.job == JOB_PULL {
-            out.act(Actions::ABORT_DOWNLOAD);
+            d |= act(Actions::ABORT_DOWNLOAD);
         }
         self.job = JOB_NONE;
-        out.act(Actions::ERASE_STAGING | Actions::PERSIST);
+        d
     }
 
-    fn start_update(&mut self, now: u32, out: &mut Outcome) {
-        out.act(Actions::APPLY | Actions::REBOOT | Actions::PERSIST);
-        self.set_result(UpdateResult::Initial, out);
-        self.set_state(State::Updating, now, out);
+    fn start_update(&mut self, now: u32) -> Delta {
+        act(Actions::APPLY | Actions::REBOOT)
+            | PERSIST
+            | self.set_result(UpdateResult::Initial)
+            | self.set_state(State::Updating, now)
     }
 
     /// Feeds one event at time `now` (seconds since the epoch) and says what to answer, what
@@ -456,9 +473,7 @@ impl FirmwareUpdate {
         if !self.delivery.push() || !(self.state == State::Idle || restart) {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        self.start_job(JOB_PUSH, identity, now, &mut out);
-        out
+        Outcome::done(self.start_job(JOB_PUSH, identity, now))
     }
 
     /// [`Event::ChunkStored`].
@@ -470,11 +485,12 @@ impl FirmwareUpdate {
             Some(end) if offset <= self.transferred => end,
             _ => return Outcome::reject(ResponseCode::BadRequest),
         };
-        let mut out = Outcome::ok();
-        if end > self.transferred {
-            self.set_transferred(end, &mut out);
-        }
-        out
+        let d = if end > self.transferred {
+            self.set_transferred(end)
+        } else {
+            0
+        };
+        Outcome::done(d)
     }
 
     /// [`Event::PackageUriWritten`].
@@ -485,12 +501,10 @@ impl FirmwareUpdate {
         if self.state != State::Idle {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        match check_uri(uri, self.effective_protocols()) {
-            Ok(_) => self.start_job(JOB_PULL, fnv1a(uri), now, &mut out),
-            Err(e) => self.set_result(e.result(), &mut out),
-        }
-        out
+        Outcome::done(match check_uri(uri, self.effective_protocols()) {
+            Ok(_) => self.start_job(JOB_PULL, fnv1a(uri), now),
+            Err(e) => self.set_result(e.result()),
+        })
     }
 
     /// [`Event::PackageReset`] (also an empty Package URI).
@@ -498,15 +512,16 @@ impl FirmwareUpdate {
         if self.state == State::Updating {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
+        let mut d = 0;
         if self.job != JOB_NONE {
-            self.drop_job(&mut out);
+            d = self.drop_job();
         }
-        self.set_transferred(0, &mut out);
-        self.clear_info(&mut out);
-        self.set_result(UpdateResult::Initial, &mut out);
-        self.set_state(State::Idle, now, &mut out);
-        out
+        Outcome::done(
+            d | self.set_transferred(0)
+                | self.clear_info()
+                | self.set_result(UpdateResult::Initial)
+                | self.set_state(State::Idle, now),
+        )
     }
 
     /// [`Event::DownloadFinished`].
@@ -514,9 +529,7 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        out.act(Actions::VERIFY);
-        out
+        Outcome::done(act(Actions::VERIFY))
     }
 
     /// [`Event::DownloadFailed`].
@@ -524,18 +537,17 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        if cause == DownloadFailure::ConnectionLost {
+        let d = if cause == DownloadFailure::ConnectionLost {
             // Keep the job and the stored bytes: Switch to Download State resumes.
             if self.job == JOB_PULL {
-                out.act(Actions::ABORT_DOWNLOAD);
+                act(Actions::ABORT_DOWNLOAD)
+            } else {
+                0
             }
         } else {
-            self.drop_job(&mut out);
-        }
-        self.set_result(cause.result(), &mut out);
-        self.set_state(State::Idle, now, &mut out);
-        out
+            self.drop_job()
+        };
+        Outcome::done(d | self.set_result(cause.result()) | self.set_state(State::Idle, now))
     }
 
     /// [`Event::IntegrityVerified`].
@@ -543,13 +555,11 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        if self.auto_upgrade {
-            self.start_update(now, &mut out);
+        Outcome::done(if self.auto_upgrade {
+            self.start_update(now)
         } else {
-            self.set_state(State::Downloaded, now, &mut out);
-        }
-        out
+            self.set_state(State::Downloaded, now)
+        })
     }
 
     /// [`Event::IntegrityFailed`].
@@ -557,11 +567,11 @@ impl FirmwareUpdate {
         if !matches!(self.state, State::Downloading | State::Downloaded) {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        self.drop_job(&mut out);
-        self.set_result(UpdateResult::IntegrityFailure, &mut out);
-        self.set_state(State::Idle, now, &mut out);
-        out
+        Outcome::done(
+            self.drop_job()
+                | self.set_result(UpdateResult::IntegrityFailure)
+                | self.set_state(State::Idle, now),
+        )
     }
 
     /// [`Event::ExecuteUpdate`].
@@ -574,9 +584,7 @@ impl FirmwareUpdate {
         if self.state != State::Downloaded {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        self.start_update(now, &mut out);
-        out
+        Outcome::done(self.start_update(now))
     }
 
     /// [`Event::Defer`].
@@ -593,13 +601,10 @@ impl FirmwareUpdate {
         {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
         if !deferred {
             self.deferred_since = now;
         }
-        self.set_result(UpdateResult::Deferred, &mut out);
-        out.act(Actions::PERSIST);
-        out
+        Outcome::done(self.set_result(UpdateResult::Deferred) | PERSIST)
     }
 
     /// [`Event::UpdateSucceeded`].
@@ -607,9 +612,7 @@ impl FirmwareUpdate {
         if self.state != State::Updating {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        self.succeed(now, &mut out);
-        out
+        Outcome::done(self.succeed(now))
     }
 
     /// [`Event::UpdateFailed`].
@@ -617,15 +620,13 @@ impl FirmwareUpdate {
         if self.state != State::Updating {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
         // A package that fails its check or is of an unsupported type is never retried.
         let usable = image_usable
             && !matches!(
                 cause,
                 UpdateFailure::IntegrityFailure | UpdateFailure::UnsupportedPackageType
             );
-        self.fail_update(cause.result(self.version), usable, now, &mut out);
-        out
+        Outcome::done(self.fail_update(cause.result(self.version), usable, now))
     }
 
     /// [`Event::Cancel`].
@@ -641,28 +642,25 @@ impl FirmwareUpdate {
         if !(matches!(self.state, State::Downloading | State::Downloaded) || resumable) {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        self.drop_job(&mut out);
-        self.set_result(UpdateResult::Cancelled, &mut out);
-        self.set_state(State::Idle, now, &mut out);
-        out
+        Outcome::done(
+            self.drop_job()
+                | self.set_result(UpdateResult::Cancelled)
+                | self.set_state(State::Idle, now),
+        )
     }
 
     /// [`Event::Booted`]: reconcile the restored record with the running image.
     pub fn booted(&mut self, new_image_running: bool, now: u32) -> Outcome {
-        let mut out = Outcome::ok();
-        match self.state {
-            State::Updating if new_image_running => self.succeed(now, &mut out),
+        Outcome::done(match self.state {
+            State::Updating if new_image_running => self.succeed(now),
             // The bootloader fell back to the old image: the staged one is not usable.
-            State::Updating => self.fail_update(UpdateResult::UpdateFailed, false, now, &mut out),
+            State::Updating => self.fail_update(UpdateResult::UpdateFailed, false, now),
             // A reboot broke the transfer: like a lost connection (resumable).
             State::Downloading => {
-                self.set_result(UpdateResult::ConnectionLost, &mut out);
-                self.set_state(State::Idle, now, &mut out);
+                self.set_result(UpdateResult::ConnectionLost) | self.set_state(State::Idle, now)
             }
-            State::Idle | State::Downloaded => {}
-        }
-        out
+            State::Idle | State::Downloaded => 0,
+        })
     }
 
     /// [`Event::SwitchToDownload`].
@@ -673,13 +671,13 @@ impl FirmwareUpdate {
         {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
+        let mut d = 0;
         if self.job == JOB_PULL {
-            out.act(Actions::START_DOWNLOAD);
+            d = act(Actions::START_DOWNLOAD);
         }
-        self.set_result(UpdateResult::Initial, &mut out);
-        self.set_state(State::Downloading, now, &mut out);
-        out
+        Outcome::done(
+            d | self.set_result(UpdateResult::Initial) | self.set_state(State::Downloading, now),
+        )
     }
 
     /// [`Event::DownloadRestarted`]: only while Downloading; State and Result stay, Transferred
@@ -689,14 +687,12 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut out = Outcome::ok();
-        self.set_transferred(0, &mut out);
-        self.clear_info(&mut out);
-        out.act(Actions::ERASE_STAGING | Actions::PERSIST);
+        let mut d = self.set_transferred(0) | self.clear_info();
+        d |= act(Actions::ERASE_STAGING) | PERSIST;
         if self.job == JOB_PULL {
-            out.act(Actions::START_DOWNLOAD);
+            d |= act(Actions::START_DOWNLOAD);
         }
-        out
+        Outcome::done(d)
     }
 
     /// [`Event::SeverityWritten`].
@@ -707,13 +703,11 @@ impl FirmwareUpdate {
         let Some(s) = u8::try_from(value).ok().and_then(Severity::from_u8) else {
             return Outcome::reject(ResponseCode::BadRequest);
         };
-        let mut out = Outcome::ok();
-        if s != self.severity {
-            self.severity = s;
-            out.changed = out.changed.with(R_SEVERITY);
-            out.act(Actions::PERSIST);
+        if s == self.severity {
+            return Outcome::done(0);
         }
-        out
+        self.severity = s;
+        Outcome::done(changed(R_SEVERITY) | PERSIST)
     }
 
     /// [`Event::MaxDeferPeriodWritten`].
@@ -724,13 +718,11 @@ impl FirmwareUpdate {
         let Ok(p) = u32::try_from(value) else {
             return Outcome::reject(ResponseCode::BadRequest);
         };
-        let mut out = Outcome::ok();
-        if p != self.max_defer {
-            self.max_defer = p;
-            out.changed = out.changed.with(R_MAX_DEFER);
-            out.act(Actions::PERSIST);
+        if p == self.max_defer {
+            return Outcome::done(0);
         }
-        out
+        self.max_defer = p;
+        Outcome::done(changed(R_MAX_DEFER) | PERSIST)
     }
 
     /// [`Event::AutoUpgradeWritten`].
@@ -738,13 +730,11 @@ impl FirmwareUpdate {
         if !self.version.has_auto_upgrade() {
             return Outcome::reject(ResponseCode::NotFound);
         }
-        let mut out = Outcome::ok();
-        if value != self.auto_upgrade {
-            self.auto_upgrade = value;
-            out.changed = out.changed.with(R_AUTO);
-            out.act(Actions::PERSIST);
+        if value == self.auto_upgrade {
+            return Outcome::done(0);
         }
-        out
+        self.auto_upgrade = value;
+        Outcome::done(changed(R_AUTO) | PERSIST)
     }
 
     /// [`Event::PackageInfo`].
@@ -753,34 +743,27 @@ impl FirmwareUpdate {
         if name.len() > PKG_FIELD_CAP || version.len() > PKG_FIELD_CAP {
             return Outcome::reject(ResponseCode::BadRequest);
         }
-        let mut out = Outcome::ok();
+        let mut d = 0;
         if store(&mut self.name, &mut self.name_len, name) {
-            out.changed = out.changed.with(R_NAME);
-            out.act(Actions::PERSIST);
+            d |= changed(R_NAME) | PERSIST;
         }
         if store(&mut self.pkg_version, &mut self.pkg_version_len, version) {
-            out.changed = out.changed.with(R_VERSION);
-            out.act(Actions::PERSIST);
+            d |= changed(R_VERSION) | PERSIST;
         }
-        out
+        Outcome::done(d)
     }
 
-    fn succeed(&mut self, now: u32, out: &mut Outcome) {
+    fn succeed(&mut self, now: u32) -> Delta {
         self.job = JOB_NONE;
-        out.act(Actions::PERSIST);
-        self.set_result(UpdateResult::Success, out);
-        self.set_state(State::Idle, now, out);
+        PERSIST | self.set_result(UpdateResult::Success) | self.set_state(State::Idle, now)
     }
 
-    fn fail_update(&mut self, r: UpdateResult, usable: bool, now: u32, out: &mut Outcome) {
-        let next = if usable {
-            State::Downloaded
+    fn fail_update(&mut self, r: UpdateResult, usable: bool, now: u32) -> Delta {
+        let (d, next) = if usable {
+            (0, State::Downloaded)
         } else {
-            self.drop_job(out);
-            State::Idle
+            (self.drop_job(), State::Idle)
         };
-        out.act(Actions::PERSIST);
-        self.set_result(r, out);
-        self.set_state(next, now, out);
+        d | PERSIST | self.set_result(r) | self.set_state(next, now)
     }
 }

@@ -423,7 +423,7 @@ impl ResponseCode {
 /// download, erase staging, start the download, verify, persist, apply, reboot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct Actions(u8);
+pub struct Actions(pub(crate) u8);
 
 impl Actions {
     /// Nothing to do.
@@ -472,7 +472,7 @@ impl core::ops::BitOr for Actions {
 /// Transferred Bytes (26500). Kept in 16 bits so that an [`crate::Outcome`] fits in a register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct Resources(u16);
+pub struct Resources(pub(crate) u16);
 
 /// Bit of resource 26500 in [`Resources`] (object 5 has no resource 15).
 const TRANSFERRED_BIT: u16 = 1 << 15;
