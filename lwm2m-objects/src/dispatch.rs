@@ -1143,14 +1143,19 @@ fn write<const P: u32>(
             } else if depth >= 2 {
                 ensure_instance(t.obj, bootstrap, instance)?;
             }
-            if depth == 3 && r.is_multiple() {
-                // A multiple resource is replaced whole.
-                t.obj.clear(instance, r.id())?;
-            } else if const { instance_writes(P) } && depth == 2 && op == Operation::WriteReplace {
-                // Write replace: writable resources absent from the payload lose their values.
-                for r in def.resources() {
-                    if r.writable() && t.obj.has_resource(instance, r.id()) {
-                        t.obj.clear(instance, r.id())?;
+            // A multiple resource is replaced whole; a Write replace of an instance clears
+            // the writable resources absent from the payload. One loop for both.
+            let replace =
+                const { instance_writes(P) } && depth == 2 && op == Operation::WriteReplace;
+            if replace || (depth == 3 && r.is_multiple()) {
+                for c in def.resources() {
+                    let cleared = if depth == 3 {
+                        c.id() == r.id()
+                    } else {
+                        c.writable()
+                    };
+                    if cleared && t.obj.has_resource(instance, c.id()) {
+                        t.obj.clear(instance, c.id())?;
                     }
                 }
             }
