@@ -273,7 +273,7 @@ mod composed {
     use core::cell::Cell;
     use lwm2m_objects::{
         CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, ObjectDef, ObjectHandler,
-        ResourceDef, ResponseCode, SECURITY, SERVER, Value,
+        Operation, Profile, ResourceDef, ResponseCode, SECURITY, SERVER, Value,
     };
 
     /// The rows of `ids` (increasing) from `def`'s resources, as the registry defines them
@@ -310,11 +310,11 @@ mod composed {
         d
     }
 
-    static R0: [ResourceDef; 4] = rows(&SECURITY, [0, 1, 2, 10]);
-    static R1: [ResourceDef; 5] = rows(&SERVER, [0, 1, 6, 7, 8]);
-    static R3: [ResourceDef; 8] = rows(&DEVICE, [0, 1, 2, 3, 9, 10, 11, 16]);
-    static R4: [ResourceDef; 2] = rows(&CONNECTIVITY_MONITORING, [0, 2]);
-    static R5: [ResourceDef; 15] = rows(
+    const R0: [ResourceDef; 4] = rows(&SECURITY, [0, 1, 2, 10]);
+    const R1: [ResourceDef; 5] = rows(&SERVER, [0, 1, 6, 7, 8]);
+    const R3: [ResourceDef; 8] = rows(&DEVICE, [0, 1, 2, 3, 9, 10, 11, 16]);
+    const R4: [ResourceDef; 2] = rows(&CONNECTIVITY_MONITORING, [0, 2]);
+    const R5: [ResourceDef; 15] = rows(
         &FIRMWARE_UPDATE_V1_1_OPERATOR,
         [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 26500, 26501],
     );
@@ -322,13 +322,29 @@ mod composed {
     /// Objects 0, 1, 3, 4 and 5 as `lwm2m-objects` defines them, with the resources this
     /// client implements; object 5 is version 1.1 with the operator resources 26500 and 26501
     /// (resource 14 is 1.2).
-    pub(super) static OBJECTS: [ObjectDef; 5] = [
+    const DEFINITIONS: [ObjectDef; 5] = [
         served(&SECURITY, &R0),
         served(&SERVER, &R1),
         served(&DEVICE, &R3),
         served(&CONNECTIVITY_MONITORING, &R4),
         served(&FIRMWARE_UPDATE_V1_1_OPERATOR, &R5),
     ];
+    pub(super) static OBJECTS: [ObjectDef; 5] = DEFINITIONS;
+
+    /// What the dispatcher is built for: the resource types of these objects; Read, Discover,
+    /// Execute and Writes of one resource (the client answers 4.05 to the rest itself: Create,
+    /// Delete, partial updates and instance writes never reach the dispatcher).
+    pub(super) const PROFILE: u32 = {
+        let [d0, d1, d3, d4, d5] = &DEFINITIONS;
+        Profile::of(&[d0, d1, d3, d4, d5])
+            .without(Operation::Create)
+            .without(Operation::Delete)
+            .without(Operation::WriteUpdate)
+            .without(Operation::BootstrapWrite)
+            .without(Operation::WriteAttributes)
+            .without_instance_writes()
+            .bits()
+    };
 
     #[cfg(test)]
     pub(super) fn has_resource(obj: u16, res: u16) -> bool {
@@ -1855,7 +1871,7 @@ impl<P: Platform> Client<P> {
         let r = {
             let [h0, h1, h3, h4, h5] = &mut h;
             let mut objects: [&mut dyn ObjectHandler; 5] = [h0, h1, h3, h4, h5];
-            let mut d = Dispatcher::new(&mut objects);
+            let mut d = Dispatcher::new(&mut objects).with_profile::<{ composed::PROFILE }>();
             match req {
                 Some(req) => d.handle(req, out),
                 None => {
