@@ -166,8 +166,39 @@ pub(crate) const fn instance_writes(p: u32) -> bool {
     p & INSTANCE_WRITES != 0
 }
 
-/// Whether profile bits `p` serve every operation.
+/// Whether profile bits `p` serve every operation (Bootstrap-Write is the last one).
 pub(crate) const fn serves_all(p: u32) -> bool {
-    let all = ((1 << 9) - 1) << OPERATIONS;
+    let all = (operation_bit(Operation::BootstrapWrite) << 1) - (1 << OPERATIONS);
     p & all == all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_its_own_bit_below_the_flags() {
+        let all = [
+            Operation::Read,
+            Operation::Discover,
+            Operation::WriteReplace,
+            Operation::WriteUpdate,
+            Operation::Execute,
+            Operation::Create,
+            Operation::Delete,
+            Operation::WriteAttributes,
+            Operation::BootstrapWrite,
+        ];
+        let mut bits = 0;
+        for op in all {
+            assert_eq!(bits & operation_bit(op), 0, "{op:?}");
+            bits |= operation_bit(op);
+            assert!(!serves_all(bits) || op == Operation::BootstrapWrite);
+        }
+        assert!(serves_all(bits) && bits & INSTANCE_WRITES == 0);
+        assert!(bits & ((1 << OPERATIONS) - 1) == 0);
+        let p = Profile::ALL.without(Operation::Delete);
+        assert!(!p.serves(Operation::Delete) && p.serves(Operation::Create));
+        assert!(!serves_all(p.bits()));
+    }
 }
