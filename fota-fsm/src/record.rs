@@ -30,7 +30,8 @@ const O_NAME: usize = 28;
 const O_PKG_VERSION: usize = O_NAME + 1 + PKG_FIELD_CAP;
 const O_CRC: usize = O_PKG_VERSION + 1 + PKG_FIELD_CAP + 2;
 
-/// CRC-32 (IEEE 802.3, reflected), bitwise: no table in flash.
+/// CRC-32 (IEEE 802.3, reflected), bitwise: no table in flash. One copy for encode and check.
+#[inline(never)]
 fn crc32(data: &[u8]) -> u32 {
     !data.iter().fold(!0u32, |c, &b| crc_step(c, b))
 }
@@ -86,54 +87,59 @@ impl FirmwareUpdate {
     /// The record of the current values with the current sequence number.
     pub fn encode(&self) -> [u8; RECORD_LEN] {
         let mut r = [0u8; RECORD_LEN];
-        let mut at = 0;
-        self.encode_with(|b| {
-            if let Some(d) = r.get_mut(at) {
-                *d = b;
-            }
-            at += 1;
-        });
+        // Constant indices into a fixed-size array: checked at compile time, and no
+        // `copy_from_slice` (its length check would link a panic path).
+        let word = |w: u32| w.to_le_bytes();
+        r[0] = RECORD_FORMAT;
+        [r[O_SEQ], r[O_SEQ + 1]] = self.seq.to_le_bytes();
+        r[O_STATE] = self.state as u8;
+        r[O_RESULT] = self.result as u8;
+        r[O_VERSION] = self.version as u8;
+        r[O_SEVERITY] = self.severity as u8;
+        r[O_FLAGS] = u8::from(self.auto_upgrade) | self.job << 1;
+        [r[O_LSCT], r[O_LSCT + 1], r[O_LSCT + 2], r[O_LSCT + 3]] = word(self.last_change);
+        [
+            r[O_MAX_DEFER],
+            r[O_MAX_DEFER + 1],
+            r[O_MAX_DEFER + 2],
+            r[O_MAX_DEFER + 3],
+        ] = word(self.max_defer);
+        [
+            r[O_DEFERRED],
+            r[O_DEFERRED + 1],
+            r[O_DEFERRED + 2],
+            r[O_DEFERRED + 3],
+        ] = word(self.deferred_since);
+        [
+            r[O_TRANSFERRED],
+            r[O_TRANSFERRED + 1],
+            r[O_TRANSFERRED + 2],
+            r[O_TRANSFERRED + 3],
+        ] = word(self.transferred);
+        [
+            r[O_IDENTITY],
+            r[O_IDENTITY + 1],
+            r[O_IDENTITY + 2],
+            r[O_IDENTITY + 3],
+        ] = word(self.identity);
+        r[O_NAME] = self.name_len;
+        r[O_PKG_VERSION] = self.pkg_version_len;
+        // Whole-array stores (a `memcpy` with pkg-info), always `Some` for these offsets.
+        if let Some((name, _)) = r[O_NAME + 1..].split_first_chunk_mut() {
+            *name = self.name;
+        }
+        if let Some((version, _)) = r[O_PKG_VERSION + 1..].split_first_chunk_mut() {
+            *version = self.pkg_version;
+        }
+        let [c0, c1, c2, c3] = crc32(&r[..O_CRC]).to_le_bytes();
+        [r[O_CRC], r[O_CRC + 1], r[O_CRC + 2], r[O_CRC + 3]] = [c0, c1, c2, c3];
         r
     }
 
-    /// The record of the current values, byte by byte in order, the CRC last.
-    pub fn encode_with(&self, mut put: impl FnMut(u8)) {
-        let mut h = [0u8; O_NAME];
-        h[0] = RECORD_FORMAT;
-        [h[O_SEQ], h[O_SEQ + 1]] = self.seq.to_le_bytes();
-        h[O_STATE] = self.state as u8;
-        h[O_RESULT] = self.result as u8;
-        h[O_VERSION] = self.version as u8;
-        h[O_SEVERITY] = self.severity as u8;
-        h[O_FLAGS] = u8::from(self.auto_upgrade) | self.job << 1;
-        [h[8], h[9], h[10], h[11]] = self.last_change.to_le_bytes();
-        [h[12], h[13], h[14], h[15]] = self.max_defer.to_le_bytes();
-        [h[16], h[17], h[18], h[19]] = self.deferred_since.to_le_bytes();
-        [h[20], h[21], h[22], h[23]] = self.transferred.to_le_bytes();
-        [h[24], h[25], h[26], h[27]] = self.identity.to_le_bytes();
-        let mut crc = !0u32;
-        let mut i = 0;
-        // Header, then length + bytes of each package field, then 2 reserved bytes.
-        while i < O_CRC {
-            let b = match i {
-                0..O_NAME => h[i],
-                O_NAME => self.name_len,
-                O_PKG_VERSION => self.pkg_version_len,
-                _ if i < O_PKG_VERSION => self.name.get(i - O_NAME - 1).copied().unwrap_or(0),
-                _ => self
-                    .pkg_version
-                    .get(i - O_PKG_VERSION - 1)
-                    .copied()
-                    .unwrap_or(0),
-            };
-            crc = crc_step(crc, b);
-            put(b);
-            i += 1;
-        }
-        let crc = !crc;
-        for b in crc.to_le_bytes() {
-            put(b);
-        }
+    /// The record of the current values, byte by byte in order, the CRC last (built on the
+    /// stack first: one encoder for both forms).
+    pub fn encode_with(&self, put: impl FnMut(u8)) {
+        self.encode().into_iter().for_each(put);
     }
 
     /// Decodes one record for `config`. The configured object version must match the stored
