@@ -248,6 +248,38 @@ fn check(version: ObjectVersion, r: &[u8]) -> Result<u16, Error> {
 mod tests {
     use super::*;
 
+    /// The bytes of a record, field by field as the layout above says (records in the field
+    /// must stay readable: any change of encoder keeps these bytes).
+    #[test]
+    #[cfg(feature = "pkg-info")]
+    fn record_bytes_follow_the_layout() {
+        let mut fw = FirmwareUpdate::new(Config::new(ObjectVersion::V1_1));
+        fw.push_started(0x0102_0304, 0x1112_1314);
+        fw.chunk_stored(0, 0x2122);
+        fw.package_info("ab", "1.0");
+        let (slot, r) = fw.save();
+        assert_eq!(slot, Slot::A);
+        let mut want = [0u8; RECORD_LEN];
+        want[..8].copy_from_slice(&[RECORD_FORMAT, 1, 0, 1, 0, 1, 1, 1 << 1]);
+        want[8..12].copy_from_slice(&0x1112_1314u32.to_le_bytes());
+        want[20..24].copy_from_slice(&0x2122u32.to_le_bytes());
+        want[24..28].copy_from_slice(&0x0102_0304u32.to_le_bytes());
+        want[28..31].copy_from_slice(&[2, b'a', b'b']);
+        want[61..65].copy_from_slice(&[3, b'1', b'.', b'0']);
+        let crc = crc32(&want[..96]);
+        want[96..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(r, want);
+        let mut with = [0u8; RECORD_LEN];
+        let mut at = 0;
+        fw.encode_with(|b| {
+            with[at] = b;
+            at += 1;
+        });
+        assert_eq!((at, with), (RECORD_LEN, want));
+        let back = FirmwareUpdate::decode(Config::new(ObjectVersion::V1_1), &r).unwrap();
+        assert_eq!(back, fw);
+    }
+
     #[test]
     fn crc32_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
