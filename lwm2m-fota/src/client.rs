@@ -89,7 +89,8 @@ pub trait Platform {
 /// Client configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    endpoint: [u8; 32],
+    /// `ep=` and the endpoint name: the Register query as it is sent.
+    endpoint: [u8; 35],
     endpoint_len: u8,
     /// Registration lifetime in seconds.
     pub lifetime: u32,
@@ -107,8 +108,9 @@ impl Config {
     /// Defaults for endpoint `name` (at most 32 bytes): lifetime 300 s, RFC 7252 timers,
     /// 1024-byte blocks.
     pub fn new(name: &str) -> Option<Self> {
-        let mut endpoint = [0u8; 32];
-        copy(endpoint.get_mut(..name.len())?, name.as_bytes());
+        let mut endpoint = [0u8; 35];
+        copy(&mut endpoint, b"ep=");
+        copy(endpoint.get_mut(3..3 + name.len())?, name.as_bytes());
         Some(Config {
             endpoint,
             endpoint_len: name.len() as u8,
@@ -121,12 +123,17 @@ impl Config {
     }
     /// The endpoint name.
     pub fn endpoint(&self) -> &str {
-        core::str::from_utf8(
-            self.endpoint
-                .get(..usize::from(self.endpoint_len))
-                .unwrap_or(&[]),
-        )
-        .unwrap_or("")
+        core::str::from_utf8(self.name()).unwrap_or("")
+    }
+    /// The endpoint name's bytes.
+    fn name(&self) -> &[u8] {
+        self.ep_query().get(3..).unwrap_or(&[])
+    }
+    /// `ep=` and the name.
+    fn ep_query(&self) -> &[u8] {
+        self.endpoint
+            .get(..3 + usize::from(self.endpoint_len))
+            .unwrap_or(&[])
     }
 }
 
@@ -212,7 +219,7 @@ pub struct Client<P: Platform> {
 }
 
 /// Writes `v` in decimal into `out`, returns the length.
-fn decimal(v: i64, out: &mut [u8; 20]) -> usize {
+fn decimal(v: i64, out: &mut [u8]) -> usize {
     let mut tmp = [0u8; 20];
     let mut n = 0;
     let neg = v < 0;
@@ -231,7 +238,9 @@ fn decimal(v: i64, out: &mut [u8; 20]) -> usize {
     }
     let mut len = 0;
     if neg {
-        out[0] = b'-';
+        if let Some(d) = out.first_mut() {
+            *d = b'-';
+        }
         len = 1;
     }
     for i in (0..n).rev() {
@@ -240,7 +249,7 @@ fn decimal(v: i64, out: &mut [u8; 20]) -> usize {
         }
         len += 1;
     }
-    len.min(20)
+    len.min(out.len())
 }
 
 /// A resource value read from the model.
@@ -517,8 +526,8 @@ mod fixed {
         resources(obj).iter().copied()
     }
 
-    pub(super) fn registration_links(_: &mut [u8]) -> Option<&[u8]> {
-        Some(b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5>;ver=1.1,</5/0>")
+    pub(super) fn registration_links() -> &'static [u8] {
+        b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5>;ver=1.1,</5/0>"
     }
 
     pub(super) fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
@@ -979,7 +988,6 @@ impl<P: Platform> Client<P> {
             Out::Notify(_) => Code::CONTENT,
             Out::Pull => Code::GET,
         };
-        let mut body = [0u8; MAX_URI + 8];
         let obs = match kind {
             Out::Notify(i) => Some((*self.observations.get(usize::from(i))?)?),
             _ => None,
@@ -989,83 +997,78 @@ impl<P: Platform> Client<P> {
             None => token,
         };
         let mut b = MessageBuilder::new(buf, MessageType::Confirmable, code, mid, token).ok()?;
-        let peer = match kind {
+        let len = match kind {
             Out::Register => {
-                let ep = self
-                    .cfg
-                    .endpoint
-                    .get(..usize::from(self.cfg.endpoint_len))
-                    .unwrap_or(&[]);
-                let mut lt = [0u8; 20];
-                let n = decimal(i64::from(self.cfg.lifetime), &mut lt);
+                let mut lt = *b"lt=0000000000";
+                let n = 3 + decimal(i64::from(self.cfg.lifetime), lt.get_mut(3..)?);
                 b.option(OptionNumber::URI_PATH, b"rd").ok()?;
                 b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(format::LINK))
                     .ok()?;
-                // "ep=NAME" and "lt=SECONDS" are put together in the body buffer.
-                for (k, v) in [(b"ep=", ep), (b"lt=", lt.get(..n)?)] {
-                    let t = body.get_mut(..3 + v.len())?;
-                    let (tk, tv) = t.split_at_mut_checked(3)?;
-                    copy(tk, k);
-                    copy(tv, v);
-                    b.option(OptionNumber::URI_QUERY, t).ok()?;
-                }
+                b.option(OptionNumber::URI_QUERY, self.cfg.ep_query())
+                    .ok()?;
+                b.option(OptionNumber::URI_QUERY, lt.get(..n)?).ok()?;
                 b.option(OptionNumber::URI_QUERY, b"lwm2m=1.1").ok()?;
                 b.option(OptionNumber::URI_QUERY, b"b=U").ok()?;
+                // The links are written straight into the datagram.
                 #[cfg(feature = "objects")]
                 let len = {
-                    let (links, _) = self.objects(None, &mut body);
-                    if links.code != lwm2m_objects::ResponseCode::Content {
-                        return None;
-                    }
-                    b.payload(body.get(..links.len)?).ok()?
+                    let cap = b.payload_capacity();
+                    b.payload_with(cap, |out| {
+                        let (links, _) = self.objects(None, out);
+                        match links.code {
+                            lwm2m_objects::ResponseCode::Content => Ok(links.len),
+                            _ => Err(coap_block::Error::BufferTooSmall),
+                        }
+                    })
+                    .ok()?
                 };
                 #[cfg(not(feature = "objects"))]
-                let len = b.payload(registration_links(&mut body)?).ok()?;
-                return Some(Transmit {
-                    peer: Peer::Server,
-                    len,
-                });
+                let len = b.payload(registration_links()).ok()?;
+                len
             }
             Out::Update | Out::Deregister => {
-                let loc = self.location;
-                segments(
-                    &mut b,
-                    OptionNumber::URI_PATH,
-                    loc.get(..usize::from(self.location_len))?,
-                    b'/',
-                )?;
-                (Peer::Server, 0)
+                let loc = self.location.get(..usize::from(self.location_len))?;
+                segments(&mut b, OptionNumber::URI_PATH, loc, b'/')?;
+                b.finish()
             }
             Out::Notify(i) => {
                 let obs = obs?;
                 let (obj, res) = *OBSERVABLE.get(usize::from(i))?;
                 self.observe_seq = self.observe_seq.wrapping_add(1) & 0xff_ffff;
-                #[cfg(feature = "objects")]
-                let (fmt, n) = {
-                    use lwm2m_objects::{Operation, Path, Request, ResponseCode};
-                    let path = Path::new_resource(obj, 0, res);
-                    let req = Request::new(Operation::Read, path)
-                        .with_accept(obs.tlv.then_some(format::TLV));
-                    let (resp, _) = self.objects(Some(&req), &mut body);
-                    if resp.code != ResponseCode::Content {
-                        return None;
-                    }
-                    (resp.content_format?, resp.len)
-                };
-                #[cfg(not(feature = "objects"))]
-                let (fmt, n) = {
-                    let value = self.read_value(obj, res)?;
-                    self.render(&value, res, obs.tlv, &mut body)?
-                };
                 b.uint_option(OptionNumber::OBSERVE, self.observe_seq)
                     .ok()?;
-                b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
-                    .ok()?;
-                (Peer::Server, n)
+                // The observable resources are numbers: text/plain unless TLV was asked for.
+                #[cfg(feature = "objects")]
+                {
+                    use lwm2m_objects::{Operation, Path, Request, ResponseCode};
+                    let fmt = if obs.tlv { format::TLV } else { format::TEXT };
+                    b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
+                        .ok()?;
+                    let req = Request::new(Operation::Read, Path::new_resource(obj, 0, res))
+                        .with_accept(Some(fmt));
+                    // The value is written straight into the datagram.
+                    let cap = b.payload_capacity();
+                    b.payload_with(cap, |out| {
+                        let (resp, _) = self.objects(Some(&req), out);
+                        match (resp.code, resp.content_format) {
+                            (ResponseCode::Content, Some(f)) if f == fmt => Ok(resp.len),
+                            _ => Err(coap_block::Error::BufferTooSmall),
+                        }
+                    })
+                    .ok()?
+                }
+                #[cfg(not(feature = "objects"))]
+                {
+                    let mut body = [0u8; MAX_URI + 8];
+                    let value = self.read_value(obj, res)?;
+                    let (fmt, n) = self.render(&value, res, obs.tlv, &mut body)?;
+                    b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
+                        .ok()?;
+                    b.payload(body.get(..n)?).ok()?
+                }
             }
             Out::Pull => {
-                let uri = self.rec.uri;
-                let path = uri_path_bytes(uri.get(..usize::from(self.rec.uri_len))?)?;
+                let path = uri_path_bytes(self.rec.uri())?;
                 let (p, query) = match path.iter().position(|c| *c == b'?') {
                     Some(i) => (path.get(..i)?, path.get(i + 1..)),
                     None => (path, None),
@@ -1083,11 +1086,15 @@ impl<P: Platform> Client<P> {
                     )
                     .ok()?;
                 }
-                (Peer::PackageHost, 0)
+                b.finish()
             }
         };
-        let len = b.payload(body.get(..peer.1)?).ok()?;
-        Some(Transmit { peer: peer.0, len })
+        let peer = if kind == Out::Pull {
+            Peer::PackageHost
+        } else {
+            Peer::Server
+        };
+        Some(Transmit { peer, len })
     }
 
     #[cfg(not(feature = "objects"))]
@@ -1100,10 +1107,7 @@ impl<P: Platform> Client<P> {
             (1, 7) | (3, 16) => bytes(b"U"),
             (3, 0) => bytes(b"lwm2m-fota"),
             (3, 1) => bytes(b"sim-device"),
-            (3, 2) => {
-                let ep = self.cfg.endpoint;
-                bytes(ep.get(..usize::from(self.cfg.endpoint_len))?)
-            }
+            (3, 2) => bytes(self.cfg.name()),
             (3, 3) => {
                 let mut v = [0u8; MAX_VERSION];
                 let n = self.platform.firmware_version(&mut v);
@@ -1845,11 +1849,7 @@ impl<P: Platform> Client<P> {
             payload: req.map_or(0, |r| r.payload().as_ptr() as usize),
             action: core::cell::Cell::new(None),
             lifetime: self.cfg.lifetime,
-            endpoint: self
-                .cfg
-                .endpoint
-                .get(..usize::from(self.cfg.endpoint_len))
-                .unwrap_or(&[]),
+            endpoint: self.cfg.name(),
             version: version.get(..n).unwrap_or(&[]),
             info,
             state: fw.state(),
@@ -2467,9 +2467,9 @@ mod tests {
     #[test]
     fn objects_served_by_the_dispatcher_agree_with_the_fixed_table() {
         let mut c = client();
-        let (mut a, mut b) = ([0u8; 512], [0u8; 512]);
+        let mut a = [0u8; 512];
         let (links, _) = c.objects(None, &mut a);
-        assert_eq!(Some(&a[..links.len]), fixed::registration_links(&mut b));
+        assert_eq!(&a[..links.len], fixed::registration_links());
         for obj in 0..=6u16 {
             for res in (0..=20).chain([26500, 26501]) {
                 let has = composed::has_resource(obj, res);
