@@ -358,6 +358,8 @@ impl FirmwareUpdate {
     }
 
     /// Last State Change Time first, then State (spec: set before every State change).
+    // Out of line: one copy for the many steps that end in a State change.
+    #[inline(never)]
     fn set_state(&mut self, s: State, now: u32) -> Delta {
         if s == self.state {
             return 0;

@@ -139,7 +139,7 @@ impl FirmwareUpdate {
     /// The record of the current values, byte by byte in order, the CRC last (built on the
     /// stack first: one encoder for both forms).
     pub fn encode_with(&self, put: impl FnMut(u8)) {
-        self.encode().into_iter().for_each(put);
+        self.encode().iter().copied().for_each(put);
     }
 
     /// Decodes one record for `config`. The configured object version must match the stored
