@@ -55,7 +55,7 @@ impl Set {
         self
     }
 
-    fn has(self, b: u8) -> bool {
+    fn has(&self, b: u8) -> bool {
         self.0
             .get(usize::from(b >> 5))
             .is_some_and(|w| w >> (b & 31) & 1 != 0)
@@ -76,7 +76,7 @@ const IPV6: Set = HEX.with(b":.");
 const IP_FUTURE: Set = USERINFO;
 
 /// Checks `u[i..end]` against `set / pct-encoded`; the offset of the first bad byte.
-fn scan(u: &[u8], mut i: usize, end: usize, set: Set) -> Result<(), usize> {
+fn scan(u: &[u8], mut i: usize, end: usize, set: &Set) -> Result<(), usize> {
     let hex = |j: usize| j < end && u.get(j).is_some_and(|&h| HEX.has(h));
     while i < end {
         let b = u.get(i).copied().unwrap_or(0);
@@ -159,8 +159,8 @@ fn parse(uri: &[u8]) -> Result<Parts, usize> {
     let start = colon + 1;
     let hash = find(uri, start, n, b'#');
     let query = find(uri, start, hash, b'?');
-    scan(uri, hash + 1, n, QUERY)?;
-    scan(uri, query + 1, hash, QUERY)?;
+    scan(uri, hash + 1, n, &QUERY)?;
+    scan(uri, query + 1, hash, &QUERY)?;
     // hier-part: "//" authority path-abempty, or a path.
     let mut path = start;
     let mut empty_host = true;
@@ -172,7 +172,7 @@ fn parse(uri: &[u8]) -> Result<Parts, usize> {
         let at = find(uri, auth, auth_end, b'@');
         let mut host = auth;
         if at < auth_end {
-            scan(uri, auth, at, USERINFO)?;
+            scan(uri, auth, at, &USERINFO)?;
             host = at + 1;
         }
         let host_end = if uri.get(host) == Some(&b'[') {
@@ -183,7 +183,12 @@ fn parse(uri: &[u8]) -> Result<Parts, usize> {
                 return Err(close);
             }
             let future = matches!(uri.get(host + 1), Some(b'v' | b'V'));
-            scan(uri, host + 1, close, if future { IP_FUTURE } else { IPV6 })?;
+            scan(
+                uri,
+                host + 1,
+                close,
+                if future { &IP_FUTURE } else { &IPV6 },
+            )?;
             if !future && find(uri, host + 1, close, b':') == close {
                 return Err(host + 1);
             }
@@ -191,7 +196,7 @@ fn parse(uri: &[u8]) -> Result<Parts, usize> {
             close + 1
         } else {
             let end = find(uri, host, auth_end, b':');
-            scan(uri, host, end, REG_NAME)?;
+            scan(uri, host, end, &REG_NAME)?;
             empty_host = end == host;
             end
         };
@@ -209,7 +214,7 @@ fn parse(uri: &[u8]) -> Result<Parts, usize> {
             }
         }
     }
-    scan(uri, path, query, PATH)?;
+    scan(uri, path, query, &PATH)?;
     Ok(Parts {
         colon,
         hash,
