@@ -944,8 +944,9 @@ impl<P: Platform> Client<P> {
         }
         #[cfg(feature = "engines")]
         if tx.is_some()
-            && let (Some(r), Ok(t)) = (self.rel.get_mut(slot), coap_block::Token::new(&token))
+            && let Some(r) = self.rel.get_mut(slot)
         {
+            let t = coap_block::Token::from_array(token);
             // A CON: retransmitted until acknowledged, then matched to its response (the slot
             // was free, so nothing Reliability still tracks is wanted).
             r.cancel();
