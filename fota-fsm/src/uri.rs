@@ -77,19 +77,19 @@ const IP_FUTURE: Set = USERINFO;
 
 /// Checks `u[i..end]` against `set / pct-encoded`; the offset of the first bad byte.
 fn scan(u: &[u8], mut i: usize, end: usize, set: &Set) -> Result<(), usize> {
-    let hex = |j: usize| j < end && u.get(j).is_some_and(|&h| HEX.has(h));
     while i < end {
         let b = u.get(i).copied().unwrap_or(0);
-        if b == b'%' {
-            if !(hex(i + 1) && hex(i + 2)) {
-                return Err(i);
-            }
-            i += 3;
-        } else if set.has(b) {
-            i += 1;
+        // A `%` and the two hex digits after it (before `end`), or one byte of `set`.
+        let (ok, step) = if b == b'%' {
+            let digits = u.get(i + 1..i + 3).filter(|_| i + 2 < end);
+            (digits.is_some_and(|d| d.iter().all(|&h| HEX.has(h))), 3)
         } else {
+            (set.has(b), 1)
+        };
+        if !ok {
             return Err(i);
         }
+        i += step;
     }
     Ok(())
 }
@@ -239,6 +239,7 @@ mod tests {
         assert_eq!(all("coap+tcp://10.0.0.1/x%20y"), Ok(Protocol::CoapTcp));
         assert_eq!(all("coaps+tcp://[v1.fe80::a+en1]/"), Ok(Protocol::CoapsTcp));
         assert_eq!(all("coap://[::1]:0/"), Ok(Protocol::Coap));
+        assert_eq!(all("coap://h/%41?%7e"), Ok(Protocol::Coap));
     }
 
     #[test]
@@ -252,6 +253,8 @@ mod tests {
             "coap://h/f w",
             "coap://h/%2",
             "coap://h/%zz",
+            "coap://h/%4?1",
+            "coap://h/%?12",
             "coap://h:65536/",
             "coap://h:8x/",
             "coap://[::1/",
