@@ -288,15 +288,16 @@ impl CoapOption<'_> {
     }
 }
 
-/// Copies `src` into the start of `dst` (the shorter length) byte by byte.
+/// Copies `src` into the start of `dst` (the shorter length).
 ///
-/// Messages are small and the device side copies only tokens and short option values, so a
-/// plain loop is kept from becoming a `memcpy` call: that alone would add ~750 bytes of
-/// `compiler_builtins` to a Cortex-M image.
+/// A plain byte loop: unlike `copy_from_slice` it has no length check that could panic. (It
+/// no longer hides each byte from the optimiser: that kept the loop from becoming a `memcpy`
+/// call when images did not link `memcpy`; every image links it now, and at `opt-level = "z"`
+/// the loop stays a loop.) Out of line: one copy for every caller.
 #[inline(never)]
 pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
     for (d, s) in dst.iter_mut().zip(src) {
-        *d = core::hint::black_box(*s);
+        *d = *s;
     }
 }
 
