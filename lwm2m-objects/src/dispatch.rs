@@ -517,7 +517,7 @@ fn read<const P: u32>(
         match (format, value) {
             (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(bytes))) => walk.w.put(bytes)?,
             (CONTENT_FORMAT_TEXT, value) | (_, value @ Err(_)) => {
-                put_value::<P>(walk.w, None, value)?
+                put_value::<P>(walk.w, false, value)?
             }
             _ => return Err(ResponseCode::NotAcceptable),
         }
@@ -570,10 +570,12 @@ impl<const P: u32> Walk<'_, '_, P> {
     fn node(&mut self, level: usize, r: &'static ResourceDef) -> Outcome<()> {
         let ids = self.ids;
         let multiple = level == 3 && r.is_multiple();
+        let leaf = level == 4 || (level == 3 && !multiple);
         let path = ids.get(..level).unwrap_or(&[]);
         // Register (depth 0): an object's own link only when it has a version or no instance,
         // its instances' links, no attributes.
         let register = self.depth == 0;
+        let start = self.w.len();
         if self.discover {
             let versioned = level == 1 && self.def.version() != (1, 0);
             if !register || level != 1 || versioned || self.child(1, r, None).is_none() {
@@ -602,23 +604,19 @@ impl<const P: u32> Walk<'_, '_, P> {
             {
                 return Ok(());
             }
-        } else if level == 4 || (level == 3 && !multiple) {
-            let (kind, id) = if level == 4 {
-                (RESOURCE_INSTANCE, ids[3])
-            } else {
-                (RESOURCE, r.id())
-            };
-            return put_value::<P>(
+        } else if leaf {
+            put_value::<P>(
                 self.w,
-                Some((kind, id)),
+                true,
                 self.obj
                     .read(ids[1], r.id(), (level == 4).then_some(ids[3])),
-            );
+            )?;
         }
-        // Read wraps the instances of an object and the instances of a multiple resource.
-        let wrap = !self.discover && (multiple || (level == 2 && self.depth == 1));
-        let start = if wrap { self.w.open()? } else { 0 };
-        let mut next = self.child(level, r, None);
+        let mut next = if leaf {
+            None
+        } else {
+            self.child(level, r, None)
+        };
         while let Some((id, child)) = next {
             if let Some(slot) = self.ids.get_mut(level) {
                 *slot = id;
@@ -630,34 +628,39 @@ impl<const P: u32> Walk<'_, '_, P> {
             }
             next = self.child(level, r, Some(id));
         }
-        if wrap {
-            let (kind, id) = if multiple {
-                (MULTIPLE_RESOURCE, r.id())
-            } else {
-                (OBJECT_INSTANCE, ids[1])
+        // Read: a value becomes a record, the instances of an object and the instances of a
+        // multiple resource a container, its header put in front of what was written.
+        if !self.discover && (leaf || multiple || (level == 2 && self.depth == 1)) {
+            let kind = match level {
+                4 => RESOURCE_INSTANCE,
+                3 if multiple => MULTIPLE_RESOURCE,
+                3 => RESOURCE,
+                _ => OBJECT_INSTANCE,
             };
-            self.w.close(start, kind, id)?;
+            let id = ids.get(level - 1).copied().unwrap_or(0);
+            self.w.wrap(start, kind, id)?;
         }
         Ok(())
     }
 }
 
-/// One value out, as a TLV record (`tlv`: its kind and id) or as plain text (numbers in
+/// One value out, as a TLV value (`tlv`: its record header is written around it) or as plain text (numbers in
 /// decimal, an object link as `object:instance`; 4.06 for opaque). One match for both: a
 /// number is taken apart once into its 64 bits, TLV length and signedness. Floats go out in
 /// 8 bytes in TLV, which every reader accepts (choosing the width would compare floats:
 /// soft-float code on a Cortex-M).
-// Inlined into its two callers (the walker and the plain-text Read): smaller on a Cortex-M.
-#[inline(always)]
+// Out of line (one copy for the walker and the plain-text Read): smaller on a Cortex-M
+// since the TLV records are written around it.
+#[inline(never)]
 fn put_value<const P: u32>(
     w: &mut Writer<'_>,
-    tlv: Option<(u8, u16)>,
+    tlv: bool,
     value: Outcome<Value<'_>>,
 ) -> Outcome<()> {
     // Taken as the hook's result: no copy of the value at the call sites.
     let value = value?;
     let (mut number, len, signed) = match value {
-        Value::Opaque(_) if tlv.is_none() => return Err(ResponseCode::NotAcceptable),
+        Value::Opaque(_) if !tlv => return Err(ResponseCode::NotAcceptable),
         // Outside the profile: the build has no code for these.
         Value::Float(_) if !const { has(P, ResourceType::Float) } => {
             return Err(ResponseCode::InternalServerError);
@@ -665,38 +668,28 @@ fn put_value<const P: u32>(
         Value::ObjLnk(..) if !const { has(P, ResourceType::Objlnk) } => {
             return Err(ResponseCode::InternalServerError);
         }
-        Value::String(v) | Value::CoreLnk(v) | Value::Opaque(v) => {
-            match tlv {
-                Some((kind, id)) => w.tlv_record(kind, id, v)?,
-                None => w.put(v)?,
-            }
-            return Ok(());
-        }
+        Value::String(v) | Value::CoreLnk(v) | Value::Opaque(v) => return Ok(w.put(v)?),
         Value::Integer(v) | Value::Time(v) => (v as u64, lwm2m_tlv::int_len(v), true),
         Value::Unsigned(v) => (v, lwm2m_tlv::uint_len(v), false),
         Value::Boolean(v) => (u64::from(v), 1, false),
         Value::ObjLnk(o, i) => (u64::from(o) << 16 | u64::from(i), 4, false),
         #[cfg(feature = "float-text")]
-        Value::Float(v) if tlv.is_none() => return Ok(w.put_f64(v)?),
+        Value::Float(v) if !tlv => return Ok(w.put_f64(v)?),
         #[cfg(not(feature = "float-text"))]
-        Value::Float(_) if tlv.is_none() => return Err(ResponseCode::NotAcceptable),
+        Value::Float(_) if !tlv => return Err(ResponseCode::NotAcceptable),
         Value::Float(v) => (v.to_bits(), 8, false),
     };
     match tlv {
-        Some((kind, id)) => {
+        true => {
             let bytes = number.to_be_bytes();
-            w.tlv_record(
-                kind,
-                id,
-                bytes.get(8usize.saturating_sub(len)..).unwrap_or(&[]),
-            )?;
+            w.put(bytes.get(8usize.saturating_sub(len)..).unwrap_or(&[]))?;
         }
-        None if const { has(P, ResourceType::Objlnk) } && matches!(value, Value::ObjLnk(..)) => {
+        false if const { has(P, ResourceType::Objlnk) } && matches!(value, Value::ObjLnk(..)) => {
             w.put_u64(number >> 16)?;
             w.put(b":")?;
             w.put_u64(number & 0xFFFF)?;
         }
-        None => {
+        false => {
             if signed && (number as i64) < 0 {
                 w.put(b"-")?;
                 number = number.wrapping_neg();

@@ -14,9 +14,6 @@ impl From<Full> for crate::ResponseCode {
     }
 }
 
-/// Room for a TLV header: type byte, 16-bit id, 24-bit length.
-const MAX_HEADER: usize = 6;
-
 /// Appends bytes to a caller buffer and fails instead of overflowing it.
 pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
@@ -66,9 +63,12 @@ impl<'a> Writer<'a> {
         self.put(digits.get(at..).unwrap_or(&[]))
     }
 
-    /// A TLV header: `kind` is the two type bits (0 object instance, 1 resource instance,
-    /// 2 multiple resource, 3 resource).
-    pub(crate) fn tlv_header(&mut self, kind: u8, id: u16, len: usize) -> Result<(), Full> {
+    /// Makes the bytes written since `start` one TLV record: its header goes in before them
+    /// (`kind` is the two type bits: 0 object instance, 1 resource instance, 2 multiple
+    /// resource, 3 resource). One header writer for values and containers, and no room kept
+    /// for a header while the value or the nested records are written.
+    pub(crate) fn wrap(&mut self, start: usize, kind: u8, id: u16) -> Result<(), Full> {
+        let len = self.len.saturating_sub(start);
         if len > 0xFF_FFFF {
             return Err(Full);
         }
@@ -76,50 +76,29 @@ impl<'a> Writer<'a> {
         let len_bytes = usize::from(len > 7) + usize::from(len > 0xFF) + usize::from(len > 0xFFFF);
         let wide = id > 0xFF;
         let short = if len_bytes == 0 { len as u8 } else { 0 };
-        self.push(kind << 6 | u8::from(wide) << 5 | (len_bytes as u8) << 3 | short)?;
+        // The header backwards, each byte in front of the ones after it.
+        for k in 0..len_bytes {
+            self.insert(start, (len >> (8 * k)) as u8)?;
+        }
+        self.insert(start, id as u8)?;
         if wide {
-            self.push((id >> 8) as u8)?;
+            self.insert(start, (id >> 8) as u8)?;
         }
-        self.push(id as u8)?;
-        let bytes = (len as u32).to_be_bytes();
-        self.put(bytes.get(4 - len_bytes..).unwrap_or(&[]))
+        self.insert(
+            start,
+            kind << 6 | u8::from(wide) << 5 | (len_bytes as u8) << 3 | short,
+        )
     }
 
-    /// A TLV record with its value.
-    // Inlined into its two callers: 12 bytes smaller on a Cortex-M.
-    #[inline(always)]
-    pub(crate) fn tlv_record(&mut self, kind: u8, id: u16, value: &[u8]) -> Result<(), Full> {
-        self.tlv_header(kind, id, value.len())?;
-        self.put(value)
-    }
-
-    /// Starts a TLV container (object instance or multiple resource): room for the largest
-    /// header, filled in by [`close`](Self::close). Returns where it starts.
-    // Inlining left to the compiler (forced out of line: 12 bytes larger on a Cortex-M).
-    pub(crate) fn open(&mut self) -> Result<usize, Full> {
-        let start = self.len;
-        self.put(&[0; MAX_HEADER])?;
-        Ok(start)
-    }
-
-    /// Ends the container opened at `start`: writes its header and moves its records next
-    /// to it.
-    pub(crate) fn close(&mut self, start: usize, kind: u8, id: u16) -> Result<(), Full> {
-        let body = self.len.saturating_sub(start + MAX_HEADER);
-        self.len = start;
-        self.tlv_header(kind, id, body)?;
-        let to = self.len;
-        let from = start + MAX_HEADER;
-        // The header is at most MAX_HEADER bytes, so the records move left or stay: a
-        // forward byte copy (no slice-range panic path).
-        for i in 0..body {
-            if let Some(&b) = self.buf.get(from + i)
-                && let Some(d) = self.buf.get_mut(to + i)
-            {
-                *d = b;
-            }
+    /// Puts `byte` at `at`, the bytes after it one place on.
+    fn insert(&mut self, at: usize, byte: u8) -> Result<(), Full> {
+        let end = self.len + 1;
+        // Each byte takes the place of the next one: a forward loop without a panic path.
+        let mut carry = byte;
+        for b in self.buf.get_mut(at..end).ok_or(Full)? {
+            core::mem::swap(b, &mut carry);
         }
-        self.len = to + body;
+        self.len = end;
         Ok(())
     }
 
@@ -354,9 +333,10 @@ mod tests {
                 let value = std::vec![0xA5u8; len];
                 let mut ours = std::vec![0u8; len + 32];
                 let mut w = Writer::new(&mut ours);
-                let start = w.open().unwrap();
-                w.tlv_record(1, id, &value).unwrap();
-                w.close(start, 2, id).unwrap();
+                let start = w.len();
+                w.put(&value).unwrap();
+                w.wrap(start, 1, id).unwrap();
+                w.wrap(start, 2, id).unwrap();
                 let n = w.len();
                 let mut theirs = std::vec![0u8; len + 32];
                 let mut t = lwm2m_tlv::Writer::new(&mut theirs);
@@ -371,9 +351,9 @@ mod tests {
         // A full buffer is an error, never a panic.
         let mut small = [0u8; 8];
         let mut w = Writer::new(&mut small);
-        let start = w.open().unwrap();
-        assert_eq!(w.tlv_record(3, 1, &[1, 2, 3]), Err(Full));
-        assert_eq!(w.close(start, 0, 0), Ok(()));
+        w.put(&[1, 2, 3, 4, 5, 6]).unwrap();
+        assert_eq!(w.wrap(0, 3, 1), Ok(()));
+        assert_eq!(w.wrap(0, 0, 0), Err(Full));
         assert!(w.len() <= 8);
     }
 

@@ -278,6 +278,19 @@ fn reads_in_every_format() {
         d.handle(&read("/3/0"), &mut small).code,
         InternalServerError
     );
+    // A TLV answer needs no room beyond its own bytes (the container headers go in front of
+    // the records once they are written): every smaller buffer is a 5.00.
+    let mut big = [0u8; 1024];
+    let whole = d.handle(&read("/3"), &mut big);
+    for size in 0..=whole.len {
+        let mut out = vec![0u8; size];
+        let resp = d.handle(&read("/3"), &mut out);
+        if size == whole.len {
+            assert_eq!((resp.code, &out[..]), (Content, &big[..whole.len]));
+        } else {
+            assert_eq!(resp.code, InternalServerError, "{size}");
+        }
+    }
 }
 
 #[test]
