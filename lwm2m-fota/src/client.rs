@@ -183,31 +183,31 @@ const RECENT: usize = 8;
 
 /// The device client core over a [`Platform`].
 #[derive(Debug)]
+// Laid out by hand (C order): the fields most code touches first, where Thumb's 16-bit loads
+// and stores reach them (byte fields within 32 bytes, words within 128); the big arrays last.
+#[repr(C)]
 pub struct Client<P: Platform> {
-    platform: P,
-    cfg: Config,
-    rec: Record,
-    location: [u8; 24],
-    location_len: u8,
     registered: bool,
     deregister: bool,
-    next_register: u64,
-    next_update: u64,
+    execute_pending: bool,
     reg_failures: u8,
+    pull_failures: u8,
+    location_len: u8,
     mid: u16,
     token: u32,
+    /// Seconds for `fota-fsm` (Last State Change Time), from the last `now` seen.
+    now_s: u32,
+    observe_seq: u32,
+    recent_pos: usize,
+    next_register: u64,
+    next_update: u64,
+    pull_at: u64,
     /// One exchange in flight per peer (RFC 7252 NSTART = 1): [server, package host].
     inflight: [Option<Inflight>; 2],
     observations: [Option<Observation>; 3],
-    observe_seq: u32,
-    recent: [Recent; RECENT],
-    recent_pos: usize,
-    pull_at: u64,
-    pull_failures: u8,
-    execute_pending: bool,
     events: [Option<Event>; 4],
-    /// Seconds for `fota-fsm` (Last State Change Time), from the last `now` seen.
-    now_s: u32,
+    rec: Record,
+    cfg: Config,
     /// `coap-block`'s Block1 receiver for pushes of /5/0/0 (the `engines` feature); one
     /// resource takes pushes, so transfers are told apart by nothing but their blocks.
     #[cfg(feature = "engines")]
@@ -216,6 +216,9 @@ pub struct Client<P: Platform> {
     /// (the `engines` feature): [server, package host].
     #[cfg(feature = "engines")]
     rel: [coap_block::Reliability<false>; 2],
+    recent: [Recent; RECENT],
+    location: [u8; 24],
+    platform: P,
 }
 
 /// Writes `v` in decimal into `out`, returns the length.
@@ -277,8 +280,9 @@ fn bytes(b: &[u8]) -> Value {
 /// Execute, Discover and the Register payload.
 #[cfg(feature = "objects")]
 mod composed {
-    use super::DeviceInfo;
-    use crate::{State, UpdateResult};
+    use super::{Config, DeviceInfo};
+    use crate::State;
+    use crate::record::Record;
     use core::cell::Cell;
     use lwm2m_objects::{
         CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, ObjectDef, ObjectHandler,
@@ -369,17 +373,10 @@ mod composed {
         /// Where the request's payload starts (a written Package URI is a part of it).
         pub payload: usize,
         pub action: Cell<Option<Action>>,
-        pub lifetime: u32,
-        pub endpoint: &'a [u8],
+        pub cfg: &'a Config,
+        pub rec: &'a Record,
         pub version: &'a [u8],
         pub info: DeviceInfo,
-        pub state: State,
-        pub result: UpdateResult,
-        pub uri: &'a [u8],
-        pub severity: i64,
-        pub last_state_change: i64,
-        pub max_defer: u64,
-        pub transferred: i64,
     }
 
     /// A write or execute the dispatcher accepted, applied by the client afterwards (it may
@@ -419,30 +416,31 @@ mod composed {
         }
         fn read(&self, _: u16, resource: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
             let s = self.snap;
+            let fw = &s.rec.fw;
             Ok(match (self.def.id(), resource) {
                 (1, 0) => Value::Integer(1),
-                (1, 1) => Value::Integer(i64::from(s.lifetime)),
+                (1, 1) => Value::Integer(i64::from(s.cfg.lifetime)),
                 (1, 6) => Value::Boolean(false),
                 (1, 7) | (3, 16) => Value::String(b"U"),
                 (3, 0) => Value::String(b"lwm2m-fota"),
                 (3, 1) => Value::String(b"sim-device"),
-                (3, 2) => Value::String(s.endpoint),
+                (3, 2) => Value::String(s.cfg.name()),
                 (3, 3) => Value::String(s.version),
                 (3, 9) => Value::Integer(i64::from(s.info.battery)),
                 (3, 10) => Value::Integer(i64::from(s.info.free_memory_kib)),
                 (3, 11) => Value::Integer(0),
                 (4, 0) => Value::Integer(6),
                 (4, 2) => Value::Integer(i64::from(s.info.signal_dbm)),
-                (5, 1) => Value::String(s.uri),
-                (5, 3) => Value::Integer(s.state as i64),
-                (5, 5) => Value::Integer(s.result as i64),
+                (5, 1) => Value::String(s.rec.uri()),
+                (5, 3) => Value::Integer(fw.state() as i64),
+                (5, 5) => Value::Integer(fw.update_result() as i64),
                 (5, 6) | (5, 7) => Value::String(b""),
                 (5, 8) => Value::Integer(0),
                 (5, 9) => Value::Integer(2),
-                (5, 11) => Value::Integer(s.severity),
-                (5, 12) => Value::Time(s.last_state_change),
-                (5, 13) => Value::Unsigned(s.max_defer),
-                (5, 26500) => Value::Integer(s.transferred),
+                (5, 11) => Value::Integer(fw.severity().map_or(1, |s| s as i64)),
+                (5, 12) => Value::Time(i64::from(fw.last_state_change_time().unwrap_or(0))),
+                (5, 13) => Value::Unsigned(u64::from(fw.max_defer_period().unwrap_or(0))),
+                (5, 26500) => Value::Integer(i64::from(fw.transferred_bytes())),
                 _ => return Err(ResponseCode::NotFound),
             })
         }
@@ -459,7 +457,7 @@ mod composed {
                     _ => return Err(ResponseCode::BadRequest),
                 },
                 (5, 1, Value::String(uri)) => {
-                    if self.snap.state == State::Updating {
+                    if self.snap.rec.fw.state() == State::Updating {
                         return Err(ResponseCode::MethodNotAllowed);
                     }
                     // The dispatcher hands over a part of the request's payload.
@@ -1407,26 +1405,28 @@ impl<P: Platform> Client<P> {
             self.next_mid()
         };
         // De-duplication: a repeated confirmable write/execute gets the same answer, not a redo.
-        if con
-            && msg.code() != Code::GET
-            && let Some(r) = self
-                .recent
-                .iter()
-                .find(|r| r.valid && r.mid == msg.message_id())
-                .copied()
-        {
-            return reply(buf, msg, mid, Code(r.code), None, &[], None);
-        }
-        let answer = self.route(now, msg, buf, mid);
-        match answer {
-            Ok(tx) => Some(tx),
-            Err(c) => {
-                if msg.code() != Code::GET {
-                    self.remember(msg, c);
+        let repeated = self
+            .recent
+            .iter()
+            .find(|r| r.valid && r.mid == msg.message_id())
+            .copied()
+            .filter(|_| con && msg.code() != Code::GET);
+        let code = match repeated {
+            Some(r) => Code(r.code),
+            None => match self.route(now, msg, buf, mid) {
+                Ok(tx) => return Some(tx),
+                Err(c) => {
+                    if msg.code() != Code::GET {
+                        self.remember(msg, c);
+                    }
+                    c
                 }
-                reply(buf, msg, mid, c, None, &[], None)
-            }
-        }
+            },
+        };
+        // A reply that is only this code.
+        Some(finish(
+            MessageBuilder::response_to(buf, msg, code, mid).ok()?,
+        ))
     }
 
     /// Parses the path and hands the request to its handler.
@@ -1845,21 +1845,13 @@ impl<P: Platform> Client<P> {
         let mut version = [0u8; MAX_VERSION];
         let n = self.platform.firmware_version(&mut version);
         let info = self.platform.device_info();
-        let fw = &self.rec.fw;
         let snap = Snapshot {
             payload: req.map_or(0, |r| r.payload().as_ptr() as usize),
             action: core::cell::Cell::new(None),
-            lifetime: self.cfg.lifetime,
-            endpoint: self.cfg.name(),
+            cfg: &self.cfg,
+            rec: &self.rec,
             version: version.get(..n).unwrap_or(&[]),
             info,
-            state: fw.state(),
-            result: fw.update_result(),
-            uri: self.rec.uri(),
-            severity: fw.severity().map_or(1, |s| s as i64),
-            last_state_change: i64::from(fw.last_state_change_time().unwrap_or(0)),
-            max_defer: u64::from(fw.max_defer_period().unwrap_or(0)),
-            transferred: i64::from(fw.transferred_bytes()),
         };
         let [o0, o1, o3, o4, o5] = &OBJECTS;
         let mut h = [
