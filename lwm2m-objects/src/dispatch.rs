@@ -733,26 +733,45 @@ fn decode<const P: u32>(kind: ResourceType, bytes: &[u8], format: Format) -> Out
                 Value::String(text)
             }
         }
-        ResourceType::Integer | ResourceType::Time
-            if const { has(P, ResourceType::Integer) } || const { has(P, ResourceType::Time) } =>
-        {
-            let v = if text {
-                text::parse_i64(bytes).ok_or(ResponseCode::BadRequest)?
-            } else {
-                tlv_int(bytes, true)? as i64
-            };
-            if const { has(P, ResourceType::Time) } && kind == ResourceType::Time {
-                Value::Time(v)
-            } else {
-                Value::Integer(v)
-            }
+        // Outside the profile: the build has no code for these.
+        ResourceType::UnsignedInteger if !const { has(P, ResourceType::UnsignedInteger) } => {
+            return Err(ResponseCode::InternalServerError);
         }
-        ResourceType::UnsignedInteger if const { has(P, ResourceType::UnsignedInteger) } => {
-            Value::Unsigned(if text {
-                text::parse_u64(bytes).ok_or(ResponseCode::BadRequest)?
+        ResourceType::Integer | ResourceType::Time
+            if !const { has(P, ResourceType::Integer) || has(P, ResourceType::Time) } =>
+        {
+            return Err(ResponseCode::InternalServerError);
+        }
+        ResourceType::Integer | ResourceType::Time | ResourceType::UnsignedInteger => {
+            // One number path for TLV and text: the 64 bits, then a check per type.
+            let signed = kind != ResourceType::UnsignedInteger;
+            let v = if text {
+                let (negative, digits) = match bytes.split_first() {
+                    Some((b'-', rest)) if signed => (true, rest),
+                    Some((b'+', rest)) if signed => (false, rest),
+                    _ => (false, bytes),
+                };
+                let magnitude = text::parse_u64(digits).ok_or(ResponseCode::BadRequest)?;
+                let v = if negative {
+                    magnitude.wrapping_neg()
+                } else {
+                    magnitude
+                };
+                // A signed value keeps its sign (zero aside: `-0` is 0).
+                if signed && ((v as i64) < 0) != negative && v != 0 {
+                    return Err(ResponseCode::BadRequest);
+                }
+                v
             } else {
-                tlv_int(bytes, false)?
-            })
+                tlv_int(bytes, signed)?
+            };
+            if !signed {
+                Value::Unsigned(v)
+            } else if const { has(P, ResourceType::Time) } && kind == ResourceType::Time {
+                Value::Time(v as i64)
+            } else {
+                Value::Integer(v as i64)
+            }
         }
         ResourceType::Boolean if const { has(P, ResourceType::Boolean) } => match bytes {
             [b] if b.wrapping_sub(if text { b'0' } else { 0 }) <= 1 => Value::Boolean(b & 1 == 1),
@@ -1313,6 +1332,53 @@ mod tests {
                 tlv.as_objlnk()
                     .ok()
                     .map(|l| Value::ObjLnk(l.object_id, l.instance_id))
+            );
+        }
+    }
+
+    #[test]
+    fn text_numbers_agree_with_the_parsers() {
+        let samples: [&[u8]; 22] = [
+            b"0",
+            b"-0",
+            b"+0",
+            b"7",
+            b"+7",
+            b"-7",
+            b"-",
+            b"+",
+            b"",
+            b"--1",
+            b"+-1",
+            b"1a",
+            b"9223372036854775807",
+            b"9223372036854775808",
+            b"-9223372036854775808",
+            b"-9223372036854775809",
+            b"18446744073709551615",
+            b"18446744073709551616",
+            b"-18446744073709551615",
+            b"-18446744073709551616",
+            b" 1",
+            b"00012",
+        ];
+        for bytes in samples {
+            let get = |kind| decode::<{ u32::MAX }>(kind, bytes, Format::Text).ok();
+            let signed = text::parse_i64(bytes);
+            assert_eq!(
+                get(ResourceType::Integer),
+                signed.map(Value::Integer),
+                "{bytes:?}"
+            );
+            assert_eq!(
+                get(ResourceType::Time),
+                signed.map(Value::Time),
+                "{bytes:?}"
+            );
+            assert_eq!(
+                get(ResourceType::UnsignedInteger),
+                text::parse_u64(bytes).map(Value::Unsigned),
+                "{bytes:?}"
             );
         }
     }

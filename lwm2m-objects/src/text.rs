@@ -229,7 +229,9 @@ pub(crate) fn div10(value: u64) -> u64 {
     quotient
 }
 
-/// Parses a decimal signed integer (`-12`, `+7`, `0`).
+/// Parses a decimal signed integer (`-12`, `+7`, `0`). The dispatcher's value decoder has
+/// its own sign handling (one number path with unsigned values).
+#[cfg(any(feature = "attributes", feature = "float-text", test))]
 pub(crate) fn parse_i64(text: &[u8]) -> Option<i64> {
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
