@@ -500,12 +500,14 @@ impl<'a> Message<'a> {
             .transpose()
     }
     /// Block1 option, decoded.
+    #[inline]
     pub fn block1(&self) -> Result<Option<Block>, Error> {
         self.option(OptionNumber::BLOCK1)
             .map(|v| Block::decode(v, OptionNumber::BLOCK1.0))
             .transpose()
     }
     /// Block2 option, decoded.
+    #[inline]
     pub fn block2(&self) -> Result<Option<Block>, Error> {
         self.option(OptionNumber::BLOCK2)
             .map(|v| Block::decode(v, OptionNumber::BLOCK2.0))
