@@ -1146,7 +1146,8 @@ fn write<const P: u32>(
         _ => return Err(ResponseCode::MethodNotAllowed),
     };
     let instance = t.instance;
-    for apply in [false, true] {
+    let mut apply = false;
+    loop {
         if apply {
             // Between the check of the whole payload and its first value.
             if create {
@@ -1177,8 +1178,11 @@ fn write<const P: u32>(
         } else {
             t.records(records, level, r, only)?;
         }
+        if apply {
+            return Ok(t.instance);
+        }
+        apply = true;
     }
-    Ok(t.instance)
 }
 
 // Inlining left to the compiler (forced out of line: 18 bytes larger on a Cortex-M).
