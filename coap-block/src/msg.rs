@@ -756,6 +756,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Appends a Block1 or Block2 option.
+    #[inline]
     pub fn block(&mut self, number: OptionNumber, block: Block) -> Result<&mut Self, Error> {
         self.uint_option(number, block.to_uint())
     }
