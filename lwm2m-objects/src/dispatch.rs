@@ -779,16 +779,28 @@ fn decode<const P: u32>(kind: ResourceType, bytes: &[u8], format: Format) -> Out
         },
         ResourceType::Objlnk if const { has(P, ResourceType::Objlnk) } => {
             let link = if text {
-                let at = bytes
-                    .iter()
-                    .position(|&b| b == b':')
-                    .ok_or(ResponseCode::BadRequest)?;
-                let id = |part: Option<&[u8]>| {
-                    text::parse_u64(part.unwrap_or(&[]))
-                        .and_then(|v| u16::try_from(v).ok())
-                        .ok_or(ResponseCode::BadRequest)
-                };
-                (id(bytes.get(..at))?, id(bytes.get(at + 1..))?)
+                // `object:instance`, each a decimal 0..=65535 (leading zeros allowed): one
+                // scan, no call to the 64-bit parser.
+                let mut object = None;
+                let mut id = 0u32;
+                let mut digits = 0usize;
+                for &b in bytes {
+                    let digit = u32::from(b.wrapping_sub(b'0'));
+                    if b == b':' && object.is_none() && digits > 0 {
+                        object = Some(id as u16);
+                        id = 0;
+                        digits = 0;
+                    } else if digit <= 9 && id * 10 + digit <= 0xFFFF {
+                        id = id * 10 + digit;
+                        digits += 1;
+                    } else {
+                        return Err(ResponseCode::BadRequest);
+                    }
+                }
+                match object {
+                    Some(object) if digits > 0 => (object, id as u16),
+                    _ => return Err(ResponseCode::BadRequest),
+                }
             } else {
                 let [a, b, c, d] = *bytes else {
                     return Err(ResponseCode::BadRequest);
@@ -1384,6 +1396,40 @@ mod tests {
                 text::parse_u64(bytes).map(Value::Unsigned),
                 "{bytes:?}"
             );
+        }
+    }
+
+    #[test]
+    fn text_object_links_agree_with_the_parser() {
+        // The rule: `object:instance`, each part what parse_u64 takes, at most 65535.
+        let reference = |bytes: &[u8]| {
+            let at = bytes.iter().position(|&b| b == b':')?;
+            let id = |part: &[u8]| text::parse_u64(part).and_then(|v| u16::try_from(v).ok());
+            Some(Value::ObjLnk(id(&bytes[..at])?, id(&bytes[at + 1..])?))
+        };
+        let samples: [&[u8]; 18] = [
+            b"3:0",
+            b"65535:65535",
+            b"65536:0",
+            b"0:65536",
+            b"00003:000",
+            b":1",
+            b"1:",
+            b":",
+            b"",
+            b"1",
+            b"1:2:3",
+            b"1::2",
+            b"+1:2",
+            b"1:-2",
+            b"99999999999999999999:1",
+            b"1: 2",
+            b"4294967296:1",
+            b"a:b",
+        ];
+        for bytes in samples {
+            let ours = decode::<{ u32::MAX }>(ResourceType::Objlnk, bytes, Format::Text).ok();
+            assert_eq!(ours, reference(bytes), "{bytes:?}");
         }
     }
 
