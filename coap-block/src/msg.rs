@@ -602,23 +602,15 @@ pub struct Options<'a> {
 impl<'a> Iterator for Options<'a> {
     type Item = CoapOption<'a>;
     fn next(&mut self) -> Option<CoapOption<'a>> {
-        if self.pos >= self.buf.len() {
-            return None;
-        }
-        match decode_option(self.buf, self.pos, self.number) {
-            Ok(Some((n, value, end))) => {
-                self.number = n;
-                self.pos = end;
-                Some(CoapOption {
-                    number: OptionNumber(n),
-                    value,
-                })
-            }
-            _ => {
-                self.pos = self.buf.len();
-                None
-            }
-        }
+        // At the end, the payload marker or a malformed option the decoder answers the same
+        // way every time: the iterator stays done without a state of its own.
+        let (n, value, end) = decode_option(self.buf, self.pos, self.number).ok()??;
+        self.number = n;
+        self.pos = end;
+        Some(CoapOption {
+            number: OptionNumber(n),
+            value,
+        })
     }
 }
 
