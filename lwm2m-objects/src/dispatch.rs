@@ -514,13 +514,13 @@ fn read<const P: u32>(
             return Err(ResponseCode::NotAcceptable);
         }
         let value = walk.obj.read(walk.ids[1], r.id(), ri);
-        match (format, value) {
-            (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(bytes))) => walk.w.put(bytes)?,
-            (CONTENT_FORMAT_TEXT, value) | (_, value @ Err(_)) => {
-                put_value::<P>(walk.w, false, value)?
-            }
+        // An opaque value goes out as its bytes, as in TLV.
+        let bare = match (format, &value) {
+            (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(_))) => true,
+            (CONTENT_FORMAT_TEXT, _) | (_, Err(_)) => false,
             _ => return Err(ResponseCode::NotAcceptable),
-        }
+        };
+        put_value::<P>(walk.w, bare, value)?;
     }
     Ok(format)
 }
@@ -578,7 +578,7 @@ impl<const P: u32> Walk<'_, '_, P> {
         let start = self.w.len();
         if self.discover {
             let versioned = level == 1 && self.def.version() != (1, 0);
-            if !register || level != 1 || versioned || self.child(1, r, None).is_none() {
+            if !register || level != 1 || versioned || next_instance(self.obj, None).is_none() {
                 self.w.link(path)?;
             }
             if versioned {
@@ -644,12 +644,13 @@ impl<const P: u32> Walk<'_, '_, P> {
     }
 }
 
-/// One value out, as a TLV value (`tlv`: its record header is written around it) or as plain text (numbers in
+/// One value out, as a bare value (`tlv`: a TLV record's value, its header written around
+/// it by the caller; also an opaque value read as octet-stream) or as plain text (numbers in
 /// decimal, an object link as `object:instance`; 4.06 for opaque). One match for both: a
 /// number is taken apart once into its 64 bits, TLV length and signedness. Floats go out in
 /// 8 bytes in TLV, which every reader accepts (choosing the width would compare floats:
 /// soft-float code on a Cortex-M).
-// Out of line (one copy for the walker and the plain-text Read): smaller on a Cortex-M
+// Out of line (one copy for the walker and the single-value Read): smaller on a Cortex-M
 // since the TLV records are written around it.
 #[inline(never)]
 fn put_value<const P: u32>(
