@@ -7,6 +7,7 @@
 
 use crate::coap::{Block, Code, Message, MessageType, OptionNumber, format};
 use crate::record::{Delivery, MAX_URI, MAX_VERSION, Record};
+#[cfg(not(feature = "objects"))]
 use crate::tlv::{self, Kind};
 use crate::{State, UpdateResult};
 use coap_block::MessageBuilder;
@@ -389,6 +390,8 @@ mod composed {
         Lifetime(u32),
         /// Package URI: where it starts in the request's payload, its length (no copy).
         Uri(usize, usize),
+        /// Package (/5/0/0) in one TLV record: where its value starts in the payload, length.
+        Package(usize, usize),
         Severity(i64),
         MaxDefer(i64),
         Execute(u16, u16),
@@ -403,6 +406,11 @@ mod composed {
     impl<'s, 'a> Handler<'s, 'a> {
         pub fn new(def: &'static ObjectDef, snap: &'s Snapshot<'a>) -> Self {
             Handler { def, snap }
+        }
+        /// Where `part` (of the request's payload: the dispatcher hands over parts of it)
+        /// starts in the payload.
+        fn at(&self, part: &[u8]) -> usize {
+            (part.as_ptr() as usize).wrapping_sub(self.snap.payload)
         }
     }
 
@@ -463,10 +471,9 @@ mod composed {
                     if self.snap.rec.fw.state() == State::Updating {
                         return Err(ResponseCode::MethodNotAllowed);
                     }
-                    // The dispatcher hands over a part of the request's payload.
-                    let at = (uri.as_ptr() as usize).wrapping_sub(self.snap.payload);
-                    Action::Uri(at, uri.len())
+                    Action::Uri(self.at(uri), uri.len())
                 }
+                (5, 0, Value::Opaque(package)) => Action::Package(self.at(package), package.len()),
                 (5, 11, Value::Integer(v)) => Action::Severity(v),
                 (5, 13, Value::Unsigned(v)) => {
                     Action::MaxDefer(i64::try_from(v).map_err(|_| ResponseCode::BadRequest)?)
@@ -1904,11 +1911,20 @@ impl<P: Platform> Client<P> {
         let op =
             Operation::from_coap(msg.code().0, &path, accept).ok_or(Code::METHOD_NOT_ALLOWED)?;
         let read = matches!(op, Operation::Read | Operation::Discover);
+        let format = option(OptionNumber::CONTENT_FORMAT);
         if (obj, inst, res, depth) == (5, 0, 0, 3) && op == Operation::WriteReplace {
-            let (value, _) = write_value(msg, 0)?;
-            return self
-                .write_package(msg, buf, mid, value)
-                .ok_or(Code::INTERNAL_SERVER_ERROR);
+            // The package: streamed as it comes (Block1 or not), never through a `Value`. One
+            // TLV record without Block1 goes to the dispatcher, which decodes it (its action
+            // then hands the record's value to the stream).
+            match format {
+                None | Some(format::TEXT) | Some(format::OCTETS) => {
+                    return self
+                        .write_package(msg, buf, mid, msg.payload())
+                        .ok_or(Code::INTERNAL_SERVER_ERROR);
+                }
+                Some(format::TLV | 1542) if msg.block1().ok().flatten().is_none() => {}
+                _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
+            }
         }
         // Object 0's credentials are never read; writes and executes address one resource.
         if (op == Operation::Read && obj == 0) || (!read && depth != 3) {
@@ -1916,7 +1932,7 @@ impl<P: Platform> Client<P> {
         }
         let req = Request::new(op, path)
             .with_accept(accept)
-            .with_payload(option(OptionNumber::CONTENT_FORMAT), msg.payload());
+            .with_payload(format, msg.payload());
         let mut body = [0u8; 512];
         let (resp, action) = self.objects(Some(&req), &mut body);
         let code = Code(resp.code.code());
@@ -1924,6 +1940,12 @@ impl<P: Platform> Client<P> {
             return Err(code);
         }
         if let Some(a) = action {
+            if let composed::Action::Package(at, n) = a {
+                let data = msg.payload().get(at..).and_then(|p| p.get(..n));
+                return data
+                    .and_then(|data| self.write_package(msg, buf, mid, data))
+                    .ok_or(Code::INTERNAL_SERVER_ERROR);
+            }
             return Err(self.act(now, msg, a));
         }
         if !read {
@@ -1953,6 +1975,8 @@ impl<P: Platform> Client<P> {
                     None => Code::INTERNAL_SERVER_ERROR,
                 }
             }
+            // Streamed by the route itself.
+            Action::Package(..) => Code::INTERNAL_SERVER_ERROR,
             Action::Severity(v) => {
                 let out = self.rec.fw.severity_written(v);
                 self.fsm(out)
@@ -2170,6 +2194,7 @@ impl<P: Platform> coap_block::BlockSink for PullSink<'_, '_, P> {
 
 /// The value a Write of resource `res` carries: the payload as text or opaque, or the value of
 /// its one TLV resource record (a Block1 transfer is the package itself); whether it was TLV.
+#[cfg(not(feature = "objects"))]
 fn write_value<'m>(msg: &Message<'m>, res: u16) -> Result<(&'m [u8], bool), Code> {
     let fmt = msg
         .uint_option(OptionNumber::CONTENT_FORMAT)
@@ -2336,6 +2361,7 @@ pub fn uri_authority(uri: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::coap::Builder;
+    use crate::tlv::{self, Kind};
 
     struct Ram {
         record: Option<Record>,
