@@ -243,6 +243,16 @@ fn fnv1a(data: &[u8]) -> u32 {
 }
 
 impl FirmwareUpdate {
+    /// Every field at its zero value: the base `decode` loads a record into.
+    pub(crate) const ZEROED: FirmwareUpdate = FirmwareUpdate::new(Config {
+        version: ObjectVersion::V1_0,
+        delivery: DeliveryMethod::PullOnly,
+        protocols: ProtocolSupport::EMPTY,
+        severity: Severity::Critical,
+        max_defer_period: 0,
+        auto_upgrade: false,
+    });
+
     /// A fresh instance: Idle, result 0, Last State Change Time 0.
     pub const fn new(config: Config) -> Self {
         Self {

@@ -146,7 +146,13 @@ impl FirmwareUpdate {
     /// one (a firmware that changes it starts afresh).
     pub fn decode(config: Config, record: &[u8]) -> Result<Self, Error> {
         check(config.version, record)?;
-        let mut m = FirmwareUpdate::new(config);
+        // Every field but the configured ones comes from the record: no fresh instance first.
+        let mut m = FirmwareUpdate {
+            version: config.version,
+            delivery: config.delivery,
+            protocols: config.protocols,
+            ..FirmwareUpdate::ZEROED
+        };
         m.load(record);
         Ok(m)
     }
