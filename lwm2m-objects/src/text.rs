@@ -72,21 +72,27 @@ impl<'a> Writer<'a> {
         if len > 0xFF_FFFF {
             return Err(Full);
         }
-        // Length bytes after the id: none (the length fits the type byte), 1, 2 or 3.
-        let len_bytes = usize::from(len > 7) + usize::from(len > 0xFF) + usize::from(len > 0xFFFF);
-        let wide = id > 0xFF;
-        let short = if len_bytes == 0 { len as u8 } else { 0 };
-        // The header backwards, each byte in front of the ones after it.
-        for k in 0..len_bytes {
-            self.insert(start, (len >> (8 * k)) as u8)?;
+        // The header backwards, each byte in front of the ones after it. Length bytes after
+        // the id: none (the length fits the type byte), or as few as hold it (1, 2 or 3).
+        let mut short = len as u8;
+        let mut len_bytes = 0u8;
+        if len > 7 {
+            short = 0;
+            let mut rest = len;
+            while rest != 0 {
+                self.insert(start, rest as u8)?;
+                rest >>= 8;
+                len_bytes += 1;
+            }
         }
+        let wide = id > 0xFF;
         self.insert(start, id as u8)?;
         if wide {
             self.insert(start, (id >> 8) as u8)?;
         }
         self.insert(
             start,
-            kind << 6 | u8::from(wide) << 5 | (len_bytes as u8) << 3 | short,
+            kind << 6 | u8::from(wide) << 5 | len_bytes << 3 | short,
         )
     }
 
