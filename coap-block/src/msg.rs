@@ -201,14 +201,55 @@ impl OptionNumber {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 #[repr(C, align(4))] // word-aligned: copies stay a few loads and stores on small cores
 pub struct Token {
-    len: u8,
+    len: TokenLen,
     bytes: [u8; 8],
+}
+
+/// A token length, 0..=8: its unused values let `Option<Token>` need no tag of its own (a
+/// token moves as three words).
+#[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[repr(u8)]
+enum TokenLen {
+    #[default]
+    L0 = 0,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    L6,
+    L7,
+    L8,
+}
+
+// Shown as the number it is (a token's `Debug` reads as before).
+impl core::fmt::Debug for TokenLen {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&(*self as u8), f)
+    }
+}
+
+impl TokenLen {
+    /// The length `n`, clamped to 8.
+    const fn of(n: usize) -> TokenLen {
+        match n {
+            0 => TokenLen::L0,
+            1 => TokenLen::L1,
+            2 => TokenLen::L2,
+            3 => TokenLen::L3,
+            4 => TokenLen::L4,
+            5 => TokenLen::L5,
+            6 => TokenLen::L6,
+            7 => TokenLen::L7,
+            _ => TokenLen::L8,
+        }
+    }
 }
 
 impl Token {
     /// The empty token.
     pub const EMPTY: Token = Token {
-        len: 0,
+        len: TokenLen::L0,
         bytes: [0; 8],
     };
 
@@ -219,14 +260,14 @@ impl Token {
         }
         let mut t = Token::EMPTY;
         copy_bytes(&mut t.bytes, bytes);
-        t.len = bytes.len() as u8;
+        t.len = TokenLen::of(bytes.len());
         Ok(t)
     }
 
     /// Sets the token to the first 8 (at most) bytes of `bytes`, in place.
     pub(crate) fn set(&mut self, bytes: &[u8]) {
         copy_bytes(&mut self.bytes, bytes);
-        self.len = bytes.len().min(8) as u8;
+        self.len = TokenLen::of(bytes.len());
     }
 
     /// A token from an array of `N` bytes (`N` at most 8, checked at compile time): no error
@@ -248,14 +289,14 @@ impl Token {
             t.bytes[i] = bytes[i];
             i += 1;
         }
-        t.len = N as u8;
+        t.len = TokenLen::of(N);
         t
     }
 
     /// A token of `len` (0..=8, clamped) bytes: the low `len` bytes of `value`, big-endian.
     pub fn from_u64(value: u64, len: u8) -> Token {
-        let len = len.min(8);
-        let shifted = if len == 0 {
+        let len = TokenLen::of(len as usize);
+        let shifted = if len as u32 == 0 {
             0
         } else {
             value << (64 - 8 * len as u32)
@@ -462,7 +503,7 @@ impl<'a> Message<'a> {
         let mut t = Token::EMPTY;
         if bytes.len() <= 8 {
             copy_bytes(&mut t.bytes, bytes);
-            t.len = bytes.len() as u8;
+            t.len = TokenLen::of(bytes.len());
         }
         t
     }
@@ -995,6 +1036,39 @@ mod tests {
             .unwrap()
             .finish();
         assert_eq!(buf[..n], [0x50, 0x45, 0, 5]);
+    }
+
+    #[test]
+    fn token_lengths() {
+        for n in 0..=8usize {
+            let bytes = [7u8; 8];
+            let t = Token::new(&bytes[..n]).unwrap();
+            assert_eq!(t.as_slice(), &bytes[..n]);
+            assert_eq!(Token::from_u64(0x0707_0707_0707_0707, n as u8), t);
+        }
+        assert_eq!(Token::from_u64(1, 200).as_slice().len(), 8);
+        assert_eq!(Token::new(&[0; 9]), Err(Error::TokenLength(9)));
+        // `Debug` shows the length as a number (a fixed buffer: no `alloc` here).
+        struct Buf([u8; 64], usize);
+        impl core::fmt::Write for Buf {
+            fn write_str(&mut self, s: &str) -> core::fmt::Result {
+                let end = self.1 + s.len();
+                self.0[self.1..end].copy_from_slice(s.as_bytes());
+                self.1 = end;
+                Ok(())
+            }
+        }
+        let mut b = Buf([0; 64], 0);
+        core::fmt::Write::write_fmt(&mut b, format_args!("{:?}", Token::from_array([1, 2])))
+            .unwrap();
+        assert_eq!(
+            &b.0[..b.1],
+            b"Token { len: 2, bytes: [1, 2, 0, 0, 0, 0, 0, 0] }"
+        );
+        assert_eq!(
+            core::mem::size_of::<Option<Token>>(),
+            core::mem::size_of::<Token>()
+        );
     }
 
     mod heapless_free {
