@@ -95,7 +95,15 @@ impl Threshold {
     fn put(self, w: &mut text::Writer<'_>) -> Result<(), text::Full> {
         let mut digits = [b'0'; 21];
         let end = digits.len();
-        let start = text::decimal(&mut digits, self.0.unsigned_abs());
+        let mut start = end;
+        text::decimal(self.0.unsigned_abs(), |digit| {
+            // 21 places hold the 20 digits of any u64.
+            start = start.saturating_sub(1);
+            if let Some(place) = digits.get_mut(start) {
+                *place = digit;
+            }
+            Ok(())
+        })?;
         // At least seven digits, so that there is a whole part before the six decimals.
         let start = start.min(end - 7);
         if self.0 < 0 {

@@ -58,9 +58,9 @@ impl<'a> Writer<'a> {
 
     /// Decimal digits of `value`.
     pub(crate) fn put_u64(&mut self, value: u64) -> Result<(), Full> {
-        let mut digits = [0u8; 20];
-        let at = decimal(&mut digits, value);
-        self.put(digits.get(at..).unwrap_or(&[]))
+        // Each digit, least significant first, in front of the ones after it: no scratch.
+        let start = self.len;
+        decimal(value, |digit| self.insert(start, digit))
     }
 
     /// Makes the bytes written since `start` one TLV record: its header goes in before them
@@ -194,15 +194,17 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// Writes the decimal digits of `value` at the end of `digits` (20 bytes hold any `u64`) and
-/// returns where they start.
+/// Hands the decimal digits of `value` to `digit`, least significant first.
 ///
 /// Long division of four 16-bit limbs with 32-bit divisions (one instruction on a Cortex-M3):
 /// a 64-bit division would pull in almost a kilobyte of compiler-builtins.
-pub(crate) fn decimal(digits: &mut [u8], value: u64) -> usize {
+#[inline(always)]
+pub(crate) fn decimal(
+    value: u64,
+    mut digit: impl FnMut(u8) -> Result<(), Full>,
+) -> Result<(), Full> {
     let (high, low) = ((value >> 32) as u32, value as u32);
     let mut limbs = [high >> 16, high & 0xFFFF, low >> 16, low & 0xFFFF];
-    let mut at = digits.len();
     loop {
         let mut rem = 0u32;
         let mut rest = 0u32;
@@ -212,15 +214,9 @@ pub(crate) fn decimal(digits: &mut [u8], value: u64) -> usize {
             rem = cur % 10;
             rest |= *limb;
         }
-        let Some(next) = at.checked_sub(1) else {
-            return at;
-        };
-        at = next;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + rem as u8;
-        }
+        digit(b'0' + rem as u8)?;
         if rest == 0 {
-            return at;
+            return Ok(());
         }
     }
 }
