@@ -157,7 +157,7 @@ pub struct Dispatcher<'a, 'h, const P: u32 = { u32::MAX }> {
 #[cfg(feature = "attributes")]
 type Table<'x> = &'x [AttributeSlot];
 #[cfg(not(feature = "attributes"))]
-type Table<'x> = &'x [()];
+type Table<'x> = core::marker::PhantomData<&'x ()>;
 
 /// With the `attributes` feature: the attributes set on `ids` (`effective`: also the ones
 /// it inherits from its instance and object), after its link.
@@ -319,7 +319,7 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
                 #[cfg(feature = "attributes")]
                 let table: Table<'_> = self.attributes;
                 #[cfg(not(feature = "attributes"))]
-                let table: Table<'_> = &[];
+                let table: Table<'_> = Table::default();
                 let discover =
                     const { serves(P, Operation::Discover) } && op == Operation::Discover;
                 let mut walk = Walk::<P> {
@@ -420,7 +420,7 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
                 w,
                 obj: &**obj,
                 def,
-                table: &[],
+                table: Table::default(),
                 discover: true,
                 depth: 0,
                 ids: [id, 0, 0, 0],
