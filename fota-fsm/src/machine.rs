@@ -400,6 +400,11 @@ impl FirmwareUpdate {
         changed(R_TRANSFERRED)
     }
 
+    /// Transferred Bytes back to 0 and PkgName/PkgVersion cleared (a new or dropped package).
+    fn clear_package(&mut self) -> Delta {
+        self.set_transferred(0) | self.clear_info()
+    }
+
     fn clear_info(&mut self) -> Delta {
         // A value of length 0 is empty whatever bytes follow, so the lengths alone tell what
         // changes; the fields are zeroed whole (no byte-by-byte compare).
@@ -421,7 +426,7 @@ impl FirmwareUpdate {
     fn start_job(&mut self, job: u8, identity: u32, now: u32) -> Delta {
         self.job = job;
         self.identity = identity;
-        let mut d = self.set_transferred(0) | self.clear_info();
+        let mut d = self.clear_package();
         d |= act(Actions::ERASE_STAGING) | PERSIST;
         if job == JOB_PULL {
             d |= act(Actions::START_DOWNLOAD);
@@ -529,8 +534,7 @@ impl FirmwareUpdate {
             d = self.drop_job();
         }
         Outcome::done(
-            d | self.set_transferred(0)
-                | self.clear_info()
+            d | self.clear_package()
                 | self.set_result(UpdateResult::Initial)
                 | self.set_state(State::Idle, now),
         )
@@ -699,7 +703,7 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut d = self.set_transferred(0) | self.clear_info();
+        let mut d = self.clear_package();
         d |= act(Actions::ERASE_STAGING) | PERSIST;
         if self.job == JOB_PULL {
             d |= act(Actions::START_DOWNLOAD);
