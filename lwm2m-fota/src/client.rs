@@ -1010,14 +1010,18 @@ impl<P: Platform> Client<P> {
             Out::Register => {
                 let mut lt = *b"lt=0000000000";
                 let n = 3 + decimal(i64::from(self.cfg.lifetime), lt.get_mut(3..)?);
-                b.option(OptionNumber::URI_PATH, b"rd").ok()?;
-                b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(format::LINK))
-                    .ok()?;
-                b.option(OptionNumber::URI_QUERY, self.cfg.ep_query())
-                    .ok()?;
-                b.option(OptionNumber::URI_QUERY, lt.get(..n)?).ok()?;
-                b.option(OptionNumber::URI_QUERY, b"lwm2m=1.1").ok()?;
-                b.option(OptionNumber::URI_QUERY, b"b=U").ok()?;
+                // One call site for the six options (Content-Format 40 is the byte 40).
+                let (path, query) = (OptionNumber::URI_PATH, OptionNumber::URI_QUERY);
+                for (number, value) in [
+                    (path, &b"rd"[..]),
+                    (OptionNumber::CONTENT_FORMAT, &[format::LINK as u8]),
+                    (query, self.cfg.ep_query()),
+                    (query, lt.get(..n)?),
+                    (query, b"lwm2m=1.1"),
+                    (query, b"b=U"),
+                ] {
+                    b.option(number, value).ok()?;
+                }
                 // The links are written straight into the datagram.
                 #[cfg(feature = "objects")]
                 let len = {
@@ -1254,44 +1258,40 @@ impl<P: Platform> Client<P> {
             None
         };
         match f.kind {
-            Out::Register => {
-                if msg.code() == Code::CREATED {
-                    let mut loc = [0u8; 24];
-                    let mut n = 0usize;
-                    for v in msg.location_path() {
-                        if n + v.len() < loc.len() {
-                            if n > 0 {
-                                if let Some(slash) = loc.get_mut(n) {
-                                    *slash = b'/';
-                                }
-                                n += 1;
+            Out::Register if msg.code() == Code::CREATED => {
+                // The Location-Path, joined with '/' (segments that do not fit are left out).
+                let loc = &mut self.location;
+                let mut n = 0usize;
+                for v in msg.location_path() {
+                    if n + v.len() < loc.len() {
+                        if n > 0 {
+                            if let Some(slash) = loc.get_mut(n) {
+                                *slash = b'/';
                             }
-                            if let Some(d) = loc.get_mut(n..n + v.len()) {
-                                copy(d, v);
-                            }
-                            n += v.len();
+                            n += 1;
                         }
+                        if let Some(d) = loc.get_mut(n..n + v.len()) {
+                            copy(d, v);
+                        }
+                        n += v.len();
                     }
-                    self.location = loc;
-                    self.location_len = n as u8;
-                    self.registered = true;
-                    self.reg_failures = 0;
-                    self.observations = [None; 3];
-                    self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
-                    self.push_event(Event::Registered);
-                } else {
-                    self.exchange_failed(now, Out::Register);
                 }
+                self.location_len = n as u8;
+                self.registered = true;
+                self.reg_failures = 0;
+                self.observations = [None; 3];
+                self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
+                self.push_event(Event::Registered);
             }
+            Out::Register => self.exchange_failed(now, Out::Register),
             Out::Deregister => self.registered = false,
+            Out::Update if msg.code() == Code::CHANGED => {
+                self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
+            }
             Out::Update => {
-                if msg.code() == Code::CHANGED {
-                    self.next_update = now.saturating_add(u64::from(self.cfg.lifetime) * 500);
-                } else {
-                    // 4.04: the server forgot us: register again.
-                    self.registered = false;
-                    self.next_register = now;
-                }
+                // 4.04: the server forgot us: register again.
+                self.registered = false;
+                self.next_register = now;
             }
             Out::Notify(i) => {
                 if msg.message_type() == MessageType::Reset
