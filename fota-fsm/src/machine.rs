@@ -384,6 +384,11 @@ impl FirmwareUpdate {
         changed(R_STATE) | lsct | PERSIST
     }
 
+    /// Update Result, then State (with Last State Change Time): how most steps end.
+    fn enter(&mut self, s: State, r: UpdateResult, now: u32) -> Delta {
+        self.set_result(r) | self.set_state(s, now)
+    }
+
     fn set_result(&mut self, r: UpdateResult) -> Delta {
         if r == self.result {
             return 0;
@@ -431,7 +436,7 @@ impl FirmwareUpdate {
         if job == JOB_PULL {
             d |= act(Actions::START_DOWNLOAD);
         }
-        d | self.set_result(UpdateResult::Initial) | self.set_state(State::Downloading, now)
+        d | self.enter(State::Downloading, UpdateResult::Initial, now)
     }
 
     /// Drops the package: staging erased, no resume.
@@ -447,8 +452,7 @@ impl FirmwareUpdate {
     fn start_update(&mut self, now: u32) -> Delta {
         act(Actions::APPLY | Actions::REBOOT)
             | PERSIST
-            | self.set_result(UpdateResult::Initial)
-            | self.set_state(State::Updating, now)
+            | self.enter(State::Updating, UpdateResult::Initial, now)
     }
 
     /// Feeds one event at time `now` (seconds since the epoch) and says what to answer, what
@@ -534,9 +538,7 @@ impl FirmwareUpdate {
             d = self.drop_job();
         }
         Outcome::done(
-            d | self.clear_package()
-                | self.set_result(UpdateResult::Initial)
-                | self.set_state(State::Idle, now),
+            d | self.clear_package() | self.enter(State::Idle, UpdateResult::Initial, now),
         )
     }
 
@@ -563,7 +565,7 @@ impl FirmwareUpdate {
         } else {
             self.drop_job()
         };
-        Outcome::done(d | self.set_result(cause.result()) | self.set_state(State::Idle, now))
+        Outcome::done(d | self.enter(State::Idle, cause.result(), now))
     }
 
     /// [`Event::IntegrityVerified`].
@@ -584,9 +586,7 @@ impl FirmwareUpdate {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
         Outcome::done(
-            self.drop_job()
-                | self.set_result(UpdateResult::IntegrityFailure)
-                | self.set_state(State::Idle, now),
+            self.drop_job() | self.enter(State::Idle, UpdateResult::IntegrityFailure, now),
         )
     }
 
@@ -658,11 +658,7 @@ impl FirmwareUpdate {
         if !(matches!(self.state, State::Downloading | State::Downloaded) || resumable) {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        Outcome::done(
-            self.drop_job()
-                | self.set_result(UpdateResult::Cancelled)
-                | self.set_state(State::Idle, now),
-        )
+        Outcome::done(self.drop_job() | self.enter(State::Idle, UpdateResult::Cancelled, now))
     }
 
     /// [`Event::Booted`]: reconcile the restored record with the running image.
@@ -672,9 +668,7 @@ impl FirmwareUpdate {
             // The bootloader fell back to the old image: the staged one is not usable.
             State::Updating => self.fail_update(UpdateResult::UpdateFailed, false, now),
             // A reboot broke the transfer: like a lost connection (resumable).
-            State::Downloading => {
-                self.set_result(UpdateResult::ConnectionLost) | self.set_state(State::Idle, now)
-            }
+            State::Downloading => self.enter(State::Idle, UpdateResult::ConnectionLost, now),
             State::Idle | State::Downloaded => 0,
         })
     }
@@ -691,9 +685,7 @@ impl FirmwareUpdate {
         if self.job == JOB_PULL {
             d = act(Actions::START_DOWNLOAD);
         }
-        Outcome::done(
-            d | self.set_result(UpdateResult::Initial) | self.set_state(State::Downloading, now),
-        )
+        Outcome::done(d | self.enter(State::Downloading, UpdateResult::Initial, now))
     }
 
     /// [`Event::DownloadRestarted`]: only while Downloading; State and Result stay, Transferred
@@ -771,7 +763,7 @@ impl FirmwareUpdate {
 
     fn succeed(&mut self, now: u32) -> Delta {
         self.job = JOB_NONE;
-        PERSIST | self.set_result(UpdateResult::Success) | self.set_state(State::Idle, now)
+        PERSIST | self.enter(State::Idle, UpdateResult::Success, now)
     }
 
     fn fail_update(&mut self, r: UpdateResult, usable: bool, now: u32) -> Delta {
@@ -780,6 +772,6 @@ impl FirmwareUpdate {
         } else {
             (self.drop_job(), State::Idle)
         };
-        d | PERSIST | self.set_result(r) | self.set_state(next, now)
+        d | PERSIST | self.enter(next, r, now)
     }
 }
