@@ -439,6 +439,11 @@ impl FirmwareUpdate {
         d | self.enter(State::Downloading, UpdateResult::Initial, now)
     }
 
+    /// Drops the package and goes Idle with `r`.
+    fn abandon(&mut self, r: UpdateResult, now: u32) -> Delta {
+        self.drop_job() | self.enter(State::Idle, r, now)
+    }
+
     /// Drops the package: staging erased, no resume.
     fn drop_job(&mut self) -> Delta {
         let mut d = act(Actions::ERASE_STAGING) | PERSIST;
@@ -555,15 +560,14 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let d = if cause == DownloadFailure::ConnectionLost {
-            // Keep the job and the stored bytes: Switch to Download State resumes.
-            if self.job == JOB_PULL {
-                act(Actions::ABORT_DOWNLOAD)
-            } else {
-                0
-            }
+        if cause != DownloadFailure::ConnectionLost {
+            return Outcome::done(self.abandon(cause.result(), now));
+        }
+        // Keep the job and the stored bytes: Switch to Download State resumes.
+        let d = if self.job == JOB_PULL {
+            act(Actions::ABORT_DOWNLOAD)
         } else {
-            self.drop_job()
+            0
         };
         Outcome::done(d | self.enter(State::Idle, cause.result(), now))
     }
@@ -585,9 +589,7 @@ impl FirmwareUpdate {
         if !matches!(self.state, State::Downloading | State::Downloaded) {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        Outcome::done(
-            self.drop_job() | self.enter(State::Idle, UpdateResult::IntegrityFailure, now),
-        )
+        Outcome::done(self.abandon(UpdateResult::IntegrityFailure, now))
     }
 
     /// [`Event::ExecuteUpdate`].
@@ -658,7 +660,7 @@ impl FirmwareUpdate {
         if !(matches!(self.state, State::Downloading | State::Downloaded) || resumable) {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        Outcome::done(self.drop_job() | self.enter(State::Idle, UpdateResult::Cancelled, now))
+        Outcome::done(self.abandon(UpdateResult::Cancelled, now))
     }
 
     /// [`Event::Booted`]: reconcile the restored record with the running image.
@@ -767,11 +769,11 @@ impl FirmwareUpdate {
     }
 
     fn fail_update(&mut self, r: UpdateResult, usable: bool, now: u32) -> Delta {
-        let (d, next) = if usable {
-            (0, State::Downloaded)
-        } else {
-            (self.drop_job(), State::Idle)
-        };
-        d | PERSIST | self.enter(next, r, now)
+        PERSIST
+            | if usable {
+                self.enter(State::Downloaded, r, now)
+            } else {
+                self.abandon(r, now)
+            }
     }
 }
