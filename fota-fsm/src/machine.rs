@@ -431,12 +431,21 @@ impl FirmwareUpdate {
     fn start_job(&mut self, job: u8, identity: u32, now: u32) -> Delta {
         self.job = job;
         self.identity = identity;
-        let mut d = self.clear_package();
-        d |= act(Actions::ERASE_STAGING) | PERSIST;
-        if job == JOB_PULL {
-            d |= act(Actions::START_DOWNLOAD);
+        self.fresh_package() | self.enter(State::Downloading, UpdateResult::Initial, now)
+    }
+
+    /// Staging erased and the package's progress cleared; a pull starts from the first block.
+    fn fresh_package(&mut self) -> Delta {
+        self.clear_package() | act(Actions::ERASE_STAGING) | PERSIST | self.pull_start()
+    }
+
+    /// Start Download when the package is pulled.
+    fn pull_start(&self) -> Delta {
+        if self.job == JOB_PULL {
+            act(Actions::START_DOWNLOAD)
+        } else {
+            0
         }
-        d | self.enter(State::Downloading, UpdateResult::Initial, now)
     }
 
     /// Drops the package and goes Idle with `r`.
@@ -683,11 +692,9 @@ impl FirmwareUpdate {
         {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut d = 0;
-        if self.job == JOB_PULL {
-            d = act(Actions::START_DOWNLOAD);
-        }
-        Outcome::done(d | self.enter(State::Downloading, UpdateResult::Initial, now))
+        Outcome::done(
+            self.pull_start() | self.enter(State::Downloading, UpdateResult::Initial, now),
+        )
     }
 
     /// [`Event::DownloadRestarted`]: only while Downloading; State and Result stay, Transferred
@@ -697,12 +704,7 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        let mut d = self.clear_package();
-        d |= act(Actions::ERASE_STAGING) | PERSIST;
-        if self.job == JOB_PULL {
-            d |= act(Actions::START_DOWNLOAD);
-        }
-        Outcome::done(d)
+        Outcome::done(self.fresh_package())
     }
 
     /// [`Event::SeverityWritten`].
