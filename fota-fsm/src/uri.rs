@@ -80,16 +80,11 @@ fn scan(u: &[u8], mut i: usize, end: usize, set: &Set) -> Result<(), usize> {
     while i < end {
         let b = u.get(i).copied().unwrap_or(0);
         // A `%` and the two hex digits after it (before `end`), or one byte of `set`.
-        let (ok, step) = if b == b'%' {
-            let digits = u.get(i + 1..i + 3).filter(|_| i + 2 < end);
-            (digits.is_some_and(|d| d.iter().all(|&h| HEX.has(h))), 3)
-        } else {
-            (set.has(b), 1)
+        i += match u.get(i + 1..i + 3) {
+            Some(&[h, l]) if b == b'%' && i + 2 < end && HEX.has(h) && HEX.has(l) => 3,
+            _ if b != b'%' && set.has(b) => 1,
+            _ => return Err(i),
         };
-        if !ok {
-            return Err(i);
-        }
-        i += step;
     }
     Ok(())
 }
