@@ -5,7 +5,7 @@
 //! definitions (their resource types, every operation), one `handle` call site on an opaque
 //! request whose operation and Uri-Path segments come from the input, and the Register
 //! payload; `lwm2m-objects` without default features, so without Bootstrap-Write and
-//! Write-Attributes) measures about 6.5 KB, above the 2,500-byte goal;
+//! Write-Attributes) measures about 6.0 KB, above the 2,500-byte goal;
 //! lwm2m-objects/README.md breaks the figure down per operation.
 
 /// Exercises the component's device-side code paths on opaque input.
