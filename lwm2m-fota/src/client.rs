@@ -172,9 +172,8 @@ struct Observation {
 #[derive(Debug, Clone, Copy, Default)]
 struct Recent {
     mid: u16,
-    /// The answer's code (`Code` has no `Default`).
+    /// The answer's code (`Code` has no `Default`); 0 (Empty, never an answer): no entry.
     code: u8,
-    valid: bool,
 }
 
 /// The observable resources (object, resource of instance 0); observation `i` is of the
@@ -475,10 +474,10 @@ mod composed {
                 }
                 (5, 0, Value::Opaque(package)) => Action::Package(self.at(package), package.len()),
                 (5, 11, Value::Integer(v)) => Action::Severity(v),
+                // Unsigned Integer: the dispatcher decodes no other type for it.
                 (5, 13, Value::Unsigned(v)) => {
                     Action::MaxDefer(i64::try_from(v).map_err(|_| ResponseCode::BadRequest)?)
                 }
-                (5, 13, Value::Integer(v)) => Action::MaxDefer(v),
                 _ => return Err(ResponseCode::MethodNotAllowed),
             };
             self.snap.action.set(Some(action));
@@ -1418,7 +1417,7 @@ impl<P: Platform> Client<P> {
         let repeated = self
             .recent
             .iter()
-            .find(|r| r.valid && r.mid == msg.message_id())
+            .find(|r| r.code != 0 && r.mid == msg.message_id())
             .copied()
             .filter(|_| con && msg.code() != Code::GET);
         let code = match repeated {
@@ -1514,7 +1513,6 @@ impl<P: Platform> Client<P> {
             *slot = Recent {
                 mid: msg.message_id(),
                 code: c.0,
-                valid: true,
             };
         }
         self.recent_pos = self.recent_pos.wrapping_add(1);
