@@ -887,28 +887,27 @@ fn int_to_f64(v: i32) -> f64 {
 fn utf8(bytes: &[u8]) -> Outcome<&[u8]> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        // Sequence length, the smallest code point it may encode, its first byte's bits.
-        let (len, min) = match b {
-            0x00..=0x7F => {
-                i += 1;
-                continue;
-            }
-            0xC2..=0xDF => (2, 0x80),
-            0xE0..=0xEF => (3, 0x800),
-            0xF0..=0xF4 => (4, 0x1_0000),
-            _ => return Err(ResponseCode::BadRequest),
-        };
+        i += 1;
+        if b < 0x80 {
+            continue;
+        }
+        // The sequence length is the lead byte's leading ones (2 to 4; a stray continuation
+        // byte has 1, 0xF8 and above 5 or more: refused below, once the bytes are read).
+        let len = b.leading_ones();
         let mut cp = u32::from(b) & (0x7F >> len);
-        for k in 1..len {
-            match bytes.get(i + k) {
+        for _ in 1..len {
+            match bytes.get(i) {
                 Some(&c) if c & 0xC0 == 0x80 => cp = cp << 6 | u32::from(c & 0x3F),
                 _ => return Err(ResponseCode::BadRequest),
             }
+            i += 1;
         }
-        if cp < min || cp > 0x10_FFFF || (0xD800..=0xDFFF).contains(&cp) {
+        // The smallest code point of each length (2^7, 2^11, 2^16: shorter forms are
+        // overlong), the last one, and the surrogates (0xD800 to 0xDFFF).
+        let min = 1 << (4 * len - 1 + u32::from(len == 4));
+        if !(2..=4).contains(&len) || cp < min || cp > 0x10_FFFF || cp >> 11 == 0x1B {
             return Err(ResponseCode::BadRequest);
         }
-        i += len;
     }
     Ok(bytes)
 }
