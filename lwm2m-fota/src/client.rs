@@ -284,7 +284,6 @@ fn bytes(b: &[u8]) -> Value {
 #[cfg(feature = "objects")]
 mod composed {
     use super::{Config, DeviceInfo};
-    use crate::State;
     use crate::record::Record;
     use core::cell::Cell;
     use lwm2m_objects::{
@@ -466,12 +465,8 @@ mod composed {
                     Ok(lt) if lt > 0 => Action::Lifetime(lt),
                     _ => return Err(ResponseCode::BadRequest),
                 },
-                (5, 1, Value::String(uri)) => {
-                    if self.snap.rec.fw.state() == State::Updating {
-                        return Err(ResponseCode::MethodNotAllowed);
-                    }
-                    Action::Uri(self.at(uri), uri.len())
-                }
+                // Refused in Updating by the client (4.05) when it applies the action.
+                (5, 1, Value::String(uri)) => Action::Uri(self.at(uri), uri.len()),
                 (5, 0, Value::Opaque(package)) => Action::Package(self.at(package), package.len()),
                 (5, 11, Value::Integer(v)) => Action::Severity(v),
                 // Unsigned Integer: the dispatcher decodes no other type for it.
