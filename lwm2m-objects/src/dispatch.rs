@@ -631,11 +631,12 @@ impl<const P: u32> Walk<'_, '_, P> {
         // Read: a value becomes a record, the instances of an object and the instances of a
         // multiple resource a container, its header put in front of what was written.
         if !self.discover && (leaf || multiple || (level == 2 && self.depth == 1)) {
-            let kind = match level {
-                4 => RESOURCE_INSTANCE,
-                3 if multiple => MULTIPLE_RESOURCE,
-                3 => RESOURCE,
-                _ => OBJECT_INSTANCE,
+            // From the flags already known (no second test of the level).
+            let kind = match (leaf, level == 4, multiple) {
+                (true, true, _) => RESOURCE_INSTANCE,
+                (true, false, _) => RESOURCE,
+                (false, _, true) => MULTIPLE_RESOURCE,
+                (false, _, false) => OBJECT_INSTANCE,
             };
             let id = ids.get(level - 1).copied().unwrap_or(0);
             self.w.wrap(start, kind, id)?;
