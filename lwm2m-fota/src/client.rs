@@ -390,8 +390,10 @@ mod composed {
         Uri(usize, usize),
         /// Package (/5/0/0) in one TLV record: where its value starts in the payload, length.
         Package(usize, usize),
-        Severity(i64),
-        MaxDefer(i64),
+        // Narrowed here as `fota-fsm` narrows them (what does not fit is 4.00 either way): no
+        // 64-bit values in the action.
+        Severity(u8),
+        MaxDefer(u32),
         Execute(u16, u16),
     }
 
@@ -468,10 +470,12 @@ mod composed {
                 // Refused in Updating by the client (4.05) when it applies the action.
                 (5, 1, Value::String(uri)) => Action::Uri(self.at(uri), uri.len()),
                 (5, 0, Value::Opaque(package)) => Action::Package(self.at(package), package.len()),
-                (5, 11, Value::Integer(v)) => Action::Severity(v),
+                (5, 11, Value::Integer(v)) => {
+                    Action::Severity(u8::try_from(v).map_err(|_| ResponseCode::BadRequest)?)
+                }
                 // Unsigned Integer: the dispatcher decodes no other type for it.
                 (5, 13, Value::Unsigned(v)) => {
-                    Action::MaxDefer(i64::try_from(v).map_err(|_| ResponseCode::BadRequest)?)
+                    Action::MaxDefer(u32::try_from(v).map_err(|_| ResponseCode::BadRequest)?)
                 }
                 _ => return Err(ResponseCode::MethodNotAllowed),
             };
@@ -1971,11 +1975,11 @@ impl<P: Platform> Client<P> {
             // Streamed by the route itself.
             Action::Package(..) => Code::INTERNAL_SERVER_ERROR,
             Action::Severity(v) => {
-                let out = self.rec.fw.severity_written(v);
+                let out = self.rec.fw.severity_written(i64::from(v));
                 self.fsm(out)
             }
             Action::MaxDefer(v) => {
-                let out = self.rec.fw.max_defer_period_written(v);
+                let out = self.rec.fw.max_defer_period_written(i64::from(v));
                 self.fsm(out)
             }
             Action::Execute(obj, res) => self.execute(obj, res, now),
