@@ -1206,17 +1206,9 @@ impl<P: Platform> Client<P> {
                 }
                 break;
             }
-            match found {
-                Some(found) => found,
-                None => {
-                    if msg.message_type() == MessageType::Confirmable {
-                        // An unknown confirmable response: acknowledge it so the peer stops.
-                        let len = MessageBuilder::empty(buf, msg.message_id(), false).ok()?;
-                        return Some(Transmit { peer, len });
-                    }
-                    return None;
-                }
-            }
+            // An unknown confirmable response is acknowledged too, so the peer stops (no
+            // slot: nothing else is done).
+            found.unwrap_or((usize::MAX, msg.message_type() == MessageType::Confirmable))
         };
         #[cfg(not(feature = "engines"))]
         let matching = |f: &Option<Inflight>| {
@@ -1236,6 +1228,7 @@ impl<P: Platform> Client<P> {
             }
             return None;
         };
+        #[cfg(not(feature = "engines"))]
         let f = self.inflight.get_mut(slot)?.take()?;
         #[cfg(not(feature = "engines"))]
         if msg.message_type() == MessageType::Acknowledgement && msg.code() == Code::EMPTY {
@@ -1254,6 +1247,10 @@ impl<P: Platform> Client<P> {
             MessageBuilder::empty(buf, msg.message_id(), false).ok()
         } else {
             None
+        };
+        #[cfg(feature = "engines")]
+        let Some(f) = self.inflight.get_mut(slot).and_then(Option::take) else {
+            return ack.map(|len| Transmit { peer, len });
         };
         match f.kind {
             Out::Register if msg.code() == Code::CREATED => {
@@ -1645,9 +1642,7 @@ impl<P: Platform> Client<P> {
             parse_u32(value).map(i64::from)
         };
         match (r.obj, r.res) {
-            (5, 0) => self
-                .write_package(msg, buf, r.mid, value)
-                .ok_or(Code::INTERNAL_SERVER_ERROR),
+            (5, 0) => self.write_package(msg, buf, r.mid, value),
             (5, 1) => Err(self.write_uri(r.now, value)),
             // Severity and Maximum Defer Period (v1.1), stored in fota-fsm's persisted record.
             (5, 11) | (5, 13) => {
@@ -1741,28 +1736,41 @@ impl<P: Platform> Client<P> {
         buf: &mut [u8],
         mid: u16,
         data: &[u8],
-    ) -> Option<Transmit> {
+    ) -> Answer {
         let block = msg.block1().ok().flatten();
         let b = block.unwrap_or(Block {
             num: 0,
             more: false,
             szx: 6,
         });
-        let mut reply =
-            MessageBuilder::response_to(buf, msg, Code::METHOD_NOT_ALLOWED, mid).ok()?;
+        // Code-only answers (remembered for a repeated request like every other).
         if self.rec.fw.state() == State::Updating {
-            return Some(finish(reply));
+            return Err(Code::METHOD_NOT_ALLOWED);
         }
         if b.num == 0 && !b.more && data == [0] {
             let out = self.rec.fw.package_reset(self.now_s);
             self.apply(out);
-            self.remember(msg, Code::CHANGED);
-            reply.set_code(Code::CHANGED);
-            return Some(finish(reply));
+            return Err(Code::CHANGED);
         }
+        let reply = MessageBuilder::response_to(buf, msg, Code::METHOD_NOT_ALLOWED, mid);
+        let reply = reply.map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
         #[cfg(feature = "engines")]
-        return self.receive_package(msg, reply, block, data);
+        let tx = self.receive_package(msg, reply, block, data);
         #[cfg(not(feature = "engines"))]
+        let tx = self.own_package(msg, reply, b, block, data);
+        tx.ok_or(Code::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The device build's own Block1 reception of the package (see `write_package`).
+    #[cfg(not(feature = "engines"))]
+    fn own_package(
+        &mut self,
+        msg: &Message<'_>,
+        mut reply: MessageBuilder<'_>,
+        b: Block,
+        block: Option<Block>,
+        data: &[u8],
+    ) -> Option<Transmit> {
         {
             let pref = self.cfg.szx.min(6);
             if b.num == 0 {
@@ -1915,9 +1923,7 @@ impl<P: Platform> Client<P> {
             // then hands the record's value to the stream).
             match format {
                 None | Some(format::TEXT) | Some(format::OCTETS) => {
-                    return self
-                        .write_package(msg, buf, mid, msg.payload())
-                        .ok_or(Code::INTERNAL_SERVER_ERROR);
+                    return self.write_package(msg, buf, mid, msg.payload());
                 }
                 Some(format::TLV | 1542) if msg.block1().ok().flatten().is_none() => {}
                 _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
@@ -1939,9 +1945,8 @@ impl<P: Platform> Client<P> {
         if let Some(a) = action {
             if let composed::Action::Package(at, n) = a {
                 let data = msg.payload().get(at..).and_then(|p| p.get(..n));
-                return data
-                    .and_then(|data| self.write_package(msg, buf, mid, data))
-                    .ok_or(Code::INTERNAL_SERVER_ERROR);
+                let data = data.ok_or(Code::INTERNAL_SERVER_ERROR)?;
+                return self.write_package(msg, buf, mid, data);
             }
             return Err(self.act(now, msg, a));
         }
