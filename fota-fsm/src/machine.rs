@@ -180,6 +180,9 @@ const fn act(a: Actions) -> Delta {
 
 const PERSIST: Delta = act(Actions::PERSIST);
 
+/// What starting the update asks for besides the State change.
+const START_UPDATE: Delta = act(Actions::APPLY) | act(Actions::REBOOT) | PERSIST;
+
 /// One Firmware Update object instance: its resources and the machine that moves them.
 /// See the [crate docs](crate) for the transition table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -368,8 +371,6 @@ impl FirmwareUpdate {
     }
 
     /// Last State Change Time first, then State (spec: set before every State change).
-    // Out of line: one copy for the many steps that end in a State change.
-    #[inline(never)]
     fn set_state(&mut self, s: State, now: u32) -> Delta {
         if s == self.state {
             return 0;
@@ -384,7 +385,9 @@ impl FirmwareUpdate {
         changed(R_STATE) | lsct | PERSIST
     }
 
-    /// Update Result, then State (with Last State Change Time): how most steps end.
+    /// Update Result, then State (with Last State Change Time): how every State change ends.
+    // Out of line: one copy for the many steps that end in a State change.
+    #[inline(never)]
     fn enter(&mut self, s: State, r: UpdateResult, now: u32) -> Delta {
         self.set_result(r) | self.set_state(s, now)
     }
@@ -413,6 +416,11 @@ impl FirmwareUpdate {
     fn clear_info(&mut self) -> Delta {
         // A value of length 0 is empty whatever bytes follow, so the lengths alone tell what
         // changes; the fields are zeroed whole (no byte-by-byte compare).
+        if PKG_FIELD_CAP == 0 {
+            // Without `pkg-info` the lengths stay 0 (longer values are refused and records
+            // with them fail `check`): PkgName and PkgVersion are always empty.
+            return 0;
+        }
         let mut d = 0;
         if self.name_len != 0 {
             d |= changed(R_NAME) | PERSIST;
@@ -464,9 +472,7 @@ impl FirmwareUpdate {
     }
 
     fn start_update(&mut self, now: u32) -> Delta {
-        act(Actions::APPLY | Actions::REBOOT)
-            | PERSIST
-            | self.enter(State::Updating, UpdateResult::Initial, now)
+        START_UPDATE | self.enter(State::Updating, UpdateResult::Initial, now)
     }
 
     /// Feeds one event at time `now` (seconds since the epoch) and says what to answer, what
@@ -586,11 +592,14 @@ impl FirmwareUpdate {
         if self.state != State::Downloading {
             return Outcome::reject(ResponseCode::MethodNotAllowed);
         }
-        Outcome::done(if self.auto_upgrade {
-            self.start_update(now)
+        // With Automatic Upgrade the update starts (as `start_update`); else Downloaded with the
+        // result unchanged. One `enter` for both.
+        let (d, s, r) = if self.auto_upgrade {
+            (START_UPDATE, State::Updating, UpdateResult::Initial)
         } else {
-            self.set_state(State::Downloaded, now)
-        })
+            (0, State::Downloaded, self.result)
+        };
+        Outcome::done(d | self.enter(s, r, now))
     }
 
     /// [`Event::IntegrityFailed`].
@@ -674,14 +683,25 @@ impl FirmwareUpdate {
 
     /// [`Event::Booted`]: reconcile the restored record with the running image.
     pub fn booted(&mut self, new_image_running: bool, now: u32) -> Outcome {
-        Outcome::done(match self.state {
-            State::Updating if new_image_running => self.succeed(now),
+        // Every case ends Idle: one `enter` for the three (as `succeed`, `fail_update` with an
+        // unusable image, and a lost connection would do).
+        let mut d = 0;
+        let r = match self.state {
+            State::Updating if new_image_running => UpdateResult::Success,
             // The bootloader fell back to the old image: the staged one is not usable.
-            State::Updating => self.fail_update(UpdateResult::UpdateFailed, false, now),
+            State::Updating => {
+                d = act(Actions::ERASE_STAGING);
+                UpdateResult::UpdateFailed
+            }
             // A reboot broke the transfer: like a lost connection (resumable).
-            State::Downloading => self.enter(State::Idle, UpdateResult::ConnectionLost, now),
-            State::Idle | State::Downloaded => 0,
-        })
+            State::Downloading => UpdateResult::ConnectionLost,
+            State::Idle | State::Downloaded => return Outcome::done(0),
+        };
+        if self.state == State::Updating {
+            self.job = JOB_NONE;
+            d |= PERSIST;
+        }
+        Outcome::done(d | self.enter(State::Idle, r, now))
     }
 
     /// [`Event::SwitchToDownload`].

@@ -187,8 +187,11 @@ impl FirmwareUpdate {
             return;
         };
         let word = |at: usize| u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
-        self.state = State::from_u8(r[O_STATE]).unwrap_or(State::Idle);
-        self.result = UpdateResult::from_u8(r[O_RESULT]).unwrap_or(UpdateResult::Initial);
+        // `check` bounded State to 0..=3 and Update Result to at most 13: the mask and a
+        // fallback that is the top value change nothing for a checked record, and compile to
+        // fewer range tests than the other fallbacks (footprint).
+        self.state = State::from_u8(r[O_STATE] & 3).unwrap_or(State::Idle);
+        self.result = UpdateResult::from_u8(r[O_RESULT]).unwrap_or(UpdateResult::DependencyError);
         self.severity = Severity::from_u8(r[O_SEVERITY]).unwrap_or(Severity::Mandatory);
         self.auto_upgrade = r[O_FLAGS] & 1 != 0 && self.version.has_auto_upgrade();
         self.job = r[O_FLAGS] >> 1;
