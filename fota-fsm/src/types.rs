@@ -241,9 +241,38 @@ impl Protocol {
 
     /// The protocol of a URI scheme, compared case-insensitively (RFC 3986 §3.1).
     pub fn from_scheme(scheme: &[u8]) -> Option<Self> {
+        // `coap` or `http`, an optional `s`, then (CoAP only) an optional `+tcp`: words of a
+        // lower-cased, zero-padded copy compared at fixed offsets (no string table, no loop
+        // per candidate), the length deciding that nothing else follows.
+        let mut s = [0u8; 12];
+        if scheme.len() > 9 {
+            return None;
+        }
+        for (d, b) in s.iter_mut().zip(scheme) {
+            *d = b.to_ascii_lowercase();
+        }
+        let word = |w: [u8; 4]| u32::from_le_bytes(w);
+        let secure = s[4] == b's';
+        let tail = if secure {
+            word([s[5], s[6], s[7], s[8]])
+        } else {
+            word([s[4], s[5], s[6], s[7]])
+        };
+        let tcp = tail == word(*b"+tcp");
+        if scheme.len() != 4 + usize::from(secure) + 4 * usize::from(tcp) {
+            return None;
+        }
+        let head = word([s[0], s[1], s[2], s[3]]);
+        let value = if head == word(*b"coap") {
+            4 * u8::from(tcp)
+        } else if head == word(*b"http") && !tcp {
+            2
+        } else {
+            return None;
+        };
         Self::ALL
-            .into_iter()
-            .find(|p| scheme.eq_ignore_ascii_case(p.scheme().as_bytes()))
+            .get(usize::from(value + u8::from(secure)))
+            .copied()
     }
 }
 
