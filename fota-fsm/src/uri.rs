@@ -75,26 +75,23 @@ const SCHEME: Set = ALNUM.with(b"+-.");
 const IPV6: Set = HEX.with(b":.");
 const IP_FUTURE: Set = USERINFO;
 
-/// Checks `u[i..end]` against `set / pct-encoded`; the offset of the first bad byte.
-fn scan(u: &[u8], mut i: usize, end: usize, set: &Set) -> Result<(), usize> {
-    while i < end {
-        let b = u.get(i).copied().unwrap_or(0);
-        // A `%` and the two hex digits after it (before `end`), or one byte of `set`.
-        i += match u.get(i + 1..i + 3) {
-            Some(&[h, l]) if b == b'%' && i + 2 < end && HEX.has(h) && HEX.has(l) => 3,
-            _ if b != b'%' && set.has(b) => 1,
-            _ => return Err(i),
-        };
-    }
-    Ok(())
+/// The byte at `i`, or 0 past the end (0 is in no set and is no delimiter).
+fn at(u: &[u8], i: usize) -> u8 {
+    u.get(i).copied().unwrap_or(0)
 }
 
-/// Position of the first `needle` in `u[from..to]`, or `to`.
-fn find(u: &[u8], mut from: usize, to: usize, needle: u8) -> usize {
-    while from < to && u.get(from) != Some(&needle) {
-        from += 1;
+/// Consumes bytes of `set` and `%` escapes (a `%` and two hex digits) from `i`; the offset of
+/// the first other byte (the length at the end). No set holds `%` or a delimiter of the
+/// component it is used for, so a component ends at the first byte that is not its own.
+fn scan(u: &[u8], mut i: usize, set: &Set) -> usize {
+    loop {
+        let b = at(u, i);
+        i += match u.get(i + 1..i + 3) {
+            Some(&[h, l]) if b == b'%' && HEX.has(h) && HEX.has(l) => 3,
+            _ if set.has(b) => 1,
+            _ => return i,
+        };
     }
-    from
 }
 
 /// Validates a Package URI: at most 255 bytes, RFC 3986 syntax, a scheme of `protocols`, and a
@@ -131,85 +128,87 @@ pub fn check_uri(uri: &[u8], protocols: ProtocolSupport) -> Result<Protocol, Uri
 /// Where the parts of a syntactically valid URI are.
 struct Parts {
     colon: usize,
+    /// The `#` of the fragment, or the length.
     hash: usize,
     empty_host: bool,
 }
 
-/// The generic RFC 3986 syntax; the offset of the first bad byte.
-fn parse(uri: &[u8]) -> Result<Parts, usize> {
-    let n = uri.len();
+/// The generic RFC 3986 syntax in one pass, each component scanned up to the first byte that
+/// is not its own, which must then be the delimiter of the next; the offset of the first bad
+/// byte.
+fn parse(u: &[u8]) -> Result<Parts, usize> {
     // scheme ":" — ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-    let colon = find(uri, 0, n, b':');
     let mut i = 0;
-    while i < colon {
-        let b = uri.get(i).copied().unwrap_or(0);
+    loop {
+        let b = at(u, i);
+        if b == b':' && i > 0 {
+            break;
+        }
         if !(SCHEME.has(b) && (i > 0 || b.is_ascii_alphabetic())) {
             return Err(i);
         }
         i += 1;
     }
-    if colon == 0 || colon == n {
-        return Err(colon);
-    }
-    let start = colon + 1;
-    let hash = find(uri, start, n, b'#');
-    let query = find(uri, start, hash, b'?');
-    scan(uri, hash + 1, n, &QUERY)?;
-    scan(uri, query + 1, hash, &QUERY)?;
-    // hier-part: "//" authority path-abempty, or a path.
-    let mut path = start;
+    let colon = i;
+    i += 1;
     let mut empty_host = true;
-    if uri.get(start) == Some(&b'/') && uri.get(start + 1) == Some(&b'/') {
-        let auth = start + 2;
-        let auth_end = find(uri, auth, query, b'/');
-        path = auth_end;
-        // [ userinfo "@" ] host [ ":" port ]
-        let at = find(uri, auth, auth_end, b'@');
-        let mut host = auth;
-        if at < auth_end {
-            scan(uri, auth, at, &USERINFO)?;
-            host = at + 1;
-        }
-        let host_end = if uri.get(host) == Some(&b'[') {
+    // hier-part: "//" authority path-abempty, or a path.
+    if at(u, i) == b'/' && at(u, i + 1) == b'/' {
+        let auth = i + 2;
+        // [ userinfo "@" ]: userinfo bytes up to an `@` (the host and the port hold none).
+        let stop = scan(u, auth, &USERINFO);
+        let host = if at(u, stop) == b'@' { stop + 1 } else { auth };
+        if at(u, host) == b'[' {
             // IPv6address or IPvFuture: their character sets (the full IPv6 grammar buys
-            // nothing here: the resolver rejects what it cannot parse).
-            let close = find(uri, host, auth_end, b']');
-            if close == auth_end {
+            // nothing here: the resolver rejects what it cannot parse); an IPv6 one has a `:`.
+            let future = matches!(at(u, host + 1), b'v' | b'V');
+            let close = scan(u, host + 1, if future { &IP_FUTURE } else { &IPV6 });
+            if at(u, close) != b']' {
                 return Err(close);
             }
-            let future = matches!(uri.get(host + 1), Some(b'v' | b'V'));
-            scan(
-                uri,
-                host + 1,
-                close,
-                if future { &IP_FUTURE } else { &IPV6 },
-            )?;
-            if !future && find(uri, host + 1, close, b':') == close {
-                return Err(host + 1);
+            let mut k = host + 1;
+            while !future && at(u, k) != b':' {
+                if k >= close {
+                    return Err(host + 1);
+                }
+                k += 1;
             }
             empty_host = false;
-            close + 1
+            i = close + 1;
         } else {
-            let end = find(uri, host, auth_end, b':');
-            scan(uri, host, end, &REG_NAME)?;
-            empty_host = end == host;
-            end
-        };
-        if host_end < auth_end {
-            if uri.get(host_end) != Some(&b':') {
-                return Err(host_end);
-            }
+            i = scan(u, host, &REG_NAME);
+            empty_host = i == host;
+        }
+        if at(u, i) == b':' {
             let mut port: u32 = 0;
-            for k in host_end + 1..auth_end {
-                let d = uri.get(k).copied().unwrap_or(0);
-                port = port * 10 + u32::from(d.wrapping_sub(b'0'));
-                if !d.is_ascii_digit() || port > 65535 {
-                    return Err(k);
+            loop {
+                i += 1;
+                let d = at(u, i);
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                port = port * 10 + u32::from(d - b'0');
+                if port > 65535 {
+                    return Err(i);
                 }
             }
         }
+        // The authority ends at the path, the query, the fragment or the end.
+        if i < u.len() && !matches!(at(u, i), b'/' | b'?' | b'#') {
+            return Err(i);
+        }
     }
-    scan(uri, path, query, &PATH)?;
+    i = scan(u, i, &PATH);
+    if at(u, i) == b'?' {
+        i = scan(u, i + 1, &QUERY);
+    }
+    let hash = i;
+    if at(u, i) == b'#' {
+        i = scan(u, i + 1, &QUERY);
+    }
+    if i < u.len() {
+        return Err(i);
+    }
     Ok(Parts {
         colon,
         hash,
