@@ -30,17 +30,17 @@ impl UriError {
     }
 }
 
-/// A set of ASCII bytes as a bitmap (bit `b % 32` of word `b / 32`): one load and a shift per
-/// test, and no code per character (footprint).
+/// A set of printable ASCII bytes as a bitmap (bit `b % 32` of word `b / 32 - 1`): one load
+/// and a shift per test, and no code per character (footprint).
 #[derive(Clone, Copy)]
-struct Set([u32; 4]);
+struct Set([u32; 3]);
 
 impl Set {
     const fn with(mut self, chars: &[u8]) -> Self {
         let mut i = 0;
         while i < chars.len() {
             let b = chars[i];
-            self.0[(b >> 5) as usize] |= 1 << (b & 31);
+            self.0[(b >> 5) as usize - 1] |= 1 << (b & 31);
             i += 1;
         }
         self
@@ -49,21 +49,22 @@ impl Set {
     const fn range(mut self, lo: u8, hi: u8) -> Self {
         let mut b = lo;
         while b <= hi {
-            self.0[(b >> 5) as usize] |= 1 << (b & 31);
+            self.0[(b >> 5) as usize - 1] |= 1 << (b & 31);
             b += 1;
         }
         self
     }
 
     fn has(&self, b: u8) -> bool {
+        // Word k holds bytes 32 (k + 1) ..: controls (below 32) wrap to an index past the end.
         self.0
-            .get(usize::from(b >> 5))
+            .get(usize::from(b >> 5).wrapping_sub(1))
             .is_some_and(|w| w >> (b & 31) & 1 != 0)
     }
 }
 
 // Character classes of RFC 3986 §2 and the sets of each component.
-const EMPTY: Set = Set([0; 4]);
+const EMPTY: Set = Set([0; 3]);
 const HEX: Set = EMPTY.range(b'0', b'9').range(b'a', b'f').range(b'A', b'F');
 const ALNUM: Set = EMPTY.range(b'0', b'9').range(b'a', b'z').range(b'A', b'Z');
 /// unreserved / sub-delims: reg-name.
