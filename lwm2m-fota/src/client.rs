@@ -905,14 +905,13 @@ impl<P: Platform> Client<P> {
                 (now >= self.next_register).then_some(Out::Register)
             } else if now >= self.next_update {
                 Some(Out::Update)
-            } else if let Some(i) = self
+            } else if let Some((i, o)) = self
                 .observations
-                .iter()
-                .position(|o| o.is_some_and(|o| o.dirty))
+                .iter_mut()
+                .enumerate()
+                .find_map(|(i, o)| o.as_mut().filter(|o| o.dirty).map(|o| (i, o)))
             {
-                if let Some(Some(o)) = self.observations.get_mut(i) {
-                    o.dirty = false;
-                }
+                o.dirty = false;
                 Some(Out::Notify(i as u8))
             } else {
                 None
