@@ -145,7 +145,9 @@ fn parse(u: &[u8]) -> Result<Parts, usize> {
         if b == b':' && i > 0 {
             break;
         }
-        if !(SCHEME.has(b) && (i > 0 || b.is_ascii_alphabetic())) {
+        // The first byte a letter: of the scheme bytes only letters are `a`..=`z` once
+        // bit 5 is set.
+        if !(SCHEME.has(b) && (i > 0 || (b | 0x20).wrapping_sub(b'a') < 26)) {
             return Err(i);
         }
         i += 1;
