@@ -225,6 +225,7 @@ pub struct Client<P: Platform> {
 }
 
 /// Writes `v` in decimal into `out`, returns the length.
+#[cfg(any(not(feature = "objects"), test))]
 fn decimal(v: i64, out: &mut [u8]) -> usize {
     let mut tmp = [0u8; 20];
     let mut n = 0;
@@ -1005,15 +1006,27 @@ impl<P: Platform> Client<P> {
         let mut b = MessageBuilder::new(buf, MessageType::Confirmable, code, mid, token).ok()?;
         let len = match kind {
             Out::Register => {
-                let mut lt = *b"lt=0000000000";
-                let n = 3 + decimal(i64::from(self.cfg.lifetime), lt.get_mut(3..)?);
+                // "lt=" and the lifetime's digits, written backwards from the end (at most
+                // ten digits: the prefix always fits in front).
+                let mut lt = [0u8; 13];
+                let (mut at, mut v) = (lt.len(), self.cfg.lifetime);
+                loop {
+                    at = at.checked_sub(1)?;
+                    *lt.get_mut(at)? = b'0' + (v % 10) as u8;
+                    v /= 10;
+                    if v == 0 {
+                        break;
+                    }
+                }
+                at = at.checked_sub(3)?;
+                copy(lt.get_mut(at..)?, b"lt=");
                 // One call site for the six options (Content-Format 40 is the byte 40).
                 let (path, query) = (OptionNumber::URI_PATH, OptionNumber::URI_QUERY);
                 for (number, value) in [
                     (path, &b"rd"[..]),
                     (OptionNumber::CONTENT_FORMAT, &[format::LINK as u8]),
                     (query, self.cfg.ep_query()),
-                    (query, lt.get(..n)?),
+                    (query, lt.get(at..)?),
                     (query, b"lwm2m=1.1"),
                     (query, b"b=U"),
                 ] {
