@@ -362,7 +362,7 @@ mod composed {
             .bits()
     };
 
-    #[cfg(test)]
+    #[cfg(all(test, feature = "std"))]
     pub(super) fn has_resource(obj: u16, res: u16) -> bool {
         OBJECTS
             .iter()
