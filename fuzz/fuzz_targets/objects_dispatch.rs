@@ -1,7 +1,8 @@
 #![no_main]
 //! Feeds the dispatcher arbitrary requests: operation, Content-Format, Accept, a path given as
 //! text and any payload (also the Write-Attributes query), against objects 0, 1, 2, 3 and 5. Nothing may panic, a body must fit
-//! the output buffer, and a refused request must leave every object unchanged.
+//! the output buffer, and a refused request must leave every object unchanged; a Read answers
+//! the same through `read` and `read_to`.
 
 use std::collections::BTreeMap;
 
@@ -55,6 +56,23 @@ impl ObjectHandler for Obj {
                 Owned::Link(o, i) => Value::ObjLnk(*o, *i),
             },
         )
+    }
+    fn read_to(
+        &self,
+        i: u16,
+        r: u16,
+        ri: Option<u16>,
+        out: &mut ValueOut<'_>,
+    ) -> Result<(), ResponseCode> {
+        match self.values.get(&(i, r, ri)).ok_or(ResponseCode::NotFound)? {
+            Owned::Int(v) => out.integer(*v),
+            Owned::Uint(v) => out.unsigned(*v),
+            Owned::Float(v) => out.float(f64::from_bits(*v)),
+            Owned::Bool(v) => out.boolean(*v),
+            Owned::Bytes(v) => out.opaque(v),
+            Owned::Str(v) => out.string(v.as_bytes()),
+            Owned::Link(o, i) => out.objlnk(*o, *i),
+        }
     }
     fn write(&mut self, i: u16, r: u16, ri: Option<u16>, v: Value<'_>) -> Result<(), ResponseCode> {
         let owned = match v {
@@ -204,6 +222,23 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(before, objects, "refused {req:?} changed state");
     }
 
+    // Values read through `read_to` answer the same bytes (the hooks differ in Read only).
+    let mut twins = before.clone();
+    let mut handlers: Vec<&mut dyn ObjectHandler> = twins
+        .iter_mut()
+        .map(|o| o as &mut dyn ObjectHandler)
+        .collect();
+    let mut dispatcher = Dispatcher::new(&mut handlers).with_profile::<READ_TO>();
+    let mut out3 = vec![0u8; out.len()];
+    let resp3 = dispatcher.handle(&req, &mut out3);
+    drop(dispatcher);
+    drop(handlers);
+    if req.operation() == Operation::Read {
+        assert_eq!(resp, resp3, "{req:?}");
+        assert_eq!(body, out3[..resp3.len], "{req:?}");
+        assert_eq!(before, twins, "{req:?}");
+    }
+
     // A device profile (the types of every object but Location's Float; reads, discovers,
     // writes of single resources, executes) answers as the full dispatcher within it.
     let mut profiled = before.clone();
@@ -240,6 +275,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(objects, profiled, "{req:?}");
     }
 });
+
+/// Every type and operation, values read through `ObjectHandler::read_to`.
+const READ_TO: u32 = Profile::ALL.with_read_to().bits();
 
 /// Every type of objects 0, 1, 2, 3 and 5 (not Location's Float); no Create, Delete, partial
 /// update, Bootstrap-Write, Write-Attributes or whole-instance writes.

@@ -13,12 +13,13 @@
 use crate::attr::AttributeSlot;
 use crate::handler::{
     CONTENT_FORMAT_OPAQUE, CONTENT_FORMAT_TEXT, CONTENT_FORMAT_TLV, CONTENT_FORMAT_TLV_LEGACY,
-    ObjectHandler, Operation, Request, Response, ResponseCode, Value,
+    ObjectHandler, Operation, Request, Response, ResponseCode, VALUE_BARE, VALUE_OPAQUE,
+    VALUE_OTHER, VALUE_TLV, Value, ValueOut,
 };
 use crate::link::CONTENT_FORMAT_LINK;
 use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
 use crate::path::MAX_ID;
-use crate::profile::{has, instance_writes, serves, serves_all};
+use crate::profile::{has, instance_writes, reads_to, serves, serves_all};
 use crate::text::{self, Full, Writer};
 
 type Outcome<T> = Result<T, ResponseCode>;
@@ -513,14 +514,25 @@ fn read<const P: u32>(
         if !single {
             return Err(ResponseCode::NotAcceptable);
         }
-        let value = walk.obj.read(walk.ids[1], r.id(), ri);
-        // An opaque value goes out as its bytes, as in TLV.
-        let bare = match (format, &value) {
-            (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(_))) => true,
-            (CONTENT_FORMAT_TEXT, _) | (_, Err(_)) => false,
-            _ => return Err(ResponseCode::NotAcceptable),
-        };
-        put_value::<P>(walk.w, bare, value)?;
+        if const { reads_to(P) } {
+            // What the format carries: an opaque value as its bytes (as in TLV) in
+            // octet-stream, any other as text in plain text, nothing in other formats.
+            let form = match format {
+                CONTENT_FORMAT_OPAQUE => VALUE_BARE | VALUE_OPAQUE,
+                CONTENT_FORMAT_TEXT => VALUE_OTHER,
+                _ => 0,
+            };
+            walk.read_to(r, ri, form)?;
+        } else {
+            let value = walk.obj.read(walk.ids[1], r.id(), ri);
+            // An opaque value goes out as its bytes, as in TLV.
+            let bare = match (format, &value) {
+                (CONTENT_FORMAT_OPAQUE, Ok(Value::Opaque(_))) => true,
+                (CONTENT_FORMAT_TEXT, _) | (_, Err(_)) => false,
+                _ => return Err(ResponseCode::NotAcceptable),
+            };
+            put_value::<P>(walk.w, bare, value)?;
+        }
     }
     Ok(format)
 }
@@ -541,6 +553,20 @@ struct Walk<'d, 'b, const P: u32> {
 }
 
 impl<const P: u32> Walk<'_, '_, P> {
+    /// The value the handler's `read_to` writes for resource `r` of the instance (its
+    /// instance `ri`) in the form `form` (the `VALUE_*` bits); nothing on an error.
+    fn read_to(&mut self, r: &ResourceDef, ri: Option<u16>, form: u8) -> Outcome<()> {
+        // The hook writes into a view of the buffer; its length is taken back on success.
+        let mut out = ValueOut {
+            w: self.w.view(),
+            form,
+        };
+        self.obj.read_to(self.ids[1], r.id(), ri, &mut out)?;
+        let len = out.w.len();
+        self.w.set_len(len);
+        Ok(())
+    }
+
     /// The child of the node at `level` after `previous` (instances, the resources an
     /// instance has, resource instances), with the resource it belongs to.
     fn child(
@@ -605,12 +631,12 @@ impl<const P: u32> Walk<'_, '_, P> {
                 return Ok(());
             }
         } else if leaf {
-            put_value::<P>(
-                self.w,
-                true,
-                self.obj
-                    .read(ids[1], r.id(), (level == 4).then_some(ids[3])),
-            )?;
+            let ri = (level == 4).then_some(ids[3]);
+            if const { reads_to(P) } {
+                self.read_to(r, ri, VALUE_TLV)?;
+            } else {
+                put_value::<P>(self.w, true, self.obj.read(ids[1], r.id(), ri))?;
+            }
         }
         let mut next = if leaf {
             None

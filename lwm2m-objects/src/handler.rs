@@ -4,6 +4,7 @@
 use crate::link::CONTENT_FORMAT_LINK;
 use crate::model::ObjectDef;
 use crate::path::Path;
+use crate::text::Writer;
 
 /// CoAP Content-Format of `text/plain;charset=utf-8`.
 pub const CONTENT_FORMAT_TEXT: u16 = 0;
@@ -138,6 +139,29 @@ pub trait ObjectHandler {
         resource_instance: Option<u16>,
     ) -> Result<Value<'_>, ResponseCode>;
 
+    /// Reads a resource (`resource_instance` is `None`) or a resource instance straight into
+    /// the response: one [`ValueOut`] call, e.g. `out.integer(self.battery)`. A dispatcher
+    /// on a profile made [`with_read_to`](crate::Profile::with_read_to) reads every value
+    /// through this hook and never calls [`read`](Self::read); the others never call it.
+    /// Written this way, no [`Value`] is moved through memory at each read and the dispatcher
+    /// has no match on it: smaller on a device. `out.value(self.read(i, r, ri)?)` writes what
+    /// `read` returns.
+    ///
+    /// The default answers 5.00 (a handler left on [`read`](Self::read) under such a profile).
+    /// An error answers the request as [`read`](Self::read)'s would (a
+    /// [`ResponseCode::NotFound`] leaves an optional resource out of an instance read); what
+    /// was written before it is dropped.
+    fn read_to(
+        &self,
+        instance: u16,
+        resource: u16,
+        resource_instance: Option<u16>,
+        out: &mut ValueOut<'_>,
+    ) -> Result<(), ResponseCode> {
+        let _ = (instance, resource, resource_instance, out);
+        Err(ResponseCode::InternalServerError)
+    }
+
     /// Writes a resource (`resource_instance` is `None`) or one instance of a multiple
     /// resource.
     fn write(
@@ -179,6 +203,178 @@ pub trait ObjectHandler {
     fn delete(&mut self, instance: u16) -> Result<(), ResponseCode> {
         let _ = instance;
         Err(ResponseCode::MethodNotAllowed)
+    }
+}
+
+/// Where [`ObjectHandler::read_to`] writes the value of a resource or resource instance: the
+/// dispatcher's output, in the format the request asked for (a TLV record's value, plain text
+/// or octet-stream). Each method writes one value and answers what the hook returns: 4.06
+/// ([`ResponseCode::NotAcceptable`]) when the format cannot carry it (an opaque value as
+/// text, anything but an opaque value as octet-stream, a float as text without the
+/// `float-text` feature), 5.00 when the output is full. Write one value per read (a second
+/// one would be appended to the first). The methods write any type, whatever the
+/// dispatcher's [`Profile`](crate::Profile) (`read`'s values of a type outside it answer
+/// 5.00).
+///
+/// A dispatcher calls [`read_to`](ObjectHandler::read_to) on a profile made
+/// [`with_read_to`](crate::Profile::with_read_to):
+///
+/// ```
+/// use lwm2m_objects::*;
+///
+/// struct Device { battery: u8 }
+/// impl ObjectHandler for Device {
+///     fn definition(&self) -> &ObjectDef { &DEVICE }
+///     fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+///         if after.is_none() { Some(0) } else { None }
+///     }
+///     fn has_resource(&self, _i: u16, resource: u16) -> bool {
+///         matches!(resource, 0 | 9 | 16)
+///     }
+///     // Never called: the dispatcher reads through `read_to`.
+///     fn read(&self, _i: u16, _r: u16, _ri: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+///         Err(ResponseCode::InternalServerError)
+///     }
+///     fn read_to(
+///         &self,
+///         _i: u16,
+///         resource: u16,
+///         _ri: Option<u16>,
+///         out: &mut ValueOut<'_>,
+///     ) -> Result<(), ResponseCode> {
+///         match resource {
+///             0 => out.string(b"ACME"),
+///             9 => out.integer(i64::from(self.battery)),
+///             16 => out.string(b"U"),
+///             _ => Err(ResponseCode::NotFound),
+///         }
+///     }
+/// }
+///
+/// let mut device = Device { battery: 87 };
+/// let mut objects: [&mut dyn ObjectHandler; 1] = [&mut device];
+/// const PROFILE: u32 = Profile::of(&[&DEVICE]).with_read_to().bits();
+/// let mut dispatcher = Dispatcher::new(&mut objects).with_profile::<PROFILE>();
+/// let mut out = [0u8; 64];
+/// let battery = Request::new(Operation::Read, Path::new_resource(3, 0, 9));
+/// let resp = dispatcher.handle(&battery, &mut out);
+/// assert_eq!((resp.code, &out[..resp.len]), (ResponseCode::Content, &b"87"[..]));
+/// let resp = dispatcher.handle(&battery.with_accept(Some(CONTENT_FORMAT_TLV)), &mut out);
+/// assert_eq!(&out[..resp.len], &[0xC1, 9, 87]);
+/// // The instance as TLV: Manufacturer, Battery Level, Binding (in id order).
+/// let resp = dispatcher.handle(&Request::new(Operation::Read, Path::new_instance(3, 0)), &mut out);
+/// assert_eq!(&out[..resp.len], b"\xC4\x00ACME\xC1\x09\x57\xC1\x10U");
+/// ```
+pub struct ValueOut<'a> {
+    pub(crate) w: Writer<'a>,
+    /// What the format carries: the `VALUE_*` bits.
+    pub(crate) form: u8,
+}
+
+/// [`ValueOut::form`] bits: numbers as the big-endian bytes of a TLV value (text without it).
+pub(crate) const VALUE_BARE: u8 = 1;
+/// Opaque values.
+pub(crate) const VALUE_OPAQUE: u8 = 2;
+/// Every value but opaque ones.
+pub(crate) const VALUE_OTHER: u8 = 4;
+/// TLV: every value, numbers as bytes.
+pub(crate) const VALUE_TLV: u8 = VALUE_BARE | VALUE_OPAQUE | VALUE_OTHER;
+
+impl ValueOut<'_> {
+    /// A signed Integer.
+    pub fn integer(&mut self, value: i64) -> Result<(), ResponseCode> {
+        self.number(value as u64, lwm2m_tlv::int_len(value), true)
+    }
+
+    /// An Unsigned Integer.
+    pub fn unsigned(&mut self, value: u64) -> Result<(), ResponseCode> {
+        self.number(value, lwm2m_tlv::uint_len(value), false)
+    }
+
+    /// A Boolean.
+    pub fn boolean(&mut self, value: bool) -> Result<(), ResponseCode> {
+        self.number(u64::from(value), 1, false)
+    }
+
+    /// A Time: seconds since the Unix epoch.
+    pub fn time(&mut self, value: i64) -> Result<(), ResponseCode> {
+        self.integer(value)
+    }
+
+    /// An Objlnk: object id, instance id (`object:instance` as text).
+    pub fn objlnk(&mut self, object: u16, instance: u16) -> Result<(), ResponseCode> {
+        if self.form == VALUE_OTHER {
+            self.w.put_u64(u64::from(object))?;
+            self.w.put(b":")?;
+            return Ok(self.w.put_u64(u64::from(instance))?);
+        }
+        self.number(u64::from(object) << 16 | u64::from(instance), 4, false)
+    }
+
+    /// A Float (8 bytes in TLV; as text with the `float-text` feature, 4.06 without it).
+    pub fn float(&mut self, value: f64) -> Result<(), ResponseCode> {
+        if self.form == VALUE_OTHER {
+            #[cfg(feature = "float-text")]
+            return Ok(self.w.put_f64(value)?);
+            #[cfg(not(feature = "float-text"))]
+            return Err(ResponseCode::NotAcceptable);
+        }
+        self.number(value.to_bits(), 8, false)
+    }
+
+    /// A String: UTF-8 text, as its bytes (not checked).
+    pub fn string(&mut self, value: &[u8]) -> Result<(), ResponseCode> {
+        self.bytes(value, VALUE_OTHER)
+    }
+
+    /// A Corelnk: CoRE Link Format text, as its bytes (not checked).
+    pub fn corelnk(&mut self, value: &[u8]) -> Result<(), ResponseCode> {
+        self.bytes(value, VALUE_OTHER)
+    }
+
+    /// An Opaque value.
+    pub fn opaque(&mut self, value: &[u8]) -> Result<(), ResponseCode> {
+        self.bytes(value, VALUE_OPAQUE)
+    }
+
+    /// Any value, e.g. the one [`ObjectHandler::read`] returns.
+    pub fn value(&mut self, value: Value<'_>) -> Result<(), ResponseCode> {
+        match value {
+            Value::Integer(v) | Value::Time(v) => self.integer(v),
+            Value::Unsigned(v) => self.unsigned(v),
+            Value::Boolean(v) => self.boolean(v),
+            Value::ObjLnk(o, i) => self.objlnk(o, i),
+            Value::Float(v) => self.float(v),
+            Value::String(v) | Value::CoreLnk(v) => self.string(v),
+            Value::Opaque(v) => self.opaque(v),
+        }
+    }
+
+    fn bytes(&mut self, value: &[u8], needs: u8) -> Result<(), ResponseCode> {
+        if self.form & needs == 0 {
+            return Err(ResponseCode::NotAcceptable);
+        }
+        Ok(self.w.put(value)?)
+    }
+
+    /// One number out: its last `len` big-endian bytes (a TLV value), or decimal text
+    /// (`signed`: the 64 bits are an `i64`). 4.06 where the format carries no number.
+    fn number(&mut self, mut number: u64, len: usize, signed: bool) -> Result<(), ResponseCode> {
+        if self.form & VALUE_OTHER == 0 {
+            return Err(ResponseCode::NotAcceptable);
+        }
+        let w = &mut self.w;
+        if self.form & VALUE_BARE != 0 {
+            let bytes = number.to_be_bytes();
+            w.put(bytes.get(8usize.saturating_sub(len)..).unwrap_or(&[]))?;
+        } else {
+            if signed && (number as i64) < 0 {
+                w.put(b"-")?;
+                number = number.wrapping_neg();
+            }
+            w.put_u64(number)?;
+        }
+        Ok(())
     }
 }
 

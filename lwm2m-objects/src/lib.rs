@@ -73,7 +73,10 @@
 //! request against the definition (existence, operations, types, ranges, formats) before a
 //! hook runs, and checks a whole Write before its first value is written. A [`Profile`]
 //! folded from the definitions at compile time leaves out of the build the code for the
-//! resource types and operations the device does not use.
+//! resource types and operations the device does not use; on a profile made
+//! [`with_read_to`](Profile::with_read_to) the handlers write their values straight into the
+//! response ([`ObjectHandler::read_to`], [`ValueOut`]) and the dispatcher's value writer is
+//! left out too.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -102,7 +105,7 @@ pub use dispatch::Dispatcher;
 pub use error::Error;
 pub use handler::{
     CONTENT_FORMAT_OPAQUE, CONTENT_FORMAT_TEXT, CONTENT_FORMAT_TLV, CONTENT_FORMAT_TLV_LEGACY,
-    ObjectHandler, Operation, Request, Response, ResponseCode, Value,
+    ObjectHandler, Operation, Request, Response, ResponseCode, Value, ValueOut,
 };
 pub use link::{CONTENT_FORMAT_LINK, LinkWriter};
 pub use model::{ObjectDef, Operations, Range, RangeDef, ResourceDef, ResourceType};

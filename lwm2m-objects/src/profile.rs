@@ -8,6 +8,9 @@ const OPERATIONS: u32 = 16;
 /// Bit of Write replace / partial update of a whole instance (and Bootstrap-Write of an
 /// object).
 const INSTANCE_WRITES: u32 = 1 << 30;
+/// Values read through [`ObjectHandler::read`](crate::ObjectHandler::read) (set) or
+/// [`read_to`](crate::ObjectHandler::read_to) (clear).
+const READ_VALUES: u32 = 1 << 31;
 
 /// What a [`Dispatcher`](crate::Dispatcher) handles, as the bits of its const parameter: the
 /// resource types its objects use, the operations it serves and whether a Write may carry a
@@ -109,6 +112,23 @@ impl Profile {
         }
     }
 
+    /// This profile reading every value through
+    /// [`ObjectHandler::read_to`](crate::ObjectHandler::read_to): the handlers write their
+    /// values straight into the response, and the dispatcher leaves out its own value writer
+    /// (smaller when every handler implements `read_to`; [`read`](crate::ObjectHandler::read)
+    /// is then never called). Without it the dispatcher reads through `read` (the default).
+    pub const fn with_read_to(self) -> Profile {
+        Profile {
+            bits: self.bits & !READ_VALUES,
+        }
+    }
+
+    /// Whether the profile reads values through
+    /// [`ObjectHandler::read_to`](crate::ObjectHandler::read_to).
+    pub const fn reads_to(self) -> bool {
+        reads_to(self.bits)
+    }
+
     /// Whether the profile handles values of type `kind`.
     pub const fn has(self, kind: ResourceType) -> bool {
         has(self.bits, kind)
@@ -166,6 +186,11 @@ pub(crate) const fn instance_writes(p: u32) -> bool {
     p & INSTANCE_WRITES != 0
 }
 
+/// Whether profile bits `p` read values through `read_to`.
+pub(crate) const fn reads_to(p: u32) -> bool {
+    p & READ_VALUES == 0
+}
+
 /// Whether profile bits `p` serve every operation (Bootstrap-Write is the last one).
 pub(crate) const fn serves_all(p: u32) -> bool {
     let all = (operation_bit(Operation::BootstrapWrite) << 1) - (1 << OPERATIONS);
@@ -195,7 +220,10 @@ mod tests {
             bits |= operation_bit(op);
             assert!(!serves_all(bits) || op == Operation::BootstrapWrite);
         }
-        assert!(serves_all(bits) && bits & INSTANCE_WRITES == 0);
+        assert!(serves_all(bits) && bits & (INSTANCE_WRITES | READ_VALUES) == 0);
+        assert!(!Profile::ALL.reads_to() && !Profile::of(&[]).reads_to());
+        assert!(Profile::ALL.with_read_to().reads_to());
+        assert_eq!(Profile::ALL.with_read_to().bits(), !READ_VALUES);
         assert!(bits & ((1 << OPERATIONS) - 1) == 0);
         let p = Profile::ALL.without(Operation::Delete);
         assert!(!p.serves(Operation::Delete) && p.serves(Operation::Create));

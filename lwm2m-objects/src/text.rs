@@ -29,6 +29,20 @@ impl<'a> Writer<'a> {
         self.len
     }
 
+    /// A writer over the same buffer from the same length: what it writes is taken back
+    /// with [`set_len`](Self::set_len).
+    pub(crate) fn view(&mut self) -> Writer<'_> {
+        Writer {
+            buf: &mut *self.buf,
+            len: self.len,
+        }
+    }
+
+    /// Takes back the length of a [`view`](Self::view).
+    pub(crate) fn set_len(&mut self, len: usize) {
+        self.len = len;
+    }
+
     /// The error the public writers report when the buffer is full.
     pub(crate) fn too_small(&self) -> Error {
         Error::BufferTooSmall {

@@ -14,6 +14,7 @@ const TLV: Option<u16> = Some(CONTENT_FORMAT_TLV);
 const TEXT: Option<u16> = Some(CONTENT_FORMAT_TEXT);
 const OPAQUE: Option<u16> = Some(CONTENT_FORMAT_OPAQUE);
 
+#[derive(Clone, PartialEq, Debug)]
 struct World {
     security: Store,
     server: Store,
@@ -56,18 +57,41 @@ fn world() -> World {
     }
 }
 
-/// Runs one request; returns the code and the body.
+/// Every type and operation, values read through `ObjectHandler::read_to`.
+const READ_TO: u32 = Profile::ALL.with_read_to().bits();
+
+/// Runs one request; returns the code and the body. Every request of the matrix runs twice:
+/// with values read through `read` and through `read_to`, which must answer the same bytes
+/// and leave the objects the same.
 fn run(w: &mut World, req: Request<'_>) -> (ResponseCode, Vec<u8>, Response) {
-    let mut objects: [&mut dyn ObjectHandler; 5] = [
-        &mut w.security,
-        &mut w.server,
-        &mut w.acl,
-        &mut w.device,
-        &mut w.firmware,
-    ];
-    let mut d = Dispatcher::new(&mut objects);
+    let mut twin = w.clone();
     let mut out = [0u8; 1024];
-    let resp = d.handle(&req, &mut out);
+    let resp = {
+        let mut objects: [&mut dyn ObjectHandler; 5] = [
+            &mut w.security,
+            &mut w.server,
+            &mut w.acl,
+            &mut w.device,
+            &mut w.firmware,
+        ];
+        Dispatcher::new(&mut objects).handle(&req, &mut out)
+    };
+    let mut twin_out = [0u8; 1024];
+    let twin_resp = {
+        let mut objects: [&mut dyn ObjectHandler; 5] = [
+            &mut twin.security,
+            &mut twin.server,
+            &mut twin.acl,
+            &mut twin.device,
+            &mut twin.firmware,
+        ];
+        Dispatcher::new(&mut objects)
+            .with_profile::<READ_TO>()
+            .handle(&req, &mut twin_out)
+    };
+    assert_eq!(resp, twin_resp, "{req:?}");
+    assert_eq!(out[..resp.len], twin_out[..twin_resp.len], "{req:?}");
+    assert!(*w == twin, "{req:?}");
     (resp.code, out[..resp.len].to_vec(), resp)
 }
 
@@ -271,6 +295,7 @@ fn reads_in_every_format() {
         (Kind::ObjectInstance, 0, 10)
     );
     // A response that does not fit the buffer is an internal error, never a panic.
+    let mut twin = w.device.clone();
     let mut objects: [&mut dyn ObjectHandler; 1] = [&mut w.device];
     let mut d = Dispatcher::new(&mut objects);
     let mut small = [0u8; 10];
@@ -282,13 +307,19 @@ fn reads_in_every_format() {
     // the records once they are written): every smaller buffer is a 5.00.
     let mut big = [0u8; 1024];
     let whole = d.handle(&read("/3"), &mut big);
+    // The same through `read_to` (its values written into a view of the buffer).
+    let mut twin_objects: [&mut dyn ObjectHandler; 1] = [&mut twin];
+    let mut d2 = Dispatcher::new(&mut twin_objects).with_profile::<READ_TO>();
     for size in 0..=whole.len {
-        let mut out = vec![0u8; size];
+        let (mut out, mut out2) = (vec![0u8; size], vec![0u8; size]);
         let resp = d.handle(&read("/3"), &mut out);
-        if size == whole.len {
-            assert_eq!((resp.code, &out[..]), (Content, &big[..whole.len]));
-        } else {
-            assert_eq!(resp.code, InternalServerError, "{size}");
+        let resp2 = d2.handle(&read("/3"), &mut out2);
+        for (resp, out) in [(resp, &out), (resp2, &out2)] {
+            if size == whole.len {
+                assert_eq!((resp.code, &out[..]), (Content, &big[..whole.len]));
+            } else {
+                assert_eq!(resp.code, InternalServerError, "{size}");
+            }
         }
     }
 }
@@ -749,4 +780,74 @@ fn write_attributes_are_stored_checked_and_discovered() {
         Operation::from_coap_query(3, &p("/3/0/9"), None, true),
         Some(Operation::WriteAttributes)
     );
+}
+
+/// Writes a value, then refuses resource 1 (what it wrote is dropped); answers 9 for 0.
+struct Sloppy;
+
+impl ObjectHandler for Sloppy {
+    fn definition(&self) -> &ObjectDef {
+        &GAUGE
+    }
+    fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+        after.is_none().then_some(0)
+    }
+    fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+        Err(InternalServerError)
+    }
+    fn read_to(
+        &self,
+        _: u16,
+        resource: u16,
+        _: Option<u16>,
+        out: &mut ValueOut<'_>,
+    ) -> Result<(), ResponseCode> {
+        out.integer(0x1234_5678)?;
+        if resource == 1 {
+            return Err(NotFound);
+        }
+        out.integer(9)
+    }
+}
+
+#[test]
+fn read_to_drops_what_an_error_left_and_its_default_answers_internal_error() {
+    let mut sloppy = Sloppy;
+    let mut objects: [&mut dyn ObjectHandler; 1] = [&mut sloppy];
+    let mut d = Dispatcher::new(&mut objects).with_profile::<READ_TO>();
+    let mut out = [0u8; 64];
+    // Resource 1 is left out of the instance; 0 holds both values it wrote (one per read is
+    // the contract: a second is appended).
+    let resp = d.handle(&read("/32001/0"), &mut out);
+    assert_eq!(
+        (resp.code, &out[..resp.len]),
+        (Content, &[0xC5, 0, 0x12, 0x34, 0x56, 0x78, 9][..])
+    );
+    assert_eq!(d.handle(&read("/32001/0/1"), &mut out).code, NotFound);
+    // A handler without `read_to` on such a dispatcher: 5.00 (on the default one, `read`).
+    let mut plain = OnRead;
+    let mut objects: [&mut dyn ObjectHandler; 1] = [&mut plain];
+    let mut d = Dispatcher::new(&mut objects).with_profile::<READ_TO>();
+    assert_eq!(
+        d.handle(&read("/32001/0/1"), &mut out).code,
+        InternalServerError
+    );
+    let mut d = d.with_profile::<{ Profile::ALL.bits() }>();
+    let resp = d.handle(&read("/32001/0/1"), &mut out);
+    assert_eq!((resp.code, &out[..resp.len]), (Content, &b"3"[..]));
+}
+
+/// Reads 3 through `read` only.
+struct OnRead;
+
+impl ObjectHandler for OnRead {
+    fn definition(&self) -> &ObjectDef {
+        &GAUGE
+    }
+    fn next_instance(&self, after: Option<u16>) -> Option<u16> {
+        after.is_none().then_some(0)
+    }
+    fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+        Ok(Value::Integer(3))
+    }
 }

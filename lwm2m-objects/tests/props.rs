@@ -1,5 +1,5 @@
 //! Property tests: paths round-trip; the dispatcher never panics and a refused request changes
-//! nothing; stored Write-Attributes follow the rules and a refused one changes nothing; the DDF
+//! nothing; values read through `read` and `read_to` give the same bytes; stored Write-Attributes follow the rules and a refused one changes nothing; the DDF
 //! loader never panics on damaged files.
 #![cfg(feature = "std")]
 
@@ -104,6 +104,25 @@ fn stores() -> Vec<Store> {
     ]
 }
 
+/// [`stores`] with a value of every type (each `ValueOut` method is reached).
+fn rich_stores() -> Vec<Store> {
+    let mut stores = stores();
+    let extra = [
+        (0, 3, Owned::Bytes(vec![0, 0xFF, 7])),
+        (1, 6, Owned::Bool(true)),
+        (1, 2, Owned::Uint(u64::MAX)),
+        (3, 13, Owned::Time(-1_367_491_215)),
+        (3, 1, Owned::Core("</3/0>".into())),
+        (3, 2, Owned::Link(3, 65535)),
+        (3, 10, Owned::Int(i64::MIN)),
+        (5, 5, Owned::Float(-0.25)),
+    ];
+    for (index, resource, value) in extra {
+        stores[index].values.insert((0, resource, None), value);
+    }
+    stores
+}
+
 /// The resource types of the objects in [`stores`] but Location's (Float).
 const TYPES: u32 = Profile::of(&[
     &SECURITY,
@@ -164,6 +183,35 @@ proptest! {
             let after: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
             prop_assert_eq!(before, after);
         }
+    }
+
+    #[test]
+    fn read_and_read_to_answer_the_same_bytes(
+        path in near_path(),
+        op in operation(),
+        content in format(),
+        accept in format(),
+        payload in prop::collection::vec(any::<u8>(), 0..64),
+        out_len in 0usize..300,
+    ) {
+        // Every request (the hooks differ only in Read, which the others must not reach).
+        let mut stores = rich_stores();
+        let mut twins = rich_stores();
+        let req = Request::new(op, path).with_payload(content, &payload).with_accept(accept);
+        let mut out = vec![0u8; out_len];
+        let mut twin_out = vec![0u8; out_len];
+        let resp = {
+            let mut objects: Vec<&mut dyn ObjectHandler> = stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+            Dispatcher::new(&mut objects).handle(&req, &mut out)
+        };
+        let twin_resp = {
+            let mut objects: Vec<&mut dyn ObjectHandler> = twins.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+            const READ_TO: u32 = Profile::ALL.with_read_to().bits();
+            Dispatcher::new(&mut objects).with_profile::<READ_TO>().handle(&req, &mut twin_out)
+        };
+        prop_assert_eq!(resp, twin_resp);
+        prop_assert_eq!(&out[..resp.len], &twin_out[..twin_resp.len]);
+        prop_assert_eq!(stores, twins);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lwm2m_objects::{ObjectDef, ObjectHandler, ResponseCode, Value};
+use lwm2m_objects::{ObjectDef, ObjectHandler, ResponseCode, Value, ValueOut};
 
 /// An owned resource value.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +52,9 @@ impl Owned {
 /// Key: (instance, resource, resource instance).
 pub type Key = (u16, u16, Option<u16>);
 
-/// Stores values per instance; records every Execute, Create, Delete and Clear.
+/// Stores values per instance; records every Execute, Create, Delete and Clear. Reads through
+/// both hooks: `read` (a [`Value`]) and `read_to` (the typed [`ValueOut`] calls).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Store {
     pub def: &'static ObjectDef,
     pub instances: BTreeSet<u16>,
@@ -134,6 +136,30 @@ impl ObjectHandler for Store {
             .get(&(instance, resource, ri))
             .map(Owned::value)
             .ok_or(ResponseCode::NotFound)
+    }
+
+    fn read_to(
+        &self,
+        instance: u16,
+        resource: u16,
+        ri: Option<u16>,
+        out: &mut ValueOut<'_>,
+    ) -> Result<(), ResponseCode> {
+        match self
+            .values
+            .get(&(instance, resource, ri))
+            .ok_or(ResponseCode::NotFound)?
+        {
+            Owned::Int(v) => out.integer(*v),
+            Owned::Uint(v) => out.unsigned(*v),
+            Owned::Float(v) => out.float(*v),
+            Owned::Bool(v) => out.boolean(*v),
+            Owned::Str(v) => out.string(v.as_bytes()),
+            Owned::Bytes(v) => out.opaque(v),
+            Owned::Time(v) => out.time(*v),
+            Owned::Link(o, i) => out.objlnk(*o, *i),
+            Owned::Core(v) => out.corelnk(v.as_bytes()),
+        }
     }
 
     fn write(
