@@ -54,6 +54,7 @@ impl Default for TransmissionParams {
 /// RTT estimator in milliseconds ×8 fixed point (CoCoA: strong/weak estimators, RFC 6298 style).
 #[derive(Debug, Clone, Copy)]
 struct Estimator {
+    /// The adaptive timeout; with the RFC 7252 timeout, its fixed random range.
     rto: u32,
     strong: Option<(u32, u32)>,
     weak: Option<(u32, u32)>,
@@ -113,6 +114,13 @@ fn xorshift(mut x: u32) -> u32 {
     x ^= x >> 17;
     x ^= x << 5;
     x
+}
+
+/// The random part of a timeout based on `base`: `0..base * (ACK_RANDOM_FACTOR - 1)`, ms.
+fn jitter_range(base: u32, p: &TransmissionParams) -> u32 {
+    // 32-bit arithmetic only: no 64-bit division helpers on small cores.
+    let spread = p.ack_random_factor_milli.saturating_sub(1000).min(4000);
+    base.saturating_mul(spread) / 1000
 }
 
 /// What a timeout means for the exchange in flight.
@@ -183,12 +191,21 @@ impl Reliability {
 impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
     /// A message layer with `params` and `seed` (see [`Reliability::new`]); with
     /// `ADAPTIVE = false` the timeout is RFC 7252's whatever `params.adaptive` says.
+    // Always inlined: the range below folds with the caller's constant parameters (out of
+    // line, the whole struct is returned through a copy routine).
+    #[inline(always)]
     pub fn with_params(params: TransmissionParams, seed: u32) -> Self {
         let rng = xorshift(seed | 1);
         Reliability {
             params,
             est: Estimator {
-                rto: params.ack_timeout_ms,
+                // The RFC 7252 timeout's random range is fixed: worked out once, here, and
+                // kept where the adaptive estimate would be.
+                rto: if ADAPTIVE && params.adaptive {
+                    params.ack_timeout_ms
+                } else {
+                    jitter_range(params.ack_timeout_ms, &params)
+                },
                 strong: None,
                 weak: None,
             },
@@ -263,16 +280,14 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
             return Err(Error::Busy);
         }
         let timeout = if confirmable {
-            // 32-bit arithmetic only: no 64-bit division helpers on small cores.
             let base = self.rto_ms();
-            let spread = self
-                .params
-                .ack_random_factor_milli
-                .saturating_sub(1000)
-                .min(4000);
-            // Uniform in 0..base * spread / 1000: the random word scales the range (a
-            // 32x32 -> 64-bit multiply, no division by a random modulus).
-            let range = base.saturating_mul(spread) / 1000;
+            let range = if self.adaptive() {
+                jitter_range(base, &self.params)
+            } else {
+                self.est.rto // see `with_params`
+            };
+            // Uniform in 0..range: the random word scales the range (a 32x32 -> 64-bit
+            // multiply, no division by a random modulus).
             let jitter = ((range as u64 * self.random() as u64) >> 32) as u32;
             base.saturating_add(jitter)
         } else {
