@@ -103,7 +103,9 @@ pub enum Value<'a> {
 /// forbids the operation (e.g. [`ResponseCode::MethodNotAllowed`] for Update outside the
 /// Downloaded state). Only [`definition`](Self::definition),
 /// [`next_instance`](Self::next_instance) and [`read`](Self::read) must be written; the other
-/// hooks default to "not allowed" or "nothing to do".
+/// hooks default to "not allowed" or "nothing to do". A handler for a dispatcher on a
+/// [`with_read_to`](crate::Profile::with_read_to) profile writes
+/// [`read_to`](Self::read_to) instead of `read` (which that dispatcher never calls).
 pub trait ObjectHandler {
     /// The definition this object implements.
     fn definition(&self) -> &ObjectDef;
@@ -131,7 +133,9 @@ pub trait ObjectHandler {
         None
     }
 
-    /// Reads a resource (`resource_instance` is `None`) or a resource instance.
+    /// Reads a resource (`resource_instance` is `None`) or a resource instance: the read hook
+    /// of every dispatcher but one on a [`with_read_to`](crate::Profile::with_read_to)
+    /// profile.
     fn read(
         &self,
         instance: u16,
