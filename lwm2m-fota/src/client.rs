@@ -289,7 +289,7 @@ mod composed {
     use core::cell::Cell;
     use lwm2m_objects::{
         CONNECTIVITY_MONITORING, DEVICE, FIRMWARE_UPDATE_V1_1_OPERATOR, ObjectDef, ObjectHandler,
-        Operation, Profile, ResourceDef, ResponseCode, SECURITY, SERVER, Value,
+        Operation, Profile, ResourceDef, ResponseCode, SECURITY, SERVER, Value, ValueOut,
     };
 
     /// The rows of `ids` (increasing) from `def`'s resources, as the registry defines them
@@ -359,6 +359,7 @@ mod composed {
             .without(Operation::BootstrapWrite)
             .without(Operation::WriteAttributes)
             .without_instance_writes()
+            .with_read_to()
             .bits()
     };
 
@@ -426,35 +427,45 @@ mod composed {
         fn next_resource_instance(&self, _: u16, _: u16, after: Option<u16>) -> Option<u16> {
             after.is_none().then_some(0)
         }
-        fn read(&self, _: u16, resource: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+        // Never called: the dispatcher reads through `read_to` (PROFILE).
+        fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
+            Err(ResponseCode::InternalServerError)
+        }
+        fn read_to(
+            &self,
+            _: u16,
+            resource: u16,
+            _: Option<u16>,
+            out: &mut ValueOut<'_>,
+        ) -> Result<(), ResponseCode> {
             let s = self.snap;
             let fw = &s.rec.fw;
-            Ok(match (self.def.id(), resource) {
-                (1, 0) => Value::Integer(1),
-                (1, 1) => Value::Integer(i64::from(s.cfg.lifetime)),
-                (1, 6) => Value::Boolean(false),
-                (1, 7) | (3, 16) => Value::String(b"U"),
-                (3, 0) => Value::String(b"lwm2m-fota"),
-                (3, 1) => Value::String(b"sim-device"),
-                (3, 2) => Value::String(s.cfg.name()),
-                (3, 3) => Value::String(s.version),
-                (3, 9) => Value::Integer(i64::from(s.info.battery)),
-                (3, 10) => Value::Integer(i64::from(s.info.free_memory_kib)),
-                (3, 11) => Value::Integer(0),
-                (4, 0) => Value::Integer(6),
-                (4, 2) => Value::Integer(i64::from(s.info.signal_dbm)),
-                (5, 1) => Value::String(s.rec.uri()),
-                (5, 3) => Value::Integer(fw.state() as i64),
-                (5, 5) => Value::Integer(fw.update_result() as i64),
-                (5, 6) | (5, 7) => Value::String(b""),
-                (5, 8) => Value::Integer(0),
-                (5, 9) => Value::Integer(2),
-                (5, 11) => Value::Integer(fw.severity().map_or(1, |s| s as i64)),
-                (5, 12) => Value::Time(i64::from(fw.last_state_change_time().unwrap_or(0))),
-                (5, 13) => Value::Unsigned(u64::from(fw.max_defer_period().unwrap_or(0))),
-                (5, 26500) => Value::Integer(i64::from(fw.transferred_bytes())),
-                _ => return Err(ResponseCode::NotFound),
-            })
+            match (self.def.id(), resource) {
+                (1, 0) => out.integer(1),
+                (1, 1) => out.integer(i64::from(s.cfg.lifetime)),
+                (1, 6) => out.boolean(false),
+                (1, 7) | (3, 16) => out.string(b"U"),
+                (3, 0) => out.string(b"lwm2m-fota"),
+                (3, 1) => out.string(b"sim-device"),
+                (3, 2) => out.string(s.cfg.name()),
+                (3, 3) => out.string(s.version),
+                (3, 9) => out.integer(i64::from(s.info.battery)),
+                (3, 10) => out.integer(i64::from(s.info.free_memory_kib)),
+                (3, 11) => out.integer(0),
+                (4, 0) => out.integer(6),
+                (4, 2) => out.integer(i64::from(s.info.signal_dbm)),
+                (5, 1) => out.string(s.rec.uri()),
+                (5, 3) => out.integer(fw.state() as i64),
+                (5, 5) => out.integer(fw.update_result() as i64),
+                (5, 6) | (5, 7) => out.string(b""),
+                (5, 8) => out.integer(0),
+                (5, 9) => out.integer(2),
+                (5, 11) => out.integer(fw.severity().map_or(1, |s| s as i64)),
+                (5, 12) => out.time(i64::from(fw.last_state_change_time().unwrap_or(0))),
+                (5, 13) => out.unsigned(u64::from(fw.max_defer_period().unwrap_or(0))),
+                (5, 26500) => out.integer(i64::from(fw.transferred_bytes())),
+                _ => Err(ResponseCode::NotFound),
+            }
         }
         fn write(
             &mut self,
