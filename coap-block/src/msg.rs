@@ -206,9 +206,10 @@ pub struct Token {
 }
 
 /// A token length, 0..=8: its unused values let `Option<Token>` need no tag of its own (a
-/// token moves as three words).
+/// token moves as three words). A whole word: the bytes after it start at a word boundary,
+/// so a move is three word copies, not a byte and an 11-byte `memcpy` call.
 #[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
-#[repr(u8)]
+#[repr(u32)]
 enum TokenLen {
     #[default]
     L0 = 0,
