@@ -4,6 +4,9 @@
 /// bad option values (with the option number), buffers too small, and transfer failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+// The variant a whole word: what follows it starts at a word boundary, so a `Result` holding
+// an `Error` or a builder/view moves as word copies (no byte plus odd-length `memcpy` call).
+#[repr(u32)]
 pub enum Error {
     /// The message ends before the 4-byte header, the token, an option or its extended fields.
     #[error("message truncated at byte {offset}")]
@@ -92,4 +95,19 @@ pub enum Error {
     /// Socket or file error in the `std` helpers (the `std::io::ErrorKind` is not kept).
     #[error("I/O error")]
     Io,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+    use core::mem::size_of;
+
+    #[test]
+    fn sizes() {
+        // Two words (the variant, then an offset or a value), and `Option`/`Result` still
+        // use the unused variant numbers: no tag of their own.
+        assert_eq!(size_of::<Error>(), 2 * size_of::<usize>());
+        assert_eq!(size_of::<Option<Error>>(), size_of::<Error>());
+        assert_eq!(size_of::<Result<(), Error>>(), size_of::<Error>());
+    }
 }
