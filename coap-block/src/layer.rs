@@ -350,9 +350,16 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
     }
 
     /// Matches an incoming message against the exchange in flight.
+    #[inline]
+    pub fn handle_incoming(&mut self, now: u64, msg: &Message<'_>) -> Incoming {
+        self.incoming(msg, now)
+    }
+
+    /// [`handle_incoming`](Self::handle_incoming) with all arguments in registers on 32-bit
+    /// cores (`now` after `msg`, not on the stack).
     // Kept out of line: inlined next to `start` it costs ~230 bytes more on Cortex-M.
     #[inline(never)]
-    pub fn handle_incoming(&mut self, now: u64, msg: &Message<'_>) -> Incoming {
+    fn incoming(&mut self, msg: &Message<'_>, now: u64) -> Incoming {
         let Some(f) = self.in_flight.as_mut() else {
             return Incoming::Unrelated;
         };
