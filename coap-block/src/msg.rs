@@ -556,15 +556,17 @@ impl<'a> Message<'a> {
     /// Block1 option, decoded.
     #[inline]
     pub fn block1(&self) -> Result<Option<Block>, Error> {
-        self.option(OptionNumber::BLOCK1)
-            .map(|v| Block::decode(v, OptionNumber::BLOCK1.0))
-            .transpose()
+        self.block(OptionNumber::BLOCK1)
     }
     /// Block2 option, decoded.
     #[inline]
     pub fn block2(&self) -> Result<Option<Block>, Error> {
-        self.option(OptionNumber::BLOCK2)
-            .map(|v| Block::decode(v, OptionNumber::BLOCK2.0))
+        self.block(OptionNumber::BLOCK2)
+    }
+    /// Block1 or Block2 (one copy of the lookup for both).
+    fn block(&self, number: OptionNumber) -> Result<Option<Block>, Error> {
+        self.option(number)
+            .map(|v| Block::decode(v, number.0))
             .transpose()
     }
     /// Size1 option.
