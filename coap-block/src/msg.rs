@@ -554,12 +554,14 @@ impl<'a> Message<'a> {
             .transpose()
     }
     /// Block1 option, decoded.
-    #[inline]
+    // Always inlined: a call with the number in a register is smaller than an out-of-line
+    // wrapper that the optimiser otherwise keeps.
+    #[inline(always)]
     pub fn block1(&self) -> Result<Option<Block>, Error> {
         self.block(OptionNumber::BLOCK1)
     }
     /// Block2 option, decoded.
-    #[inline]
+    #[inline(always)]
     pub fn block2(&self) -> Result<Option<Block>, Error> {
         self.block(OptionNumber::BLOCK2)
     }
