@@ -536,3 +536,38 @@ impl<P: PartialEq + Copy, const E: usize, const R: usize> DedupCache<P, E, R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first timeout of a CON, for `seed`.
+    fn first<const A: bool>(p: TransmissionParams, seed: u32) -> u64 {
+        let mut r = Reliability::<A>::with_params(p, seed);
+        let (mid, token) = (r.next_message_id(), r.next_token());
+        assert_eq!(r.start_request(5, mid, token, true), Ok(()));
+        r.poll_timeout().unwrap_or(0) - 5
+    }
+
+    #[test]
+    fn first_timeout_spans_the_random_factor_in_every_mode() {
+        // ACK_TIMEOUT 1 s, ACK_RANDOM_FACTOR 2: 1..=2 s, whichever way the range is kept.
+        let p = TransmissionParams {
+            ack_timeout_ms: 1000,
+            ack_random_factor_milli: 2000,
+            ..TransmissionParams::RFC7252
+        };
+        let a = TransmissionParams { adaptive: true, ..p };
+        for (name, f) in [
+            ("rfc, compiled out", first::<false> as fn(_, _) -> u64),
+            ("rfc, compiled in", first::<true>),
+        ] {
+            let t: [u64; 64] = core::array::from_fn(|s| f(p, s as u32));
+            assert!(t.iter().all(|t| (1000..=2000).contains(t)), "{name}: {t:?}");
+            assert!(t.iter().any(|t| *t > 1800) && t.iter().any(|t| *t < 1200), "{name}");
+        }
+        let t: [u64; 64] = core::array::from_fn(|s| first::<true>(a, s as u32));
+        assert!(t.iter().all(|t| (1000..=2000).contains(t)), "adaptive: {t:?}");
+        assert!(t.iter().any(|t| *t > 1800), "adaptive");
+    }
+}
