@@ -557,17 +557,26 @@ mod tests {
             ack_random_factor_milli: 2000,
             ..TransmissionParams::RFC7252
         };
-        let a = TransmissionParams { adaptive: true, ..p };
+        let a = TransmissionParams {
+            adaptive: true,
+            ..p
+        };
         for (name, f) in [
             ("rfc, compiled out", first::<false> as fn(_, _) -> u64),
             ("rfc, compiled in", first::<true>),
         ] {
             let t: [u64; 64] = core::array::from_fn(|s| f(p, s as u32));
             assert!(t.iter().all(|t| (1000..=2000).contains(t)), "{name}: {t:?}");
-            assert!(t.iter().any(|t| *t > 1800) && t.iter().any(|t| *t < 1200), "{name}");
+            assert!(
+                t.iter().any(|t| *t > 1800) && t.iter().any(|t| *t < 1200),
+                "{name}"
+            );
         }
         let t: [u64; 64] = core::array::from_fn(|s| first::<true>(a, s as u32));
-        assert!(t.iter().all(|t| (1000..=2000).contains(t)), "adaptive: {t:?}");
+        assert!(
+            t.iter().all(|t| (1000..=2000).contains(t)),
+            "adaptive: {t:?}"
+        );
         assert!(t.iter().any(|t| *t > 1800), "adaptive");
     }
 }
