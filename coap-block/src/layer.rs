@@ -248,7 +248,7 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
 
     /// A fresh random 4-byte token.
     pub fn next_token(&mut self) -> Token {
-        Token::from_array(self.random().to_be_bytes())
+        Token::from_word(self.random())
     }
 
     /// Whether an exchange is in flight.

@@ -296,13 +296,25 @@ impl Token {
     pub const fn from_array<const N: usize>(bytes: [u8; N]) -> Token {
         const { assert!(N <= 8, "a token has at most 8 bytes") };
         let mut t = Token::EMPTY;
-        let mut i = 0;
-        // In bounds: `i < N <= 8` (a plain loop: `const fn`, and no copy routine on small cores).
-        while i < N {
-            t.bytes[i] = bytes[i];
-            i += 1;
+        // Always `Some` (`N <= 8`): an array assignment, no loop and no copy routine.
+        if let Some(head) = t.bytes.first_chunk_mut::<N>() {
+            *head = bytes;
         }
         t.len = TokenLen::of(N);
+        t
+    }
+
+    /// A 4-byte token: `value`'s big-endian bytes.
+    pub(crate) const fn from_word(value: u32) -> Token {
+        let mut t = Token::EMPTY;
+        let b = value.to_be_bytes();
+        let mut i = 0;
+        // A plain loop: measured smaller here than the array assignment of `from_array`.
+        while i < 4 {
+            t.bytes[i] = b[i];
+            i += 1;
+        }
+        t.len = TokenLen::L4;
         t
     }
 
