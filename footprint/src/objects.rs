@@ -39,11 +39,6 @@ mod full {
             if after.is_none() { Some(0) } else { None }
         }
 
-        // Never called: the dispatcher reads through `read_to`.
-        fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
-            Err(ResponseCode::InternalServerError)
-        }
-
         fn read_to(
             &self,
             _: u16,

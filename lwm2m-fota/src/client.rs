@@ -427,10 +427,6 @@ mod composed {
         fn next_resource_instance(&self, _: u16, _: u16, after: Option<u16>) -> Option<u16> {
             after.is_none().then_some(0)
         }
-        // Never called: the dispatcher reads through `read_to` (PROFILE).
-        fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
-            Err(ResponseCode::InternalServerError)
-        }
         fn read_to(
             &self,
             _: u16,

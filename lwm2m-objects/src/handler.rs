@@ -102,10 +102,11 @@ pub enum Value<'a> {
 /// before it calls a hook. Hooks answer with a [`ResponseCode`] error when the object's state
 /// forbids the operation (e.g. [`ResponseCode::MethodNotAllowed`] for Update outside the
 /// Downloaded state). Only [`definition`](Self::definition),
-/// [`next_instance`](Self::next_instance) and [`read`](Self::read) must be written; the other
-/// hooks default to "not allowed" or "nothing to do". A handler for a dispatcher on a
-/// [`with_read_to`](crate::Profile::with_read_to) profile writes
-/// [`read_to`](Self::read_to) instead of `read` (which that dispatcher never calls).
+/// [`next_instance`](Self::next_instance) and one read hook must be written: [`read`](Self::read),
+/// or [`read_to`](Self::read_to) for a dispatcher on a
+/// [`with_read_to`](crate::Profile::with_read_to) profile (which never calls `read`). The
+/// other hooks default to "not allowed" or "nothing to do"; either read hook left unwritten
+/// answers 5.00, which the first test of a read shows.
 pub trait ObjectHandler {
     /// The definition this object implements.
     fn definition(&self) -> &ObjectDef;
@@ -135,13 +136,16 @@ pub trait ObjectHandler {
 
     /// Reads a resource (`resource_instance` is `None`) or a resource instance: the read hook
     /// of every dispatcher but one on a [`with_read_to`](crate::Profile::with_read_to)
-    /// profile.
+    /// profile. The default answers 5.00 (a handler written on [`read_to`](Self::read_to)).
     fn read(
         &self,
         instance: u16,
         resource: u16,
         resource_instance: Option<u16>,
-    ) -> Result<Value<'_>, ResponseCode>;
+    ) -> Result<Value<'_>, ResponseCode> {
+        let _ = (instance, resource, resource_instance);
+        Err(ResponseCode::InternalServerError)
+    }
 
     /// Reads a resource (`resource_instance` is `None`) or a resource instance straight into
     /// the response: one [`ValueOut`] call, e.g. `out.integer(self.battery)`. A dispatcher
@@ -234,10 +238,6 @@ pub trait ObjectHandler {
 ///     }
 ///     fn has_resource(&self, _i: u16, resource: u16) -> bool {
 ///         matches!(resource, 0 | 9 | 16)
-///     }
-///     // Never called: the dispatcher reads through `read_to`.
-///     fn read(&self, _i: u16, _r: u16, _ri: Option<u16>) -> Result<Value<'_>, ResponseCode> {
-///         Err(ResponseCode::InternalServerError)
 ///     }
 ///     fn read_to(
 ///         &self,

@@ -792,9 +792,6 @@ impl ObjectHandler for Sloppy {
     fn next_instance(&self, after: Option<u16>) -> Option<u16> {
         after.is_none().then_some(0)
     }
-    fn read(&self, _: u16, _: u16, _: Option<u16>) -> Result<Value<'_>, ResponseCode> {
-        Err(InternalServerError)
-    }
     fn read_to(
         &self,
         _: u16,
