@@ -1048,8 +1048,15 @@ impl<const P: u32> Target<'_, P> {
                     self.records(tlv.value, 2, r, None)?;
                 }
                 (2, RESOURCE | MULTIPLE_RESOURCE) => {
-                    let r = find_resource(self.obj, self.def, self.instance, tlv.id)?;
-                    self.allowed(r)?;
+                    // A profile whose Writes name one resource: the record is that resource's
+                    // (`only`), found and allowed already; no second lookup.
+                    let r = if const { resource_writes_only(P) } {
+                        r
+                    } else {
+                        let r = find_resource(self.obj, self.def, self.instance, tlv.id)?;
+                        self.allowed(r)?;
+                        r
+                    };
                     match (kind == MULTIPLE_RESOURCE, r.is_multiple()) {
                         (true, true) => self.records(tlv.value, 3, r, None)?,
                         (false, false) => self.value(r, None, tlv.value, Format::Tlv)?,
@@ -1065,6 +1072,14 @@ impl<const P: u32> Target<'_, P> {
         }
         Ok(())
     }
+}
+
+/// Whether every Write of profile `P` names one resource or resource instance (no
+/// whole-instance Write, no Create, no Bootstrap-Write): the records walker then meets level 2
+/// only for the record of the request's own resource.
+const fn resource_writes_only(p: u32) -> bool {
+    let bootstrap = cfg!(feature = "bootstrap") && serves(p, Operation::BootstrapWrite);
+    !(instance_writes(p) || serves(p, Operation::Create) || bootstrap)
 }
 
 /// Bootstrap-Write creates the instance it names when it does not exist yet.
