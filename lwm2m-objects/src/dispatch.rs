@@ -19,7 +19,7 @@ use crate::handler::{
 use crate::link::CONTENT_FORMAT_LINK;
 use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
 use crate::path::MAX_ID;
-use crate::profile::{has, instance_writes, reads_to, serves, serves_all};
+use crate::profile::{asks_resources, has, instance_writes, reads_to, serves, serves_all};
 use crate::text::{self, Full, Writer};
 
 type Outcome<T> = Result<T, ResponseCode>;
@@ -300,7 +300,7 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
             return Err(ResponseCode::NotFound);
         }
         let r = if depth >= 3 {
-            find_resource(obj, &def, iid, rid)?
+            find_resource::<P>(obj, &def, iid, rid)?
         } else {
             &NO_RESOURCE
         };
@@ -471,15 +471,21 @@ fn has_resource_instance(obj: &dyn ObjectHandler, instance: u16, rid: u16, riid:
     obj.next_resource_instance(instance, rid, riid.checked_sub(1)) == Some(riid)
 }
 
+/// Whether `instance` has resource `rid` of its definition: always under a profile
+/// `with_every_resource` (no hook call), else as the handler says.
+fn has_resource<const P: u32>(obj: &dyn ObjectHandler, instance: u16, rid: u16) -> bool {
+    !const { asks_resources(P) } || obj.has_resource(instance, rid)
+}
+
 // Inlining left to the compiler (forced either way: 6 bytes larger on a Cortex-M).
-fn find_resource(
+fn find_resource<const P: u32>(
     obj: &dyn ObjectHandler,
     def: &ObjectDef,
     instance: u16,
     rid: u16,
 ) -> Outcome<&'static ResourceDef> {
     def.resource(rid)
-        .filter(|_| obj.has_resource(instance, rid))
+        .filter(|_| has_resource::<P>(obj, instance, rid))
         .ok_or(ResponseCode::NotFound)
 }
 
@@ -584,7 +590,7 @@ impl<const P: u32> Walk<'_, '_, P> {
                 .find(|c| {
                     previous.is_none_or(|p| c.id() > p)
                         && (self.discover || c.readable())
-                        && self.obj.has_resource(self.ids[1], c.id())
+                        && has_resource::<P>(self.obj, self.ids[1], c.id())
                 })
                 .map(|c| (c.id(), c)),
             _ => next_resource_instance(self.obj, self.ids[1], self.ids[2], previous)
@@ -1053,7 +1059,7 @@ impl<const P: u32> Target<'_, P> {
                     let r = if const { resource_writes_only(P) } {
                         r
                     } else {
-                        let r = find_resource(self.obj, self.def, self.instance, tlv.id)?;
+                        let r = find_resource::<P>(self.obj, self.def, self.instance, tlv.id)?;
                         self.allowed(r)?;
                         r
                     };
@@ -1220,7 +1226,7 @@ fn write<const P: u32>(
                     } else {
                         c.writable()
                     };
-                    if cleared && t.obj.has_resource(instance, c.id()) {
+                    if cleared && has_resource::<P>(t.obj, instance, c.id()) {
                         t.obj.clear(instance, c.id())?;
                     }
                 }

@@ -116,7 +116,8 @@ pub trait ObjectHandler {
     fn next_instance(&self, after: Option<u16>) -> Option<u16>;
 
     /// Whether `instance` implements the (defined) resource; optional resources may be left
-    /// out. The default is every resource of the definition.
+    /// out. The default is every resource of the definition. A dispatcher whose profile is
+    /// [`with_every_resource`](crate::Profile::with_every_resource) never calls it.
     fn has_resource(&self, instance: u16, resource: u16) -> bool {
         let _ = (instance, resource);
         true

@@ -8,6 +8,11 @@ const OPERATIONS: u32 = 16;
 /// Bit of Write replace / partial update of a whole instance (and Bootstrap-Write of an
 /// object).
 const INSTANCE_WRITES: u32 = 1 << 30;
+/// Every instance has the resources its definition lists unless [`ObjectHandler::has_resource`]
+/// says otherwise (set), or has all of them and the hook is never called (clear).
+///
+/// [`ObjectHandler::has_resource`]: crate::ObjectHandler::has_resource
+const ASK_RESOURCES: u32 = 1 << 29;
 /// Values read through [`ObjectHandler::read`](crate::ObjectHandler::read) (set) or
 /// [`read_to`](crate::ObjectHandler::read_to) (clear).
 const READ_VALUES: u32 = 1 << 31;
@@ -123,6 +128,24 @@ impl Profile {
         }
     }
 
+    /// This profile for objects whose every instance has every resource of its definition
+    /// (definitions trimmed to the resources the device implements, as the rows of the
+    /// registry's tables): [`ObjectHandler::has_resource`](crate::ObjectHandler::has_resource)
+    /// is never called, and its call sites are left out of the build. A handler that
+    /// overrides it to leave a resource out must not be served under this profile.
+    pub const fn with_every_resource(self) -> Profile {
+        Profile {
+            bits: self.bits & !ASK_RESOURCES,
+        }
+    }
+
+    /// Whether the profile calls
+    /// [`ObjectHandler::has_resource`](crate::ObjectHandler::has_resource) (not after
+    /// [`with_every_resource`](Self::with_every_resource)).
+    pub const fn asks_resources(self) -> bool {
+        asks_resources(self.bits)
+    }
+
     /// Whether the profile reads values through
     /// [`ObjectHandler::read_to`](crate::ObjectHandler::read_to).
     pub const fn reads_to(self) -> bool {
@@ -191,6 +214,11 @@ pub(crate) const fn reads_to(p: u32) -> bool {
     p & READ_VALUES == 0
 }
 
+/// Whether profile bits `p` ask the handlers which resources an instance has.
+pub(crate) const fn asks_resources(p: u32) -> bool {
+    p & ASK_RESOURCES != 0
+}
+
 /// Whether profile bits `p` serve every operation (Bootstrap-Write is the last one).
 pub(crate) const fn serves_all(p: u32) -> bool {
     let all = (operation_bit(Operation::BootstrapWrite) << 1) - (1 << OPERATIONS);
@@ -220,7 +248,9 @@ mod tests {
             bits |= operation_bit(op);
             assert!(!serves_all(bits) || op == Operation::BootstrapWrite);
         }
-        assert!(serves_all(bits) && bits & (INSTANCE_WRITES | READ_VALUES) == 0);
+        assert!(serves_all(bits) && bits & (INSTANCE_WRITES | READ_VALUES | ASK_RESOURCES) == 0);
+        assert!(Profile::ALL.asks_resources() && Profile::of(&[]).asks_resources());
+        assert!(!Profile::ALL.with_every_resource().asks_resources());
         assert!(!Profile::ALL.reads_to() && !Profile::of(&[]).reads_to());
         assert!(Profile::ALL.with_read_to().reads_to());
         assert_eq!(Profile::ALL.with_read_to().bits(), !READ_VALUES);

@@ -215,6 +215,42 @@ proptest! {
     }
 
     #[test]
+    fn with_every_resource_answers_as_the_hook_that_leaves_none_out(
+        path in near_path(),
+        op in operation(),
+        content in format(),
+        accept in format(),
+        payload in prop::collection::vec(any::<u8>(), 0..64),
+        out_len in 0usize..300,
+    ) {
+        // Handlers whose `has_resource` says yes to every defined resource: the profile that
+        // never asks must answer the same bytes and leave the same state.
+        let every = || {
+            let mut stores = rich_stores();
+            for s in &mut stores {
+                s.absent.clear();
+            }
+            stores
+        };
+        let (mut stores, mut twins) = (every(), every());
+        let req = Request::new(op, path).with_payload(content, &payload).with_accept(accept);
+        let mut out = vec![0u8; out_len];
+        let mut twin_out = vec![0u8; out_len];
+        let resp = {
+            let mut objects: Vec<&mut dyn ObjectHandler> = stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+            Dispatcher::new(&mut objects).handle(&req, &mut out)
+        };
+        let twin_resp = {
+            let mut objects: Vec<&mut dyn ObjectHandler> = twins.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
+            const EVERY: u32 = Profile::ALL.with_every_resource().bits();
+            Dispatcher::new(&mut objects).with_profile::<EVERY>().handle(&req, &mut twin_out)
+        };
+        prop_assert_eq!(resp, twin_resp);
+        prop_assert_eq!(&out[..resp.len], &twin_out[..twin_resp.len]);
+        prop_assert_eq!(stores, twins);
+    }
+
+    #[test]
     fn a_profiled_dispatcher_answers_as_the_full_one_within_its_profile(
         path in near_path(),
         op in operation(),
