@@ -391,29 +391,39 @@ fn ext(v: u32) -> u32 {
     }
 }
 
-/// One decoded option: number, value, offset just past the value.
-type RawOption<'a> = (u16, &'a [u8], usize);
+/// What [`step`] found instead of an option (in the first word, where an option's value
+/// starts: above every offset, so `start > end` tells them apart).
+const AT_MARKER: usize = usize::MAX;
+const TRUNCATED: usize = usize::MAX - 1;
+const RESERVED_NIBBLE: usize = usize::MAX - 2;
+const NUMBER_OVERFLOW: usize = usize::MAX - 3;
 
-/// Decodes one option header at `pos`; `Ok(None)` at the payload marker.
-fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<RawOption<'_>>, Error> {
-    // Errors are built only on their (cold) paths: eager `ok_or(Error::..)` costs code size.
+/// One step of the option walk: decodes the option header at `pos` following option number
+/// `*number`. An option gives its value's `(start, end)` in `buf` (`end` is where the next
+/// header starts) and sets `*number` to its number. Otherwise the first word is one of the
+/// codes above (`AT_MARKER` at the payload marker) and the second the error's offset;
+/// `*number` is unchanged.
+///
+/// Two words in registers, so `buf.get(start..end)` is the value or `None` at the marker, the
+/// end or a malformed option: one shared walk for `parse`, [`Options`] and the lookups.
+fn step(buf: &[u8], pos: usize, number: &mut u16) -> (usize, usize) {
     let Some(&first) = buf.get(pos) else {
-        return Err(Error::Truncated { offset: pos });
+        return (TRUNCATED, pos);
     };
     if first == 0xff {
-        return Ok(None);
+        return (AT_MARKER, pos);
     }
     let mut p = pos + 1;
     let mut fields = [(first >> 4) as usize, (first & 15) as usize];
     for f in fields.iter_mut() {
         if *f == 15 {
-            return Err(Error::ReservedNibble { offset: pos });
+            return (RESERVED_NIBBLE, pos);
         }
         if *f >= 13 {
             let wide = *f == 14;
             let n = 1 + wide as usize;
             let Some(ext) = buf.get(p..p + n) else {
-                return Err(Error::Truncated { offset: buf.len() });
+                return (TRUNCATED, buf.len());
             };
             let mut x = 0usize;
             for b in ext {
@@ -424,15 +434,16 @@ fn decode_option(buf: &[u8], pos: usize, prev: u16) -> Result<Option<RawOption<'
         }
     }
     let [delta, len] = fields;
-    let number = prev as usize + delta;
-    if number > u16::MAX as usize {
-        return Err(Error::OptionNumber { offset: pos });
+    let n = *number as usize + delta;
+    if n > u16::MAX as usize {
+        return (NUMBER_OVERFLOW, pos);
     }
     let end = p + len;
-    let Some(value) = buf.get(p..end) else {
-        return Err(Error::Truncated { offset: buf.len() });
-    };
-    Ok(Some((number as u16, value, end)))
+    if end > buf.len() {
+        return (TRUNCATED, buf.len());
+    }
+    *number = n as u16;
+    (p, end)
 }
 
 /// A checked, zero-copy view of a CoAP message over UDP (RFC 7252 §3).
@@ -472,15 +483,15 @@ impl<'a> Message<'a> {
         }
         let mut number = 0u16;
         while pos < buf.len() {
-            match decode_option(buf, pos, number)? {
-                Some((n, _, end)) => {
-                    number = n;
-                    pos = end;
-                }
-                None => {
-                    if pos + 1 == buf.len() {
-                        return Err(Error::EmptyPayload { offset: pos });
-                    }
+            let (start, end) = step(buf, pos, &mut number);
+            if start <= end {
+                pos = end;
+                continue;
+            }
+            // Errors are built only on their (cold) paths.
+            return Err(match start {
+                AT_MARKER if pos + 1 == buf.len() => Error::EmptyPayload { offset: pos },
+                AT_MARKER => {
                     return Ok(Message {
                         buf,
                         options_start,
@@ -488,7 +499,10 @@ impl<'a> Message<'a> {
                         payload_start: pos + 1,
                     });
                 }
-            }
+                RESERVED_NIBBLE => Error::ReservedNibble { offset: end },
+                NUMBER_OVERFLOW => Error::OptionNumber { offset: end },
+                _ => Error::Truncated { offset: end },
+            });
         }
         Ok(Message {
             buf,
@@ -674,11 +688,11 @@ impl<'a> Iterator for Options<'a> {
     fn next(&mut self) -> Option<CoapOption<'a>> {
         // At the end, the payload marker or a malformed option the decoder answers the same
         // way every time: the iterator stays done without a state of its own.
-        let (n, value, end) = decode_option(self.buf, self.pos, self.number).ok()??;
-        self.number = n;
+        let (start, end) = step(self.buf, self.pos, &mut self.number);
+        let value = self.buf.get(start..end)?;
         self.pos = end;
         Some(CoapOption {
-            number: OptionNumber(n),
+            number: OptionNumber(self.number),
             value,
         })
     }
