@@ -176,6 +176,14 @@ struct Recent {
     code: u8,
 }
 
+/// What `Client::build` writes as the payload of a Register or a notification: with the
+/// `objects` feature, the dispatcher's request (none: the Register links) and the format it
+/// must answer in; in the device build, the finished datagram's length.
+#[cfg(feature = "objects")]
+type Body = (Option<lwm2m_objects::Request<'static>>, u16);
+#[cfg(not(feature = "objects"))]
+type Body = usize;
+
 /// The observable resources (object, resource of instance 0); observation `i` is of the
 /// `i`-th, so notifications go out in this order.
 const OBSERVABLE: [(u16, u16); 3] = [(5, 3), (5, 5), (3, 3)];
@@ -1002,16 +1010,19 @@ impl<P: Platform> Client<P> {
             Out::Notify(_) => Code::CONTENT,
             Out::Pull => Code::GET,
         };
-        let obs = match kind {
-            Out::Notify(i) => Some((*self.observations.get(usize::from(i))?)?),
-            _ => None,
-        };
-        let token = match &obs {
-            Some(o) => o.token.get(..usize::from(o.token_len))?,
-            None => token,
+        // A notification goes out with its observation's token (borrowed, not copied: the
+        // builder copies it into the datagram) and in the format it was asked in.
+        let (token, tlv) = match kind {
+            Out::Notify(i) => {
+                let o = self.observations.get(usize::from(i))?.as_ref()?;
+                (o.token.get(..usize::from(o.token_len))?, o.tlv)
+            }
+            _ => (token, false),
         };
         let mut b = MessageBuilder::new(buf, MessageType::Confirmable, code, mid, token).ok()?;
-        let len = match kind {
+        // Register and notifications carry a payload: the composed build has the dispatcher
+        // write it (the links, or a Read's value) in one place below.
+        let body: Body = match kind {
             Out::Register => {
                 // "lt=" and the lifetime's digits, written backwards from the end (at most
                 // ten digits: the prefix always fits in front).
@@ -1039,30 +1050,21 @@ impl<P: Platform> Client<P> {
                 ] {
                     b.option(number, value).ok()?;
                 }
-                // The links are written straight into the datagram.
                 #[cfg(feature = "objects")]
-                let len = {
-                    let cap = b.payload_capacity();
-                    b.payload_with(cap, |out| {
-                        let (links, _) = self.objects(None, out);
-                        match links.code {
-                            lwm2m_objects::ResponseCode::Content => Ok(links.len),
-                            _ => Err(coap_block::Error::BufferTooSmall),
-                        }
-                    })
-                    .ok()?
-                };
+                let body = (None, format::LINK);
                 #[cfg(not(feature = "objects"))]
-                let len = b.payload(registration_links()).ok()?;
-                len
+                let body = b.payload(registration_links()).ok()?;
+                body
             }
             Out::Update | Out::Deregister => {
                 let loc = self.location.get(..usize::from(self.location_len))?;
                 segments(&mut b, OptionNumber::URI_PATH, loc, b'/')?;
-                b.finish()
+                return Some(Transmit {
+                    peer: Peer::Server,
+                    len: b.finish(),
+                });
             }
             Out::Notify(i) => {
-                let obs = obs?;
                 let (obj, res) = *OBSERVABLE.get(usize::from(i))?;
                 self.observe_seq = self.observe_seq.wrapping_add(1) & 0xff_ffff;
                 b.uint_option(OptionNumber::OBSERVE, self.observe_seq)
@@ -1070,28 +1072,18 @@ impl<P: Platform> Client<P> {
                 // The observable resources are numbers: text/plain unless TLV was asked for.
                 #[cfg(feature = "objects")]
                 {
-                    use lwm2m_objects::{Operation, Path, Request, ResponseCode};
-                    let fmt = if obs.tlv { format::TLV } else { format::TEXT };
+                    use lwm2m_objects::{Operation, Path, Request};
+                    let fmt = if tlv { format::TLV } else { format::TEXT };
                     b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
                         .ok()?;
-                    let req = Request::new(Operation::Read, Path::new_resource(obj, 0, res))
-                        .with_accept(Some(fmt));
-                    // The value is written straight into the datagram.
-                    let cap = b.payload_capacity();
-                    b.payload_with(cap, |out| {
-                        let (resp, _) = self.objects(Some(&req), out);
-                        match (resp.code, resp.content_format) {
-                            (ResponseCode::Content, Some(f)) if f == fmt => Ok(resp.len),
-                            _ => Err(coap_block::Error::BufferTooSmall),
-                        }
-                    })
-                    .ok()?
+                    let req = Request::new(Operation::Read, Path::new_resource(obj, 0, res));
+                    (Some(req.with_accept(Some(fmt))), fmt)
                 }
                 #[cfg(not(feature = "objects"))]
                 {
                     let mut body = [0u8; MAX_URI + 8];
                     let value = self.read_value(obj, res)?;
-                    let (fmt, n) = self.render(&value, res, obs.tlv, &mut body)?;
+                    let (fmt, n) = self.render(&value, res, tlv, &mut body)?;
                     b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
                         .ok()?;
                     b.payload(body.get(..n)?).ok()?
@@ -1116,15 +1108,33 @@ impl<P: Platform> Client<P> {
                     )
                     .ok()?;
                 }
-                b.finish()
+                return Some(Transmit {
+                    peer: Peer::PackageHost,
+                    len: b.finish(),
+                });
             }
         };
-        let peer = if kind == Out::Pull {
-            Peer::PackageHost
-        } else {
-            Peer::Server
+        // The dispatcher's answer written straight into the datagram: only a 2.05 in the
+        // format asked for goes out.
+        #[cfg(feature = "objects")]
+        let len = {
+            let (req, fmt) = body;
+            let cap = b.payload_capacity();
+            b.payload_with(cap, |out| {
+                let (resp, _) = self.objects(req.as_ref(), out);
+                match (resp.code, resp.content_format) {
+                    (lwm2m_objects::ResponseCode::Content, Some(f)) if f == fmt => Ok(resp.len),
+                    _ => Err(coap_block::Error::BufferTooSmall),
+                }
+            })
+            .ok()?
         };
-        Some(Transmit { peer, len })
+        #[cfg(not(feature = "objects"))]
+        let len = body;
+        Some(Transmit {
+            peer: Peer::Server,
+            len,
+        })
     }
 
     #[cfg(not(feature = "objects"))]
