@@ -368,6 +368,8 @@ mod composed {
             .without(Operation::WriteAttributes)
             .without_instance_writes()
             .with_read_to()
+            // The definitions hold only the implemented resources (`served`).
+            .with_every_resource()
             .bits()
     };
 
