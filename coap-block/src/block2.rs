@@ -198,6 +198,29 @@ impl Block2Client {
         resp: &Message<'_>,
         sink: &mut S,
     ) -> Result<Block2Event, Error> {
+        self.response(resp, None, sink)
+    }
+
+    /// [`handle_response`](Self::handle_response) for a caller that already looked up the
+    /// response's first ETag (`resp.etag()`): the options are not searched for it again.
+    pub fn handle_response_tagged<S: BlockSink + ?Sized>(
+        &mut self,
+        resp: &Message<'_>,
+        etag: Option<&[u8]>,
+        sink: &mut S,
+    ) -> Result<Block2Event, Error> {
+        self.response(resp, Some(etag), sink)
+    }
+
+    // `found`: the caller's ETag lookup, or `None` to look it up here (where `handle_response`
+    // always did). Always inlined: each entry point folds it and has the whole body.
+    #[inline(always)]
+    fn response<S: BlockSink + ?Sized>(
+        &mut self,
+        resp: &Message<'_>,
+        found: Option<Option<&[u8]>>,
+        sink: &mut S,
+    ) -> Result<Block2Event, Error> {
         if self.done {
             return Ok(Block2Event::Complete { total: self.offset });
         }
@@ -207,7 +230,11 @@ impl Block2Client {
         }
         // The codec's own lookups (a device links them anyway): first ETag, Block2, Size2.
         let block = resp.block2()?;
-        if let Some(tag) = resp.etag() {
+        let etag = match found {
+            Some(etag) => etag,
+            None => resp.etag(),
+        };
+        if let Some(tag) = etag {
             if tag.len() > 8 {
                 return Err(Error::BadOption { number: 4 });
             }

@@ -381,7 +381,13 @@ fn pull(
         let rn = server.respond(&m, &mut src, reply).unwrap();
         let r = Message::parse(&out[..rn]).unwrap();
         assert_eq!(r.size2().unwrap(), Some(data.len() as u32));
-        if let Block2Event::Complete { total } = client.handle_response(&r, sink)? {
+        // Both entry points, alternately: the ETag looked up here or by the client.
+        let event = if count % 2 == 0 {
+            client.handle_response_tagged(&r, r.etag(), sink)?
+        } else {
+            client.handle_response(&r, sink)?
+        };
+        if let Block2Event::Complete { total } = event {
             assert_eq!(total as usize, data.len());
             return Ok(count);
         }
