@@ -343,6 +343,9 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
                 } else {
                     return Err(ResponseCode::MethodNotAllowed);
                 };
+                if w.overflowed() {
+                    return Err(ResponseCode::InternalServerError);
+                }
                 (ResponseCode::Content, Some(format))
             }
             // Create is a Write of a new instance: one walker for both.
@@ -428,7 +431,7 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
             };
             walk.node(1, &NO_RESOURCE).map_err(|_| Full)?;
         }
-        Ok(())
+        if w.overflowed() { Err(Full) } else { Ok(()) }
     }
 }
 
@@ -562,6 +565,11 @@ impl<const P: u32> Walk<'_, '_, P> {
     /// The value the handler's `read_to` writes for resource `r` of the instance (its
     /// instance `ri`) in the form `form` (the `VALUE_*` bits); nothing on an error.
     fn read_to(&mut self, r: &ResourceDef, ri: Option<u16>, form: u8) -> Outcome<()> {
+        // The output is full: 5.00 before any further hook runs (the walker's own writes
+        // are checked here and at the end, not one by one).
+        if self.w.overflowed() {
+            return Err(ResponseCode::InternalServerError);
+        }
         // The hook writes into a view of the buffer; its length is taken back on success.
         let mut out = ValueOut {
             w: self.w.view(),
@@ -611,10 +619,10 @@ impl<const P: u32> Walk<'_, '_, P> {
         if self.discover {
             let versioned = level == 1 && self.def.version() != (1, 0);
             if !register || level != 1 || versioned || next_instance(self.obj, None).is_none() {
-                self.w.link(path)?;
+                let _ = self.w.link(path);
             }
             if versioned {
-                self.w.version(self.def.version())?;
+                let _ = self.w.version(self.def.version());
             }
             if multiple {
                 let mut count = 0;
@@ -623,11 +631,11 @@ impl<const P: u32> Walk<'_, '_, P> {
                     count += 1;
                     next = self.child(3, r, Some(id));
                 }
-                self.w.attr(b";dim=", count)?;
+                let _ = self.w.attr(b";dim=", count);
             }
             if level < 4 {
                 // A resource's own Discover reports the attributes it inherits too.
-                put_attributes(self.w, self.table, path, level == 3 && self.depth == 3)?;
+                let _ = put_attributes(self.w, self.table, path, level == 3 && self.depth == 3);
             }
             // Resource instances are listed only by a Discover of their resource.
             if level == 4
@@ -641,6 +649,9 @@ impl<const P: u32> Walk<'_, '_, P> {
             if const { reads_to(P) } {
                 self.read_to(r, ri, VALUE_TLV)?;
             } else {
+                if self.w.overflowed() {
+                    return Err(ResponseCode::InternalServerError);
+                }
                 put_value::<P>(self.w, true, self.obj.read(ids[1], r.id(), ri))?;
             }
         }
@@ -671,7 +682,7 @@ impl<const P: u32> Walk<'_, '_, P> {
                 (false, _, false) => OBJECT_INSTANCE,
             };
             let id = ids.get(level - 1).copied().unwrap_or(0);
-            self.w.wrap(start, kind, id)?;
+            let _ = self.w.wrap(start, kind, id);
         }
         Ok(())
     }

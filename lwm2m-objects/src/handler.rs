@@ -309,8 +309,8 @@ impl ValueOut<'_> {
     /// An Objlnk: object id, instance id (`object:instance` as text).
     pub fn objlnk(&mut self, object: u16, instance: u16) -> Result<(), ResponseCode> {
         if self.form == VALUE_OTHER {
-            self.w.put_u64(u64::from(object))?;
-            self.w.put(b":")?;
+            let _ = self.w.put_u64(u64::from(object));
+            let _ = self.w.put(b":");
             return Ok(self.w.put_u64(u64::from(instance))?);
         }
         self.number(u64::from(object) << 16 | u64::from(instance), 4, false)
@@ -371,15 +371,15 @@ impl ValueOut<'_> {
         let w = &mut self.w;
         if self.form & VALUE_BARE != 0 {
             let bytes = number.to_be_bytes();
-            w.put(bytes.get(8usize.saturating_sub(len)..).unwrap_or(&[]))?;
+            Ok(w.put(bytes.get(8usize.saturating_sub(len)..).unwrap_or(&[]))?)
         } else {
             if signed && (number as i64) < 0 {
-                w.put(b"-")?;
+                // A full writer stays full: the digits' result is the sign's too.
+                let _ = w.put(b"-");
                 number = number.wrapping_neg();
             }
-            w.put_u64(number)?;
+            Ok(w.put_u64(number)?)
         }
-        Ok(())
     }
 }
 

@@ -166,17 +166,17 @@ impl Path {
     /// Writes the path as text (`/5/0/1`; the root is `/`) and returns its length.
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = crate::text::Writer::new(out);
-        let mut write = || {
-            if self.len == 0 {
-                w.put(b"/")?;
-            }
-            for &id in self.ids() {
-                w.put(b"/")?;
-                w.put_u64(u64::from(id))?;
-            }
-            Ok(())
-        };
-        write().map_err(|crate::text::Full| w.too_small())?;
+        // A full writer stays full: one check at the end.
+        if self.len == 0 {
+            let _ = w.put(b"/");
+        }
+        for &id in self.ids() {
+            let _ = w.put(b"/");
+            let _ = w.put_u64(u64::from(id));
+        }
+        if w.overflowed() {
+            return Err(w.too_small());
+        }
         Ok(w.len())
     }
 }

@@ -50,16 +50,25 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Whether a write did not fit: once full, a writer stays full (its length past the
+    /// buffer's, so every later write fails too) and a caller may check once at the end.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.len > self.buf.len()
+    }
+
+    /// Marks the writer full (see [`overflowed`](Self::overflowed)).
+    fn full(&mut self) -> Full {
+        self.len = self.buf.len() + 1;
+        Full
+    }
+
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
-        let end = self.len.checked_add(bytes.len()).ok_or(Full)?;
+        let end = self.len.wrapping_add(bytes.len());
         // Zipped copy: copy_from_slice brings a length-mismatch panic path.
-        for (d, &b) in self
-            .buf
-            .get_mut(self.len..end)
-            .ok_or(Full)?
-            .iter_mut()
-            .zip(bytes)
-        {
+        let Some(dest) = self.buf.get_mut(self.len..end) else {
+            return Err(self.full());
+        };
+        for (d, &b) in dest.iter_mut().zip(bytes) {
             *d = b;
         }
         self.len = end;
@@ -84,43 +93,47 @@ impl<'a> Writer<'a> {
     pub(crate) fn wrap(&mut self, start: usize, kind: u8, id: u16) -> Result<(), Full> {
         let len = self.len.saturating_sub(start);
         if len > 0xFF_FFFF {
-            return Err(Full);
+            return Err(self.full());
         }
         // The header backwards, each byte in front of the ones after it: the length bytes
         // (none when the length fits the type byte, or as few as hold it: 1, 2 or 3), the id
         // (one byte or two: type bit 5), the type byte.
+        // A full writer stays full: the type byte's result is the header's.
         let mut ty = kind << 6;
         if len > 7 {
-            ty |= self.insert_number(start, len)? << 3;
+            ty |= self.insert_number(start, len) << 3;
         } else {
             ty |= len as u8;
         }
-        ty |= (self.insert_number(start, usize::from(id))? - 1) << 5;
+        ty |= (self.insert_number(start, usize::from(id)) - 1) << 5;
         self.insert(start, ty)
     }
 
     /// Puts the big-endian bytes of `value` at `at`, as few as hold it (at least one), and
-    /// returns how many.
+    /// returns how many (a full writer stays full: the caller's next write fails).
     // Inlined into its two uses in `wrap`: 26 bytes smaller on a Cortex-M.
     #[inline(always)]
-    fn insert_number(&mut self, at: usize, mut value: usize) -> Result<u8, Full> {
+    fn insert_number(&mut self, at: usize, mut value: usize) -> u8 {
         let mut count = 0;
         loop {
-            self.insert(at, value as u8)?;
+            let _ = self.insert(at, value as u8);
             value >>= 8;
             count += 1;
             if value == 0 {
-                return Ok(count);
+                return count;
             }
         }
     }
 
     /// Puts `byte` at `at`, the bytes after it one place on.
     fn insert(&mut self, at: usize, byte: u8) -> Result<(), Full> {
-        let end = self.len + 1;
+        let end = self.len.wrapping_add(1);
         // Each byte takes the place of the next one: a forward loop without a panic path.
         let mut carry = byte;
-        for b in self.buf.get_mut(at..end).ok_or(Full)? {
+        let Some(dest) = self.buf.get_mut(at..end) else {
+            return Err(self.full());
+        };
+        for b in dest {
             core::mem::swap(b, &mut carry);
         }
         self.len = end;
@@ -131,13 +144,14 @@ impl<'a> Writer<'a> {
     /// written from the start of a buffer), the path, `>`. `ids` is not empty (the root link
     /// is written whole where it is needed).
     pub(crate) fn link(&mut self, ids: &[u16]) -> Result<(), Full> {
+        // A full writer stays full: the last write's result is every write's.
         if self.len != 0 {
-            self.push(b',')?;
+            let _ = self.push(b',');
         }
-        self.push(b'<')?;
+        let _ = self.push(b'<');
         for &id in ids {
-            self.push(b'/')?;
-            self.put_u64(u64::from(id))?;
+            let _ = self.push(b'/');
+            let _ = self.put_u64(u64::from(id));
         }
         self.push(b'>')
     }
@@ -145,13 +159,13 @@ impl<'a> Writer<'a> {
     /// `;name=value` with a decimal value; `name` includes the `;` and the `=`.
     #[inline(always)]
     pub(crate) fn attr(&mut self, name: &[u8], value: u64) -> Result<(), Full> {
-        self.put(name)?;
+        let _ = self.put(name);
         self.put_u64(value)
     }
 
     /// `;ver=major.minor`.
     pub(crate) fn version(&mut self, (major, minor): (u8, u8)) -> Result<(), Full> {
-        self.attr(b";ver=", u64::from(major))?;
+        let _ = self.attr(b";ver=", u64::from(major));
         self.attr(b".", u64::from(minor))
     }
 
@@ -377,7 +391,11 @@ mod tests {
         w.put(&[1, 2, 3, 4, 5, 6]).unwrap();
         assert_eq!(w.wrap(0, 3, 1), Ok(()));
         assert_eq!(w.wrap(0, 0, 0), Err(Full));
-        assert!(w.len() <= 8);
+        // Full stays full: every later write fails too, and one check at the end suffices.
+        assert!(w.overflowed());
+        assert_eq!(w.put(&[]), Err(Full));
+        assert_eq!(w.insert(0, 1), Err(Full));
+        assert!(w.overflowed());
     }
 
     #[test]
