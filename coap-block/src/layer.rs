@@ -371,9 +371,11 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
         let code = Code(c);
         // An ACK or RST of our CON carries its Message ID; a response carries its token.
         let ours = f.confirmable && u16::from_be_bytes([m0, m1]) == f.mid;
-        let token_match = msg.token() == f.token.as_slice();
-        let outcome = match ty {
-            MessageType::Reset if ours => Incoming::Reset,
+        match ty {
+            MessageType::Reset if ours => {
+                self.in_flight = None;
+                return Incoming::Reset;
+            }
             MessageType::Acknowledgement if ours => {
                 if !f.acked {
                     f.acked = true;
@@ -389,22 +391,18 @@ impl<const ADAPTIVE: bool> Reliability<ADAPTIVE> {
                     f.deadline = now.saturating_add(self.params.separate_response_ms as u64);
                     return Incoming::EmptyAck;
                 }
-                if !token_match {
-                    return Incoming::Unrelated;
-                }
-                Incoming::Response { ack_needed: false }
             }
-            MessageType::Confirmable | MessageType::NonConfirmable
-                if code.is_response() && token_match =>
-            {
-                Incoming::Response {
-                    ack_needed: ty == MessageType::Confirmable,
-                }
-            }
+            MessageType::Confirmable | MessageType::NonConfirmable if code.is_response() => {}
             _ => return Incoming::Unrelated,
-        };
+        }
+        // A piggybacked or separate response: its token must be ours (one compare for both).
+        if msg.token() != f.token.as_slice() {
+            return Incoming::Unrelated;
+        }
         self.in_flight = None;
-        outcome
+        Incoming::Response {
+            ack_needed: ty == MessageType::Confirmable,
+        }
     }
 }
 
