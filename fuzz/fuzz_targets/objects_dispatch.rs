@@ -257,7 +257,8 @@ fuzz_target!(|data: &[u8]| {
             op,
             Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite
         );
-    if !Profile::from_bits(DEVICE_PROFILE).serves(op) || whole_write {
+    // Resource instance paths are outside the profile too.
+    if !Profile::from_bits(DEVICE_PROFILE).serves(op) || whole_write || path.depth() == 4 {
         assert!(
             matches!(
                 resp2.code,
@@ -280,7 +281,7 @@ fuzz_target!(|data: &[u8]| {
 const READ_TO: u32 = Profile::ALL.with_read_to().bits();
 
 /// Every type of objects 0, 1, 2, 3 and 5 (not Location's Float); no Create, Delete, partial
-/// update, Bootstrap-Write, Write-Attributes or whole-instance writes.
+/// update, Bootstrap-Write, Write-Attributes, whole-instance writes or resource instance paths.
 const DEVICE_PROFILE: u32 = Profile::of(&[
     &SECURITY,
     &SERVER,
@@ -294,4 +295,5 @@ const DEVICE_PROFILE: u32 = Profile::of(&[
 .without(Operation::BootstrapWrite)
 .without(Operation::WriteAttributes)
 .without_instance_writes()
+.without_resource_instance_paths()
 .bits();

@@ -19,7 +19,9 @@ use crate::handler::{
 use crate::link::CONTENT_FORMAT_LINK;
 use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
 use crate::path::MAX_ID;
-use crate::profile::{asks_resources, has, instance_writes, reads_to, serves, serves_all};
+use crate::profile::{
+    asks_resources, has, instance_writes, reads_to, resource_instance_paths, serves, serves_all,
+};
 use crate::text::{self, Full, Writer};
 
 type Outcome<T> = Result<T, ResponseCode>;
@@ -272,6 +274,10 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
 
     /// Handles one request; a body (for 2.05) is written at the start of `out`.
     pub fn handle(&mut self, request: &Request<'_>, out: &mut [u8]) -> Response {
+        // A depth outside the profile (its code is left out of the build).
+        if !const { resource_instance_paths(P) } && request.path.depth() == 4 {
+            return Response::code(ResponseCode::MethodNotAllowed);
+        }
         match self.dispatch(request, out) {
             Ok(response) => response,
             Err(code) => Response::code(code),
@@ -283,7 +289,7 @@ impl<'a, 'h, const P: u32> Dispatcher<'a, 'h, P> {
         let depth = path.depth();
         let [oid, iid, rid, riid] = path.ids;
         let op = req.operation;
-        // An operation outside the profile (its code is left out of the build).
+        // An operation or a depth outside the profile (its code is left out of the build).
         if depth == 0 || !(const { serves_all(P) } || serves(P, op)) {
             return Err(ResponseCode::MethodNotAllowed);
         }

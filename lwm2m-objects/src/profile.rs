@@ -8,6 +8,8 @@ const OPERATIONS: u32 = 16;
 /// Bit of Write replace / partial update of a whole instance (and Bootstrap-Write of an
 /// object).
 const INSTANCE_WRITES: u32 = 1 << 30;
+/// Requests may name a resource instance (`/O/I/R/RI`, set) or not (clear: 4.05).
+const RESOURCE_INSTANCE_PATHS: u32 = 1 << 28;
 /// Every instance has the resources its definition lists unless [`ObjectHandler::has_resource`]
 /// says otherwise (set), or has all of them and the hook is never called (clear).
 ///
@@ -128,6 +130,22 @@ impl Profile {
         }
     }
 
+    /// This profile without requests that name a resource instance (`/O/I/R/RI`): they
+    /// answer 4.05 Method Not Allowed, and the code for that depth is left out of the
+    /// build. A multiple resource is still read, written and discovered whole (`/O/I/R`),
+    /// its instances included.
+    pub const fn without_resource_instance_paths(self) -> Profile {
+        Profile {
+            bits: self.bits & !RESOURCE_INSTANCE_PATHS,
+        }
+    }
+
+    /// Whether the profile serves requests that name a resource instance (not after
+    /// [`without_resource_instance_paths`](Self::without_resource_instance_paths)).
+    pub const fn serves_resource_instance_paths(self) -> bool {
+        resource_instance_paths(self.bits)
+    }
+
     /// This profile for objects whose every instance has every resource of its definition
     /// (definitions trimmed to the resources the device implements, as the rows of the
     /// registry's tables): [`ObjectHandler::has_resource`](crate::ObjectHandler::has_resource)
@@ -214,6 +232,11 @@ pub(crate) const fn reads_to(p: u32) -> bool {
     p & READ_VALUES == 0
 }
 
+/// Whether profile bits `p` serve requests that name a resource instance.
+pub(crate) const fn resource_instance_paths(p: u32) -> bool {
+    p & RESOURCE_INSTANCE_PATHS != 0
+}
+
 /// Whether profile bits `p` ask the handlers which resources an instance has.
 pub(crate) const fn asks_resources(p: u32) -> bool {
     p & ASK_RESOURCES != 0
@@ -251,6 +274,12 @@ mod tests {
         assert!(serves_all(bits) && bits & (INSTANCE_WRITES | READ_VALUES | ASK_RESOURCES) == 0);
         assert!(Profile::ALL.asks_resources() && Profile::of(&[]).asks_resources());
         assert!(!Profile::ALL.with_every_resource().asks_resources());
+        let bits = bits | INSTANCE_WRITES | READ_VALUES | ASK_RESOURCES;
+        assert_eq!(bits & RESOURCE_INSTANCE_PATHS, 0);
+        assert!(Profile::ALL.serves_resource_instance_paths());
+        assert!(Profile::of(&[]).serves_resource_instance_paths());
+        let p = Profile::ALL.without_resource_instance_paths();
+        assert!(!p.serves_resource_instance_paths() && p.reads_to() == Profile::ALL.reads_to());
         assert!(!Profile::ALL.reads_to() && !Profile::of(&[]).reads_to());
         assert!(Profile::ALL.with_read_to().reads_to());
         assert_eq!(Profile::ALL.with_read_to().bits(), !READ_VALUES);

@@ -848,3 +848,32 @@ impl ObjectHandler for OnRead {
         Ok(Value::Integer(3))
     }
 }
+
+#[test]
+fn a_profile_without_resource_instance_paths() {
+    const PROFILE: u32 = Profile::of(&[&DEVICE])
+        .without_resource_instance_paths()
+        .bits();
+    let mut device = Store::new(&DEVICE, &[0])
+        .set(0, 6, Some(0), Owned::Int(1))
+        .set(0, 6, Some(1), Owned::Int(5));
+    let mut objects: [&mut dyn ObjectHandler; 1] = [&mut device];
+    let mut d = Dispatcher::new(&mut objects).with_profile::<PROFILE>();
+    let mut out = [0u8; 64];
+    // A multiple resource is read and discovered whole, its instances included.
+    let resp = d.handle(&read("/3/0/6"), &mut out);
+    assert_eq!(
+        (resp.code, &out[..resp.len]),
+        (Content, &b"\x86\x06\x41\x00\x01\x41\x01\x05"[..])
+    );
+    let discover = Request::new(Operation::Discover, p("/3/0/6"));
+    let resp = d.handle(&discover, &mut out);
+    assert_eq!(&out[..resp.len], b"</3/0/6>;dim=2,</3/0/6/0>,</3/0/6/1>");
+    // A path naming one of them: 4.05, for every operation, and nothing changes.
+    assert_eq!(d.handle(&read("/3/0/6/1"), &mut out).code, MethodNotAllowed);
+    assert_eq!(
+        d.handle(&put("/3/0/6/1", TEXT, b"2"), &mut out).code,
+        MethodNotAllowed
+    );
+    assert_eq!(device.values.get(&(0, 6, Some(1))), Some(&Owned::Int(5)));
+}

@@ -133,13 +133,15 @@ const TYPES: u32 = Profile::of(&[
 ])
 .bits();
 
-/// A device whose server reads, discovers, writes single resources and executes.
+/// A device whose server reads, discovers, writes single resources and executes, and never
+/// names a resource instance.
 const DEVICE_PROFILE: u32 = Profile::from_bits(TYPES)
     .without(Operation::Create)
     .without(Operation::Delete)
     .without(Operation::WriteUpdate)
     .without(Operation::BootstrapWrite)
     .without_instance_writes()
+    .without_resource_instance_paths()
     .bits();
 
 proptest! {
@@ -282,10 +284,13 @@ proptest! {
         let after: Vec<_> = stores.iter().map(|s| (s.instances.clone(), s.values.clone())).collect();
         let whole_write = path.depth() < 3
             && matches!(op, Operation::WriteReplace | Operation::WriteUpdate | Operation::BootstrapWrite);
+        // Requests of a shape the device profile leaves out: whole-instance writes and
+        // resource instance paths.
+        let outside = whole_write || path.depth() == 4;
         if !profile.serves(op) {
             prop_assert_eq!(resp.code, ResponseCode::MethodNotAllowed);
             prop_assert_eq!(before, after);
-        } else if narrow && whole_write {
+        } else if narrow && outside {
             // A missing target is still 4.04; anything else is refused.
             let missing = resp.code == ResponseCode::NotFound && full.code == resp.code;
             prop_assert!(missing || resp.code == ResponseCode::MethodNotAllowed, "{:?}", resp);
