@@ -1532,6 +1532,9 @@ impl<P: Platform> Client<P> {
         c
     }
 
+    // Inlined into its callers in the composed build (smaller there; the device build's own
+    // push code keeps it out of line).
+    #[cfg_attr(feature = "engines", inline(always))]
     fn remember(&mut self, msg: &Message<'_>, c: Code) {
         if msg.message_type() != MessageType::Confirmable {
             return;
@@ -1746,6 +1749,7 @@ impl<P: Platform> Client<P> {
         Code::CHANGED
     }
 
+    #[cfg_attr(feature = "engines", inline(always))]
     fn start_download(
         &mut self,
         delivery: Delivery,
@@ -2165,13 +2169,14 @@ impl<P: Platform> Client<P> {
     /// erased), a Size2 over capacity failing the job for lack of flash.
     fn receive_pull(&mut self, msg: &Message<'_>) {
         let mut pull = self.pull_client();
-        let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
+        // Longer than 8 bytes: refused by the Block2 client before anything is stored.
+        let tag = msg.option(OptionNumber::ETAG);
         let mut sink = PullSink {
             client: self,
-            etag: etag.get(..etag.len().min(8)).unwrap_or(&[]),
+            etag: tag.unwrap_or(&[]),
             failed: false,
         };
-        let r = pull.handle_response(msg, &mut sink);
+        let r = pull.handle_response_tagged(msg, tag, &mut sink);
         if sink.failed {
             return; // fota-fsm was told (Download Failed)
         }
