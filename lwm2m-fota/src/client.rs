@@ -370,6 +370,8 @@ mod composed {
             .with_read_to()
             // The definitions hold only the implemented resources (`served`).
             .with_every_resource()
+            // The route answers 4.04 to /O/I/R/RI itself.
+            .without_resource_instance_paths()
             .bits()
     };
 
