@@ -20,7 +20,8 @@ use crate::link::CONTENT_FORMAT_LINK;
 use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
 use crate::path::MAX_ID;
 use crate::profile::{
-    asks_resources, has, instance_writes, reads_to, resource_instance_paths, serves, serves_all,
+    asks_resources, has, instance_writes, multiple_writes, reads_to, resource_instance_paths,
+    serves, serves_all,
 };
 use crate::text::{self, Full, Writer};
 
@@ -1081,12 +1082,16 @@ impl<const P: u32> Target<'_, P> {
                         r
                     };
                     match (kind == MULTIPLE_RESOURCE, r.is_multiple()) {
-                        (true, true) => self.records(tlv.value, 3, r, None)?,
+                        (true, true) if const { multiple_writes(P) } => {
+                            self.records(tlv.value, 3, r, None)?
+                        }
+                        // Outside the profile: the build has no code for these.
+                        (true, true) => return Err(ResponseCode::InternalServerError),
                         (false, false) => self.value(r, None, tlv.value, Format::Tlv)?,
                         _ => return Err(ResponseCode::BadRequest),
                     }
                 }
-                (3, RESOURCE_INSTANCE) => {
+                (3, RESOURCE_INSTANCE) if const { multiple_writes(P) } => {
                     self.value(r, Some(tlv.id), tlv.value, Format::Tlv)?;
                 }
                 _ => return Err(ResponseCode::BadRequest),
@@ -1211,6 +1216,11 @@ fn write<const P: u32>(
                 return Err(ResponseCode::MethodNotAllowed);
             }
             t.allowed(r)?;
+            // A multiple resource the profile's definitions do not write: the build has no
+            // code for it.
+            if !const { multiple_writes(P) } && r.is_multiple() {
+                return Err(ResponseCode::InternalServerError);
+            }
             if !tlv && ri.is_none() && r.is_multiple() {
                 return Err(ResponseCode::UnsupportedContentFormat);
             }
@@ -1236,7 +1246,7 @@ fn write<const P: u32>(
             // the writable resources absent from the payload. One loop for both.
             let replace =
                 const { instance_writes(P) } && depth == 2 && op == Operation::WriteReplace;
-            if replace || (depth == 3 && r.is_multiple()) {
+            if replace || (const { multiple_writes(P) } && depth == 3 && r.is_multiple()) {
                 for c in def.resources() {
                     let cleared = if depth == 3 {
                         c.id() == r.id()

@@ -1,13 +1,18 @@
 //! What a dispatcher must handle, known when the device is built: [`Profile`].
 
 use crate::handler::Operation;
-use crate::model::{ObjectDef, ResourceType};
+use crate::model::{ObjectDef, ResourceDef, ResourceType};
 
 /// Bit of the first operation (the resource types take the bits below).
 const OPERATIONS: u32 = 16;
 /// Bit of Write replace / partial update of a whole instance (and Bootstrap-Write of an
 /// object).
 const INSTANCE_WRITES: u32 = 1 << 30;
+/// Some folded definition has a writable multiple resource.
+const WRITABLE_MULTIPLE: u32 = 1 << 27;
+/// Some folded definition has a multiple resource with a value (which Create and
+/// Bootstrap-Write may set whatever its operations).
+const VALUED_MULTIPLE: u32 = 1 << 26;
 /// Requests may name a resource instance (`/O/I/R/RI`, set) or not (clear: 4.05).
 const RESOURCE_INSTANCE_PATHS: u32 = 1 << 28;
 /// Every instance has the resources its definition lists unless [`ObjectHandler::has_resource`]
@@ -36,7 +41,10 @@ const READ_VALUES: u32 = 1 << 31;
 /// Answers outside the profile: an operation it leaves out, or a Write of a whole instance
 /// without instance writes, answers 4.05 Method Not Allowed; a value of a type it leaves out
 /// (a definition the profile was not folded from, or a read hook that returns such a value)
-/// answers 5.00 Internal Server Error: the device was built without the code for it. Types
+/// answers 5.00 Internal Server Error: the device was built without the code for it; so does a
+/// Write of a multiple resource when no folded definition needs that code (none has a
+/// writable multiple resource, and Create and Bootstrap-Write, which set any resource, are
+/// left out or no definition has a multiple resource: [`Profile::of`] notes both). Types
 /// that share their code with one in the profile (Integer and Time, String and Corelnk) are
 /// still handled.
 ///
@@ -78,10 +86,12 @@ impl Profile {
     /// [`Dispatcher::new`](crate::Dispatcher::new).
     pub const ALL: Profile = Profile { bits: u32::MAX };
 
-    /// The resource types these definitions use, with every operation.
+    /// The resource types these definitions use, with every operation, and whether they
+    /// have multiple resources that Writes (writable ones) or Create and Bootstrap-Write
+    /// (any with a value) may set.
     pub const fn of(definitions: &[&ObjectDef]) -> Profile {
         let mut profile = Profile {
-            bits: !((1 << OPERATIONS) - 1),
+            bits: !((1 << OPERATIONS) - 1) & !(WRITABLE_MULTIPLE | VALUED_MULTIPLE),
         };
         let mut i = 0;
         while i < definitions.len() {
@@ -89,6 +99,7 @@ impl Profile {
             let mut j = 0;
             while j < rows.len() {
                 profile = profile.with(rows[j].kind());
+                profile.bits |= multiple_bits(&rows[j]);
                 j += 1;
             }
             i += 1;
@@ -185,7 +196,8 @@ impl Profile {
         let rows = definition.resources();
         let mut j = 0;
         while j < rows.len() {
-            if !self.has(rows[j].kind()) {
+            let multiple = multiple_bits(&rows[j]);
+            if !self.has(rows[j].kind()) || self.bits & multiple != multiple {
                 return false;
             }
             j += 1;
@@ -202,6 +214,27 @@ impl Profile {
     pub const fn from_bits(bits: u32) -> Profile {
         Profile { bits }
     }
+}
+
+/// The multiple-resource bits a resource row needs.
+const fn multiple_bits(row: &ResourceDef) -> u32 {
+    let mut bits = 0;
+    if row.is_multiple() && !matches!(row.kind(), ResourceType::None) {
+        bits |= VALUED_MULTIPLE;
+        if row.operations().writable() {
+            bits |= WRITABLE_MULTIPLE;
+        }
+    }
+    bits
+}
+
+/// Whether a dispatcher on profile bits `p` may write the instances of a multiple resource:
+/// a folded definition has a writable one, or one with a value and Create or Bootstrap-Write
+/// is served (they set any resource).
+pub(crate) const fn multiple_writes(p: u32) -> bool {
+    p & WRITABLE_MULTIPLE != 0
+        || (p & VALUED_MULTIPLE != 0
+            && (serves(p, Operation::Create) || serves(p, Operation::BootstrapWrite)))
 }
 
 const fn type_bit(kind: ResourceType) -> u32 {

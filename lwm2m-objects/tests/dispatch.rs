@@ -877,3 +877,54 @@ fn a_profile_without_resource_instance_paths() {
     );
     assert_eq!(device.values.get(&(0, 6, Some(1))), Some(&Owned::Int(5)));
 }
+
+#[test]
+fn multiple_resource_writes_are_left_out_when_no_definition_needs_them() {
+    // Device has multiple resources, none writable: without Create and Bootstrap-Write no
+    // Write can reach their instances, and the code for it is left out; a definition the
+    // profile was not folded from (Access Control's writable multiple resource) gets 5.00.
+    const SINGLE: u32 = Profile::of(&[&DEVICE])
+        .without(Operation::Create)
+        .without(Operation::BootstrapWrite)
+        .bits();
+    const _: () = assert!(!Profile::from_bits(SINGLE).covers(&ACCESS_CONTROL));
+    // With Create, Device's multiple resources can be set: the code stays.
+    const CREATES: u32 = Profile::of(&[&DEVICE, &ACCESS_CONTROL]).bits();
+    const _: () = assert!(Profile::from_bits(CREATES).covers(&ACCESS_CONTROL));
+    let mut acl = Store::new(&ACCESS_CONTROL, &[0]).set(0, 2, Some(1), Owned::Int(7));
+    let mut device = Store::new(&DEVICE, &[0]).set(0, 6, Some(0), Owned::Int(1));
+    let body = tlv(|t| {
+        t.begin_multiple(2)?;
+        t.record(Kind::ResourceInstance, 1, &[9])?;
+        t.end()
+    });
+    {
+        let mut objects: [&mut dyn ObjectHandler; 2] = [&mut acl, &mut device];
+        let mut d = Dispatcher::new(&mut objects).with_profile::<SINGLE>();
+        let mut out = [0u8; 64];
+        assert_eq!(
+            d.handle(&put("/2/0/2", TLV, &body), &mut out).code,
+            InternalServerError
+        );
+        assert_eq!(
+            d.handle(&put("/2/0/2/1", TEXT, b"9"), &mut out).code,
+            InternalServerError
+        );
+        // Device's multiple resources are read-only: 4.05 as before; reads work.
+        assert_eq!(
+            d.handle(&put("/3/0/6/0", TEXT, b"2"), &mut out).code,
+            MethodNotAllowed
+        );
+        let resp = d.handle(&read("/3/0/6"), &mut out);
+        assert_eq!(
+            (resp.code, &out[..resp.len]),
+            (Content, &b"\x83\x06\x41\x00\x01"[..])
+        );
+    }
+    assert_eq!(acl.values.get(&(0, 2, Some(1))), Some(&Owned::Int(7)));
+    let mut objects: [&mut dyn ObjectHandler; 2] = [&mut acl, &mut device];
+    let mut d = Dispatcher::new(&mut objects).with_profile::<CREATES>();
+    let mut out = [0u8; 64];
+    assert_eq!(d.handle(&put("/2/0/2", TLV, &body), &mut out).code, Changed);
+    assert_eq!(acl.values.get(&(0, 2, Some(1))), Some(&Owned::Int(9)));
+}
