@@ -420,16 +420,18 @@ fn step(buf: &[u8], pos: usize, number: &mut u16) -> (usize, usize) {
             return (RESERVED_NIBBLE, pos);
         }
         if *f >= 13 {
-            let wide = *f == 14;
-            let n = 1 + wide as usize;
+            // 13: one byte, 14: two bytes.
+            let n = *f - 12;
             let Some(ext) = buf.get(p..p + n) else {
                 return (TRUNCATED, buf.len());
             };
-            let mut x = 0usize;
+            // 13 + one byte, or 269 + two bytes (= 13 + 256 * (first + 1) + second): from
+            // -1, each byte shifts in the running value plus one.
+            let mut x = usize::MAX;
             for b in ext {
-                x = (x << 8) | *b as usize;
+                x = (x.wrapping_add(1) << 8) | *b as usize;
             }
-            *f = x + if wide { 269 } else { 13 };
+            *f = x.wrapping_add(13);
             p += n;
         }
     }
