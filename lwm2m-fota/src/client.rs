@@ -7,12 +7,8 @@
 
 use crate::coap::{Block, Code, Message, MessageType, OptionNumber, format};
 use crate::record::{Delivery, MAX_URI, MAX_VERSION, Record};
-#[cfg(not(feature = "objects"))]
-use crate::tlv::{self, Kind};
 use crate::{State, UpdateResult};
 use coap_block::MessageBuilder;
-#[cfg(not(feature = "objects"))]
-use lwm2m_tlv::Writer;
 
 /// Where a datagram goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,13 +148,6 @@ struct Inflight {
     kind: Out,
     mid: u16,
     token: [u8; 4],
-    /// The timers (with the `engines` feature, coap-block's Reliability keeps them).
-    #[cfg(not(feature = "engines"))]
-    deadline: u64,
-    #[cfg(not(feature = "engines"))]
-    timeout: u64,
-    #[cfg(not(feature = "engines"))]
-    tries: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -176,13 +165,9 @@ struct Recent {
     code: u8,
 }
 
-/// What `Client::build` writes as the payload of a Register or a notification: with the
-/// `objects` feature, the dispatcher's request (none: the Register links) and the format it
-/// must answer in; in the device build, the finished datagram's length.
-#[cfg(feature = "objects")]
+/// What `Client::build` has the dispatcher write as the payload of a Register or a
+/// notification: its request (none: the Register links) and the format it must answer in.
 type Body = (Option<lwm2m_objects::Request<'static>>, u16);
-#[cfg(not(feature = "objects"))]
-type Body = usize;
 
 /// The observable resources (object, resource of instance 0); observation `i` is of the
 /// `i`-th, so notifications go out in this order.
@@ -220,77 +205,20 @@ pub struct Client<P: Platform> {
     events: [Option<Event>; 4],
     rec: Record,
     cfg: Config,
-    /// `coap-block`'s Block1 receiver for pushes of /5/0/0 (the `engines` feature); one
+    /// `coap-block`'s Block1 receiver for pushes of /5/0/0; one
     /// resource takes pushes, so transfers are told apart by nothing but their blocks.
-    #[cfg(feature = "engines")]
     rx: coap_block::Block1Receiver<()>,
-    /// `coap-block`'s CON retransmission and response matching, one exchange per peer
-    /// (the `engines` feature): [server, package host].
-    #[cfg(feature = "engines")]
+    /// `coap-block`'s CON retransmission and response matching, one exchange per peer:
+    /// [server, package host].
     rel: [coap_block::Reliability<false>; 2],
     recent: [Recent; RECENT],
     platform: P,
 }
 
-/// Writes `v` in decimal into `out`, returns the length.
-#[cfg(any(not(feature = "objects"), test))]
-fn decimal(v: i64, out: &mut [u8]) -> usize {
-    let mut tmp = [0u8; 20];
-    let mut n = 0;
-    let neg = v < 0;
-    // Every value the objects report fits 32 bits: 32-bit division is one instruction on
-    // Cortex-M, 64-bit division pulls in almost a kilobyte of compiler builtins.
-    let mut u = u32::try_from(v.unsigned_abs()).unwrap_or(u32::MAX);
-    loop {
-        if let Some(slot) = tmp.get_mut(n) {
-            *slot = b'0' + (u % 10) as u8;
-        }
-        n += 1;
-        u /= 10;
-        if u == 0 || n >= 10 {
-            break;
-        }
-    }
-    let mut len = 0;
-    if neg {
-        if let Some(d) = out.first_mut() {
-            *d = b'-';
-        }
-        len = 1;
-    }
-    for i in (0..n).rev() {
-        if let (Some(d), Some(s)) = (out.get_mut(len), tmp.get(i)) {
-            *d = *s;
-        }
-        len += 1;
-    }
-    len.min(out.len())
-}
-
-/// A resource value read from the model.
-#[cfg(not(feature = "objects"))]
-enum Value {
-    Int(i64),
-    Bytes([u8; MAX_URI], usize),
-    /// Multiple resource with one instance 0 holding the integer.
-    Multi(i64),
-}
-
-#[cfg(not(feature = "objects"))]
-fn bytes(b: &[u8]) -> Value {
-    let mut v = [0u8; MAX_URI];
-    let n = b.len().min(MAX_URI);
-    if let (Some(d), Some(s)) = (v.get_mut(..n), b.get(..n)) {
-        copy(d, s);
-    }
-    Value::Bytes(v, n)
-}
-
-/// Objects 0, 1, 3, 4 and 5 served through `lwm2m-objects` (the `objects` feature): their
+/// Objects 0, 1, 3, 4 and 5 served through `lwm2m-objects`: their
 /// definitions, one [`ObjectHandler`](lwm2m_objects::ObjectHandler) per object over a snapshot
 /// of the client's state, and its [`Dispatcher`](lwm2m_objects::Dispatcher) for Read, Write,
 /// Execute, Discover and the Register payload.
-#[cfg(feature = "objects")]
 mod composed {
     use super::{Config, DeviceInfo};
     use crate::record::Record;
@@ -511,14 +439,11 @@ mod composed {
     }
 }
 
-/// The client's own fixed resource table, Discover and Register payload, used with its own
-/// request code (`read`, `read_value`, `render`, `write`) in the device build until serving
-/// through `lwm2m-objects` fits the client's flash budget (see the README).
-#[cfg(any(not(feature = "objects"), test))]
-#[cfg_attr(all(feature = "objects", test), allow(dead_code))]
+/// The resource table, Discover and Register payload the client served with its own request
+/// code before it composed `lwm2m-objects`: kept as the tests' reference, which the
+/// dispatcher's answers must agree with.
+#[cfg(all(test, feature = "std"))]
 mod fixed {
-    use super::{copy, decimal};
-
     const OBJ3: &[u16] = &[0, 1, 2, 3, 9, 10, 11, 16];
 
     /// The resources this client implements per object (Discover lists them; any other is 4.04).
@@ -540,10 +465,6 @@ mod fixed {
         obj != 0 && !matches!((obj, res), (1, 8) | (5, 0) | (5, 2) | (5, 10) | (5, 26501))
     }
 
-    pub(super) fn has_object(obj: u16) -> bool {
-        !resources(obj).is_empty()
-    }
-
     pub(super) fn has_resource(obj: u16, res: u16) -> bool {
         resources(obj).contains(&res)
     }
@@ -555,53 +476,7 @@ mod fixed {
     pub(super) fn registration_links() -> &'static [u8] {
         b"</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</4/0>,</5>;ver=1.1,</5/0>"
     }
-
-    pub(super) fn discover(obj: u16, depth: usize, res: u16, out: &mut [u8]) -> Option<usize> {
-        let mut c = Cursor { buf: out, n: 0 };
-        let list = resources(obj);
-        if depth < 3 {
-            c.put(b"</")?;
-            c.num(obj)?;
-            c.put(b"/0>")?;
-        }
-        for &r in list {
-            if depth == 3 && r != res {
-                continue;
-            }
-            if c.n > 0 {
-                c.put(b",")?;
-            }
-            c.put(b"</")?;
-            c.num(obj)?;
-            c.put(b"/0/")?;
-            c.num(r)?;
-            c.put(b">")?;
-        }
-        Some(c.n)
-    }
-
-    /// Appends bytes to a buffer (CoRE link output).
-    struct Cursor<'a> {
-        buf: &'a mut [u8],
-        n: usize,
-    }
-
-    impl Cursor<'_> {
-        fn put(&mut self, s: &[u8]) -> Option<()> {
-            copy(self.buf.get_mut(self.n..self.n + s.len())?, s);
-            self.n += s.len();
-            Some(())
-        }
-        fn num(&mut self, v: u16) -> Option<()> {
-            let mut d = [0u8; 20];
-            let l = decimal(i64::from(v), &mut d);
-            self.put(d.get(..l)?)
-        }
-    }
 }
-
-#[cfg(not(feature = "objects"))]
-use fixed::{discover, has_object, has_resource, readable, registration_links, resource_ids};
 
 impl<P: Platform> Client<P> {
     /// Boots the client from the platform's persisted record (boot reconciliation: a device
@@ -629,7 +504,6 @@ impl<P: Platform> Client<P> {
             State::Idle | State::Downloaded => {}
         }
         let seed = platform.random();
-        #[cfg(feature = "engines")]
         let rel = {
             let p = coap_block::TransmissionParams {
                 ack_timeout_ms: cfg.ack_timeout_ms,
@@ -653,7 +527,6 @@ impl<P: Platform> Client<P> {
             });
         }
         Client {
-            #[cfg(feature = "engines")]
             rx: coap_block::Block1Receiver::new(cfg.szx),
             platform,
             cfg,
@@ -677,7 +550,6 @@ impl<P: Platform> Client<P> {
             execute_pending: false,
             events,
             now_s,
-            #[cfg(feature = "engines")]
             rel,
         }
     }
@@ -801,28 +673,12 @@ impl<P: Platform> Client<P> {
         self.mid
     }
 
-    #[cfg(not(feature = "engines"))]
-    fn timeout(&mut self) -> u64 {
-        // RFC 7252: a random duration between ACK_TIMEOUT and ACK_TIMEOUT * 1.5 (32-bit math).
-        let base = self.cfg.ack_timeout_ms;
-        u64::from(base) + u64::from(self.platform.random() % (base / 2 + 1))
-    }
-
     /// When the exchange in flight in `slot` needs attention.
-    fn deadline(&self, slot: usize, f: &Inflight) -> u64 {
-        #[cfg(feature = "engines")]
-        let _ = f;
-        #[cfg(feature = "engines")]
-        return self
-            .rel
+    fn deadline(&self, slot: usize) -> u64 {
+        self.rel
             .get(slot)
             .and_then(|r| r.poll_timeout())
-            .unwrap_or(u64::MAX);
-        #[cfg(not(feature = "engines"))]
-        {
-            let _ = slot;
-            f.deadline
-        }
+            .unwrap_or(u64::MAX)
     }
 
     /// When [`Client::poll_transmit`] should be called next (absolute ms).
@@ -832,7 +688,7 @@ impl<P: Platform> Client<P> {
         }
         let mut t = u64::MAX;
         match &self.inflight[0] {
-            Some(f) => t = t.min(self.deadline(0, f)),
+            Some(_) => t = t.min(self.deadline(0)),
             None => {
                 t = t.min(match (self.registered, self.deregister) {
                     (true, true) => 0,
@@ -846,7 +702,7 @@ impl<P: Platform> Client<P> {
             }
         }
         match &self.inflight[1] {
-            Some(f) => t = t.min(self.deadline(1, f)),
+            Some(_) => t = t.min(self.deadline(1)),
             None if self.rec.fw.state() == State::Downloading
                 && self.rec.delivery == Delivery::Pull =>
             {
@@ -876,7 +732,6 @@ impl<P: Platform> Client<P> {
             self.run_update();
             return None;
         }
-        #[cfg(feature = "engines")]
         for slot in 0..2 {
             let Some(f) = self.inflight.get(slot).copied().flatten() else {
                 continue;
@@ -894,28 +749,6 @@ impl<P: Platform> Client<P> {
                 }
                 _ => {}
             }
-        }
-        #[cfg(not(feature = "engines"))]
-        for slot in 0..2 {
-            let Some(mut f) = self.inflight.get(slot).copied().flatten() else {
-                continue;
-            };
-            if now < f.deadline {
-                continue;
-            }
-            if f.tries < self.cfg.max_retransmit {
-                f.tries += 1;
-                f.timeout = f.timeout.saturating_mul(2);
-                f.deadline = now.saturating_add(f.timeout);
-                if let Some(s) = self.inflight.get_mut(slot) {
-                    *s = Some(f);
-                }
-                return self.build(f.kind, f.mid, &f.token, buf);
-            }
-            if let Some(s) = self.inflight.get_mut(slot) {
-                *s = None;
-            }
-            self.exchange_failed(now, f.kind);
         }
         let mut kind = None;
         if self.inflight[0].is_none() {
@@ -950,24 +783,11 @@ impl<P: Platform> Client<P> {
         let mid = self.next_mid();
         self.token = self.token.wrapping_add(1);
         let token = self.token.to_be_bytes();
-        #[cfg(not(feature = "engines"))]
-        let timeout = self.timeout();
-        let f = Inflight {
-            kind,
-            mid,
-            token,
-            #[cfg(not(feature = "engines"))]
-            deadline: now.saturating_add(timeout),
-            #[cfg(not(feature = "engines"))]
-            timeout,
-            #[cfg(not(feature = "engines"))]
-            tries: 0,
-        };
+        let f = Inflight { kind, mid, token };
         let tx = self.build(kind, mid, &token, buf);
         if let Some(s) = self.inflight.get_mut(slot) {
             *s = tx.map(|_| f);
         }
-        #[cfg(feature = "engines")]
         if tx.is_some()
             && let Some(r) = self.rel.get_mut(slot)
         {
@@ -1024,8 +844,8 @@ impl<P: Platform> Client<P> {
             _ => (token, false),
         };
         let mut b = MessageBuilder::new(buf, MessageType::Confirmable, code, mid, token).ok()?;
-        // Register and notifications carry a payload: the composed build has the dispatcher
-        // write it (the links, or a Read's value) in one place below.
+        // Register and notifications carry a payload: the dispatcher writes it (the links, or
+        // a Read's value) in one place below.
         let body: Body = match kind {
             Out::Register => {
                 // "lt=" and the lifetime's digits, written backwards from the end (at most
@@ -1054,11 +874,7 @@ impl<P: Platform> Client<P> {
                 ] {
                     b.option(number, value).ok()?;
                 }
-                #[cfg(feature = "objects")]
-                let body = (None, format::LINK);
-                #[cfg(not(feature = "objects"))]
-                let body = b.payload(registration_links()).ok()?;
-                body
+                (None, format::LINK)
             }
             Out::Update | Out::Deregister => {
                 let loc = self.location.get(..usize::from(self.location_len))?;
@@ -1074,7 +890,6 @@ impl<P: Platform> Client<P> {
                 b.uint_option(OptionNumber::OBSERVE, self.observe_seq)
                     .ok()?;
                 // The observable resources are numbers: text/plain unless TLV was asked for.
-                #[cfg(feature = "objects")]
                 {
                     use lwm2m_objects::{Operation, Path, Request};
                     let fmt = if tlv { format::TLV } else { format::TEXT };
@@ -1082,15 +897,6 @@ impl<P: Platform> Client<P> {
                         .ok()?;
                     let req = Request::new(Operation::Read, Path::new_resource(obj, 0, res));
                     (Some(req.with_accept(Some(fmt))), fmt)
-                }
-                #[cfg(not(feature = "objects"))]
-                {
-                    let mut body = [0u8; MAX_URI + 8];
-                    let value = self.read_value(obj, res)?;
-                    let (fmt, n) = self.render(&value, res, tlv, &mut body)?;
-                    b.uint_option(OptionNumber::CONTENT_FORMAT, u32::from(fmt))
-                        .ok()?;
-                    b.payload(body.get(..n)?).ok()?
                 }
             }
             Out::Pull => {
@@ -1101,17 +907,7 @@ impl<P: Platform> Client<P> {
                 };
                 segments(&mut b, OptionNumber::URI_PATH, p, b'/')?;
                 segments(&mut b, OptionNumber::URI_QUERY, query.unwrap_or(&[]), b'&')?;
-                #[cfg(feature = "engines")]
                 self.pull_client().add_request_options(&mut b).ok()?;
-                #[cfg(not(feature = "engines"))]
-                {
-                    let at = self.rec.fw.transferred_bytes();
-                    b.block(
-                        OptionNumber::BLOCK2,
-                        Block::at_offset(at, false, self.rec.szx).ok()?,
-                    )
-                    .ok()?;
-                }
                 return Some(Transmit {
                     peer: Peer::PackageHost,
                     len: b.finish(),
@@ -1120,7 +916,6 @@ impl<P: Platform> Client<P> {
         };
         // The dispatcher's answer written straight into the datagram: only a 2.05 in the
         // format asked for goes out.
-        #[cfg(feature = "objects")]
         let len = {
             let (req, fmt) = body;
             let cap = b.payload_capacity();
@@ -1133,70 +928,10 @@ impl<P: Platform> Client<P> {
             })
             .ok()?
         };
-        #[cfg(not(feature = "objects"))]
-        let len = body;
         Some(Transmit {
             peer: Peer::Server,
             len,
         })
-    }
-
-    #[cfg(not(feature = "objects"))]
-    fn read_value(&mut self, obj: u16, res: u16) -> Option<Value> {
-        let info = self.platform.device_info();
-        Some(match (obj, res) {
-            (1, 0) => Value::Int(1),
-            (1, 1) => Value::Int(i64::from(self.cfg.lifetime)),
-            (1, 6) => Value::Int(0),
-            (1, 7) | (3, 16) => bytes(b"U"),
-            (3, 0) => bytes(b"lwm2m-fota"),
-            (3, 1) => bytes(b"sim-device"),
-            (3, 2) => bytes(self.cfg.name()),
-            (3, 3) => {
-                let mut v = [0u8; MAX_VERSION];
-                let n = self.platform.firmware_version(&mut v);
-                bytes(v.get(..n)?)
-            }
-            (3, 9) => Value::Int(i64::from(info.battery)),
-            (3, 10) => Value::Int(i64::from(info.free_memory_kib)),
-            (3, 11) => Value::Multi(0),
-            (4, 0) => Value::Int(6),
-            (4, 2) => Value::Int(i64::from(info.signal_dbm)),
-            (5, 1) => bytes(self.rec.uri()),
-            (5, 3) => Value::Int(self.rec.fw.state() as i64),
-            (5, 5) => Value::Int(self.rec.fw.update_result() as i64),
-            (5, 6) | (5, 7) => bytes(b""),
-            (5, 8) => Value::Multi(0),
-            (5, 9) => Value::Int(2),
-            (5, 11) => Value::Int(self.rec.fw.severity().map_or(1, |s| s as i64)),
-            (5, 12) => Value::Int(i64::from(self.rec.fw.last_state_change_time().unwrap_or(0))),
-            (5, 13) => Value::Int(i64::from(self.rec.fw.max_defer_period().unwrap_or(0))),
-            (5, 26500) => Value::Int(i64::from(self.rec.fw.transferred_bytes())),
-            _ => return None,
-        })
-    }
-
-    /// Renders one resource as text or TLV into `out`: (content format, length).
-    #[cfg(not(feature = "objects"))]
-    fn render(&self, v: &Value, res: u16, tlv_fmt: bool, out: &mut [u8]) -> Option<(u16, usize)> {
-        if tlv_fmt {
-            let mut w = Writer::new(out);
-            put_tlv(&mut w, v, res)?;
-            Some((format::TLV, w.finish().ok()?))
-        } else {
-            match v {
-                Value::Int(i) | Value::Multi(i) => {
-                    let mut d = [0u8; 20];
-                    let n = decimal(*i, &mut d);
-                    copy(out.get_mut(..n)?, d.get(..n)?);
-                    Some((format::TEXT, n))
-                }
-                Value::Bytes(b, n) => {
-                    copy(out.get_mut(..*n)?, b.get(..*n)?);
-                    Some((format::TEXT, *n))
-                }
-            }
-        }
     }
 
     /// Feeds one datagram from `peer`; returns the immediate reply written into `buf`, if any.
@@ -1215,7 +950,6 @@ impl<P: Platform> Client<P> {
             return self.request(now, &msg, buf).map(|t| Transmit { peer, ..t });
         }
         // ACK/RST/response to one of our in-flight exchanges.
-        #[cfg(feature = "engines")]
         let (slot, con) = {
             use coap_block::Incoming;
             let mut found = None;
@@ -1243,45 +977,11 @@ impl<P: Platform> Client<P> {
             // slot: nothing else is done).
             found.unwrap_or((usize::MAX, msg.message_type() == MessageType::Confirmable))
         };
-        #[cfg(not(feature = "engines"))]
-        let matching = |f: &Option<Inflight>| {
-            f.is_some_and(|f| {
-                (msg.message_type() == MessageType::Acknowledgement
-                    || msg.message_type() == MessageType::Reset)
-                    && msg.message_id() == f.mid
-                    || msg.message_type() != MessageType::Acknowledgement && msg.token() == f.token
-            })
-        };
-        #[cfg(not(feature = "engines"))]
-        let Some(slot) = self.inflight.iter().position(matching) else {
-            if msg.message_type() == MessageType::Confirmable {
-                // An unknown confirmable response: acknowledge it so the peer stops.
-                let len = MessageBuilder::empty(buf, msg.message_id(), false).ok()?;
-                return Some(Transmit { peer, len });
-            }
-            return None;
-        };
-        #[cfg(not(feature = "engines"))]
-        let f = self.inflight.get_mut(slot)?.take()?;
-        #[cfg(not(feature = "engines"))]
-        if msg.message_type() == MessageType::Acknowledgement && msg.code() == Code::EMPTY {
-            // Separate response follows (keep waiting) — or an ACK to a notification.
-            if !matches!(f.kind, Out::Notify(_)) {
-                let mut f = f;
-                f.tries = self.cfg.max_retransmit.saturating_sub(1);
-                f.deadline = now.saturating_add(f.timeout.saturating_mul(4));
-                *self.inflight.get_mut(slot)? = Some(f);
-            }
-            return None;
-        }
-        #[cfg(not(feature = "engines"))]
-        let con = msg.message_type() == MessageType::Confirmable;
         let ack = if con {
             MessageBuilder::empty(buf, msg.message_id(), false).ok()
         } else {
             None
         };
-        #[cfg(feature = "engines")]
         let Some(f) = self.inflight.get_mut(slot).and_then(Option::take) else {
             return ack.map(|len| Transmit { peer, len });
         };
@@ -1348,49 +1048,7 @@ impl<P: Platform> Client<P> {
         }
         self.pull_failures = 0;
         self.pull_at = now;
-        #[cfg(feature = "engines")]
         self.receive_pull(msg);
-        #[cfg(not(feature = "engines"))]
-        {
-            let block = msg.block2().ok().flatten().unwrap_or(Block {
-                num: 0,
-                more: false,
-                szx: self.rec.szx,
-            });
-            let etag = msg.option(OptionNumber::ETAG).unwrap_or(&[]);
-            let etag = etag.get(..etag.len().min(8)).unwrap_or(&[]);
-            let transferred = self.rec.fw.transferred_bytes();
-            if transferred > 0 && self.rec.etag() != etag {
-                // The package changed under us: fota-fsm restarts the same job at offset 0 with
-                // staging erased, never stitching two versions together.
-                if let Err(r) = self.platform.begin_package(None) {
-                    return self.fail(r);
-                }
-                let out = self.rec.fw.download_restarted();
-                self.apply(out);
-                self.rec.etag_len = 0;
-                self.persist();
-                return;
-            }
-            if transferred == 0 {
-                if let Some(d) = self.rec.etag.get_mut(..etag.len()) {
-                    copy(d, etag);
-                }
-                self.rec.etag_len = etag.len() as u8;
-            }
-            if block.szx < self.rec.szx {
-                self.rec.szx = block.szx;
-            }
-            if block.offset() != transferred {
-                return;
-            }
-            if !self.store_chunk(transferred, msg.payload()) {
-                return;
-            }
-            if !block.more {
-                self.download_complete();
-            }
-        }
     }
 
     fn download_complete(&mut self) {
@@ -1467,36 +1125,6 @@ impl<P: Platform> Client<P> {
         ))
     }
 
-    /// Parses the path and hands the request to its handler.
-    // Out of line: inlined into `request` it costs a few bytes more on Cortex-M.
-    #[cfg(not(feature = "objects"))]
-    #[inline(never)]
-    fn route(&mut self, now: u64, msg: &Message<'_>, buf: &mut [u8], mid: u16) -> Answer {
-        let ([obj, inst, res, _], depth) = uri_ids(msg)?;
-        if depth == 0
-            || depth > 3
-            || !has_object(obj)
-            || (depth >= 2 && inst != 0)
-            || (depth == 3 && !has_resource(obj, res))
-        {
-            return Err(Code::NOT_FOUND);
-        }
-        let r = Req {
-            msg,
-            mid,
-            obj,
-            depth,
-            res,
-            now,
-        };
-        match msg.code() {
-            Code::GET => self.read(&r, buf),
-            Code::PUT => self.write(&r, buf),
-            Code::POST if depth == 3 => Err(self.execute(obj, res, now)),
-            _ => Err(Code::METHOD_NOT_ALLOWED),
-        }
-    }
-
     /// Execute of a resource.
     fn execute(&mut self, obj: u16, res: u16, now_ms: u64) -> Code {
         let now = self.now_s;
@@ -1534,9 +1162,8 @@ impl<P: Platform> Client<P> {
         c
     }
 
-    // Inlined into its callers in the composed build (smaller there; the device build's own
-    // push code keeps it out of line).
-    #[cfg_attr(feature = "engines", inline(always))]
+    // Inlined into its callers (smaller on Cortex-M than out of line).
+    #[inline(always)]
     fn remember(&mut self, msg: &Message<'_>, c: Code) {
         if msg.message_type() != MessageType::Confirmable {
             return;
@@ -1548,87 +1175,6 @@ impl<P: Platform> Client<P> {
             };
         }
         self.recent_pos = self.recent_pos.wrapping_add(1);
-    }
-
-    #[cfg(not(feature = "objects"))]
-    fn read(&mut self, r: &Req<'_, '_>, buf: &mut [u8]) -> Answer {
-        let (msg, obj, depth, res) = (r.msg, r.obj, r.depth, r.res);
-        let accept = msg
-            .uint_option(OptionNumber::ACCEPT)
-            .ok()
-            .flatten()
-            .map(|a| a as u16);
-        let mut body = [0u8; 512];
-        let fmt;
-        let n;
-        if accept == Some(format::LINK) {
-            // Discover.
-            fmt = format::LINK;
-            n = discover(obj, depth, res, &mut body).ok_or(Code::INTERNAL_SERVER_ERROR)?;
-        } else {
-            if obj == 0 {
-                return Err(Code::METHOD_NOT_ALLOWED);
-            }
-            let tlv_fmt = match accept {
-                None | Some(format::TEXT) if depth == 3 => false,
-                None | Some(format::TLV) | Some(1542) => true,
-                Some(_) => return Err(Code::NOT_ACCEPTABLE),
-            };
-            if depth == 3 {
-                if !readable(obj, res) {
-                    return Err(Code::METHOD_NOT_ALLOWED);
-                }
-                let observed = self.observe(msg, obj, res, tlv_fmt);
-                let v = self.read_value(obj, res).ok_or(Code::NOT_FOUND)?;
-                let (f, len) = self
-                    .render(&v, res, tlv_fmt, &mut body)
-                    .ok_or(Code::INTERNAL_SERVER_ERROR)?;
-                let extra = observed.then_some((OptionNumber::OBSERVE, self.observe_seq));
-                return reply(
-                    buf,
-                    msg,
-                    r.mid,
-                    Code::CONTENT,
-                    Some(f),
-                    body.get(..len).unwrap_or(&[]),
-                    extra,
-                )
-                .ok_or(Code::INTERNAL_SERVER_ERROR);
-            }
-            // Instance (or object: wrapped in an instance TLV) read in TLV, written by lwm2m-tlv.
-            fmt = format::TLV;
-            n = self
-                .read_instance(obj, depth, &mut body)
-                .ok_or(Code::INTERNAL_SERVER_ERROR)?;
-        }
-        reply(
-            buf,
-            msg,
-            r.mid,
-            Code::CONTENT,
-            Some(fmt),
-            body.get(..n).unwrap_or(&[]),
-            None,
-        )
-        .ok_or(Code::INTERNAL_SERVER_ERROR)
-    }
-
-    #[cfg(not(feature = "objects"))]
-    fn read_instance(&mut self, obj: u16, depth: usize, body: &mut [u8]) -> Option<usize> {
-        let mut w = Writer::new(body);
-        if depth == 1 {
-            w.begin_instance(0).ok()?;
-        }
-        for r in resource_ids(obj) {
-            let Some(v) = self.read_value(obj, r) else {
-                continue;
-            };
-            put_tlv(&mut w, &v, r)?;
-        }
-        if depth == 1 {
-            w.end().ok()?;
-        }
-        w.finish().ok()
     }
 
     /// Observe (0) or cancel (1) of resource `res` of `obj`'s instance 0; whether an
@@ -1661,44 +1207,6 @@ impl<P: Platform> Client<P> {
                 false
             }
             _ => false,
-        }
-    }
-
-    #[cfg(not(feature = "objects"))]
-    fn write(&mut self, r: &Req<'_, '_>, buf: &mut [u8]) -> Answer {
-        let msg = r.msg;
-        if r.depth != 3 {
-            return Err(Code::METHOD_NOT_ALLOWED);
-        }
-        let (value, tlv_fmt) = write_value(msg, r.res)?;
-        // An integer value, as text or as a TLV integer.
-        let int = if tlv_fmt {
-            tlv::int(value)
-        } else {
-            parse_u32(value).map(i64::from)
-        };
-        match (r.obj, r.res) {
-            (5, 0) => self.write_package(msg, buf, r.mid, value),
-            (5, 1) => Err(self.write_uri(r.now, value)),
-            // Severity and Maximum Defer Period (v1.1), stored in fota-fsm's persisted record.
-            (5, 11) | (5, 13) => {
-                let v = int.ok_or(Code::BAD_REQUEST)?;
-                let out = if r.res == 11 {
-                    self.rec.fw.severity_written(v)
-                } else {
-                    self.rec.fw.max_defer_period_written(v)
-                };
-                Err(self.fsm(out))
-            }
-            (1, 1) => match int.and_then(|v| u32::try_from(v).ok()) {
-                Some(lt) if lt > 0 => {
-                    self.cfg.lifetime = lt;
-                    self.next_update = r.now;
-                    Err(Code::CHANGED)
-                }
-                _ => Err(Code::BAD_REQUEST),
-            },
-            _ => Err(Code::METHOD_NOT_ALLOWED),
         }
     }
 
@@ -1751,7 +1259,8 @@ impl<P: Platform> Client<P> {
         Code::CHANGED
     }
 
-    #[cfg_attr(feature = "engines", inline(always))]
+    // Inlined into its callers (smaller on Cortex-M than out of line).
+    #[inline(always)]
     fn start_download(
         &mut self,
         delivery: Delivery,
@@ -1789,104 +1298,15 @@ impl<P: Platform> Client<P> {
             self.apply(out);
             return Err(Code::CHANGED);
         }
-        // A let-else, not `map_err(..)?`: no copy of the builder through memcpy (the device
-        // build is smaller with the `?`).
-        #[cfg(feature = "engines")]
+        // A let-else, not `map_err(..)?`: no copy of the builder through memcpy.
         let Ok(reply) = MessageBuilder::response_to(buf, msg, Code::METHOD_NOT_ALLOWED, mid) else {
             return Err(Code::INTERNAL_SERVER_ERROR);
         };
-        #[cfg(not(feature = "engines"))]
-        let reply = MessageBuilder::response_to(buf, msg, Code::METHOD_NOT_ALLOWED, mid)
-            .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-        #[cfg(feature = "engines")]
         let tx = self.receive_package(msg, reply, block, data);
-        #[cfg(not(feature = "engines"))]
-        let tx = self.own_package(msg, reply, b, block, data);
         tx.ok_or(Code::INTERNAL_SERVER_ERROR)
-    }
-
-    /// The device build's own Block1 reception of the package (see `write_package`).
-    #[cfg(not(feature = "engines"))]
-    fn own_package(
-        &mut self,
-        msg: &Message<'_>,
-        mut reply: MessageBuilder<'_>,
-        b: Block,
-        block: Option<Block>,
-        data: &[u8],
-    ) -> Option<Transmit> {
-        {
-            let pref = self.cfg.szx.min(6);
-            if b.num == 0 {
-                let size1 = msg.size1().ok().flatten();
-                // fota-fsm: Package written (a new push job), then this device's checks.
-                let out = self.rec.fw.push_started(size1.unwrap_or(0), self.now_s);
-                if out.code != fota_fsm::ResponseCode::Changed {
-                    return Some(finish(reply));
-                }
-                self.apply(out);
-                let capacity = self.platform.capacity();
-                if size1.is_some_and(|s| s > capacity) {
-                    self.fail(UpdateResult::NotEnoughFlash);
-                    reply.set_code(Code::REQUEST_ENTITY_TOO_LARGE);
-                    reply.uint_option(OptionNumber::SIZE1, capacity).ok()?;
-                    return Some(finish(reply));
-                }
-                if let Err(r) = self.start_download(Delivery::Push, size1) {
-                    self.fail(r);
-                    reply.set_code(Code::CHANGED);
-                    return Some(finish(reply));
-                }
-            }
-            let mut c = Code::REQUEST_ENTITY_INCOMPLETE;
-            let mut echo = false;
-            let state = self.rec.fw.state();
-            if self.rec.delivery == Delivery::Push
-                && matches!(state, State::Downloading | State::Downloaded)
-            {
-                let off = b.offset();
-                let end = off.checked_add(data.len() as u32)?;
-                if b.more && data.len() as u32 != b.size() {
-                    reply.set_code(Code::BAD_REQUEST);
-                    return Some(finish(reply));
-                }
-                let transferred = self.rec.fw.transferred_bytes();
-                if off == transferred && state == State::Downloading {
-                    echo = true;
-                    if !self.store_chunk(off, data) {
-                        // Reported through Update Result; the write itself succeeds.
-                        echo = false;
-                        c = Code::CHANGED;
-                    } else if !b.more {
-                        self.download_complete();
-                    }
-                } else {
-                    // A duplicate of a stored block (also the last one, retransmitted after the
-                    // download completed) is acknowledged, never written twice.
-                    echo = end <= transferred && off < transferred;
-                }
-                if echo {
-                    c = if b.more {
-                        Code::CONTINUE
-                    } else {
-                        Code::CHANGED
-                    };
-                }
-            }
-            reply.set_code(c);
-            if echo && block.is_some() {
-                let szx = if b.more { b.szx.min(pref) } else { b.szx };
-                reply.block(OptionNumber::BLOCK1, Block { szx, ..b }).ok()?;
-            }
-            if !echo {
-                self.remember(msg, c);
-            }
-            Some(finish(reply))
-        }
     }
 }
 
-#[cfg(feature = "objects")]
 impl<P: Platform> Client<P> {
     /// Serves `req` with `lwm2m-objects`' dispatcher over objects 0, 1, 3, 4 and 5 (their
     /// handlers read a snapshot of the client), the answer's body in `out`; without a request,
@@ -2036,9 +1456,8 @@ impl<P: Platform> Client<P> {
     }
 }
 
-#[cfg(feature = "engines")]
 impl<P: Platform> Client<P> {
-    /// A write of /5/0/0 through `coap-block`'s Block1 receiver (the `engines` feature): 2.31
+    /// A write of /5/0/0 through `coap-block`'s Block1 receiver: 2.31
     /// with this device's block size, 4.08 on a gap, 4.13 + Size1 over capacity, duplicates
     /// acknowledged and never written twice, a push continued at the persisted offset after a
     /// reboot; `fota-fsm` follows every stored block through [`PushSink`].
@@ -2102,14 +1521,12 @@ impl<P: Platform> Client<P> {
 
 /// The staging area as `coap-block`'s Block1 receiver sees it: the platform, with `fota-fsm`
 /// told of every step.
-#[cfg(feature = "engines")]
 struct PushSink<'c, P: Platform> {
     client: &'c mut Client<P>,
     /// The reply's code when the client, not the receiver, decides it.
     outcome: Option<Code>,
 }
 
-#[cfg(feature = "engines")]
 impl<P: Platform> coap_block::BlockSink for PushSink<'_, P> {
     fn begin(&mut self, size: Option<u32>) -> Result<(), coap_block::Error> {
         let c = &mut *self.client;
@@ -2153,7 +1570,6 @@ impl<P: Platform> coap_block::BlockSink for PushSink<'_, P> {
     }
 }
 
-#[cfg(feature = "engines")]
 impl<P: Platform> Client<P> {
     /// `coap-block`'s Block2 client for the persisted pull: offset (/5/0/26500), ETag and
     /// block size all come from the record, so a reboot resumes where it stopped.
@@ -2165,7 +1581,7 @@ impl<P: Platform> Client<P> {
             .starting_at(self.rec.fw.transferred_bytes(), etag)
     }
 
-    /// A 2.05 to a pull request through the Block2 client (the `engines` feature): the block
+    /// A 2.05 to a pull request through the Block2 client: the block
     /// at the persisted offset stored (never twice), the server's smaller block size followed,
     /// the ETag compared on every block (a change restarts the job at offset 0 with staging
     /// erased), a Size2 over capacity failing the job for lack of flash.
@@ -2204,7 +1620,6 @@ impl<P: Platform> Client<P> {
 
 /// The staging area as `coap-block`'s Block2 client sees it: the platform, with `fota-fsm`
 /// told of every stored block and the ETag recorded with the first.
-#[cfg(feature = "engines")]
 struct PullSink<'c, 'm, P: Platform> {
     client: &'c mut Client<P>,
     /// The response's ETag (at most 8 bytes).
@@ -2212,7 +1627,6 @@ struct PullSink<'c, 'm, P: Platform> {
     failed: bool,
 }
 
-#[cfg(feature = "engines")]
 impl<P: Platform> coap_block::BlockSink for PullSink<'_, '_, P> {
     // Staging was erased when the job started (or restarted): nothing to do at offset 0.
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), coap_block::Error> {
@@ -2237,40 +1651,6 @@ impl<P: Platform> coap_block::BlockSink for PullSink<'_, '_, P> {
     fn capacity(&self) -> u32 {
         self.client.platform.capacity()
     }
-}
-
-/// The value a Write of resource `res` carries: the payload as text or opaque, or the value of
-/// its one TLV resource record (a Block1 transfer is the package itself); whether it was TLV.
-#[cfg(not(feature = "objects"))]
-fn write_value<'m>(msg: &Message<'m>, res: u16) -> Result<(&'m [u8], bool), Code> {
-    let fmt = msg
-        .uint_option(OptionNumber::CONTENT_FORMAT)
-        .ok()
-        .flatten()
-        .map(|f| f as u16);
-    let tlv_fmt = matches!(fmt, Some(format::TLV) | Some(1542));
-    let value: &[u8] = match fmt {
-        _ if tlv_fmt && msg.block1().ok().flatten().is_none() => match tlv::read(msg.payload()) {
-            Some((Kind::Resource, id, v, used)) if id == res && used == msg.payload().len() => v,
-            _ => return Err(Code::BAD_REQUEST),
-        },
-        None | Some(format::TEXT) | Some(format::OCTETS) => msg.payload(),
-        _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
-    };
-    Ok((value, tlv_fmt))
-}
-
-/// One request being answered: what every handler needs (the device build's own code).
-#[cfg(not(feature = "objects"))]
-struct Req<'a, 'm> {
-    msg: &'a Message<'m>,
-    /// Message ID of the reply (the request's for a CON, a fresh one for a NON).
-    mid: u16,
-    obj: u16,
-    /// Path depth: 1 object, 2 instance, 3 resource.
-    depth: usize,
-    res: u16,
-    now: u64,
 }
 
 /// A handler's answer: a reply written into the buffer, or `Err(code)` for a reply that is
@@ -2336,24 +1716,10 @@ fn copy(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// Writes one resource value as TLV (lwm2m-tlv picks the shortest header and integer forms).
-#[cfg(not(feature = "objects"))]
-fn put_tlv(w: &mut Writer<'_>, v: &Value, res: u16) -> Option<()> {
-    match v {
-        Value::Int(i) => w.resource_i64(res, *i).ok(),
-        Value::Bytes(b, n) => w.record(lwm2m_tlv::Kind::Resource, res, b.get(..*n)?).ok(),
-        Value::Multi(i) => {
-            w.begin_multiple(res).ok()?;
-            w.resource_instance_i64(0, *i).ok()?;
-            w.end().ok()
-        }
-    }
-}
-
 /// The Uri-Path as numeric ids (up to four: object, instance, resource, resource instance) and
 /// how many there are; a segment that is not an id, or a fifth one, is 4.04, and an unknown
-/// critical option 4.02. Both request routes (the device build's and the dispatcher's) start here.
-// One caller per build; inlined there (30 B smaller on Cortex-M than out of line).
+/// critical option 4.02.
+// One caller; inlined there (30 B smaller on Cortex-M than out of line).
 #[inline(always)]
 fn uri_ids(msg: &Message<'_>) -> Result<([u16; 4], usize), Code> {
     let mut ids = [0u16; 4];
@@ -2529,10 +1895,9 @@ mod tests {
         assert!(m.payload().starts_with(b"</>;rt=\"oma.lwm2m\""));
     }
 
-    /// Served through `lwm2m-objects`, the client shows what the device build's fixed table
-    /// shows: the same Register payload, the same resources (Discover lists them, others are
+    /// Served through `lwm2m-objects`, the client shows what its former fixed table showed: the same Register payload, the same resources (Discover lists them, others are
     /// 4.04), readable exactly where the fixed table says so.
-    #[cfg(all(feature = "objects", feature = "std"))]
+    #[cfg(feature = "std")]
     #[test]
     fn objects_served_by_the_dispatcher_agree_with_the_fixed_table() {
         let mut c = client();
