@@ -7,7 +7,7 @@
 //! `has_resource` is never asked), one `handle` call site on an opaque request whose operation
 //! and Uri-Path segments come from the input, and the Register payload; `lwm2m-objects`
 //! without default features, so without Bootstrap-Write and Write-Attributes) measures about
-//! 5.7 KB, above the 2,500-byte goal; lwm2m-objects/README.md breaks the figure down
+//! 5.6 KB, above the 2,500-byte goal; lwm2m-objects/README.md breaks the figure down
 //! per operation (and gives the figure of the same handler on `read`).
 
 /// Exercises the component's device-side code paths on opaque input.
