@@ -180,7 +180,9 @@ fn pull(msg: &Message<'_>, out: &mut [u8]) {
         crate::keep(rel.handle_timeout(core::hint::black_box(3000)) == TimeoutAction::Retransmit);
         if let Incoming::Response { ack_needed } = rel.handle_incoming(10, msg) {
             crate::keep(ack_needed);
-            crate::keep(client.handle_response(msg, &mut ProbeSink));
+            // As the client does: the ETag it looked up for its sink handed over.
+            let tag = msg.option(OptionNumber::ETAG);
+            crate::keep(client.handle_response_tagged(msg, tag, &mut ProbeSink));
         }
         crate::keep((client.offset(), client.etag()));
     }
