@@ -355,6 +355,9 @@ impl ValueOut<'_> {
         }
     }
 
+    // Inlined into `string`, `corelnk` and `opaque`: 40 bytes smaller on the probe, the
+    // client unchanged.
+    #[inline(always)]
     fn bytes(&mut self, value: &[u8], needs: u8) -> Result<(), ResponseCode> {
         if self.form & needs == 0 {
             return Err(ResponseCode::NotAcceptable);
