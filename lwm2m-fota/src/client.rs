@@ -806,8 +806,10 @@ impl<P: Platform> Client<P> {
             Out::Register | Out::Update => {
                 self.registered = false;
                 self.reg_failures = self.reg_failures.saturating_add(1);
-                let backoff = u64::from(self.cfg.ack_timeout_ms) << self.reg_failures.min(4);
-                self.next_register = now.saturating_add(backoff);
+                // 32-bit math (no 64-bit shift): 2 to 16 times the ACK timeout (an ACK timeout
+                // beyond 2^28 ms, 74 hours, would wrap).
+                let backoff = self.cfg.ack_timeout_ms << self.reg_failures.min(4);
+                self.next_register = now.saturating_add(u64::from(backoff));
             }
             // A lost notification: the server re-reads; keep the value fresh for the next one.
             Out::Notify(i) => {
@@ -1180,26 +1182,25 @@ impl<P: Platform> Client<P> {
     /// Observe (0) or cancel (1) of resource `res` of `obj`'s instance 0; whether an
     /// observation of it is active.
     fn observe(&mut self, msg: &Message<'_>, obj: u16, res: u16, tlv: bool) -> bool {
-        let Some(i) = OBSERVABLE.iter().position(|p| *p == (obj, res)) else {
-            return false;
-        };
-        let Some(slot) = self.observations.get_mut(i) else {
-            return false;
+        // OBSERVABLE's order (checked at compile time below).
+        const _: () = assert!(matches!(OBSERVABLE, [(5, 3), (5, 5), (3, 3)]));
+        let slot = match (obj, res) {
+            (5, 3) => &mut self.observations[0],
+            (5, 5) => &mut self.observations[1],
+            (3, 3) => &mut self.observations[2],
+            _ => return false,
         };
         match msg.uint_option(OptionNumber::OBSERVE).ok().flatten() {
             Some(0) => {
-                let mut token = [0u8; 8];
+                // Written in place (a parsed token has at most 8 bytes).
                 let t = msg.token();
-                let Some(d) = token.get_mut(..t.len()) else {
-                    return false;
-                };
-                copy(d, t);
-                *slot = Some(Observation {
-                    token,
+                let o = slot.insert(Observation {
+                    token: [0; 8],
                     token_len: t.len() as u8,
                     tlv,
                     dirty: false,
                 });
+                copy(&mut o.token, t);
                 true
             }
             Some(1) => {
