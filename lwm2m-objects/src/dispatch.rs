@@ -474,7 +474,9 @@ fn next_resource_instance(
     )
 }
 
-// Inlining left to the compiler (40 bytes smaller than forced out of line, measured).
+// Inlined (forced out of line: 16 bytes larger on the client; forced in: 4 bytes smaller on
+// the probe).
+#[inline(always)]
 fn has_instance(obj: &dyn ObjectHandler, instance: u16) -> bool {
     obj.next_instance(instance.checked_sub(1)) == Some(instance)
 }
