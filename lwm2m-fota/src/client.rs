@@ -812,11 +812,7 @@ impl<P: Platform> Client<P> {
                 self.next_register = now.saturating_add(u64::from(backoff));
             }
             // A lost notification: the server re-reads; keep the value fresh for the next one.
-            Out::Notify(i) => {
-                if let Some(Some(o)) = self.observations.get_mut(usize::from(i)) {
-                    o.dirty = true;
-                }
-            }
+            Out::Notify(i) => self.mark(usize::from(i)),
             Out::Pull => {
                 self.pull_failures = self.pull_failures.saturating_add(1);
                 if self.pull_failures >= self.cfg.max_pull_failures {
