@@ -20,8 +20,8 @@ use crate::link::CONTENT_FORMAT_LINK;
 use crate::model::{ObjectDef, Operations, ResourceDef, ResourceType};
 use crate::path::MAX_ID;
 use crate::profile::{
-    asks_resources, has, instance_writes, multiple_writes, reads_to, resource_instance_paths,
-    serves, serves_all,
+    asks_resources, decodes, has, instance_writes, multiple_writes, reads_to,
+    resource_instance_paths, serves, serves_all,
 };
 use crate::text::{self, Full, Writer};
 
@@ -779,22 +779,22 @@ fn decode<const P: u32>(kind: ResourceType, bytes: &[u8], format: Format) -> Out
     }
     Ok(match kind {
         ResourceType::String | ResourceType::Corelnk
-            if const { has(P, ResourceType::String) }
-                || const { has(P, ResourceType::Corelnk) } =>
+            if const { decodes(P, ResourceType::String) }
+                || const { decodes(P, ResourceType::Corelnk) } =>
         {
             let text = utf8(bytes)?;
-            if const { has(P, ResourceType::Corelnk) } && kind == ResourceType::Corelnk {
+            if const { decodes(P, ResourceType::Corelnk) } && kind == ResourceType::Corelnk {
                 Value::CoreLnk(text)
             } else {
                 Value::String(text)
             }
         }
         // Outside the profile: the build has no code for these.
-        ResourceType::UnsignedInteger if !const { has(P, ResourceType::UnsignedInteger) } => {
+        ResourceType::UnsignedInteger if !const { decodes(P, ResourceType::UnsignedInteger) } => {
             return Err(ResponseCode::InternalServerError);
         }
         ResourceType::Integer | ResourceType::Time
-            if !const { has(P, ResourceType::Integer) || has(P, ResourceType::Time) } =>
+            if !const { decodes(P, ResourceType::Integer) || decodes(P, ResourceType::Time) } =>
         {
             return Err(ResponseCode::InternalServerError);
         }
@@ -823,17 +823,17 @@ fn decode<const P: u32>(kind: ResourceType, bytes: &[u8], format: Format) -> Out
             };
             if !signed {
                 Value::Unsigned(v)
-            } else if const { has(P, ResourceType::Time) } && kind == ResourceType::Time {
+            } else if const { decodes(P, ResourceType::Time) } && kind == ResourceType::Time {
                 Value::Time(v as i64)
             } else {
                 Value::Integer(v as i64)
             }
         }
-        ResourceType::Boolean if const { has(P, ResourceType::Boolean) } => match bytes {
+        ResourceType::Boolean if const { decodes(P, ResourceType::Boolean) } => match bytes {
             [b] if b.wrapping_sub(if text { b'0' } else { 0 }) <= 1 => Value::Boolean(b & 1 == 1),
             _ => return Err(ResponseCode::BadRequest),
         },
-        ResourceType::Objlnk if const { has(P, ResourceType::Objlnk) } => {
+        ResourceType::Objlnk if const { decodes(P, ResourceType::Objlnk) } => {
             let link = if text {
                 // `object:instance`, each a decimal 0..=65535 (leading zeros allowed): one
                 // scan, no call to the 64-bit parser.
@@ -865,7 +865,7 @@ fn decode<const P: u32>(kind: ResourceType, bytes: &[u8], format: Format) -> Out
             };
             Value::ObjLnk(link.0, link.1)
         }
-        ResourceType::Float if !const { has(P, ResourceType::Float) } => {
+        ResourceType::Float if !const { decodes(P, ResourceType::Float) } => {
             return Err(ResponseCode::InternalServerError);
         }
         ResourceType::Float if !text => Value::Float(tlv_float(bytes)?),

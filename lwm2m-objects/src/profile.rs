@@ -20,6 +20,10 @@ const RESOURCE_INSTANCE_PATHS: u32 = 1 << 28;
 ///
 /// [`ObjectHandler::has_resource`]: crate::ObjectHandler::has_resource
 const ASK_RESOURCES: u32 = 1 << 29;
+/// The bits that say a folded definition has a writable resource of a type (bits 10 to 15
+/// and 25, see [`written_bit`]): the value decoder is built for these types only, unless
+/// Create or Bootstrap-Write (which set any resource) is served.
+const WRITTEN: u32 = 0xFC00 | 1 << 25;
 /// Values read through [`ObjectHandler::read`](crate::ObjectHandler::read) (set) or
 /// [`read_to`](crate::ObjectHandler::read_to) (clear).
 const READ_VALUES: u32 = 1 << 31;
@@ -33,7 +37,10 @@ const READ_VALUES: u32 = 1 << 31;
 /// [`with_profile`](crate::Dispatcher::with_profile) narrows a dispatcher to a profile built
 /// at compile time, usually folded from the definitions with [`Profile::of`]. Objects 0, 1, 3
 /// and 5 have no Float or Corelnk resource: their profile leaves out the `f32` widening and
-/// the float range check. A device whose server only reads, discovers, writes single
+/// the float range check. The value decoder is built only for the types of writable
+/// resources (reads need none) unless Create or Bootstrap-Write, which set any resource, is
+/// served: Device's one Objlnk resource is read-only, so a profile of objects 0, 1, 3 and 5
+/// without those two has no Objlnk decoder. A device whose server only reads, discovers, writes single
 /// resources and executes ([`without`](Profile::without) Create, Delete and partial update,
 /// [`without_instance_writes`](Profile::without_instance_writes)) leaves out the instance and
 /// Create payload handling too. `lwm2m-objects/README.md` has the figures.
@@ -88,18 +95,22 @@ impl Profile {
 
     /// The resource types these definitions use, with every operation, and whether they
     /// have multiple resources that Writes (writable ones) or Create and Bootstrap-Write
-    /// (any with a value) may set.
+    /// (any with a value) may set. The types of the writable resources are noted apart: a
+    /// profile without Create and Bootstrap-Write decodes values of these types only (reads
+    /// need no decoder).
     pub const fn of(definitions: &[&ObjectDef]) -> Profile {
         let mut profile = Profile {
-            bits: !((1 << OPERATIONS) - 1) & !(WRITABLE_MULTIPLE | VALUED_MULTIPLE),
+            bits: !((1 << OPERATIONS) - 1) & !(WRITABLE_MULTIPLE | VALUED_MULTIPLE | WRITTEN),
         };
         let mut i = 0;
         while i < definitions.len() {
             let rows = definitions[i].resources();
             let mut j = 0;
             while j < rows.len() {
-                profile = profile.with(rows[j].kind());
-                profile.bits |= multiple_bits(&rows[j]);
+                profile.bits |= type_bit(rows[j].kind()) | multiple_bits(&rows[j]);
+                if rows[j].operations().writable() {
+                    profile.bits |= written_bit(rows[j].kind());
+                }
                 j += 1;
             }
             i += 1;
@@ -107,10 +118,10 @@ impl Profile {
         profile
     }
 
-    /// This profile and resource type `kind`.
+    /// This profile and resource type `kind` (read and written).
     pub const fn with(self, kind: ResourceType) -> Profile {
         Profile {
-            bits: self.bits | type_bit(kind),
+            bits: self.bits | type_bit(kind) | written_bit(kind),
         }
     }
 
@@ -196,8 +207,11 @@ impl Profile {
         let rows = definition.resources();
         let mut j = 0;
         while j < rows.len() {
-            let multiple = multiple_bits(&rows[j]);
-            if !self.has(rows[j].kind()) || self.bits & multiple != multiple {
+            let mut needs = multiple_bits(&rows[j]);
+            if rows[j].operations().writable() {
+                needs |= written_bit(rows[j].kind());
+            }
+            if !self.has(rows[j].kind()) || self.bits & needs != needs {
                 return false;
             }
             j += 1;
@@ -241,6 +255,21 @@ const fn type_bit(kind: ResourceType) -> u32 {
     1 << kind as u32
 }
 
+/// The bit that says a writable resource has type `kind` (String and Corelnk share one, as
+/// they share their decoder; None and Opaque need no decoder).
+const fn written_bit(kind: ResourceType) -> u32 {
+    match kind {
+        ResourceType::None | ResourceType::Opaque => 0,
+        ResourceType::String | ResourceType::Corelnk => 1 << 10,
+        ResourceType::Integer => 1 << 11,
+        ResourceType::UnsignedInteger => 1 << 12,
+        ResourceType::Float => 1 << 13,
+        ResourceType::Boolean => 1 << 14,
+        ResourceType::Time => 1 << 15,
+        ResourceType::Objlnk => 1 << 25,
+    }
+}
+
 const fn operation_bit(operation: Operation) -> u32 {
     1 << (OPERATIONS + operation as u32)
 }
@@ -248,6 +277,15 @@ const fn operation_bit(operation: Operation) -> u32 {
 /// Whether profile bits `p` handle `kind` (a constant in the dispatcher's code).
 pub(crate) const fn has(p: u32, kind: ResourceType) -> bool {
     p & type_bit(kind) != 0
+}
+
+/// Whether a dispatcher on profile bits `p` decodes values of type `kind`: the profile has
+/// it, and a folded definition has a writable resource of that type or Create or
+/// Bootstrap-Write (which set any resource) is served. A Write reaches the decoder only for a
+/// resource it may set.
+pub(crate) const fn decodes(p: u32, kind: ResourceType) -> bool {
+    let bootstrap = cfg!(feature = "bootstrap") && serves(p, Operation::BootstrapWrite);
+    has(p, kind) && (p & written_bit(kind) != 0 || serves(p, Operation::Create) || bootstrap)
 }
 
 /// Whether profile bits `p` serve `operation`.
@@ -284,6 +322,34 @@ pub(crate) const fn serves_all(p: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decoder_types_come_from_the_writable_resources() {
+        use crate::{DEVICE, FIRMWARE_UPDATE_V1_1};
+        // The written-type bits are apart from the types, the operations and the flags.
+        let flags = WRITABLE_MULTIPLE | VALUED_MULTIPLE | RESOURCE_INSTANCE_PATHS;
+        let flags = flags | ASK_RESOURCES | INSTANCE_WRITES | READ_VALUES;
+        let ops = (operation_bit(Operation::BootstrapWrite) << 1) - (1 << OPERATIONS);
+        assert_eq!(WRITTEN & (flags | ops | 0x3FF), 0);
+        // Device's only Objlnk resource (22) is read-only: a profile without Create and
+        // Bootstrap-Write reads it but has no Objlnk decoder.
+        let p = Profile::of(&[&DEVICE, &FIRMWARE_UPDATE_V1_1]);
+        assert!(p.has(ResourceType::Objlnk) && decodes(p.bits(), ResourceType::Objlnk));
+        let writes = p.without(Operation::BootstrapWrite);
+        assert!(decodes(writes.bits(), ResourceType::Objlnk));
+        let writes = writes.without(Operation::Create);
+        assert!(writes.has(ResourceType::Objlnk));
+        assert!(!decodes(writes.bits(), ResourceType::Objlnk));
+        for kind in [ResourceType::Time, ResourceType::String] {
+            assert!(decodes(writes.bits(), kind), "{kind:?}");
+        }
+        assert!(decodes(
+            writes.with(ResourceType::Objlnk).bits(),
+            ResourceType::Objlnk
+        ));
+        assert!(writes.covers(&DEVICE) && !Profile::of(&[&DEVICE]).covers(&FIRMWARE_UPDATE_V1_1));
+        assert!(decodes(Profile::ALL.bits(), ResourceType::Corelnk));
+    }
 
     #[test]
     fn every_operation_has_its_own_bit_below_the_flags() {
