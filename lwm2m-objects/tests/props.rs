@@ -160,6 +160,38 @@ const SINGLE_VALUE_PROFILE: u32 =
 const _: () = assert!(!Profile::from_bits(SINGLE_VALUE_PROFILE).covers(&ACCESS_CONTROL));
 const _: () = assert!(Profile::from_bits(SINGLE_VALUE_PROFILE).covers(&DEVICE));
 
+/// The full dispatcher over `stores` and one on profile `Q` over `twins` answer `req` alike:
+/// the same response, the same body and the same stores afterwards.
+fn answers_alike<const Q: u32>(
+    mut stores: Vec<Store>,
+    mut twins: Vec<Store>,
+    req: &Request<'_>,
+    out_len: usize,
+) -> Result<(), TestCaseError> {
+    let mut out = vec![0u8; out_len];
+    let mut twin_out = vec![0u8; out_len];
+    let resp = {
+        let mut objects: Vec<&mut dyn ObjectHandler> = stores
+            .iter_mut()
+            .map(|s| s as &mut dyn ObjectHandler)
+            .collect();
+        Dispatcher::new(&mut objects).handle(req, &mut out)
+    };
+    let twin_resp = {
+        let mut objects: Vec<&mut dyn ObjectHandler> = twins
+            .iter_mut()
+            .map(|s| s as &mut dyn ObjectHandler)
+            .collect();
+        Dispatcher::new(&mut objects)
+            .with_profile::<Q>()
+            .handle(req, &mut twin_out)
+    };
+    prop_assert_eq!(resp, twin_resp);
+    prop_assert_eq!(&out[..resp.len], &twin_out[..twin_resp.len]);
+    prop_assert_eq!(stores, twins);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -213,23 +245,9 @@ proptest! {
         out_len in 0usize..300,
     ) {
         // Every request (the hooks differ only in Read, which the others must not reach).
-        let mut stores = rich_stores();
-        let mut twins = rich_stores();
+        const READ_TO: u32 = Profile::ALL.with_read_to().bits();
         let req = Request::new(op, path).with_payload(content, &payload).with_accept(accept);
-        let mut out = vec![0u8; out_len];
-        let mut twin_out = vec![0u8; out_len];
-        let resp = {
-            let mut objects: Vec<&mut dyn ObjectHandler> = stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
-            Dispatcher::new(&mut objects).handle(&req, &mut out)
-        };
-        let twin_resp = {
-            let mut objects: Vec<&mut dyn ObjectHandler> = twins.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
-            const READ_TO: u32 = Profile::ALL.with_read_to().bits();
-            Dispatcher::new(&mut objects).with_profile::<READ_TO>().handle(&req, &mut twin_out)
-        };
-        prop_assert_eq!(resp, twin_resp);
-        prop_assert_eq!(&out[..resp.len], &twin_out[..twin_resp.len]);
-        prop_assert_eq!(stores, twins);
+        answers_alike::<READ_TO>(rich_stores(), rich_stores(), &req, out_len)?;
     }
 
     #[test]
@@ -250,22 +268,9 @@ proptest! {
             }
             stores
         };
-        let (mut stores, mut twins) = (every(), every());
+        const EVERY: u32 = Profile::ALL.with_every_resource().bits();
         let req = Request::new(op, path).with_payload(content, &payload).with_accept(accept);
-        let mut out = vec![0u8; out_len];
-        let mut twin_out = vec![0u8; out_len];
-        let resp = {
-            let mut objects: Vec<&mut dyn ObjectHandler> = stores.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
-            Dispatcher::new(&mut objects).handle(&req, &mut out)
-        };
-        let twin_resp = {
-            let mut objects: Vec<&mut dyn ObjectHandler> = twins.iter_mut().map(|s| s as &mut dyn ObjectHandler).collect();
-            const EVERY: u32 = Profile::ALL.with_every_resource().bits();
-            Dispatcher::new(&mut objects).with_profile::<EVERY>().handle(&req, &mut twin_out)
-        };
-        prop_assert_eq!(resp, twin_resp);
-        prop_assert_eq!(&out[..resp.len], &twin_out[..twin_resp.len]);
-        prop_assert_eq!(stores, twins);
+        answers_alike::<EVERY>(every(), every(), &req, out_len)?;
     }
 
     #[test]
