@@ -91,7 +91,8 @@ pub struct Config {
     endpoint_len: u8,
     /// Registration lifetime in seconds.
     pub lifetime: u32,
-    /// Initial retransmission timeout in ms (RFC 7252 ACK_TIMEOUT: 2000).
+    /// Initial retransmission timeout in ms (RFC 7252 ACK_TIMEOUT: 2000). Keep it below 2^28 ms
+    /// (about 74 hours): the Register backoff (up to 16 times this) is 32-bit math on a device.
     pub ack_timeout_ms: u32,
     /// Retransmissions before an exchange fails (RFC 7252 MAX_RETRANSMIT: 4).
     pub max_retransmit: u8,
